@@ -1,0 +1,367 @@
+/* group: see group.h. Grouping compares the configurations of two runs key by key: both /config
+ * attribute lists are sorted by name, so one merge walk decides "same except these keys". */
+#include "group.h"
+
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const admm_sensitivity_params[ADMM_NSENS] = {"beta", "gamma", "warmup", "init"};
+
+void admm_stat(admm_Stat *s, const double *x, int n)
+{
+    double sum = 0.0;
+    s->n = 0;
+    s->min = INFINITY;
+    s->max = -INFINITY;
+    for (int k = 0; k < n; k++) {
+        if (isnan(x[k])) continue;
+        s->n++;
+        sum += x[k];
+        if (x[k] < s->min) s->min = x[k];
+        if (x[k] > s->max) s->max = x[k];
+    }
+    if (s->n == 0) {
+        s->mean = s->std = s->min = s->max = NAN;
+        return;
+    }
+    s->mean = sum / s->n;
+    /* two passes: the one-pass formula loses digits when the spread is small against the mean */
+    double ss = 0.0;
+    for (int k = 0; k < n; k++)
+        if (!isnan(x[k])) ss += (x[k] - s->mean) * (x[k] - s->mean);
+    s->std = s->n > 1 ? sqrt(ss / (s->n - 1)) : 0.0;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* configuration keys */
+
+static int in_list(const char *name, const char *const *list, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (strcmp(name, list[k]) == 0) return 1;
+    return 0;
+}
+
+/* Keys left out of every grouping key: seed (runs that differ only in it are repeats), output
+ * (where the file went), and the user's --ignore keys. */
+static int always_skipped(const admm_Analysis *an, const char *name)
+{
+    return strcmp(name, "seed") == 0 || strcmp(name, "output") == 0 ||
+           in_list(name, an->ignore, an->nignore);
+}
+
+/* 1 when runs a and b have the same configuration except seed, output, --ignore keys and the keys
+ * in except; "ranks" in except also leaves out the root attribute ranks. */
+static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Run *b,
+                       const char *const *except, int nexcept)
+{
+    int i = 0, j = 0;
+    while (i < a->ncfg || j < b->ncfg) {
+        int c = i == a->ncfg ? 1 : j == b->ncfg ? -1 : strcmp(a->cfg[i].name, b->cfg[j].name);
+        const char *name = c <= 0 ? a->cfg[i].name : b->cfg[j].name;
+        int skip = always_skipped(an, name) || in_list(name, except, nexcept);
+        if (c == 0 && !skip && !admm_attr_equal(&a->cfg[i], &b->cfg[j])) return 0;
+        if (c != 0 && !skip) return 0; /* present in one run only */
+        if (c <= 0) i++;
+        if (c >= 0) j++;
+    }
+    return in_list("ranks", except, nexcept) || a->ranks == b->ranks;
+}
+
+const admm_Run *admm_group_rep(const admm_Analysis *an, int g)
+{
+    return &an->run[an->group[g].run[0]];
+}
+
+void admm_group_param(const admm_Analysis *an, int g, const char *param, char *buf, size_t len)
+{
+    const admm_Run *r = admm_group_rep(an, g);
+    if (strcmp(param, "ranks") == 0) snprintf(buf, len, "%lld", r->ranks);
+    else admm_attr_format(admm_run_cfg(r, param), buf, len);
+}
+
+void admm_group_seeds(const admm_Analysis *an, int g, char *buf, size_t len)
+{
+    const admm_Group *gr = &an->group[g];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < gr->nrun && used + 1 < len; k++) {
+        char v[64];
+        admm_attr_format(admm_run_cfg(&an->run[gr->run[k]], "seed"), v, sizeof v);
+        int m = snprintf(buf + used, len - used, "%s%s", k ? "," : "", v);
+        if (m < 0) break;
+        used += (size_t)m;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* groups */
+
+static const admm_Analysis *sort_an; /* qsort has no context argument in C11 */
+
+static int cmp_group(const void *pa, const void *pb)
+{
+    const admm_Group *a = pa, *b = pb;
+    const admm_Run *ra = &sort_an->run[a->run[0]], *rb = &sort_an->run[b->run[0]];
+    int c = strcmp(ra->method, rb->method);
+    if (c) return c;
+    if (ra->ranks != rb->ranks) return ra->ranks < rb->ranks ? -1 : 1;
+    return a->run[0] - b->run[0];
+}
+
+/* Label of every group: its method plus each key whose value is not the same in all groups, so
+ * that a figure's legend tells the curves apart with no more words than needed. */
+static void label_groups(admm_Analysis *an)
+{
+    int nname = 0;
+    const char **name = NULL;
+    for (int g = 0; g < an->ngroup; g++) {
+        const admm_Run *r = admm_group_rep(an, g);
+        for (int k = 0; k < r->ncfg; k++) {
+            const char *n = r->cfg[k].name;
+            /* layer_sizes repeats layers; method starts every label anyway */
+            if (always_skipped(an, n) || strcmp(n, "layer_sizes") == 0 ||
+                strcmp(n, "method") == 0 || in_list(n, name, nname))
+                continue;
+            name = admm_xrealloc(name, (size_t)(nname + 1) * sizeof *name);
+            name[nname++] = n;
+        }
+    }
+    int ranks_vary = 0;
+    for (int g = 1; g < an->ngroup; g++)
+        ranks_vary |= admm_group_rep(an, g)->ranks != admm_group_rep(an, 0)->ranks;
+    for (int g = 0; g < an->ngroup; g++) {
+        const admm_Run *r = admm_group_rep(an, g);
+        char *label = admm_xstrdup(r->method);
+        for (int k = 0; k < nname; k++) {
+            const admm_Attr *mine = admm_run_cfg(r, name[k]);
+            int varies = 0;
+            for (int h = 0; h < an->ngroup && !varies; h++)
+                varies = !admm_attr_equal(mine, admm_run_cfg(admm_group_rep(an, h), name[k]));
+            if (!varies) continue;
+            char v[256];
+            admm_attr_format(mine, v, sizeof v);
+            char *next = admm_xasprintf("%s %s=%s", label, name[k], v);
+            free(label);
+            label = next;
+        }
+        if (ranks_vary) {
+            char *next = admm_xasprintf("%s ranks=%lld", label, r->ranks);
+            free(label);
+            label = next;
+        }
+        an->group[g].label = label;
+    }
+    free(name);
+}
+
+static void group_stats(admm_Analysis *an, admm_Group *gr)
+{
+    double *acc = admm_xmalloc((size_t)gr->nrun * sizeof *acc);
+    double *loss = admm_xmalloc((size_t)gr->nrun * sizeof *loss);
+    double *ep = admm_xmalloc((size_t)gr->nrun * sizeof *ep);
+    int nt = 0;
+    for (int k = 0; k < gr->nrun; k++) nt += an->run[gr->run[k]].E;
+    double *t = admm_xmalloc((size_t)nt * sizeof *t);
+    double comm = 0.0, tsum = 0.0;
+    int has_comm = 0;
+    gr->peak_rss = NAN;
+    nt = 0;
+    for (int k = 0; k < gr->nrun; k++) {
+        const admm_Run *r = &an->run[gr->run[k]];
+        acc[k] = 100.0 * r->final_test_acc;
+        loss[k] = r->final_loss;
+        ep[k] = (double)r->epochs_run;
+        for (int e = 0; e < r->E; e++) {
+            t[nt++] = r->t_epoch[e];
+            if (isnan(r->t_epoch[e])) continue;
+            tsum += r->t_epoch[e];
+            for (int p = 0; p < r->P; p++) {
+                if (strncmp(r->phase_names[p], "comm_", 5) != 0) continue;
+                has_comm = 1;
+                double v = r->phase_avg[(size_t)e * r->P + p];
+                if (!isnan(v)) comm += v; /* a phase a method never enters may be stored as NaN */
+            }
+            for (int q = 0; q < r->R; q++) {
+                double m = r->rss_mb[(size_t)e * r->R + q];
+                if (!isnan(m) && (isnan(gr->peak_rss) || m > gr->peak_rss)) gr->peak_rss = m;
+            }
+        }
+    }
+    admm_stat(&gr->acc_pct, acc, gr->nrun);
+    admm_stat(&gr->loss, loss, gr->nrun);
+    admm_stat(&gr->epochs, ep, gr->nrun);
+    admm_stat(&gr->t_epoch, t, nt);
+    gr->comm_share = has_comm && tsum > 0.0 ? comm / tsum : NAN;
+    free(acc);
+    free(loss);
+    free(ep);
+    free(t);
+}
+
+static void build_groups(admm_Analysis *an)
+{
+    int *owner = admm_xmalloc((size_t)an->nrun * sizeof *owner);
+    for (int i = 0; i < an->nrun; i++) owner[i] = -1;
+    an->group = admm_xcalloc((size_t)an->nrun, sizeof *an->group);
+    an->ngroup = 0;
+    for (int i = 0; i < an->nrun; i++) {
+        if (owner[i] >= 0) continue;
+        admm_Group *gr = &an->group[an->ngroup];
+        gr->run = admm_xmalloc((size_t)an->nrun * sizeof *gr->run);
+        for (int j = i; j < an->nrun; j++)
+            if (owner[j] < 0 && same_config(an, &an->run[i], &an->run[j], NULL, 0)) {
+                owner[j] = an->ngroup;
+                gr->run[gr->nrun++] = j;
+            }
+        an->ngroup++;
+    }
+    free(owner);
+    sort_an = an;
+    qsort(an->group, (size_t)an->ngroup, sizeof *an->group, cmp_group);
+    for (int g = 0; g < an->ngroup; g++) {
+        an->group[g].id = g + 1;
+        group_stats(an, &an->group[g]);
+    }
+    label_groups(an);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* families */
+
+static const char *sort_param;
+
+/* Orders groups by the value of sort_param: numbers numerically, strings by strcmp, absent first. */
+static int cmp_by_param(const void *pa, const void *pb)
+{
+    const admm_Run *a = admm_group_rep(sort_an, *(const int *)pa);
+    const admm_Run *b = admm_group_rep(sort_an, *(const int *)pb);
+    if (strcmp(sort_param, "ranks") == 0) return (a->ranks > b->ranks) - (a->ranks < b->ranks);
+    const admm_Attr *x = admm_run_cfg(a, sort_param), *y = admm_run_cfg(b, sort_param);
+    if (!x || !y) return (x != NULL) - (y != NULL);
+    if (x->kind == ADMM_ATTR_STR || y->kind == ADMM_ATTR_STR) {
+        char u[256], v[256];
+        admm_attr_format(x, u, sizeof u);
+        admm_attr_format(y, v, sizeof v);
+        return strcmp(u, v);
+    }
+    double dx = x->kind == ADMM_ATTR_INT ? (double)x->i[0] : x->r[0];
+    double dy = y->kind == ADMM_ATTR_INT ? (double)y->i[0] : y->r[0];
+    return (dx > dy) - (dx < dy);
+}
+
+/* Splits the groups into classes of "same configuration except the keys in except" (for weak
+ * scaling also the same samples per rank) and keeps each class of two or more as a family. */
+static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *param,
+                         const char *const *except, int nexcept)
+{
+    int *used = admm_xcalloc((size_t)an->ngroup, sizeof *used);
+    int count = 0;
+    for (int g = 0; g < an->ngroup; g++) {
+        if (used[g]) continue;
+        int n = 0, *member = admm_xmalloc((size_t)an->ngroup * sizeof *member);
+        const admm_Run *a = admm_group_rep(an, g);
+        for (int h = g; h < an->ngroup; h++) {
+            const admm_Run *b = admm_group_rep(an, h);
+            if (used[h] || !same_config(an, a, b, except, nexcept)) continue;
+            if (kind == ADMM_FAMILY_WEAK && a->n_train * b->ranks != b->n_train * a->ranks) continue;
+            member[n++] = h;
+        }
+        if (n < 2) {
+            free(member);
+            continue;
+        }
+        for (int k = 0; k < n; k++) used[member[k]] = 1;
+        sort_an = an;
+        sort_param = param;
+        qsort(member, (size_t)n, sizeof *member, cmp_by_param);
+        an->fam = admm_xrealloc(an->fam, (size_t)(an->nfam + 1) * sizeof *an->fam);
+        admm_Family *f = &an->fam[an->nfam++];
+        memset(f, 0, sizeof *f);
+        f->kind = kind;
+        f->param = param;
+        f->ngroup = n;
+        f->group = member;
+        snprintf(f->name, sizeof f->name, "%s-%d",
+                 kind == ADMM_FAMILY_STRONG ? "strong" : kind == ADMM_FAMILY_WEAK ? "weak" : param,
+                 ++count);
+    }
+    free(used);
+}
+
+void admm_analysis_build(admm_Analysis *an, const admm_Run *run, int nrun,
+                         const char *const *ignore, int nignore)
+{
+    memset(an, 0, sizeof *an);
+    an->run = run;
+    an->nrun = nrun;
+    an->ignore = ignore;
+    an->nignore = nignore;
+    build_groups(an);
+    static const char *const strong[] = {"ranks"}, *const weak[] = {"ranks", "n_train"};
+    add_families(an, ADMM_FAMILY_STRONG, "ranks", strong, 1);
+    add_families(an, ADMM_FAMILY_WEAK, "ranks", weak, 2);
+    for (int k = 0; k < ADMM_NSENS; k++)
+        add_families(an, ADMM_FAMILY_PARAM, admm_sensitivity_params[k], &admm_sensitivity_params[k], 1);
+}
+
+void admm_analysis_free(admm_Analysis *an)
+{
+    for (int g = 0; g < an->ngroup; g++) {
+        free(an->group[g].run);
+        free(an->group[g].label);
+    }
+    free(an->group);
+    for (int f = 0; f < an->nfam; f++) free(an->fam[f].group);
+    free(an->fam);
+    memset(an, 0, sizeof *an);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* per-epoch values */
+
+double admm_field_test_acc_pct(const admm_Run *r, int e) { return 100.0 * r->test_acc[e]; }
+double admm_field_train_acc_pct(const admm_Run *r, int e) { return 100.0 * r->train_acc[e]; }
+double admm_field_loss(const admm_Run *r, int e) { return r->loss[e]; }
+double admm_field_t_epoch(const admm_Run *r, int e) { return r->t_epoch[e]; }
+
+double admm_field_rss_max(const admm_Run *r, int e)
+{
+    double m = NAN;
+    for (int q = 0; q < r->R; q++) {
+        double v = r->rss_mb[(size_t)e * r->R + q];
+        if (!isnan(v) && (isnan(m) || v > m)) m = v;
+    }
+    return m;
+}
+
+int admm_group_band(const admm_Analysis *an, int g, admm_EpochField field, double **mean,
+                    double **lo, double **hi)
+{
+    const admm_Group *gr = &an->group[g];
+    int E = 0;
+    for (int k = 0; k < gr->nrun; k++)
+        if (an->run[gr->run[k]].E > E) E = an->run[gr->run[k]].E;
+    *mean = admm_xmalloc((size_t)E * sizeof **mean);
+    *lo = admm_xmalloc((size_t)E * sizeof **lo);
+    *hi = admm_xmalloc((size_t)E * sizeof **hi);
+    double *v = admm_xmalloc((size_t)gr->nrun * sizeof *v);
+    for (int e = 0; e < E; e++) {
+        int n = 0;
+        for (int k = 0; k < gr->nrun; k++) {
+            const admm_Run *r = &an->run[gr->run[k]];
+            if (e < r->E) v[n++] = field(r, e);
+        }
+        admm_Stat s;
+        admm_stat(&s, v, n);
+        (*mean)[e] = s.mean;
+        (*lo)[e] = s.min;
+        (*hi)[e] = s.max;
+    }
+    free(v);
+    return E;
+}

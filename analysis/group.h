@@ -1,0 +1,87 @@
+/* group: sorts runs into groups (identical configuration except seed and output), pools each
+ * group's statistics, and finds the families that the scaling and sensitivity tables compare:
+ * groups that differ only in ranks (strong scaling), only in ranks and n_train at a fixed number of
+ * samples per rank (weak scaling), or only in one of beta, gamma, warmup, init. Pure computation
+ * over admm_Run; no I/O. */
+#ifndef ADMM_ANALYSIS_GROUP_H
+#define ADMM_ANALYSIS_GROUP_H
+
+#include "results.h"
+
+#include <stddef.h>
+
+/* NaN inputs are skipped; n counts the rest. std is the sample standard deviation (n - 1), 0 when
+ * n == 1; every field is NaN when n == 0. */
+typedef struct {
+    int n;
+    double mean, std, min, max;
+} admm_Stat;
+
+void admm_stat(admm_Stat *s, const double *x, int n);
+
+typedef struct {
+    int id;      /* shown as G<id> */
+    int nrun;
+    int *run;    /* nrun indices into the run array, ascending (path order) */
+    char *label; /* method and the keys that vary between groups: "admm beta=5 ranks=2" */
+    admm_Stat acc_pct; /* final_test_acc x 100, over runs */
+    admm_Stat loss;    /* final_loss, over runs */
+    admm_Stat epochs;  /* epochs_run, over runs */
+    admm_Stat t_epoch; /* t_epoch of every epoch of every run, pooled */
+    double comm_share; /* sum of comm_* phase_avg / sum of t_epoch, whole group; NaN: no comm_ phase */
+    double peak_rss;   /* max of rss_mb over epochs, ranks and runs */
+} admm_Group;
+
+typedef enum { ADMM_FAMILY_STRONG, ADMM_FAMILY_WEAK, ADMM_FAMILY_PARAM } admm_FamilyKind;
+
+typedef struct {
+    char name[48]; /* "strong-1", "weak-1", "beta-1", ... (also the stem of its figure) */
+    admm_FamilyKind kind;
+    const char *param; /* "ranks" for scaling, else the /config key */
+    int ngroup;
+    int *group; /* ngroup indices into the group array, sorted by the parameter's value */
+} admm_Family;
+
+typedef struct {
+    int nrun;
+    const admm_Run *run;
+    int nignore;
+    const char *const *ignore; /* extra /config keys left out of every grouping key (--ignore) */
+    int ngroup;
+    admm_Group *group; /* sorted by method, ranks, first path */
+    int nfam;
+    admm_Family *fam; /* strong, weak, then one block per admm_sensitivity_params entry */
+} admm_Analysis;
+
+enum { ADMM_NSENS = 4 };
+extern const char *const admm_sensitivity_params[ADMM_NSENS]; /* beta, gamma, warmup, init */
+
+/* Builds groups and families over run[0..nrun). ignore is kept by pointer. */
+void admm_analysis_build(admm_Analysis *an, const admm_Run *run, int nrun,
+                         const char *const *ignore, int nignore);
+void admm_analysis_free(admm_Analysis *an);
+
+/* The first run of group g: every run of the group has its configuration. */
+const admm_Run *admm_group_rep(const admm_Analysis *an, int g);
+
+/* The value of param ("ranks" or a /config key) in group g, formatted; "-" when absent. */
+void admm_group_param(const admm_Analysis *an, int g, const char *param, char *buf, size_t len);
+
+/* Seeds of group g joined with ',' ("-" when the runs have no seed attribute). */
+void admm_group_seeds(const admm_Analysis *an, int g, char *buf, size_t len);
+
+/* One value per (run, epoch e, 0-based). */
+typedef double (*admm_EpochField)(const admm_Run *run, int e);
+double admm_field_test_acc_pct(const admm_Run *run, int e);
+double admm_field_train_acc_pct(const admm_Run *run, int e);
+double admm_field_loss(const admm_Run *run, int e);
+double admm_field_t_epoch(const admm_Run *run, int e);
+double admm_field_rss_max(const admm_Run *run, int e); /* max over ranks */
+
+/* Spread of field over the runs of group g, per epoch: mean, lo (min), hi (max) of the runs that
+ * reached epoch e, NaN skipped (all NaN when none has a value). Arrays are malloc'd, length = the
+ * most epochs any run of the group ran, which is returned. */
+int admm_group_band(const admm_Analysis *an, int g, admm_EpochField field, double **mean,
+                    double **lo, double **hi);
+
+#endif

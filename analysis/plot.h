@@ -1,0 +1,38 @@
+/* plot: turns series into a PNG by writing a gnuplot script and its data (kept beside the figure,
+ * in DIR/src/, so a figure can be restyled without re-running the analysis) and running gnuplot on
+ * it; leaves out which figures to make (report.c). */
+#ifndef ADMM_ANALYSIS_PLOT_H
+#define ADMM_ANALYSIS_PLOT_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *y;    /* n points */
+    const double *lo, *hi;  /* n, or NULL: spread drawn as a band (lines) or error bars */
+    int ideal;              /* a reference line: dashed black, no points */
+} admm_Series;
+
+typedef enum {
+    ADMM_PLOT_LINES,     /* line per series, min-max band where lo/hi are given */
+    ADMM_PLOT_ERRORBARS, /* points joined by lines, error bars where lo/hi are given */
+    ADMM_PLOT_BARS       /* one series: a bar per point at x = 1..n, labelled with xtics */
+} admm_PlotStyle;
+
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    admm_PlotStyle style;
+    const char *const *xtics; /* ADMM_PLOT_BARS: n labels */
+    int integer_x;            /* x takes integer values (epochs, ranks): integer tics only */
+} admm_PlotSpec;
+
+/* 1 when gnuplot can be run; the reason otherwise. */
+int admm_plot_available(char *why, size_t len);
+
+/* Writes dir/src/stem.dat and dir/src/stem.gp, runs gnuplot, which writes dir/stem.png.
+ * 0, or -1 with gnuplot's last message in why. */
+int admm_plot(const char *dir, const char *stem, const admm_PlotSpec *spec, int ns,
+              const admm_Series *s, char *why, size_t len);
+
+#endif

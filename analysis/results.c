@@ -1,0 +1,560 @@
+/* results: see results.h. Every HDF5 call is checked; a failure becomes a one-line reason that
+ * names the object and carries the innermost message of HDF5's error stack (for a truncated copy:
+ * "truncated file: eof = ..., stored_eof = ..."). HDF5's automatic error printing is switched off
+ * so that a refused file produces exactly one line on stderr, written by the caller. */
+#include "results.h"
+
+#include "util.h"
+
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *buf;
+    size_t len;
+} Why;
+
+static int refuse(Why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(Why *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->buf, w->len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data)
+{
+    /* walked upward, entry 0 is where HDF5 first detected the problem: the most specific message */
+    if (n == 0 && e->desc && e->desc[0]) snprintf(data, 256, "%s", e->desc);
+    return 0;
+}
+
+/* The innermost message on HDF5's error stack (then cleared); buf holds 256 bytes. */
+static const char *h5msg(char *buf)
+{
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, buf);
+    H5Eclear2(H5E_DEFAULT);
+    if (!buf[0]) snprintf(buf, 256, "HDF5 reported an error without a message");
+    return buf;
+}
+
+static int h5fail(Why *w, const char *what)
+{
+    char m[256];
+    return refuse(w, "%s: %s", what, h5msg(m));
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* attributes */
+
+/* A string attribute (scalar or array; variable or fixed length) as one malloc'd string, array
+ * elements joined with ','. NULL with *w set on failure; what names the attribute for messages. */
+static char *read_str(hid_t a, const char *what, Why *w)
+{
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a), mt = -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    char *out = NULL;
+    if (ft < 0 || n < 0) {
+        h5fail(w, what);
+        goto done;
+    }
+    if (H5Tget_class(ft) != H5T_STRING) {
+        refuse(w, "%s is not a string", what);
+        goto done;
+    }
+    size_t cap = 1, used = 0;
+    out = admm_xcalloc(1, 1);
+    if (H5Tis_variable_str(ft) > 0) {
+        mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        char **v = admm_xcalloc((size_t)n, sizeof *v);
+        if (H5Aread(a, mt, v) < 0) {
+            h5fail(w, what);
+            free(v);
+            free(out);
+            out = NULL;
+            goto done;
+        }
+        for (hssize_t k = 0; k < n; k++) {
+            const char *s = v[k] ? v[k] : "";
+            size_t m = strlen(s);
+            cap = used + m + 2;
+            out = admm_xrealloc(out, cap);
+            if (k) out[used++] = ',';
+            memcpy(out + used, s, m + 1);
+            used += m;
+        }
+        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        free(v);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        char *raw = admm_xcalloc((size_t)n * sz + 1, 1);
+        mt = H5Tcopy(ft);
+        if (H5Aread(a, mt, raw) < 0) {
+            h5fail(w, what);
+            free(raw);
+            free(out);
+            out = NULL;
+            goto done;
+        }
+        out = admm_xrealloc(out, (size_t)n * (sz + 1) + 1);
+        for (hssize_t k = 0; k < n; k++) {
+            const char *s = raw + (size_t)k * sz;
+            size_t m = strnlen(s, sz);
+            while (m > 0 && s[m - 1] == ' ') m--; /* space-padded fixed strings */
+            if (k) out[used++] = ',';
+            memcpy(out + used, s, m);
+            used += m;
+        }
+        out[used] = '\0';
+        free(raw);
+    }
+done:
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    return out;
+}
+
+/* Number of elements of attribute a, and its type class. -1 on failure. */
+static hssize_t attr_shape(hid_t a, H5T_class_t *cls)
+{
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    *cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    return n;
+}
+
+static int open_attr(hid_t obj, const char *objname, const char *name, hid_t *a, Why *w)
+{
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0) return h5fail(w, "cannot look up attributes");
+    if (ex == 0) return refuse(w, "missing attribute %s%s", objname, name);
+    *a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (*a < 0) {
+        char what[160];
+        snprintf(what, sizeof what, "cannot open attribute %s%s", objname, name);
+        return h5fail(w, what);
+    }
+    return 0;
+}
+
+static int attr_str(hid_t obj, const char *objname, const char *name, char **out, Why *w)
+{
+    hid_t a;
+    char what[160];
+    if (open_attr(obj, objname, name, &a, w)) return -1;
+    snprintf(what, sizeof what, "attribute %s%s", objname, name);
+    *out = read_str(a, what, w);
+    H5Aclose(a);
+    return *out ? 0 : -1;
+}
+
+/* A scalar numeric attribute; integer attributes must have integer type (reals may be either). */
+static int attr_num(hid_t obj, const char *objname, const char *name, int integer, void *out,
+                    Why *w)
+{
+    hid_t a;
+    H5T_class_t cls;
+    if (open_attr(obj, objname, name, &a, w)) return -1;
+    hssize_t n = attr_shape(a, &cls);
+    int rc = 0;
+    if (n != 1)
+        rc = refuse(w, "attribute %s%s has %lld elements, expected 1", objname, name, (long long)n);
+    else if (cls != H5T_INTEGER && (integer || cls != H5T_FLOAT))
+        rc = refuse(w, "attribute %s%s is not %s", objname, name, integer ? "an integer" : "a number");
+    else if (H5Aread(a, integer ? H5T_NATIVE_LLONG : H5T_NATIVE_DOUBLE, out) < 0) {
+        char what[160];
+        snprintf(what, sizeof what, "cannot read attribute %s%s", objname, name);
+        rc = h5fail(w, what);
+    }
+    H5Aclose(a);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* /config */
+
+typedef struct {
+    admm_Run *run;
+    Why *w;
+} CfgWalk;
+
+static herr_t read_cfg_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    CfgWalk *cw = data;
+    admm_Run *run = cw->run;
+    char what[160];
+    snprintf(what, sizeof what, "attribute /config/%s", name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return h5fail(cw->w, what);
+    H5T_class_t cls;
+    hssize_t n = attr_shape(a, &cls);
+    admm_Attr at = {.name = admm_xstrdup(name), .n = (int)(n > 0 ? n : 1)};
+    int rc = 0;
+    if (n < 0) {
+        rc = h5fail(cw->w, what);
+    } else if (cls == H5T_INTEGER) {
+        at.kind = ADMM_ATTR_INT;
+        at.i = admm_xcalloc((size_t)at.n, sizeof *at.i);
+        if (n > 0 && H5Aread(a, H5T_NATIVE_LLONG, at.i) < 0) rc = h5fail(cw->w, what);
+    } else if (cls == H5T_FLOAT) {
+        at.kind = ADMM_ATTR_REAL;
+        at.r = admm_xcalloc((size_t)at.n, sizeof *at.r);
+        if (n > 0 && H5Aread(a, H5T_NATIVE_DOUBLE, at.r) < 0) rc = h5fail(cw->w, what);
+    } else if (cls == H5T_STRING) {
+        at.kind = ADMM_ATTR_STR;
+        at.s = read_str(a, what, cw->w);
+        if (!at.s) rc = -1;
+    } else {
+        /* the schema allows only integers, reals and strings: keep the run, show the oddity */
+        at.kind = ADMM_ATTR_STR;
+        at.s = admm_xasprintf("<HDF5 type class %d>", (int)cls);
+    }
+    H5Aclose(a);
+    run->cfg = admm_xrealloc(run->cfg, (size_t)(run->ncfg + 1) * sizeof *run->cfg);
+    run->cfg[run->ncfg++] = at; /* freed with the run even on failure */
+    return rc < 0 ? -1 : 0;
+}
+
+static int cmp_attr(const void *a, const void *b)
+{
+    return strcmp(((const admm_Attr *)a)->name, ((const admm_Attr *)b)->name);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* /epochs */
+
+/* /epochs/name as a malloc'd array of memtype; its shape must be (rows) when cols == 0, else
+ * (rows, cols). */
+static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, hid_t memtype,
+                         Why *w)
+{
+    char what[160];
+    snprintf(what, sizeof what, "dataset /epochs/%s", name);
+    htri_t ex = H5Lexists(g, name, H5P_DEFAULT);
+    if (ex <= 0) {
+        if (ex < 0) h5fail(w, what);
+        else refuse(w, "missing %s", what);
+        return NULL;
+    }
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) {
+        h5fail(w, what);
+        return NULL;
+    }
+    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[2] = {0, 0};
+    if (rank >= 1 && rank <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+    void *buf = NULL;
+    H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    int want = cols ? 2 : 1;
+    if (rank < 0) {
+        h5fail(w, what);
+    } else if (rank != want) {
+        refuse(w, "%s has %d dimensions, expected %d", what, rank, want);
+    } else if (dims[0] != rows || (cols && dims[1] != cols)) {
+        if (cols)
+            refuse(w, "%s has shape (%llu, %llu), expected (%llu, %llu)", what,
+                   (unsigned long long)dims[0], (unsigned long long)dims[1],
+                   (unsigned long long)rows, (unsigned long long)cols);
+        else
+            refuse(w, "%s has %llu rows, expected epochs_run = %llu", what,
+                   (unsigned long long)dims[0], (unsigned long long)rows);
+    } else if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+        refuse(w, "%s is not numeric", what);
+    } else {
+        buf = admm_xcalloc((size_t)(rows * (cols ? cols : 1)), H5Tget_size(memtype));
+        if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            char rd[200];
+            snprintf(rd, sizeof rd, "cannot read %s", what);
+            h5fail(w, rd);
+            free(buf);
+            buf = NULL;
+        }
+    }
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return buf;
+}
+
+/* phase_names of /epochs/phase_avg, split at commas. */
+static int read_phase_names(hid_t g, admm_Run *run, Why *w)
+{
+    hid_t d = H5Dopen2(g, "phase_avg", H5P_DEFAULT);
+    if (d < 0) return h5fail(w, "dataset /epochs/phase_avg");
+    char *s = NULL;
+    int rc = attr_str(d, "/epochs/phase_avg/", "phase_names", &s, w);
+    H5Dclose(d);
+    if (rc) return -1;
+    run->P = 0;
+    if (s[0]) {
+        char *save = NULL;
+        for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            run->phase_names = admm_xrealloc(run->phase_names, (size_t)(run->P + 1) * sizeof(char *));
+            run->phase_names[run->P++] = admm_xstrdup(tok);
+        }
+    }
+    free(s);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+static int read_root(hid_t f, admm_Run *run, Why *w)
+{
+    char *format = NULL;
+    long long version = 0;
+    if (attr_str(f, "/", "format", &format, w)) return -1;
+    int bad = strcmp(format, "admm-nn-results") != 0;
+    if (bad) refuse(w, "not an admm-nn-results file (format = \"%s\")", format);
+    free(format);
+    if (bad) return -1;
+    if (attr_num(f, "/", "format_version", 1, &version, w)) return -1;
+    if (version != 1) return refuse(w, "unsupported format_version %lld (this reader knows 1)", version);
+    /* status before anything else: a run that is still going (or died) has not written the rest */
+    if (attr_str(f, "/", "status", &run->status, w)) return -1;
+    if (strcmp(run->status, "complete") != 0)
+        return refuse(w, "status is \"%s\", not \"complete\" (the run did not finish)", run->status);
+
+    char *versions = NULL, *cmdline = NULL;
+    int rc = attr_str(f, "/", "method", &run->method, w) ||
+             attr_num(f, "/", "ranks", 1, &run->ranks, w) ||
+             attr_str(f, "/", "hostnames", &run->hostnames, w) ||
+             attr_str(f, "/", "versions", &versions, w) ||
+             attr_str(f, "/", "git_revision", &run->git_revision, w) ||
+             attr_str(f, "/", "command_line", &cmdline, w) ||
+             attr_str(f, "/", "start_time", &run->start_time, w) ||
+             attr_num(f, "/", "n_train", 1, &run->n_train, w) ||
+             attr_num(f, "/", "n_val", 1, &run->n_val, w) ||
+             attr_num(f, "/", "n_test", 1, &run->n_test, w) ||
+             attr_num(f, "/", "epochs_run", 1, &run->epochs_run, w) ||
+             attr_num(f, "/", "best_epoch", 1, &run->best_epoch, w) ||
+             attr_num(f, "/", "final_train_acc", 0, &run->final_train_acc, w) ||
+             attr_num(f, "/", "final_val_acc", 0, &run->final_val_acc, w) ||
+             attr_num(f, "/", "final_test_acc", 0, &run->final_test_acc, w) ||
+             attr_num(f, "/", "final_loss", 0, &run->final_loss, w) ||
+             attr_str(f, "/", "stop_reason", &run->stop_reason, w) ||
+             attr_num(f, "/", "total_time_s", 0, &run->total_time_s, w) ||
+             attr_num(f, "/", "train_time_s", 0, &run->train_time_s, w);
+    free(versions);
+    free(cmdline);
+    if (rc) return -1;
+
+    hid_t a;
+    H5T_class_t cls;
+    if (open_attr(f, "/", "blacs_grid", &a, w)) return -1;
+    hssize_t n = attr_shape(a, &cls);
+    H5Aclose(a);
+    if (n != 2 || cls != H5T_INTEGER) return refuse(w, "attribute /blacs_grid is not int[2]");
+    if (run->ranks < 1) return refuse(w, "attribute /ranks = %lld", run->ranks);
+    if (run->epochs_run < 1) return refuse(w, "no epochs (epochs_run = %lld)", run->epochs_run);
+    return 0;
+}
+
+static int read_config(hid_t f, admm_Run *run, Why *w)
+{
+    htri_t ex = H5Lexists(f, "config", H5P_DEFAULT);
+    if (ex <= 0) return ex < 0 ? h5fail(w, "group /config") : refuse(w, "missing group /config");
+    hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
+    if (g < 0) return h5fail(w, "group /config");
+    CfgWalk cw = {run, w};
+    w->buf[0] = '\0';
+    herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, read_cfg_attr, &cw);
+    H5Gclose(g);
+    if (rc < 0) return w->buf[0] ? -1 : h5fail(w, "attributes of /config");
+    qsort(run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
+    return 0;
+}
+
+static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
+{
+    htri_t ex = H5Lexists(f, "epochs", H5P_DEFAULT);
+    if (ex <= 0) return ex < 0 ? h5fail(w, "group /epochs") : refuse(w, "missing group /epochs");
+    hid_t g = H5Gopen2(f, "epochs", H5P_DEFAULT);
+    if (g < 0) return h5fail(w, "group /epochs");
+    hsize_t E = (hsize_t)run->epochs_run, R = (hsize_t)run->ranks;
+    run->E = (int)E;
+    run->R = (int)R;
+    int rc = -1;
+    /* in the schema's table order, so the first missing one is reported */
+    if (!(run->epoch = read_epochs(g, "epoch", E, 0, H5T_NATIVE_LLONG, w))) goto done;
+    if (!(run->warmup = read_epochs(g, "warmup", E, 0, H5T_NATIVE_LLONG, w))) goto done;
+    struct {
+        const char *name;
+        double **dst;
+    } one[] = {{"loss", &run->loss},           {"objective", &run->objective},
+               {"residual_z", &run->residual_z}, {"residual_a", &run->residual_a},
+               {"train_acc", &run->train_acc}, {"val_acc", &run->val_acc},
+               {"test_acc", &run->test_acc},   {"t_epoch", &run->t_epoch},
+               {"t_eval", &run->t_eval},       {"t_wall", &run->t_wall}};
+    for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
+        if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, w))) goto done;
+    ex = H5Lexists(g, "phase_avg", H5P_DEFAULT);
+    if (ex <= 0) {
+        if (ex < 0) h5fail(w, "dataset /epochs/phase_avg");
+        else refuse(w, "missing dataset /epochs/phase_avg");
+        goto done;
+    }
+    if (read_phase_names(g, run, w)) goto done;
+    if (run->P == 0) {
+        refuse(w, "attribute /epochs/phase_avg/phase_names is empty");
+        goto done;
+    }
+    hsize_t P = (hsize_t)run->P;
+    if (!(run->phase_min = read_epochs(g, "phase_min", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
+    if (!(run->phase_avg = read_epochs(g, "phase_avg", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
+    if (!(run->phase_max = read_epochs(g, "phase_max", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
+    if (!(run->rss_mb = read_epochs(g, "rss_mb", E, R, H5T_NATIVE_DOUBLE, w))) goto done;
+    for (int e = 0; e < run->E; e++)
+        if (run->epoch[e] != e + 1) {
+            refuse(w, "/epochs/epoch[%d] = %lld, expected %d", e, run->epoch[e], e + 1);
+            goto done;
+        }
+    rc = 0;
+done:
+    H5Gclose(g);
+    return rc;
+}
+
+static int check_weights(hid_t f, const admm_Run *run, Why *w)
+{
+    const admm_Attr *ls = admm_run_cfg(run, "layer_sizes");
+    if (!ls) return refuse(w, "missing attribute /config/layer_sizes");
+    if (ls->kind != ADMM_ATTR_INT || ls->n < 2)
+        return refuse(w, "attribute /config/layer_sizes is not an int array of L+1 >= 2 sizes");
+    htri_t ex = H5Lexists(f, "weights", H5P_DEFAULT);
+    if (ex <= 0) return ex < 0 ? h5fail(w, "group /weights") : refuse(w, "missing group /weights");
+    for (int l = 1; l < ls->n; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "weights/W%d", l);
+        ex = H5Lexists(f, name, H5P_DEFAULT);
+        if (ex <= 0) return ex < 0 ? h5fail(w, name) : refuse(w, "missing dataset /%s", name);
+    }
+    return 0;
+}
+
+int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
+{
+    Why w = {why, whylen};
+    memset(run, 0, sizeof *run);
+    run->path = admm_xstrdup(path);
+    why[0] = '\0';
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    htri_t is = H5Fis_hdf5(path);
+    if (is <= 0) {
+        if (is == 0) refuse(&w, "not an HDF5 file (no HDF5 signature)");
+        else h5fail(&w, "cannot open");
+        admm_run_free(run);
+        return -1;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        h5fail(&w, "cannot open as HDF5 (truncated or corrupt)");
+        admm_run_free(run);
+        return -1;
+    }
+    int rc = read_root(f, run, &w);
+    if (!rc) rc = read_config(f, run, &w);
+    if (!rc) rc = read_epoch_data(f, run, &w);
+    if (!rc) rc = check_weights(f, run, &w);
+    if (H5Fclose(f) < 0 && !rc) rc = h5fail(&w, "cannot close");
+    if (rc) admm_run_free(run);
+    return rc ? -1 : 0;
+}
+
+char *admm_run_peek_status(const char *path)
+{
+    char buf[256];
+    Why w = {buf, sizeof buf};
+    char *status = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) return NULL;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return NULL;
+    }
+    if (attr_str(f, "/", "status", &status, &w)) status = NULL;
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    return status;
+}
+
+void admm_run_free(admm_Run *run)
+{
+    free(run->path);
+    free(run->method);
+    free(run->status);
+    free(run->stop_reason);
+    free(run->hostnames);
+    free(run->start_time);
+    free(run->git_revision);
+    for (int k = 0; k < run->ncfg; k++) {
+        free(run->cfg[k].name);
+        free(run->cfg[k].i);
+        free(run->cfg[k].r);
+        free(run->cfg[k].s);
+    }
+    free(run->cfg);
+    for (int p = 0; p < run->P; p++) free(run->phase_names[p]);
+    free(run->phase_names);
+    double *d[] = {run->loss,   run->objective, run->residual_z, run->residual_a, run->train_acc,
+                   run->val_acc, run->test_acc, run->t_epoch,    run->t_eval,     run->t_wall,
+                   run->phase_min, run->phase_avg, run->phase_max, run->rss_mb};
+    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(d[k]);
+    free(run->epoch);
+    free(run->warmup);
+    memset(run, 0, sizeof *run);
+}
+
+const admm_Attr *admm_run_cfg(const admm_Run *run, const char *name)
+{
+    admm_Attr key = {.name = (char *)name};
+    return bsearch(&key, run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
+}
+
+void admm_attr_format(const admm_Attr *a, char *buf, size_t len)
+{
+    if (!a) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    if (a->kind == ADMM_ATTR_STR) {
+        snprintf(buf, len, "%s", a->s);
+        return;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < a->n && used < len; k++) {
+        int m = a->kind == ADMM_ATTR_INT
+                    ? snprintf(buf + used, len - used, "%s%lld", k ? "," : "", a->i[k])
+                    : snprintf(buf + used, len - used, "%s%.10g", k ? "," : "", a->r[k]);
+        if (m < 0) break;
+        used += (size_t)m;
+    }
+}
+
+int admm_attr_equal(const admm_Attr *a, const admm_Attr *b)
+{
+    if (!a || !b) return a == b;
+    if (a->kind != b->kind || a->n != b->n) return 0;
+    if (a->kind == ADMM_ATTR_STR) return strcmp(a->s, b->s) == 0;
+    for (int k = 0; k < a->n; k++)
+        if (a->kind == ADMM_ATTR_INT ? a->i[k] != b->i[k] : a->r[k] != b->r[k]) return 0;
+    return 1;
+}

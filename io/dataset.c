@@ -1,0 +1,187 @@
+/* Data shards; see dataset.h. Column-major, samples are columns: x is d x n per shard. */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../solver/check.h"
+#include "../solver/rng.h"
+#include "idx.h"
+
+static void shard_alloc(R(nn_shard) *s, int d, int classes, long n_global, long first, long n)
+{
+  s->d = d;
+  s->classes = classes;
+  s->n_global = n_global;
+  s->first = first;
+  s->n = n;
+  s->x = malloc(sizeof(real) * (size_t)d * (n ? n : 1));
+  s->label = malloc(sizeof(int) * (size_t)(n ? n : 1));
+  CHECK(s->x && s->label, "out of memory for a data shard of %ld samples", n);
+}
+
+/* Names of the four files of a data set in the usual MNIST layout. */
+static void standard_paths(const char *dir, const char *suffix, char paths[4][1100])
+{
+  static const char *names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
+  for (int i = 0; i < 4; i++) snprintf(paths[i], 1100, "%.1023s/%s%s", dir, names[i], suffix);
+}
+
+/* Reads samples [first, first+n) of an image/label pair into shard columns [col, col+n). */
+static int read_slice(const nn_idx *img, const nn_idx *lab, long first, long n, R(nn_shard) *s, long col,
+                      double mean, double std, char *err, int errlen)
+{
+  if (n == 0) return 0;
+  uint8_t *px = malloc((size_t)n * img->sample_size), *lb = malloc((size_t)n);
+  if (!px || !lb) { snprintf(err, errlen, "out of memory reading %s", img->path); free(px); free(lb); return -1; }
+  int rc = nn_idx_read(img, first, n, px, err, errlen);
+  if (rc == 0) rc = nn_idx_read(lab, first, n, lb, err, errlen);
+  for (long j = 0; rc == 0 && j < n; j++) {
+    if (lb[j] >= s->classes) {
+      snprintf(err, errlen, "%s: label %d of sample %ld is out of range for %d classes (--layers ends in %d)",
+               lab->path, lb[j], first + j, s->classes, s->classes);
+      rc = -1;
+      break;
+    }
+    s->label[col + j] = lb[j];
+    real *x = s->x + (size_t)(col + j) * s->d;
+    const uint8_t *p = px + (size_t)j * img->sample_size;
+    for (int i = 0; i < s->d; i++) x[i] = (real)((p[i] / 255.0 - mean) / std);
+  }
+  free(px);
+  free(lb);
+  return rc;
+}
+
+static void parse_normalize(const nn_config *cfg, double *mean, double *std)
+{
+  if (strcmp(cfg->normalize, "none") == 0) { *mean = 0; *std = 1; return; }
+  if (strcmp(cfg->normalize, "dataset") == 0) {
+    /* The usual per-data-set statistics of pixel/255 over the training images. */
+    if (strcmp(cfg->data, "fashion-mnist") == 0) { *mean = 0.2860; *std = 0.3530; }
+    else if (strcmp(cfg->data, "mnist") == 0) { *mean = 0.1307; *std = 0.3081; }
+    else { *mean = 0; *std = 1; }
+    return;
+  }
+  /* MEAN,STD was validated by the option parser. */
+  sscanf(cfg->normalize, "%lf,%lf", mean, std);
+}
+
+/* Deterministic, rank-count independent synthetic classification set: class centres in
+ * d dimensions, samples = centre + unit Gaussian noise; sample i depends only on (seed, i). */
+static void synth_fill(R(nn_shard) *s, long global_first, uint64_t seed, uint64_t stream)
+{
+  for (long j = 0; j < s->n; j++) {
+    long g = global_first + j;
+    int y = (int)(nn_rng_u64(seed, stream, (uint64_t)g) % (uint64_t)s->classes);
+    s->label[j] = y;
+    real *x = s->x + (size_t)j * s->d;
+    for (int i = 0; i < s->d; i++) {
+      double centre = 1.5 * nn_rng_normal(seed, 77, (uint64_t)y * s->d + i);
+      x[i] = (real)(centre + nn_rng_normal(seed, stream + 1, (uint64_t)g * s->d + i));
+    }
+  }
+}
+
+static void load_synthetic(R(nn_data) *d, const nn_config *cfg, int me, int p)
+{
+  long n_all = cfg->n_train > 0 ? cfg->n_train : 2048;
+  long n_test = cfg->n_test > 0 ? cfg->n_test : 512;
+  nn_check_all(cfg->validation < n_all, "--validation must leave training samples (synthetic data)");
+  long n_train = n_all - cfg->validation, f, c;
+  int dim = cfg->n[0], k = cfg->n[cfg->L];
+  uint64_t seed = (uint64_t)cfg->seed;
+  nn_partition(n_train, me, p, &f, &c);
+  shard_alloc(&d->train, dim, k, n_train, f, c);
+  synth_fill(&d->train, f, seed, 100);
+  nn_partition(cfg->validation, me, p, &f, &c);
+  shard_alloc(&d->val, dim, k, cfg->validation, f, c);
+  synth_fill(&d->val, n_train + f, seed, 100);
+  nn_partition(n_test, me, p, &f, &c);
+  shard_alloc(&d->test, dim, k, n_test, f, c);
+  synth_fill(&d->test, f, seed, 200);
+  d->mean = 0;
+  d->std = 1;
+  snprintf(d->source, sizeof d->source, "synthetic(seed=%ld)", cfg->seed);
+}
+
+void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
+{
+  int me = nn_rank(), p = nn_nranks();
+  memset(d, 0, sizeof *d);
+  if (strcmp(cfg->data, "synthetic") == 0) { load_synthetic(d, cfg, me, p); return; }
+
+  char paths[4][1100];
+  if (strcmp(cfg->data, "mnist") == 0)
+    standard_paths(cfg->data_dir, "", paths);
+  else if (strcmp(cfg->data, "fashion-mnist") == 0)
+    standard_paths(cfg->data_dir, ".gz", paths);
+  else {
+    snprintf(paths[0], 1100, "%s", cfg->train_images);
+    snprintf(paths[1], 1100, "%s", cfg->train_labels);
+    snprintf(paths[2], 1100, "%s", cfg->test_images);
+    snprintf(paths[3], 1100, "%s", cfg->test_labels);
+  }
+  snprintf(d->source, sizeof d->source, "%s;%s;%s;%s", paths[0], paths[1], paths[2], paths[3]);
+
+  /* Every rank opens and validates the headers itself, so all ranks reach the same verdict
+   * and stop together with the first rank's message. */
+  nn_idx f[4];
+  char err[2600] = "";
+  int ok = 1;
+  for (int i = 0; i < 4 && ok; i++) ok = nn_idx_open(&f[i], paths[i], i % 2 ? 1 : 3, err, sizeof err) == 0;
+  if (ok && f[0].count != f[1].count) {
+    snprintf(err, sizeof err, "%s has %ld images but %s has %ld labels", paths[0], f[0].count, paths[1], f[1].count);
+    ok = 0;
+  }
+  if (ok && f[2].count != f[3].count) {
+    snprintf(err, sizeof err, "%s has %ld images but %s has %ld labels", paths[2], f[2].count, paths[3], f[3].count);
+    ok = 0;
+  }
+  if (ok && (f[0].sample_size != cfg->n[0] || f[2].sample_size != cfg->n[0])) {
+    snprintf(err, sizeof err, "%s: images have %ld pixels but --layers starts with %d", paths[0],
+             f[0].sample_size, cfg->n[0]);
+    ok = 0;
+  }
+  long n_all = ok ? f[0].count : 0, n_test = ok ? f[2].count : 0;
+  if (ok && cfg->n_train > n_all) {
+    snprintf(err, sizeof err, "--n-train %ld exceeds the %ld samples of %s", cfg->n_train, n_all, paths[0]);
+    ok = 0;
+  }
+  if (ok && cfg->n_train > 0) n_all = cfg->n_train;
+  if (ok && cfg->n_test > 0) n_test = cfg->n_test < n_test ? cfg->n_test : n_test;
+  if (ok && cfg->validation >= n_all) {
+    snprintf(err, sizeof err, "--validation %ld leaves no training samples out of %ld", cfg->validation, n_all);
+    ok = 0;
+  }
+  nn_check_all(ok, err);
+
+  double mean, std;
+  parse_normalize(cfg, &mean, &std);
+  d->mean = mean;
+  d->std = std;
+  int dim = cfg->n[0], k = cfg->n[cfg->L];
+  long n_train = n_all - cfg->validation, first, count;
+  nn_partition(n_train, me, p, &first, &count);
+  shard_alloc(&d->train, dim, k, n_train, first, count);
+  ok = read_slice(&f[0], &f[1], first, count, &d->train, 0, mean, std, err, sizeof err) == 0;
+  nn_partition(cfg->validation, me, p, &first, &count);
+  shard_alloc(&d->val, dim, k, cfg->validation, first, count);
+  if (ok) ok = read_slice(&f[0], &f[1], n_train + first, count, &d->val, 0, mean, std, err, sizeof err) == 0;
+  nn_partition(n_test, me, p, &first, &count);
+  shard_alloc(&d->test, dim, k, n_test, first, count);
+  if (ok) ok = read_slice(&f[2], &f[3], first, count, &d->test, 0, mean, std, err, sizeof err) == 0;
+  nn_check_all(ok, err);
+}
+
+void R(nn_data_free)(R(nn_data) *d)
+{
+  R(nn_shard) *s[3] = { &d->train, &d->val, &d->test };
+  for (int i = 0; i < 3; i++) {
+    free(s[i]->x);
+    free(s[i]->label);
+  }
+}

@@ -1,0 +1,27 @@
+/* Turns the data set named in the config into this rank's shards: training, validation
+ * (carved from the end of the training range, for early stopping) and test. Each split is
+ * cut into contiguous, near-equal slices in rank order; a rank reads only its own slice.
+ * Collective (all ranks validate the files together and fail together). */
+#ifndef NN_DATASET_H
+#define NN_DATASET_H
+
+#include "../solver/method.h"
+
+typedef struct {
+  R(nn_shard) train, val, test;
+  double mean, std;           /* the normalisation applied: x = (pixel/255 - mean) / std */
+  char source[4500];          /* the files read, for the record */
+} R(nn_data);
+
+void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg);
+void R(nn_data_free)(R(nn_data) *d);
+
+/* The slice [first, first + count) of n samples that rank r of p holds. */
+static inline void nn_partition(long n, int r, int p, long *first, long *count)
+{
+  long base = n / p, extra = n % p;
+  *first = r * base + (r < extra ? r : extra);
+  *count = base + (r < extra);
+}
+
+#endif

@@ -1,0 +1,46 @@
+/* The run's results file (schema: io/SCHEMA.md), written collectively with parallel HDF5.
+ * Every function here is collective over MPI_COMM_WORLD: all ranks call it with the same
+ * arguments (except an epoch row's rss_mb, which is each rank's own). The file lives as
+ * PATH.part until nn_results_finish renames it, and a failure on any rank removes it. */
+#ifndef NN_RESULTS_H
+#define NN_RESULTS_H
+
+#include "../solver/timer.h"
+
+enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS };
+
+/* One attribute: a name and a value of one of the types above (ints: up to 32 values). */
+typedef struct {
+  char name[64];
+  enum nn_attr_type type;
+  long i;
+  double d;
+  char s[4096];
+  long ints[32];
+  int nints;
+} nn_attr;
+
+typedef struct {
+  long epoch, warmup;
+  double loss, objective, residual_z, residual_a;
+  double train_acc, val_acc, test_acc;
+  double t_epoch, t_eval, t_wall;
+  double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];
+  double rss_mb;  /* this rank's peak resident set size */
+} nn_epoch_row;
+
+typedef struct nn_results nn_results;
+
+nn_results *nn_results_create(const char *path, const nn_attr *config, int nconfig, const nn_attr *run,
+                              int nrun);
+void nn_results_append(nn_results *r, const nn_epoch_row *row);
+/* W[l] is n[l] x n[l-1] column-major (l = 1..L), written as dataset (n[l], n[l-1]) whose
+ * row i holds the weights into unit i. b may be NULL (no biases). */
+void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void *const *b, int float32);
+/* Adds the final attributes, marks the file complete, closes it and renames PATH.part to PATH. */
+void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal);
+
+/* Peak resident set size of this process, MiB. Local. */
+double nn_peak_rss_mb(void);
+
+#endif

@@ -1,0 +1,17 @@
+/* The command line: one table of options (name, type, default, help) that drives parsing,
+ * --help, the start-up echo and the /config attributes of the results file. Parsing runs on
+ * every rank (argv is the same everywhere) and fails on all of them together. */
+#ifndef NN_OPTIONS_H
+#define NN_OPTIONS_H
+
+#include "../io/results.h"
+#include "../solver/config.h"
+
+/* 0: run; 1: --help was printed (exit 0). Bad input: a one-line error and exit 1 on all ranks. */
+int nn_options_parse(nn_config *cfg, int argc, char **argv);
+void nn_options_print_help(void);
+/* The effective options as attributes (for /config) and as one "key=value ..." line. */
+int nn_options_attrs(const nn_config *cfg, nn_attr *out, int max);
+void nn_options_echo(const nn_config *cfg);
+
+#endif

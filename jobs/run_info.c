@@ -1,0 +1,115 @@
+/* Run facts for the results file; see run_info.h. */
+#include "run_info.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../solver/check.h"
+
+#ifndef NN_GIT_REVISION
+#define NN_GIT_REVISION "unknown"
+#endif
+
+char *openblas_get_config(void);
+
+static nn_attr *next(nn_attr *out, int *k, int max, const char *name, enum nn_attr_type type)
+{
+  CHECK(*k < max, "internal: too many run attributes");
+  nn_attr *a = &out[(*k)++];
+  memset(a, 0, sizeof *a);
+  snprintf(a->name, sizeof a->name, "%s", name);
+  a->type = type;
+  return a;
+}
+
+/* Distinct host names of all ranks, comma separated, identical on every rank. */
+static void gather_hostnames(char *out, size_t len)
+{
+  int p = nn_nranks(), nlen;
+  char mine[MPI_MAX_PROCESSOR_NAME] = "";
+  MPI_Get_processor_name(mine, &nlen);
+  char *all = calloc((size_t)p, MPI_MAX_PROCESSOR_NAME);
+  CHECK(all, "out of memory");
+  CHECK_MPI(MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD));
+  out[0] = 0;
+  for (int r = 0; r < p; r++) {
+    const char *h = all + (size_t)r * MPI_MAX_PROCESSOR_NAME;
+    int seen = 0;
+    for (int q = 0; q < r; q++) seen |= strcmp(h, all + (size_t)q * MPI_MAX_PROCESSOR_NAME) == 0;
+    if (!seen) snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "", h);
+  }
+  free(all);
+}
+
+int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, int max)
+{
+  int k = 0;
+  nn_attr *a;
+  snprintf(next(out, &k, max, "method", NN_ATTR_STRING)->s, 4096, "%s", cfg->method);
+  next(out, &k, max, "ranks", NN_ATTR_INT)->i = nn_nranks();
+  a = next(out, &k, max, "blacs_grid", NN_ATTR_INTS);
+  a->nints = 2;
+  a->ints[0] = nprow;
+  a->ints[1] = npcol;
+  gather_hostnames(next(out, &k, max, "hostnames", NN_ATTR_STRING)->s, 4096);
+  char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len;
+  MPI_Get_library_version(mpi, &len);
+  char *nl = strchr(mpi, '\n');
+  if (nl) *nl = 0;
+  unsigned maj, min, rel;
+  H5get_libversion(&maj, &min, &rel);
+  snprintf(next(out, &k, max, "versions", NN_ATTR_STRING)->s, 4096, "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi,
+           maj, min, rel, openblas_get_config(), "gcc " __VERSION__);
+  snprintf(next(out, &k, max, "git_revision", NN_ATTR_STRING)->s, 4096, "%s", NN_GIT_REVISION);
+  snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, 4096, "%s", cfg->command_line);
+  char when[64] = "";
+  if (nn_rank() == 0) {
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  }
+  MPI_Bcast(when, sizeof when, MPI_CHAR, 0, MPI_COMM_WORLD);
+  snprintf(next(out, &k, max, "start_time", NN_ATTR_STRING)->s, 4096, "%s", when);
+  return k;
+}
+
+static int mkdir_parents(const char *path)
+{
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0775) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return 0;
+}
+
+void nn_output_path(const nn_config *cfg, char *path, size_t len)
+{
+  char buf[1024] = "";
+  int ok = 1;
+  if (nn_rank() == 0) {
+    if (cfg->output[0]) snprintf(buf, sizeof buf, "%s", cfg->output);
+    else {
+      char when[32];
+      time_t now = time(NULL);
+      strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", gmtime(&now));
+      snprintf(buf, sizeof buf, "results/%s-%s-%s-p%d.h5", cfg->method, cfg->data, when, nn_nranks());
+    }
+    ok = mkdir_parents(buf) == 0;
+  }
+  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
+  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  char msg[1200];
+  snprintf(msg, sizeof msg, "--output %s: cannot create its directory", buf);
+  nn_check_all(ok, msg);
+  snprintf(path, len, "%s", buf);
+}

@@ -1,0 +1,200 @@
+/* The training driver; see train.h. Compiled twice (float64, float32): R(x) names. */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/dataset.h"
+#include "../io/results.h"
+#include "../solver/check.h"
+#include "../solver/method.h"
+#include "options.h"
+#include "run_info.h"
+
+typedef struct {
+  double acc, loss;  /* accuracy in [0,1]; mean loss per sample */
+} split_score;
+
+/* True forward pass of the network over one split, summed over ranks. Collective. */
+static split_score R(score)(const R(nn_model) *net, const R(nn_shard) *s, enum nn_loss loss)
+{
+  long correct = 0;
+  double sums[2] = { 0, 0 };
+  R(nn_forward_eval)(net, s->x, s->label, s->n, loss, &correct, &sums[1]);
+  sums[0] = (double)correct;
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  split_score r = { NAN, NAN };
+  if (s->n_global > 0) {
+    r.acc = sums[0] / (double)s->n_global;
+    r.loss = sums[1] / (double)s->n_global;
+  }
+  return r;
+}
+
+static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                                     const nn_grid *g)
+{
+  if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
+  return R(nn_gradient_create)(cfg, net, train);
+}
+
+static double max_over_ranks(double v)
+{
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  return v;
+}
+
+static nn_attr *final_attr(nn_attr *a, int *k, const char *name, enum nn_attr_type type)
+{
+  nn_attr *x = &a[(*k)++];
+  memset(x, 0, sizeof *x);
+  snprintf(x->name, sizeof x->name, "%s", name);
+  x->type = type;
+  return x;
+}
+
+int R(nn_train_run)(const nn_config *cfg)
+{
+  int me = nn_rank();
+  double t_start = MPI_Wtime();
+  nn_options_echo(cfg);
+
+  nn_grid grid;
+  nn_grid_init(&grid, cfg->nprow, cfg->npcol, cfg->block);
+
+  char path[1024];
+  nn_output_path(cfg, path, sizeof path);
+
+  R(nn_data) data;
+  R(nn_data_load)(&data, cfg);
+  if (me == 0)
+    printf("data: %s train=%ld val=%ld test=%ld ranks=%d grid=%dx%d precision=%s output=%s\n", cfg->data,
+           data.train.n_global, data.val.n_global, data.test.n_global, nn_nranks(), grid.nprow, grid.npcol,
+           REAL_NAME, path);
+
+  int gradient = strcmp(cfg->method, "admm") != 0;
+  R(nn_model) net, best;
+  R(nn_model_alloc)(&net, cfg->L, cfg->n, gradient);
+  R(nn_model_alloc)(&best, cfg->L, cfg->n, gradient);
+  R(nn_model_init)(&net, cfg->init, cfg->seed);
+  R(nn_model_copy)(&best, &net);
+
+  static nn_attr config_attrs[64], run_attrs[32], final[16];
+  int nconfig = nn_options_attrs(cfg, config_attrs, 64);
+  int nrun = nn_run_info_attrs(cfg, grid.nprow, grid.npcol, run_attrs, 32);
+  const char *split_names[3] = { "n_train", "n_val", "n_test" };
+  long split_sizes[3] = { data.train.n_global, data.val.n_global, data.test.n_global };
+  for (int i = 0; i < 3; i++) {
+    nn_attr *a = &run_attrs[nrun++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", split_names[i]);
+    a->type = NN_ATTR_INT;
+    a->i = split_sizes[i];
+  }
+  nn_results *res = nn_results_create(path, config_attrs, nconfig, run_attrs, nrun);
+
+  R(nn_method) method = R(create_method)(cfg, &net, &data.train, &grid);
+  enum nn_loss loss = cfg->loss;
+
+  int total = cfg->warmup + cfg->epochs, best_epoch = 0, since_best = 0, epochs_run = 0;
+  double best_val = -1, train_time = 0, spent = 0, last_io = 0;
+  const char *stop_reason = "max_epochs";
+  double t_train0 = MPI_Wtime();
+  for (int e = 1; e <= total; e++) {
+    int warm = e <= cfg->warmup;
+    nn_timer t;
+    nn_timer_reset(&t);
+    nn_epoch_stats st = { NAN, NAN, NAN };
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    method.epoch(method.self, e, warm, &st, &t);
+    double t_epoch = max_over_ranks(MPI_Wtime() - t0);
+
+    double t1 = MPI_Wtime();
+    nn_timer_start(&t, PH_EVAL);
+    split_score tr = { NAN, NAN };
+    if (cfg->eval_train) tr = R(score)(&net, &data.train, loss);
+    split_score va = R(score)(&net, &data.val, loss);
+    split_score te = R(score)(&net, &data.test, loss);
+    nn_timer_stop(&t);
+    double t_eval = max_over_ranks(MPI_Wtime() - t1);
+    CHECK(!cfg->eval_train || isfinite(tr.loss), "the network's outputs became NaN or Inf at epoch %d "
+          "(diverged: lower --lr, or --beta/--gamma)", e);
+
+    /* Early stopping and the kept model follow the validation slice only, never the test set.
+     * Warm-up epochs are not candidates; without a validation slice the last epoch is kept. */
+    if (!warm || cfg->epochs == 0) {
+      double v = data.val.n_global > 0 ? va.acc : (double)e;
+      if (v > best_val) {
+        best_val = v;
+        best_epoch = e;
+        since_best = 0;
+        R(nn_model_copy)(&best, &net);
+      } else
+        since_best++;
+    }
+    epochs_run = e;
+    train_time += t_epoch;
+    spent += t_epoch + t_eval;
+    double eta = spent / e * (total - e);
+
+    nn_epoch_row row = { .epoch = e, .warmup = warm, .loss = tr.loss, .objective = st.objective,
+                         .residual_z = st.residual_z, .residual_a = st.residual_a, .train_acc = tr.acc,
+                         .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch, .t_eval = t_eval,
+                         .t_wall = MPI_Wtime() - t_train0, .rss_mb = nn_peak_rss_mb() };
+    t.total[PH_IO] = last_io; /* the previous row's write: a row cannot hold its own */
+    nn_timer_reduce(&t, row.phase_min, row.phase_avg, row.phase_max);
+    double tio = MPI_Wtime();
+    nn_results_append(res, &row);
+    tio = MPI_Wtime() - tio;
+    last_io = tio;
+    if (me == 0 && !cfg->quiet) {
+      printf("epoch=%d%s loss=%.6g objective=%.6g res_z=%.4g train_acc=%.4f val_acc=%.4f test_acc=%.4f "
+             "t_epoch=%.3f t_eval=%.3f t_io=%.3f eta=%.0fs\n",
+             e, warm ? " warmup=1" : "", tr.loss, st.objective, st.residual_z, tr.acc, va.acc, te.acc, t_epoch,
+             t_eval, tio, eta);
+      fflush(stdout);
+    }
+    if (!warm && cfg->patience > 0 && data.val.n_global > 0 && since_best >= cfg->patience) {
+      stop_reason = "early_stopping";
+      break;
+    }
+  }
+
+  R(nn_model_copy)(&net, &best);
+  split_score tr = R(score)(&net, &data.train, loss);
+  split_score va = R(score)(&net, &data.val, loss);
+  split_score te = R(score)(&net, &data.test, loss);
+  void *W[NN_MAX_LAYERS + 1], *b[NN_MAX_LAYERS + 1];
+  for (int l = 1; l <= net.L; l++) {
+    W[l] = net.W[l];
+    b[l] = net.b[l];
+  }
+  nn_results_weights(res, net.L, net.n, W, net.bias ? b : NULL, cfg->float32);
+  int nf = 0;
+  final_attr(final, &nf, "epochs_run", NN_ATTR_INT)->i = epochs_run;
+  final_attr(final, &nf, "best_epoch", NN_ATTR_INT)->i = best_epoch;
+  final_attr(final, &nf, "final_train_acc", NN_ATTR_REAL)->d = tr.acc;
+  final_attr(final, &nf, "final_val_acc", NN_ATTR_REAL)->d = va.acc;
+  final_attr(final, &nf, "final_test_acc", NN_ATTR_REAL)->d = te.acc;
+  final_attr(final, &nf, "final_loss", NN_ATTR_REAL)->d = tr.loss;
+  snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, 4096, "%s", stop_reason);
+  final_attr(final, &nf, "train_time_s", NN_ATTR_REAL)->d = train_time;
+  final_attr(final, &nf, "total_time_s", NN_ATTR_REAL)->d = MPI_Wtime() - t_start;
+  nn_results_finish(res, final, nf);
+  if (me == 0) {
+    printf("final: method=%s best_epoch=%d epochs_run=%d stop=%s train_acc=%.4f val_acc=%.4f test_acc=%.4f "
+           "loss=%.6g train_time=%.2fs total_time=%.2fs output=%s\n",
+           cfg->method, best_epoch, epochs_run, stop_reason, tr.acc, va.acc, te.acc, tr.loss, train_time,
+           MPI_Wtime() - t_start, path);
+    fflush(stdout);
+  }
+  method.destroy(method.self);
+  R(nn_model_free)(&net);
+  R(nn_model_free)(&best);
+  R(nn_data_free)(&data);
+  nn_grid_free(&grid);
+  return 0;
+}

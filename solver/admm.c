@@ -1,0 +1,215 @@
+/* ADMM for ReLU networks; see admm.h. Legend: L layers with weights, n[l] widths,
+ * N samples on this rank; every matrix is column-major with samples as columns. */
+#include "admm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "closed_forms.h"
+
+static real *alloc_real(size_t count, const char *what)
+{
+  real *p = calloc(count ? count : 1, sizeof(real));
+  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
+  return p;
+}
+
+static double default_ridge(const nn_config *cfg)
+{
+  /* MNIST has constant pixels, so a_0 a_0^T is singular; float32 needs a larger relative
+   * ridge than float64 for its Cholesky factor to exist. */
+  if (cfg->ridge >= 0) return cfg->ridge;
+  return cfg->float32 ? 1e-4 : 1e-8;
+}
+
+void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                     const nn_grid *g)
+{
+  memset(s, 0, sizeof *s);
+  s->cfg = cfg;
+  s->net = net;
+  s->g = g;
+  s->L = net->L;
+  s->N = train->n;
+  s->n_global = train->n_global;
+  s->a0 = train->x;
+  s->label = train->label;
+  s->ridge = default_ridge(cfg);
+  const int *n = net->n;
+  int nmax = 0;
+  for (int l = 0; l <= s->L; l++) nmax = n[l] > nmax ? n[l] : nmax;
+  size_t N = (size_t)s->N;
+  s->a[0] = (real *)train->x;
+  for (int l = 1; l <= s->L; l++) {
+    s->z[l] = alloc_real((size_t)n[l] * N, "z");
+    if (l < s->L) s->a[l] = alloc_real((size_t)n[l] * N, "a");
+  }
+  s->lambda = alloc_real((size_t)n[s->L] * N, "lambda");
+  s->m = alloc_real((size_t)nmax * N, "W a scratch");
+  s->h = alloc_real((size_t)nmax * N, "relu scratch");
+  s->G = alloc_real((size_t)nmax * nmax, "Gram");
+  s->B = alloc_real((size_t)nmax * nmax, "cross product");
+  s->X = alloc_real((size_t)nmax * nmax, "solution");
+  s->P = alloc_real((size_t)nmax * nmax, "activation matrix");
+  s->Pinv = alloc_real((size_t)nmax * nmax, "activation inverse");
+  s->K = alloc_real((size_t)nmax * nmax, "activation operator");
+  for (int l = 1; l <= s->L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1], n[l]);
+  for (int l = 1; l < s->L; l++) R(nn_spd_init)(&s->asys[l], g, n[l], n[l]);
+
+  /* Auxiliary variables start at the forward pass of the initial weights, so --init
+   * decides where ADMM starts; the multiplier starts at zero. */
+  for (int l = 1; l <= s->L; l++) {
+    R(nn_affine)(net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+    if (l < s->L) {
+      size_t cnt = (size_t)n[l] * N;
+      for (size_t i = 0; i < cnt; i++) s->a[l][i] = s->z[l][i] > 0 ? s->z[l][i] : 0;
+    }
+  }
+
+  /* a_0 never changes: sum and factor its Gram matrix once, outside the epoch loop. */
+  nn_timer t;
+  nn_timer_reset(&t);
+  cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n[0], (int)s->N, 1, s->a0, n[0], 0, s->G, n[0]);
+  R(nn_spd_factor_sum)(&s->wsys[1], s->G, s->ridge, &t);
+}
+
+void R(nn_admm_free)(R(nn_admm) *s)
+{
+  for (int l = 1; l <= s->L; l++) {
+    free(s->z[l]);
+    if (l < s->L) free(s->a[l]);
+    R(nn_spd_free)(&s->wsys[l]);
+    if (l < s->L) R(nn_spd_free)(&s->asys[l]);
+  }
+  free(s->lambda);
+  free(s->m);
+  free(s->h);
+  free(s->G);
+  free(s->B);
+  free(s->X);
+  free(s->P);
+  free(s->Pinv);
+  free(s->K);
+}
+
+/* W_l = z_l a_{l-1}^T (a_{l-1} a_{l-1}^T + ridge)^{-1}, i.e. G W_l^T = a_{l-1} z_l^T with G
+ * and the right-hand side summed over ranks: the least-squares fit, W_l = z_l a_{l-1}^+. */
+void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int in = n[l - 1], out = n[l];
+  const real *a = s->a[l - 1];
+  nn_timer_start(t, PH_GRAM);
+  if (l > 1)
+    cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, in, (int)s->N, 1, a, in, 0, s->G, in);
+  /* B = a_{l-1} z_l^T: in x out */
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, in, out, (int)s->N, 1, a, in, s->z[l], out, 0,
+             s->B, in);
+  nn_timer_stop(t);
+  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
+  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
+  /* X = W_l^T (in x out) */
+  real *W = s->net->W[l];
+  for (int i = 0; i < out; i++)
+    for (int j = 0; j < in; j++) W[i + (size_t)j * out] = s->X[j + (size_t)i * in];
+}
+
+/* a_l = (beta W^T W + gamma I)^{-1} (beta W^T z_{l+1} + gamma relu(z_l)), W = W_{l+1}.
+ * The inverse is formed once per step (it is small) so both products run as GEMMs. */
+void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int nl = n[l], nn = n[l + 1];
+  double beta = s->cfg->beta, gamma = s->cfg->gamma;
+  const real *W = s->net->W[l + 1];
+  nn_timer_start(t, PH_A_UPDATE);
+  cblas_syrk(CblasColMajor, CblasLower, CblasTrans, nl, nn, (real)beta, W, nn, 0, s->P, nl);
+  for (int i = 0; i < nl; i++) s->P[i + (size_t)i * nl] += (real)gamma;
+  nn_timer_stop(t);
+  R(nn_spd_inverse)(&s->asys[l], s->P, s->Pinv, t);
+  nn_timer_start(t, PH_A_UPDATE);
+  /* K = beta Pinv W^T: nl x nn */
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, nl, nn, nl, (real)beta, s->Pinv, nl, W, nn, 0,
+             s->K, nl);
+  size_t cnt = (size_t)nl * s->N;
+  const real *z = s->z[l];
+  for (size_t i = 0; i < cnt; i++) s->h[i] = z[i] > 0 ? z[i] : 0;
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nn, 1, s->K, nl, s->z[l + 1], nn,
+             0, s->a[l], nl);
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nl, (real)gamma, s->Pinv, nl,
+             s->h, nl, 1, s->a[l], nl);
+  nn_timer_stop(t);
+}
+
+void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int L = s->L;
+  double beta = s->cfg->beta, gamma = s->cfg->gamma;
+  double local[4] = {0, 0, 0, 0}; /* hidden objective, res_z, res_a, output objective */
+  for (int l = 1; l < L; l++) {
+    R(nn_admm_weight_step)(s, l, t);
+    R(nn_admm_activation_step)(s, l, t);
+    nn_timer_start(t, PH_Z_UPDATE);
+    R(nn_affine)(s->net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->m);
+    double ra = 0;
+    double rz = R(nn_relu_z_update)(s->z[l], s->a[l], s->m, (long)n[l] * s->N, beta, gamma, &ra);
+    local[0] += gamma * ra + beta * rz;
+    local[1] += rz;
+    local[2] += ra;
+    nn_timer_stop(t);
+  }
+  R(nn_admm_weight_step)(s, L, t);
+  nn_timer_start(t, PH_Z_UPDATE);
+  int k = n[L];
+  R(nn_affine)(s->net->W[L], NULL, k, n[L - 1], s->a[L - 1], s->N, s->m);
+  int hinge = s->cfg->loss == NN_LOSS_HINGE;
+  R(nn_output_z_update)(s->z[L], s->label, s->lambda, s->m, k, s->N, beta, hinge);
+  /* Augmented Lagrangian of the output block, before the multiplier moves. */
+  double out_obj = 0, rz = 0;
+  for (long j = 0; j < s->N; j++)
+    for (int i = 0; i < k; i++) {
+      size_t e = (size_t)j * k + i;
+      double d = s->z[L][e] - s->m[e];
+      out_obj += R(nn_output_objective)(s->z[L][e], s->label[j] == i, s->lambda[e], s->m[e], beta, hinge)
+                 - s->lambda[e] * s->m[e];
+      rz += d * d;
+    }
+  local[1] += rz;
+  local[3] = out_obj;
+  if (update_multiplier) {
+    size_t cnt = (size_t)k * s->N;
+    for (size_t e = 0; e < cnt; e++) s->lambda[e] += (real)(beta * (s->z[L][e] - s->m[e]));
+  }
+  nn_timer_stop(t);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  double ng = (double)s->n_global;
+  st->objective = (local[0] + local[3]) / ng;
+  st->residual_z = local[1] / ng;
+  st->residual_a = local[2] / ng;
+  CHECK(isfinite(st->objective), "ADMM iterates became NaN or Inf (objective %g): lower --beta/--gamma "
+        "or raise --ridge", st->objective);
+}
+
+static void admm_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
+{
+  (void)epoch;
+  R(nn_admm_sweep)((R(nn_admm) *)self, !warmup, st, t);
+}
+
+static void admm_destroy(void *self)
+{
+  R(nn_admm_free)((R(nn_admm) *)self);
+  free(self);
+}
+
+R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                               const nn_grid *g)
+{
+  R(nn_admm) *s = malloc(sizeof *s);
+  CHECK(s, "out of memory");
+  R(nn_admm_init)(s, cfg, net, train, g);
+  return (R(nn_method)){ .self = s, .epoch = admm_epoch, .destroy = admm_destroy };
+}

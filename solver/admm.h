@@ -1,0 +1,42 @@
+/* The ADMM sweep of Taylor et al. (2016) as the thesis runs it (Algorithm 1): per layer a
+ * weight least-squares step (ScaLAPACK, Gram matrices summed over ranks), an activation
+ * least-squares step (ScaLAPACK factor of beta W^T W + gamma I, applied to local columns),
+ * the exact ReLU z step, then the output z step and the multiplier. Collective. */
+#ifndef NN_ADMM_H
+#define NN_ADMM_H
+
+#include "method.h"
+#include "spd.h"
+
+typedef struct {
+  const nn_config *cfg;
+  R(nn_model) *net;
+  const nn_grid *g;
+  int L;
+  long N;                         /* local samples */
+  long n_global;
+  const real *a0;                 /* n[0] x N: the shard's inputs (never changes) */
+  const int *label;               /* N classes */
+  real *z[NN_MAX_LAYERS + 1];     /* z[l] is n[l] x N, l = 1..L */
+  real *a[NN_MAX_LAYERS + 1];     /* a[l] is n[l] x N, l = 1..L-1; a[0] = a0 */
+  real *lambda;                   /* n[L] x N, multiplier of z_L = W_L a_{L-1} */
+  real *m;                        /* nmax x N scratch: W_l a_{l-1} */
+  real *h;                        /* nmax x N scratch: relu(z_l) in the activation step */
+  real *G, *B, *X;                /* nmax x nmax local Gram, cross product, solution */
+  real *P, *Pinv, *K;             /* nmax x nmax activation-step matrices */
+  R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] */
+  R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems, order n[l] */
+  double ridge;
+} R(nn_admm);
+
+void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                     const nn_grid *g);
+void R(nn_admm_free)(R(nn_admm) *s);
+/* One sweep over all layers; update_multiplier = 0 during warm-up. */
+void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t);
+
+/* The steps, exposed for tests. */
+void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t);
+void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t);
+
+#endif

@@ -1,0 +1,89 @@
+/* Error reporting and collective failure; see check.h. */
+#include "check.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char failure_remove_path[4096];
+
+void nn_on_failure_remove(const char *path)
+{
+  if (!path) { failure_remove_path[0] = 0; return; }
+  snprintf(failure_remove_path, sizeof failure_remove_path, "%s", path);
+}
+
+int nn_rank(void)
+{
+  int r = 0, up = 0;
+  MPI_Initialized(&up);
+  if (up) MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int nn_nranks(void)
+{
+  int n = 1, up = 0;
+  MPI_Initialized(&up);
+  if (up) MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+static void remove_partial_output(void)
+{
+  /* Any rank may be the one that fails; unlink is harmless if the file is already gone. */
+  if (failure_remove_path[0]) unlink(failure_remove_path);
+}
+
+void nn_fail(const char *file, int line, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  const char *base = strrchr(file, '/');
+  fprintf(stderr, "admm-train: error: [rank %d] %s:%d: %s\n", nn_rank(), base ? base + 1 : file, line, msg);
+  fflush(stderr);
+  remove_partial_output();
+  int up = 0;
+  MPI_Initialized(&up);
+  if (up) MPI_Abort(MPI_COMM_WORLD, 1);
+  exit(1);
+}
+
+void nn_fail_mpi(const char *file, int line, const char *call, int rc)
+{
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  nn_fail(file, line, "%s failed: %s", call, text);
+}
+
+void nn_check_all(int ok, const char *msg)
+{
+  int me = nn_rank(), first_bad = ok ? nn_nranks() : me;
+  MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (first_bad == nn_nranks()) return;
+  if (me == first_bad) {
+    fprintf(stderr, "admm-train: error: %s\n", msg);
+    fflush(stderr);
+  }
+  remove_partial_output();
+  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Finalize();
+  exit(1);
+}
+
+void nn_check_info(const char *file, int line, const char *who, int info)
+{
+  if (info == 0) return;
+  if (info < 0)
+    nn_fail(file, line, "%s: argument %d had an illegal value (a bug in the caller)", who, -info);
+  nn_fail(file, line,
+          "%s: info=%d: the leading minor of order %d is not positive definite "
+          "(the system is singular or not SPD: raise --ridge, or check the data for NaN/Inf)",
+          who, info, info);
+}

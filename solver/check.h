@@ -1,0 +1,34 @@
+/* Errors that stop every rank: CHECK prints "[rank r] file.c:line: message" once and aborts
+ * MPI_COMM_WORLD, so no rank can hang waiting for one that died. nn_fail never returns.
+ * Collective validation (all ranks agree before anyone stops) is nn_check_all. */
+#ifndef NN_CHECK_H
+#define NN_CHECK_H
+
+#include <mpi.h>
+
+#define CHECK(cond, ...) \
+  do { if (!(cond)) nn_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+#define CHECK_MPI(call) \
+  do { int rc_ = (call); if (rc_ != MPI_SUCCESS) nn_fail_mpi(__FILE__, __LINE__, #call, rc_); } while (0)
+
+/* Registers a file that must be deleted if the run fails (the partial results file). */
+void nn_on_failure_remove(const char *path);
+
+__attribute__((noreturn, format(printf, 3, 4)))
+void nn_fail(const char *file, int line, const char *fmt, ...);
+__attribute__((noreturn))
+void nn_fail_mpi(const char *file, int line, const char *call, int rc);
+
+/* Collective: every rank passes its own ok flag; if any rank's flag is 0, the lowest such
+ * rank prints msg (its own, so it names the cause it saw) and all ranks exit with status 1.
+ * Use for input validation, where every rank can detect a problem by itself. */
+void nn_check_all(int ok, const char *msg);
+
+/* Explains a ScaLAPACK/LAPACK info code of routine `who` and fails when info != 0. */
+void nn_check_info(const char *file, int line, const char *who, int info);
+#define CHECK_INFO(who, info) nn_check_info(__FILE__, __LINE__, who, info)
+
+int nn_rank(void);
+int nn_nranks(void);
+
+#endif

@@ -1,0 +1,73 @@
+/* Elementwise closed-form minimisers; see closed_forms.h. */
+#include "closed_forms.h"
+
+#include <math.h>
+
+double R(nn_relu_z_objective)(double z, double a, double m, double beta, double gamma)
+{
+  double h = z > 0 ? z : 0;
+  return gamma * (a - h) * (a - h) + beta * (z - m) * (z - m);
+}
+
+double R(nn_relu_z_update)(real *z, const real *a, const real *m, long count, double beta,
+                           double gamma, double *res_a)
+{
+  double res_z = 0, ra = 0;
+  for (long i = 0; i < count; i++) {
+    double ai = a[i], mi = m[i];
+    /* z >= 0: relu is the identity, a quadratic with minimiser (gamma a + beta m)/(gamma + beta). */
+    double zp = (gamma * ai + beta * mi) / (gamma + beta);
+    zp = zp > 0 ? zp : 0;
+    double fp = gamma * (ai - zp) * (ai - zp) + beta * (zp - mi) * (zp - mi);
+    /* z <= 0: relu is 0, only the beta term depends on z. */
+    double zn = mi < 0 ? mi : 0;
+    double fn = gamma * ai * ai + beta * (zn - mi) * (zn - mi);
+    double zi = fp <= fn ? zp : zn;
+    z[i] = (real)zi;
+    double hz = zi > 0 ? zi : 0;
+    res_z += (zi - mi) * (zi - mi);
+    ra += (ai - hz) * (ai - hz);
+  }
+  *res_a = ra;
+  return res_z;
+}
+
+double R(nn_output_objective)(double z, double y, double lambda, double m, double beta, int hinge)
+{
+  double l;
+  if (hinge)
+    l = y > 0.5 ? fmax(1.0 - z, 0.0) : fmax(z, 0.0);
+  else
+    l = 0.5 * (z - y) * (z - y);
+  return l + lambda * z + 0.5 * beta * (z - m) * (z - m);
+}
+
+/* Hinge case: the objective is convex and piecewise quadratic with one kink at `knot`
+ * (1 for y = 1, 0 for y = 0); the minimiser of each piece, clamped to its side, is compared. */
+static double hinge_z(double y, double lambda, double m, double beta)
+{
+  double knot = y > 0.5 ? 1.0 : 0.0;
+  /* slope of the loss on each side of the knot */
+  double left = y > 0.5 ? -1.0 : 0.0, right = y > 0.5 ? 0.0 : 1.0;
+  double zl = m - (left + lambda) / beta;
+  double zr = m - (right + lambda) / beta;
+  if (zl > knot) zl = knot;
+  if (zr < knot) zr = knot;
+  double fl = R(nn_output_objective)(zl, y, lambda, m, beta, 1);
+  double fr = R(nn_output_objective)(zr, y, lambda, m, beta, 1);
+  return fl <= fr ? zl : zr;
+}
+
+void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const real *m, int k,
+                           long N, double beta, int hinge)
+{
+  for (long j = 0; j < N; j++)
+    for (int i = 0; i < k; i++) {
+      size_t e = (size_t)j * k + i;
+      double y = label[j] == i;
+      if (hinge)
+        z[e] = (real)hinge_z(y, lambda[e], m[e], beta);
+      else
+        z[e] = (real)((y - lambda[e] + beta * m[e]) / (1.0 + beta));
+    }
+}

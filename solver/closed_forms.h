@@ -1,0 +1,27 @@
+/* The elementwise ADMM steps, each the exact global minimiser of its 1-D problem. Local,
+ * no MPI. Arrays are flat (any shape), `count` entries each. */
+#ifndef NN_CLOSED_FORMS_H
+#define NN_CLOSED_FORMS_H
+
+#include "real.h"
+
+/* Hidden pre-activation: z = argmin_z gamma (a - relu(z))^2 + beta (z - m)^2, by comparing
+ * the minimiser of each branch (z >= 0 and z <= 0). Returns sum (z - m)^2 and, in *res_a,
+ * sum (a - relu(z))^2 with the new z. */
+double R(nn_relu_z_update)(real *z, const real *a, const real *m, long count, double beta,
+                           double gamma, double *res_a);
+
+/* Output layer, multiplier lambda, y in {0,1} (one-hot):
+ *   least squares: z = argmin 1/2 (z - y)^2 + lambda z + beta/2 (z - m)^2
+ *                    = (y - lambda + beta m) / (1 + beta)          (thesis eq. 3.12)
+ *   hinge (Taylor): z = argmin l(z, y) + lambda z + beta/2 (z - m)^2, with
+ *                    l = max(1 - z, 0) if y = 1 and max(z, 0) if y = 0.
+ * y is given as the class index per column: Y is k x N implicitly. */
+void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const real *m, int k,
+                           long N, double beta, int hinge);
+
+/* The 1-D objectives above, for tests and for the record. */
+double R(nn_relu_z_objective)(double z, double a, double m, double beta, double gamma);
+double R(nn_output_objective)(double z, double y, double lambda, double m, double beta, int hinge);
+
+#endif

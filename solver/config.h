@@ -1,0 +1,38 @@
+/* The settings of one run, as parsed from the command line by jobs/options.c. Plain data,
+ * identical on every rank; the solver reads it, never writes it. */
+#ifndef NN_CONFIG_H
+#define NN_CONFIG_H
+
+#define NN_MAX_LAYERS 16
+
+enum nn_loss { NN_LOSS_LEAST_SQUARES, NN_LOSS_HINGE, NN_LOSS_CROSS_ENTROPY };
+enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO };
+
+typedef struct {
+  char method[32];          /* admm, gd, sgd, momentum, adam */
+  char data[32];            /* mnist, fashion-mnist, synthetic, idx */
+  char data_dir[1024];
+  char train_images[1024], train_labels[1024], test_images[1024], test_labels[1024];
+  long n_train, n_test;     /* 0 = everything the files hold */
+  long validation;          /* samples carved from the end of the training range */
+  char normalize[64];       /* dataset, none, or MEAN,STD */
+  int L;                    /* layers with weights */
+  int n[NN_MAX_LAYERS + 1]; /* widths: n[0] inputs ... n[L] classes */
+  char layers[256];         /* as given */
+  double beta, gamma;
+  int warmup, epochs, patience;
+  enum nn_init init;
+  enum nn_loss loss;
+  int float32;
+  double ridge;             /* relative ridge for the weight step; <0: precision default */
+  long seed;
+  double lr, momentum;
+  long batch;
+  int eval_train;
+  int nprow, npcol, block;  /* BLACS grid (0,0: automatic) and block size */
+  char output[1024];
+  int quiet;
+  char command_line[4096];
+} nn_config;
+
+#endif

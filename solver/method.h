@@ -1,0 +1,45 @@
+/* What the driver needs from a training method: one epoch at a time over this rank's shard,
+ * updating the shared model in place. Every method's epoch is collective over
+ * MPI_COMM_WORLD and leaves identical weights on every rank. */
+#ifndef NN_METHOD_H
+#define NN_METHOD_H
+
+#include "config.h"
+#include "grid.h"
+#include "model.h"
+#include "real.h"
+#include "timer.h"
+
+/* The training data of this rank: x is d x n (column-major, samples are columns). */
+typedef struct {
+  int d, classes;
+  long n;            /* samples on this rank */
+  long n_global;     /* samples over all ranks */
+  long first;        /* global index of this rank's first sample */
+  real *x;
+  int *label;
+} R(nn_shard);
+
+/* Figures a method reports for one epoch (NaN where they do not apply). */
+typedef struct {
+  double objective;    /* the method's own objective, per training sample */
+  double residual_z;   /* ADMM: sum_l |z_l - W_l a_{l-1}|^2 / n_train */
+  double residual_a;   /* ADMM: sum_l |a_l - h(z_l)|^2 / n_train */
+} nn_epoch_stats;
+
+typedef struct {
+  void *self;
+  /* warmup: 1 during ADMM warm-up epochs (no multiplier update) */
+  void (*epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t);
+  void (*destroy)(void *self);
+} R(nn_method);
+
+/* ADMM (Taylor et al. 2016, as in the thesis): solver/admm.c. g is the BLACS grid. */
+R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                               const nn_grid *g);
+
+/* Gradient methods (gd, sgd, momentum, adam) by backpropagation on BLAS, data-parallel with
+ * one allreduce of all gradients per step: solver/gradient.c. */
+R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train);
+
+#endif

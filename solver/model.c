@@ -1,0 +1,130 @@
+/* Network storage, initialisation and the true forward pass; see model.h. */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rng.h"
+
+void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
+{
+  memset(m, 0, sizeof *m);
+  m->L = L;
+  m->bias = bias;
+  for (int l = 0; l <= L; l++) m->n[l] = n[l];
+  for (int l = 1; l <= L; l++) {
+    m->W[l] = calloc((size_t)n[l] * n[l - 1], sizeof(real));
+    m->b[l] = calloc((size_t)n[l], sizeof(real));
+    CHECK(m->W[l] && m->b[l], "out of memory for layer %d weights (%d x %d)", l, n[l], n[l - 1]);
+  }
+}
+
+void R(nn_model_free)(R(nn_model) *m)
+{
+  for (int l = 1; l <= m->L; l++) {
+    free(m->W[l]);
+    free(m->b[l]);
+  }
+}
+
+void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src)
+{
+  for (int l = 1; l <= src->L; l++) {
+    memcpy(dst->W[l], src->W[l], sizeof(real) * (size_t)src->n[l] * src->n[l - 1]);
+    memcpy(dst->b[l], src->b[l], sizeof(real) * (size_t)src->n[l]);
+  }
+}
+
+void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed)
+{
+  for (int l = 1; l <= m->L; l++) {
+    double fan_in = m->n[l - 1], fan_out = m->n[l];
+    size_t count = (size_t)m->n[l] * m->n[l - 1];
+    for (size_t k = 0; k < count; k++) {
+      double v;
+      switch (init) {
+      case NN_INIT_HE: /* N(0, 2/fan_in): keeps ReLU activations at unit scale */
+        v = sqrt(2.0 / fan_in) * nn_rng_normal((uint64_t)seed, 1000 + l, k);
+        break;
+      case NN_INIT_XAVIER: /* Glorot normal: N(0, 2/(fan_in+fan_out)) */
+        v = sqrt(2.0 / (fan_in + fan_out)) * nn_rng_normal((uint64_t)seed, 1000 + l, k);
+        break;
+      case NN_INIT_NORMALIZED: /* Glorot & Bengio's "normalized initialization", eq. 16 */
+        v = sqrt(6.0 / (fan_in + fan_out)) * (2.0 * nn_rng_uniform((uint64_t)seed, 1000 + l, k) - 1.0);
+        break;
+      default:
+        v = 0;
+      }
+      m->W[l][k] = (real)v;
+    }
+  }
+}
+
+void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z)
+{
+  if (b) {
+    for (long j = 0; j < N; j++) memcpy(z + (size_t)j * rows, b, sizeof(real) * rows);
+  }
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, (int)N, cols, 1, W, rows, a, cols,
+             b ? 1 : 0, z, rows);
+}
+
+/* Loss of one output column z (k entries) against class y; see io/SCHEMA.md. */
+static double column_loss(const real *z, int k, int y, enum nn_loss loss)
+{
+  double s = 0;
+  if (loss == NN_LOSS_LEAST_SQUARES) {
+    for (int i = 0; i < k; i++) {
+      double d = z[i] - (i == y);
+      s += 0.5 * d * d;
+    }
+  } else if (loss == NN_LOSS_HINGE) {
+    for (int i = 0; i < k; i++) s += i == y ? fmax(1.0 - z[i], 0.0) : fmax((double)z[i], 0.0);
+  } else {
+    double zmax = z[0];
+    for (int i = 1; i < k; i++) zmax = fmax(zmax, z[i]);
+    double e = 0;
+    for (int i = 0; i < k; i++) e += exp(z[i] - zmax);
+    s = log(e) + zmax - z[y];
+  }
+  return s;
+}
+
+void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
+                        enum nn_loss loss, long *correct, double *loss_sum)
+{
+  enum { CHUNK = 1024 };
+  int wmax = 0;
+  for (int l = 0; l <= m->L; l++) wmax = m->n[l] > wmax ? m->n[l] : wmax;
+  real *buf[2];
+  buf[0] = malloc(sizeof(real) * (size_t)wmax * CHUNK);
+  buf[1] = malloc(sizeof(real) * (size_t)wmax * CHUNK);
+  CHECK(buf[0] && buf[1], "out of memory in the forward pass");
+  for (long j0 = 0; j0 < N; j0 += CHUNK) {
+    long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
+    const real *in = x + (size_t)j0 * m->n[0];
+    real *out = NULL;
+    for (int l = 1; l <= m->L; l++) {
+      out = buf[l & 1];
+      R(nn_affine)(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
+      if (l < m->L) {
+        size_t cnt = (size_t)m->n[l] * nc;
+        for (size_t i = 0; i < cnt; i++) out[i] = out[i] > 0 ? out[i] : 0;
+      }
+      in = out;
+    }
+    int k = m->n[m->L];
+    for (long j = 0; j < nc; j++) {
+      const real *z = out + (size_t)j * k;
+      int best = 0;
+      for (int i = 1; i < k; i++)
+        if (z[i] > z[best]) best = i;
+      *correct += best == label[j0 + j];
+      *loss_sum += column_loss(z, k, label[j0 + j], loss);
+    }
+  }
+  free(buf[0]);
+  free(buf[1]);
+}

@@ -1,0 +1,34 @@
+/* The network itself: L weight matrices (optionally biases) of a ReLU MLP, and the true
+ * forward pass that every accuracy in this suite is measured with. Local, no MPI, except
+ * nn_forward_eval which leaves the cross-rank sums to the caller. */
+#ifndef NN_MODEL_H
+#define NN_MODEL_H
+
+#include "config.h"
+#include "real.h"
+
+typedef struct {
+  int L;
+  int n[NN_MAX_LAYERS + 1];
+  int bias;                      /* 1: b[l] is used */
+  real *W[NN_MAX_LAYERS + 1];    /* W[l] is n[l] x n[l-1], column-major, l = 1..L */
+  real *b[NN_MAX_LAYERS + 1];    /* b[l] has n[l] entries (zero when bias == 0) */
+} R(nn_model);
+
+void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias);
+void R(nn_model_free)(R(nn_model) *m);
+void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src);
+/* Draws W[l] by the init method from counter-based streams keyed on (seed, layer): the same
+ * on every rank and for every rank count. Biases start at zero. */
+void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed);
+
+/* x is n[0] x N (column-major), label has N entries. Accumulates into *correct the number
+ * of argmax hits and into *loss_sum the summed loss of the outputs (see io/SCHEMA.md).
+ * Works in column chunks so its scratch memory stays small. */
+void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
+                        enum nn_loss loss, long *correct, double *loss_sum);
+
+/* z = W a (+ b): W is rows x cols, a is cols x N, z is rows x N. */
+void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z);
+
+#endif
