@@ -1,5 +1,7 @@
 /* group: see group.h. Grouping compares the configurations of two runs key by key: both /config
  * attribute lists are sorted by name, so one merge walk decides "same except these keys". */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
 #include "group.h"
 
 #include "util.h"

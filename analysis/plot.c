@@ -1,5 +1,7 @@
 /* plot: see plot.h. gnuplot is run through system() from inside DIR/src, so the script names its
  * data and output by short relative names that need no quoting; only DIR itself is shell-quoted. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
 #include "plot.h"
 
 #include "util.h"
@@ -148,8 +150,11 @@ static void last_line(const char *path, char *buf, size_t len)
     buf[0] = '\0';
     if (!f) return;
     while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0]) snprintf(buf, len, "%s", line);
+        size_t n = strcspn(line, "\n");
+        if (n == 0) continue;
+        if (n >= len) n = len - 1;
+        memcpy(buf, line, n);
+        buf[n] = '\0';
     }
     fclose(f);
 }

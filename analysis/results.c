@@ -2,6 +2,8 @@
  * names the object and carries the innermost message of HDF5's error stack (for a truncated copy:
  * "truncated file: eof = ..., stored_eof = ..."). HDF5's automatic error printing is switched off
  * so that a refused file produces exactly one line on stderr, written by the caller. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
 #include "results.h"
 
 #include "util.h"

@@ -1,5 +1,7 @@
 /* table: see table.h. Cells are kept as strings: a row holds its CSV fields and its Markdown cells
  * separately, since a mean/std pair is two of the former and one of the latter. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
 #include "table.h"
 
 #include "util.h"

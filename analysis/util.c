@@ -1,4 +1,6 @@
 /* util: see util.h. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
 #include "util.h"
 
 #include <errno.h>

@@ -34,8 +34,18 @@ for cmd in munged mungekey slurmctld slurmd sinfo ss; do
   command -v "$cmd" >/dev/null || { log "'$cmd' not found: run jobs/install-deps.sh"; exit 1; }
 done
 
+STATE=$(realpath -m -- "$STATE")
+# munged refuses a socket that not everyone can reach: every folder above it needs o+x
+d=$STATE
+while d=$(dirname "$d"); [ "$d" != / ]; do
+  [ -e "$d" ] || continue
+  if [ $((0$(stat -c %a "$d") & 01)) -eq 0 ]; then
+    log "$d (above STATE_DIR) is not searchable by others (mode $(stat -c %a "$d")): munged" \
+        "refuses its socket there; chmod o+x $d or choose another STATE_DIR"
+    exit 1
+  fi
+done
 mkdir -p "$STATE"
-STATE=$(cd "$STATE" && pwd -P)
 CONF=$STATE/slurm.conf
 RUN=$STATE/run
 if [ -e "$RUN/started" ]; then
@@ -43,7 +53,6 @@ if [ -e "$RUN/started" ]; then
   exit 1
 fi
 mkdir -p "$STATE"/{munge,ctld,spool,log,run}
-# munged refuses a socket folder the clients cannot traverse
 chmod 755 "$STATE" "$STATE/munge"
 chmod 700 "$STATE/ctld" "$STATE/spool"
 

@@ -9,6 +9,8 @@ FAILED=0
 CLUSTER=""
 WORK=""
 KEEP_WORK=${ADMM_TEST_KEEP:-0}
+# the caller's settings must not leak into the jobs under test
+unset ADMM_RESULTS ADMM_RUN_NAME ADMM_SWEEP ADMM_SWEEP_INDEX ADMM_LAUNCHER ADMM_NTASKS ADMM_LOCAL ADMM_JOB_ID
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1${2:+: $2}"; }
@@ -46,6 +48,7 @@ bail() {
 # A scratch directory, removed on exit unless something failed or ADMM_TEST_KEEP=1.
 make_work() {
   WORK=$(mktemp -d "/tmp/admm-${1:-slurm}-test.XXXXXX")
+  chmod 755 "$WORK"  # munged's socket lives below it: every folder above must be searchable
   echo "work directory: $WORK"
 }
 

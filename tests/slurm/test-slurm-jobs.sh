@@ -103,9 +103,9 @@ check_job "weak analysis state" "$id" COMPLETED 0:0
 check_report "weak analysis report" "$WORK/weak/weak/report"
 "$SLURM_DIR/sweep-status.sh" "$WORK/scaling" >"$WORK/scaling-status.txt"
 check "sweep-status.sh: strong study all OK" test $? -eq 0
-for n in 1 2 4; do
-  echo "strong r$n: $(grep -E '^OK .*run=strong/r'"$n"' ' "$WORK/scaling-status.txt" >/dev/null && echo ok) \
-t_run=$(sed -n 's/.*OK in \([0-9.]*\) s.*/\1/p' "$WORK"/scaling/logs/admm-strong-r$n-*.out) s"
+for n in 1 2 4; do  # timings for the record: job script wall time, trainer's own total
+  echo "timing: strong r$n: $(grep -ho 'OK in [0-9.]* s' "$WORK"/scaling/logs/admm-strong-r$n-*.out)," \
+    "total_time_s=$(h5_attr "$WORK/scaling/strong/r$n.h5" total_time_s)"
 done
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,237 @@
+/* admm-analyze: turns a folder of admm-train results files (io/SCHEMA.md) into the thesis's tables
+ * and figures: OUTDIR/report.md, OUTDIR/tables/ (Markdown and CSV), OUTDIR/figures/ (PNG). Reads
+ * files only, never re-runs anything; refuses, and lists, any file that is not a complete results
+ * file. Serial program: HDF5 is used with its default driver and MPI is never initialised. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
+#include "group.h"
+#include "plot.h"
+#include "report.h"
+#include "results.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct {
+    const char *name, *arg, *def, *help;
+} options[] = {
+    {"--out", "DIR", "(required)", "folder for report.md, tables/ and figures/; created if missing"},
+    {"--ignore", "KEY", "(none)",
+     "also leave the /config attribute KEY out of the grouping key (repeatable)"},
+    {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
+    {"--help", "", "", "print this help and exit"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: admm-analyze RESULTS_DIR_OR_FILE... --out OUTDIR [options]\n\n"
+               "Reads admm-train results files (folders are searched recursively for *.h5 and\n"
+               "*.h5.part) and writes OUTDIR/report.md, OUTDIR/tables/*.{md,csv} and\n"
+               "OUTDIR/figures/*.png. Runs differing only in seed are aggregated (mean +- std).\n"
+               "Files that are not complete results files are listed in the report and on stderr,\n"
+               "never averaged in; they do not change the exit status.\n\n");
+    fprintf(f, "%-12s %-5s %-10s %s\n", "option", "arg", "default", "help");
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
+        fprintf(f, "%-12s %-5s %-10s %s\n", options[k].name, options[k].arg, options[k].def,
+                options[k].help);
+    fprintf(f, "\nExit status: 0 when the report was written, 1 when a figure or output file\n"
+               "could not be made or no results file was found, 2 on bad usage.\n");
+}
+
+static void bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "admm-analyze: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see --help)\n");
+    exit(2);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* finding files */
+
+typedef struct {
+    int n, cap;
+    char **path;
+} List;
+
+static void list_add(List *l, char *path)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->path = admm_xrealloc(l->path, (size_t)l->cap * sizeof *l->path);
+    }
+    l->path[l->n++] = path;
+}
+
+static int is_result_name(const char *name)
+{
+    return admm_ends_with(name, ".h5") || admm_ends_with(name, ".h5.part");
+}
+
+/* Adds every *.h5 and *.h5.part below dir. Symbolic links to folders are not followed (a link
+ * back up the tree would never end); links to files are. */
+static void scan(const char *dir, List *out)
+{
+    DIR *d = opendir(dir);
+    CHECK(d, "cannot read folder %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = admm_xasprintf("%s%s%s", dir, admm_ends_with(dir, "/") ? "" : "/", e->d_name);
+        struct stat ls, st;
+        if (lstat(p, &ls) == 0 && S_ISDIR(ls.st_mode)) {
+            scan(p, out);
+            free(p);
+        } else if (is_result_name(e->d_name) && stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            list_add(out, p);
+        } else {
+            free(p);
+        }
+    }
+    closedir(d);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Drops a path naming the same file as an earlier one (overlapping arguments). */
+static void dedupe(List *l)
+{
+    char **real = admm_xcalloc((size_t)l->n, sizeof *real);
+    int m = 0;
+    for (int k = 0; k < l->n; k++) {
+        char buf[PATH_MAX];
+        real[k] = admm_xstrdup(realpath(l->path[k], buf) ? buf : l->path[k]);
+        int dup = 0;
+        for (int j = 0; j < k && !dup; j++) dup = real[j] && !strcmp(real[j], real[k]);
+        if (dup) {
+            free(l->path[k]);
+            free(real[k]);
+            real[k] = NULL;
+        } else {
+            l->path[m++] = l->path[k];
+        }
+    }
+    for (int k = 0; k < l->n; k++) free(real[k]);
+    free(real);
+    l->n = m;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    const char *outdir = NULL;
+    int plots = 1, ninput = 0, nignore = 0;
+    const char **input = admm_xcalloc((size_t)argc, sizeof *input);
+    const char **ignore = admm_xcalloc((size_t)argc, sizeof *ignore);
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--ignore")) {
+            if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);
+            if (a[2] == 'o') outdir = argv[++k];
+            else ignore[nignore++] = argv[++k];
+        } else if (!strncmp(a, "--out=", 6)) {
+            outdir = a + 6;
+        } else if (!strncmp(a, "--ignore=", 9)) {
+            ignore[nignore++] = a + 9;
+        } else if (!strcmp(a, "--no-plots")) {
+            plots = 0;
+        } else if (a[0] == '-' && a[1]) {
+            bad_usage("unknown option %s", a);
+        } else {
+            input[ninput++] = a;
+        }
+    }
+    if (!ninput) bad_usage("no results folder or file given%s", "");
+    if (!outdir || !outdir[0]) bad_usage("--out OUTDIR is required%s", "");
+
+    List files = {0, 0, NULL};
+    for (int k = 0; k < ninput; k++) {
+        struct stat st;
+        if (stat(input[k], &st) != 0) {
+            fprintf(stderr, "admm-analyze: cannot read %s: %s\n", input[k], strerror(errno));
+            return 2;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            List here = {0, 0, NULL};
+            scan(input[k], &here);
+            qsort(here.path, (size_t)here.n, sizeof *here.path, cmp_str);
+            for (int j = 0; j < here.n; j++) list_add(&files, here.path[j]);
+            free(here.path);
+        } else {
+            list_add(&files, admm_xstrdup(input[k])); /* named explicitly: read whatever its name */
+        }
+    }
+    dedupe(&files);
+    if (files.n == 0) {
+        fprintf(stderr, "admm-analyze: no *.h5 results files found in the given paths\n");
+        return 1;
+    }
+    char why[512];
+    if (plots && !admm_plot_available(why, sizeof why)) {
+        fprintf(stderr, "admm-analyze: %s\n", why);
+        return 1;
+    }
+
+    admm_Run *run = admm_xcalloc((size_t)files.n, sizeof *run);
+    admm_Flag *flag = admm_xcalloc((size_t)files.n, sizeof *flag);
+    int nrun = 0, nflag = 0;
+    for (int k = 0; k < files.n; k++) {
+        const char *p = files.path[k];
+        int ok = admm_run_read(&run[nrun], p, why, sizeof why) == 0;
+        char *problem = NULL;
+        if (admm_ends_with(p, ".part")) {
+            /* the writer renames FILE.part to FILE on success: a .part file is never finished */
+            if (ok) {
+                problem = admm_xstrdup("unfinished run (.h5.part file) although its status is "
+                                       "\"complete\": rank 0 did not rename it");
+                admm_run_free(&run[nrun]);
+            } else {
+                problem = admm_xasprintf("unfinished run (.h5.part file): %s", why);
+            }
+        } else if (!ok) {
+            problem = admm_xstrdup(why);
+        }
+        if (problem) {
+            fprintf(stderr, "admm-analyze: refused %s: %s\n", p, problem);
+            flag[nflag].path = admm_xstrdup(p);
+            flag[nflag++].problem = problem;
+        } else {
+            nrun++;
+        }
+    }
+
+    admm_Analysis an;
+    admm_analysis_build(&an, run, nrun, ignore, nignore);
+    admm_ReportOptions opt = {outdir, ninput, input, nflag, flag, plots};
+    int nfail = admm_report_write(&an, &opt);
+    printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged; wrote %s/report.md\n",
+           files.n, nrun, an.ngroup, nflag, outdir);
+    if (nfail) fprintf(stderr, "admm-analyze: %d figure(s) could not be made (see report.md)\n", nfail);
+
+    admm_analysis_free(&an);
+    for (int k = 0; k < nrun; k++) admm_run_free(&run[k]);
+    for (int k = 0; k < nflag; k++) {
+        free(flag[k].path);
+        free(flag[k].problem);
+    }
+    for (int k = 0; k < files.n; k++) free(files.path[k]);
+    free(files.path);
+    free(run);
+    free(flag);
+    free(input);
+    free(ignore);
+    return nfail ? 1 : 0;
+}

@@ -1,0 +1,803 @@
+/* report: see report.h. Sections in the order report.md presents them: the per-run and
+ * per-configuration tables (Table 4.1), seconds per epoch (Fig. 4.1), the method comparison
+ * figures (Figs 4.2, 4.3), scaling (Figs 4.5-4.8), sensitivity (Figs 4.9-4.16), then report.md. */
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
+
+#include "report.h"
+
+#include "plot.h"
+#include "table.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *stem, *caption;
+} Figure;
+
+typedef struct {
+    const admm_Analysis *an;
+    const admm_ReportOptions *opt;
+    char *tables, *figures; /* OUTDIR/tables, OUTDIR/figures */
+    int nmethod;
+    int *best; /* nmethod group indices: each method's group of highest mean final test accuracy */
+    int nfig;
+    Figure *fig; /* figures made, in order */
+    int nfail;
+    char **fail; /* figures that could not be made, with the reason */
+} Ctx;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* tables */
+
+static int is_gradient(const char *method)
+{
+    return !strcmp(method, "gd") || !strcmp(method, "sgd") || !strcmp(method, "momentum") ||
+           !strcmp(method, "adam");
+}
+
+/* Whether key means anything for method, as Table 4.1 shows it: a learning rate and batch for the
+ * gradient methods, BETA/GAMMA/WARMUP for ADMM. */
+static int uses(const char *method, const char *key)
+{
+    if (!strcmp(key, "lr") || !strcmp(key, "batch")) return is_gradient(method);
+    if (!strcmp(key, "beta") || !strcmp(key, "gamma") || !strcmp(key, "warmup"))
+        return !strcmp(method, "admm");
+    return 1;
+}
+
+static void cfg_cell(admm_Table *t, const admm_Run *r, const char *key)
+{
+    char v[256] = "-";
+    if (uses(r->method, key)) admm_attr_format(admm_run_cfg(r, key), v, sizeof v);
+    admm_table_str(t, v);
+}
+
+static void group_cell(admm_Table *t, int id)
+{
+    char v[32];
+    snprintf(v, sizeof v, "G%d", id);
+    admm_table_str(t, v);
+}
+
+static void save(const Ctx *c, const admm_Table *t, const char *stem, const char *title,
+                 const char *caption)
+{
+    CHECK(admm_table_write(t, c->tables, stem, title, caption) == 0, "cannot write %s/%s.md/.csv: %s",
+          c->tables, stem, strerror(errno));
+}
+
+static const char *const table41_keys[] = {"lr", "batch", "beta", "gamma", "warmup", "patience", "init"};
+enum { NTABLE41 = sizeof table41_keys / sizeof table41_keys[0] };
+
+static void table_runs(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "file", "file");
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "method", "method");
+    admm_table_col(t, "epochs_run", "epochs run");
+    admm_table_col(t, "best_epoch", "best epoch");
+    admm_table_col(t, "stop_reason", "stop");
+    for (int k = 0; k < NTABLE41; k++) admm_table_col(t, table41_keys[k], table41_keys[k]);
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "precision", "precision");
+    admm_table_col(t, "seed", "seed");
+    admm_table_col(t, "test_acc_pct", "test acc. (%)");
+    for (int g = 0; g < an->ngroup; g++)
+        for (int k = 0; k < an->group[g].nrun; k++) {
+            const admm_Run *r = &an->run[an->group[g].run[k]];
+            admm_table_row(t);
+            admm_table_str(t, r->path);
+            group_cell(t, an->group[g].id);
+            admm_table_str(t, r->method);
+            admm_table_int(t, r->epochs_run);
+            admm_table_int(t, r->best_epoch);
+            admm_table_str(t, r->stop_reason);
+            for (int q = 0; q < NTABLE41; q++) cfg_cell(t, r, table41_keys[q]);
+            admm_table_int(t, r->ranks);
+            cfg_cell(t, r, "precision");
+            cfg_cell(t, r, "seed");
+            admm_table_real(t, 100.0 * r->final_test_acc, "%.2f");
+        }
+    save(c, t, "runs", "Final test accuracy and configuration per run",
+         "One row per analysed file (the shape of the thesis's Table 4.1). Accuracy is the root "
+         "attribute `final_test_acc` (the kept weights) in percent. lr and batch are shown for "
+         "gradient methods, beta, gamma and warmup for ADMM; `-` otherwise or when the run has no "
+         "such option.");
+    admm_table_free(t);
+}
+
+/* Columns and row of one configuration group, shared by the configs and methods tables. */
+static void config_cols(admm_Table *t)
+{
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "method", "method");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col(t, "seeds", "seeds");
+    admm_table_col_pm(t, "epochs_run", "epochs run");
+    for (int k = 0; k < NTABLE41; k++) admm_table_col(t, table41_keys[k], table41_keys[k]);
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "precision", "precision");
+    admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
+    admm_table_col_pm(t, "final_loss", "final loss");
+    admm_table_col_pm(t, "s_per_epoch", "s / epoch");
+}
+
+static void config_row(const Ctx *c, admm_Table *t, int g)
+{
+    const admm_Group *gr = &c->an->group[g];
+    const admm_Run *r = admm_group_rep(c->an, g);
+    char seeds[1024];
+    admm_group_seeds(c->an, g, seeds, sizeof seeds);
+    admm_table_row(t);
+    group_cell(t, gr->id);
+    admm_table_str(t, r->method);
+    admm_table_int(t, gr->nrun);
+    admm_table_str(t, seeds);
+    admm_table_pm(t, gr->epochs.mean, gr->epochs.std, "%.1f");
+    for (int q = 0; q < NTABLE41; q++) cfg_cell(t, r, table41_keys[q]);
+    admm_table_int(t, r->ranks);
+    cfg_cell(t, r, "precision");
+    admm_table_pm(t, gr->acc_pct.mean, gr->acc_pct.std, "%.2f");
+    admm_table_pm(t, gr->loss.mean, gr->loss.std, "%.4g");
+    admm_table_pm(t, gr->t_epoch.mean, gr->t_epoch.std, "%.4g");
+}
+
+static admm_Table *table_methods(const Ctx *c)
+{
+    admm_Table *t = admm_table_new();
+    config_cols(t);
+    for (int m = 0; m < c->nmethod; m++) config_row(c, t, c->best[m]);
+    save(c, t, "methods", "Best configuration per method (Table 4.1)",
+         "For each method, the group (runs differing only in seed) with the highest mean final test "
+         "accuracy; values are mean ± std over its runs. s / epoch pools t_epoch over every epoch "
+         "of every run of the group.");
+    return t;
+}
+
+static void table_configs(const Ctx *c)
+{
+    admm_Table *t = admm_table_new();
+    config_cols(t);
+    for (int g = 0; g < c->an->ngroup; g++) config_row(c, t, g);
+    save(c, t, "configs", "Final test accuracy per configuration",
+         "One row per group of runs that differ only in seed; mean ± std over the runs (sample "
+         "standard deviation; 0 for a single run).");
+    admm_table_free(t);
+}
+
+/* Distinct values of a string over the runs of group g, joined with "; ". */
+static char *distinct(const admm_Analysis *an, int g, int hosts)
+{
+    const admm_Group *gr = &an->group[g];
+    char *out = admm_xstrdup("");
+    for (int k = 0; k < gr->nrun; k++) {
+        const admm_Run *r = &an->run[gr->run[k]];
+        const char *v = hosts ? r->hostnames : r->path;
+        int seen = 0;
+        for (int j = 0; j < k && hosts; j++) seen |= !strcmp(an->run[gr->run[j]].hostnames, v);
+        if (seen) continue;
+        char *next = admm_xasprintf("%s%s%s", out, out[0] ? "; " : "", v);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+static admm_Table *table_groups(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "label", "configuration (keys that differ between groups)");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col(t, "seeds", "seeds");
+    admm_table_col(t, "hosts", "hosts");
+    admm_table_col(t, "files", "files");
+    for (int g = 0; g < an->ngroup; g++) {
+        char seeds[1024];
+        admm_group_seeds(an, g, seeds, sizeof seeds);
+        char *hosts = distinct(an, g, 1), *files = distinct(an, g, 0);
+        admm_table_row(t);
+        group_cell(t, an->group[g].id);
+        admm_table_str(t, an->group[g].label);
+        admm_table_int(t, an->group[g].nrun);
+        admm_table_str(t, seeds);
+        admm_table_str(t, hosts);
+        admm_table_str(t, files);
+        free(hosts);
+        free(files);
+    }
+    save(c, t, "groups", "Groups: runs that differ only in seed",
+         "Runs are grouped when every `/config` attribute except `seed` and `output` (and any "
+         "`--ignore` key) and the root attribute `ranks` are equal.");
+    return t;
+}
+
+static admm_Table *table_epoch_time(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "method", "method");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col(t, "groups", "groups");
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "epochs", "epochs");
+    admm_table_col_pm(t, "s_per_epoch", "s / epoch");
+    admm_table_col(t, "s_per_epoch_min", "min");
+    admm_table_col(t, "s_per_epoch_max", "max");
+    for (int m = 0; m < c->nmethod; m++) {
+        const char *method = admm_group_rep(an, c->best[m])->method;
+        int nt = 0, nrun = 0, ngroup = 0;
+        for (int i = 0; i < an->nrun; i++)
+            if (!strcmp(an->run[i].method, method)) nt += an->run[i].E;
+        double *x = admm_xmalloc((size_t)nt * sizeof *x);
+        char ranks[256] = "";
+        long long last = -1;
+        nt = 0;
+        for (int g = 0; g < an->ngroup; g++) {
+            const admm_Run *rep = admm_group_rep(an, g);
+            if (strcmp(rep->method, method)) continue;
+            ngroup++;
+            /* groups are sorted by method then ranks: each rank count comes once, in order */
+            if (rep->ranks != last && strlen(ranks) + 24 < sizeof ranks)
+                snprintf(ranks + strlen(ranks), sizeof ranks - strlen(ranks), "%s%lld",
+                         ranks[0] ? "," : "", rep->ranks);
+            last = rep->ranks;
+            for (int k = 0; k < an->group[g].nrun; k++) {
+                const admm_Run *r = &an->run[an->group[g].run[k]];
+                nrun++;
+                for (int e = 0; e < r->E; e++) x[nt++] = r->t_epoch[e];
+            }
+        }
+        admm_Stat s;
+        admm_stat(&s, x, nt);
+        free(x);
+        admm_table_row(t);
+        admm_table_str(t, method);
+        admm_table_int(t, nrun);
+        admm_table_int(t, ngroup);
+        admm_table_str(t, ranks);
+        admm_table_int(t, s.n);
+        admm_table_pm(t, s.mean, s.std, "%.4g");
+        admm_table_real(t, s.min, "%.4g");
+        admm_table_real(t, s.max, "%.4g");
+    }
+    save(c, t, "epoch_time", "Seconds per epoch per method (Fig. 4.1)",
+         "Mean ± std of `/epochs/t_epoch` (training step only, max over ranks) over every epoch, "
+         "warm-up included, of every analysed run of the method, whatever its configuration: the "
+         "groups and ranks columns say how much was pooled. Per configuration see configs.md, per "
+         "rank count scaling.md.");
+    return t;
+}
+
+/* Speed-up of the k-th group of scaling family f against its first (fewest ranks) and the
+ * parallel efficiency. Strong scaling: S = t0 / t, E = S / (ranks / ranks0). Weak scaling (work
+ * per rank fixed): E = t0 / t, S = E * ranks / ranks0 (scaled speed-up). */
+static double speedup(const admm_Analysis *an, const admm_Family *f, int k, double *eff)
+{
+    const admm_Group *g0 = &an->group[f->group[0]], *g = &an->group[f->group[k]];
+    double p = (double)admm_group_rep(an, f->group[k])->ranks /
+               (double)admm_group_rep(an, f->group[0])->ranks;
+    double ratio = g0->t_epoch.mean / g->t_epoch.mean;
+    if (f->kind == ADMM_FAMILY_WEAK) {
+        *eff = ratio;
+        return ratio * p;
+    }
+    *eff = ratio / p;
+    return ratio;
+}
+
+static int table_scaling(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "family", "family");
+    admm_table_col(t, "kind", "kind");
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "n_train", "n_train");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col_pm(t, "s_per_epoch", "s / epoch");
+    admm_table_col(t, "speedup", "speed-up");
+    admm_table_col(t, "efficiency", "efficiency");
+    admm_table_col(t, "comm_share_pct", "comm. (% of t_epoch)");
+    admm_table_col(t, "peak_rss_mb", "peak RSS / rank (MiB)");
+    admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
+    int nfam = 0;
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        if (fam->kind == ADMM_FAMILY_PARAM) continue;
+        nfam++;
+        for (int k = 0; k < fam->ngroup; k++) {
+            const admm_Group *g = &an->group[fam->group[k]];
+            const admm_Run *r = admm_group_rep(an, fam->group[k]);
+            double eff, s = speedup(an, fam, k, &eff);
+            admm_table_row(t);
+            admm_table_str(t, fam->name);
+            admm_table_str(t, fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak");
+            group_cell(t, g->id);
+            admm_table_int(t, r->ranks);
+            admm_table_int(t, r->n_train);
+            admm_table_int(t, g->nrun);
+            admm_table_pm(t, g->t_epoch.mean, g->t_epoch.std, "%.4g");
+            admm_table_real(t, s, "%.2f");
+            admm_table_real(t, eff, "%.2f");
+            admm_table_real(t, 100.0 * g->comm_share, "%.1f");
+            admm_table_real(t, g->peak_rss, "%.1f");
+            admm_table_pm(t, g->acc_pct.mean, g->acc_pct.std, "%.2f");
+        }
+    }
+    save(c, t, "scaling", "Scaling with the number of ranks (Figs 4.5-4.8)",
+         "A family is a set of groups equal in every grouping key but `ranks` (strong scaling) or "
+         "but `ranks` and `n_train` at equal training samples per rank (weak scaling). Speed-up and "
+         "efficiency are against the family's fewest ranks: strong S = t0/t, E = S/(ranks/ranks0); "
+         "weak E = t0/t, S = E*ranks/ranks0, with t the mean seconds per epoch. comm. is the sum of "
+         "the `comm_*` columns of `phase_avg` over the sum of `t_epoch`; peak RSS is the max of "
+         "`rss_mb` over epochs, ranks and runs.");
+    admm_table_free(t);
+    return nfam;
+}
+
+static int table_sensitivity(const Ctx *c, const char *param)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "family", "family");
+    admm_table_col(t, param, param);
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col_pm(t, "epochs_run", "epochs run");
+    admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
+    admm_table_col_pm(t, "final_loss", "final loss");
+    admm_table_col_pm(t, "s_per_epoch", "s / epoch");
+    admm_table_col(t, "peak_rss_mb", "peak RSS / rank (MiB)");
+    int nfam = 0;
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        if (fam->kind != ADMM_FAMILY_PARAM || strcmp(fam->param, param)) continue;
+        nfam++;
+        for (int k = 0; k < fam->ngroup; k++) {
+            const admm_Group *g = &an->group[fam->group[k]];
+            char v[256];
+            admm_group_param(an, fam->group[k], param, v, sizeof v);
+            admm_table_row(t);
+            admm_table_str(t, fam->name);
+            admm_table_str(t, v);
+            group_cell(t, g->id);
+            admm_table_int(t, admm_group_rep(an, fam->group[k])->ranks);
+            admm_table_int(t, g->nrun);
+            admm_table_pm(t, g->epochs.mean, g->epochs.std, "%.1f");
+            admm_table_pm(t, g->acc_pct.mean, g->acc_pct.std, "%.2f");
+            admm_table_pm(t, g->loss.mean, g->loss.std, "%.4g");
+            admm_table_pm(t, g->t_epoch.mean, g->t_epoch.std, "%.4g");
+            admm_table_real(t, g->peak_rss, "%.1f");
+        }
+    }
+    char *stem = admm_xasprintf("sensitivity_%s", param);
+    char *title = admm_xasprintf("Sensitivity to %s", param);
+    char *caption = admm_xasprintf(
+        "A family is a set of groups equal in every grouping key but `%s`. Values are mean ± std "
+        "over the runs of each group.",
+        param);
+    save(c, t, stem, title, caption);
+    free(stem);
+    free(title);
+    free(caption);
+    admm_table_free(t);
+    return nfam;
+}
+
+static admm_Table *table_flagged(const Ctx *c)
+{
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "file", "file");
+    admm_table_col(t, "problem", "problem");
+    for (int k = 0; k < c->opt->nflag; k++) {
+        admm_table_row(t);
+        admm_table_str(t, c->opt->flag[k].path);
+        admm_table_str(t, c->opt->flag[k].problem);
+    }
+    save(c, t, "flagged", "Flagged files",
+         "Files that are not complete results files; none of their values is in any table or "
+         "figure.");
+    return t;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* figures */
+
+typedef struct {
+    int n;
+    admm_Series *s;
+} Set;
+
+static void set_push(Set *set, admm_Series s)
+{
+    set->s = admm_xrealloc(set->s, (size_t)(set->n + 1) * sizeof *set->s);
+    set->s[set->n++] = s;
+}
+
+static void set_free(Set *set)
+{
+    for (int k = 0; k < set->n; k++) {
+        free((void *)set->s[k].label);
+        free((void *)set->s[k].x);
+        free((void *)set->s[k].y);
+        free((void *)set->s[k].lo);
+        free((void *)set->s[k].hi);
+    }
+    free(set->s);
+    set->s = NULL;
+    set->n = 0;
+}
+
+/* Adds field per epoch of group g (mean line; min-max band when the group has several runs).
+ * A group with no finite value (train_acc of runs with --eval-train 0) adds nothing. */
+static void set_band(Set *set, const admm_Analysis *an, int g, admm_EpochField field, char *label)
+{
+    double *y, *lo, *hi;
+    int E = admm_group_band(an, g, field, &y, &lo, &hi), any = 0;
+    double *x = admm_xmalloc((size_t)E * sizeof *x);
+    for (int e = 0; e < E; e++) {
+        x[e] = e + 1;
+        any |= isfinite(y[e]);
+    }
+    if (an->group[g].nrun < 2) {
+        free(lo);
+        free(hi);
+        lo = hi = NULL;
+    }
+    admm_Series s = {label, E, x, y, lo, hi, 0};
+    if (any) {
+        set_push(set, s);
+        return;
+    }
+    free(label);
+    free(x);
+    free(y);
+    free(lo);
+    free(hi);
+}
+
+static void figure(Ctx *c, const char *stem, const char *caption, const admm_PlotSpec *spec,
+                   const Set *set)
+{
+    char why[512];
+    if (!c->opt->plots || set->n == 0) return;
+    if (admm_plot(c->figures, stem, spec, set->n, set->s, why, sizeof why) != 0) {
+        fprintf(stderr, "admm-analyze: figure %s.png not made: %s\n", stem, why);
+        c->fail = admm_xrealloc(c->fail, (size_t)(c->nfail + 1) * sizeof *c->fail);
+        c->fail[c->nfail++] = admm_xasprintf("%s.png: %s", stem, why);
+        return;
+    }
+    c->fig = admm_xrealloc(c->fig, (size_t)(c->nfig + 1) * sizeof *c->fig);
+    c->fig[c->nfig].stem = admm_xstrdup(stem);
+    c->fig[c->nfig++].caption = admm_xstrdup(caption);
+}
+
+typedef struct {
+    const char *stem, *what, *ylabel, *thesis;
+    admm_EpochField field;
+} EpochFigure;
+
+static const EpochFigure epoch_figures[] = {
+    {"test_accuracy", "test accuracy", "test accuracy (%)", "Figs 4.3, 4.6-4.8, 4.10, 4.12, 4.14",
+     admm_field_test_acc_pct},
+    {"train_accuracy", "training accuracy", "training accuracy (%)", "Figs 4.5, 4.11, 4.15",
+     admm_field_train_acc_pct},
+    {"loss", "training loss", "loss (per sample)", "Fig. 4.2", admm_field_loss},
+    {"epoch_time", "seconds per epoch", "t_epoch (s)", "Figs 4.1, 4.9", admm_field_t_epoch},
+    {"memory", "peak memory", "max over ranks of rss_mb (MiB)", "Fig. 4.13", admm_field_rss_max},
+};
+enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };
+
+static void figures_methods(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    for (int f = 0; f < NEPOCHFIG; f++) {
+        const EpochFigure *ef = &epoch_figures[f];
+        Set set = {0, NULL};
+        for (int m = 0; m < c->nmethod; m++) {
+            int g = c->best[m];
+            set_band(&set, an, g, ef->field,
+                     admm_xasprintf("%s (G%d, %d run%s)", admm_group_rep(an, g)->method,
+                                    an->group[g].id, an->group[g].nrun,
+                                    an->group[g].nrun > 1 ? "s" : ""));
+        }
+        char *title = admm_xasprintf("%s per epoch, best configuration of each method", ef->what);
+        char *caption = admm_xasprintf(
+            "%s per epoch for each method's best group (methods.md): mean over seeds, band from "
+            "min to max (%s).",
+            ef->what, ef->thesis);
+        title[0] = (char)toupper((unsigned char)title[0]);
+        caption[0] = (char)toupper((unsigned char)caption[0]);
+        admm_PlotSpec spec = {title, "epoch", ef->ylabel, ADMM_PLOT_LINES, NULL, 1};
+        figure(c, ef->stem, caption, &spec, &set);
+        free(title);
+        free(caption);
+        set_free(&set);
+    }
+
+    /* final accuracy of every group (Figs 4.4, 4.16) */
+    Set set = {0, NULL};
+    char **tics = admm_xmalloc((size_t)an->ngroup * sizeof *tics);
+    double *x = admm_xmalloc((size_t)an->ngroup * sizeof *x), *y = admm_xmalloc((size_t)an->ngroup * sizeof *y);
+    double *lo = admm_xmalloc((size_t)an->ngroup * sizeof *lo), *hi = admm_xmalloc((size_t)an->ngroup * sizeof *hi);
+    for (int g = 0; g < an->ngroup; g++) {
+        const admm_Group *gr = &an->group[g];
+        tics[g] = admm_xasprintf("G%d %s", gr->id, gr->label);
+        x[g] = g + 1;
+        y[g] = gr->acc_pct.mean;
+        lo[g] = gr->acc_pct.min;
+        hi[g] = gr->acc_pct.max;
+    }
+    set_push(&set, (admm_Series){admm_xstrdup("final test accuracy"), an->ngroup, x, y, lo, hi, 0});
+    admm_PlotSpec spec = {"Final test accuracy per configuration", "", "final test accuracy (%)",
+                          ADMM_PLOT_BARS, (const char *const *)tics, 0};
+    figure(c, "final_accuracy",
+           "Final test accuracy of every group: mean over seeds, error bar from min to max "
+           "(Figs 4.4, 4.16).",
+           &spec, &set);
+    set_free(&set);
+    for (int g = 0; g < an->ngroup; g++) free(tics[g]);
+    free(tics);
+}
+
+static void figures_scaling(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    Set acc = {0, NULL}, sp = {0, NULL};
+    int base[64], nbase = 0;
+    long long rmax = 0;
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        if (fam->kind == ADMM_FAMILY_PARAM) continue;
+        int n = fam->ngroup;
+        double *x = admm_xmalloc((size_t)n * sizeof *x), *x2 = admm_xmalloc((size_t)n * sizeof *x2);
+        double *y = admm_xmalloc((size_t)n * sizeof *y), *lo = admm_xmalloc((size_t)n * sizeof *lo);
+        double *hi = admm_xmalloc((size_t)n * sizeof *hi), *s = admm_xmalloc((size_t)n * sizeof *s);
+        for (int k = 0; k < n; k++) {
+            const admm_Group *g = &an->group[fam->group[k]];
+            double eff;
+            x[k] = x2[k] = (double)admm_group_rep(an, fam->group[k])->ranks;
+            y[k] = g->acc_pct.mean;
+            lo[k] = g->acc_pct.min;
+            hi[k] = g->acc_pct.max;
+            s[k] = speedup(an, fam, k, &eff);
+            if ((long long)x[k] > rmax) rmax = (long long)x[k];
+        }
+        long long r0 = admm_group_rep(an, fam->group[0])->ranks;
+        int seen = 0;
+        for (int b = 0; b < nbase; b++) seen |= base[b] == r0;
+        if (!seen && nbase < 64) base[nbase++] = (int)r0;
+        const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
+        set_push(&acc, (admm_Series){admm_xasprintf("%s (%s)", fam->name,
+                                                    an->group[fam->group[0]].label),
+                                     n, x, y, lo, hi, 0});
+        set_push(&sp, (admm_Series){admm_xasprintf("%s, %s scaling", fam->name, kind), n, x2, s,
+                                    NULL, NULL, 0});
+    }
+    for (int b = 0; b < nbase; b++) {
+        double *x = admm_xmalloc(2 * sizeof *x), *y = admm_xmalloc(2 * sizeof *y);
+        x[0] = base[b];
+        y[0] = 1.0;
+        x[1] = (double)rmax;
+        y[1] = (double)rmax / base[b];
+        set_push(&sp, (admm_Series){admm_xasprintf("ideal (ranks / %d)", base[b]), 2, x, y, NULL,
+                                    NULL, 1});
+    }
+    admm_PlotSpec sa = {"Final test accuracy against ranks", "ranks", "final test accuracy (%)",
+                        ADMM_PLOT_ERRORBARS, NULL, 1};
+    figure(c, "accuracy_vs_ranks",
+           "Final test accuracy of each scaling family against ranks: mean over seeds, error bar "
+           "from min to max (Figs 4.5-4.8).",
+           &sa, &acc);
+    admm_PlotSpec ss = {"Speed-up against ranks", "ranks", "speed-up", ADMM_PLOT_ERRORBARS, NULL, 1};
+    figure(c, "speedup_vs_ranks",
+           "Speed-up in seconds per epoch against the family's fewest ranks, with the ideal "
+           "(linear) line; weak scaling shows the scaled speed-up.",
+           &ss, &sp);
+    set_free(&acc);
+    set_free(&sp);
+}
+
+/* Four per-epoch figures for every family: one curve per value of the family's parameter. */
+static void figures_families(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    static const int which[] = {0, 1, 3, 4}; /* test, train accuracy, epoch time, memory */
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
+            const EpochFigure *ef = &epoch_figures[which[w]];
+            Set set = {0, NULL};
+            for (int k = 0; k < fam->ngroup; k++) {
+                int g = fam->group[k];
+                char v[256];
+                admm_group_param(an, g, fam->param, v, sizeof v);
+                set_band(&set, an, g, ef->field,
+                         admm_xasprintf("%s=%s (G%d, %d run%s)", fam->param, v, an->group[g].id,
+                                        an->group[g].nrun, an->group[g].nrun > 1 ? "s" : ""));
+            }
+            char *stem = admm_xasprintf("%s_%s", fam->name, ef->stem);
+            char *title = admm_xasprintf("%s per epoch for each %s (family %s)", ef->what,
+                                         fam->param, fam->name);
+            title[0] = (char)toupper((unsigned char)title[0]);
+            char *caption = admm_xasprintf("Family %s: %s per epoch for each %s (%s).", fam->name,
+                                           ef->what, fam->param, ef->thesis);
+            admm_PlotSpec spec = {title, "epoch", ef->ylabel, ADMM_PLOT_LINES, NULL, 1};
+            figure(c, stem, caption, &spec, &set);
+            free(stem);
+            free(title);
+            free(caption);
+            set_free(&set);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* report.md */
+
+static void link_table(FILE *f, const char *stem, const char *what)
+{
+    fprintf(f, "- %s: [%s.md](tables/%s.md), [%s.csv](tables/%s.csv)\n", what, stem, stem, stem, stem);
+}
+
+static void write_report(const Ctx *c, const admm_Table *methods, const admm_Table *groups,
+                         const admm_Table *epoch_time, const admm_Table *flagged, int nscal,
+                         const int *nsens)
+{
+    const admm_Analysis *an = c->an;
+    const admm_ReportOptions *o = c->opt;
+    char *path = admm_xasprintf("%s/report.md", o->outdir);
+    FILE *f = fopen(path, "w");
+    CHECK(f, "cannot write %s: %s", path, strerror(errno));
+
+    fprintf(f, "# Results analysis\n\nMade by `admm-analyze` from");
+    for (int k = 0; k < o->ninput; k++) fprintf(f, "%s `%s`", k ? "," : "", o->input[k]);
+    fprintf(f, ": **%d results files, %d analysed in %d groups, %d flagged**%s.\n\n",
+            an->nrun + o->nflag, an->nrun, an->ngroup, o->nflag,
+            o->nflag ? " (see [Flagged files](#flagged-files))" : "");
+
+    fprintf(f, "## How runs are grouped\n\n");
+    fprintf(f, "- A **group** (G1, G2, ...) holds the runs whose `/config` attributes are all equal "
+               "except `seed` and `output`");
+    for (int k = 0; k < an->nignore; k++) fprintf(f, ", `%s`", an->ignore[k]);
+    fprintf(f, "%s, and whose root attribute `ranks` is equal: runs that differ only in `seed`. "
+               "Tables give **mean ± std over the runs of a group** (sample standard deviation, "
+               "n-1; 0 for a single run); figures draw the mean with a band (or error bar) from "
+               "the minimum to the maximum over the runs.\n",
+            an->nignore ? " (the last given with `--ignore`)" : "");
+    fprintf(f, "- Seconds per epoch pool `/epochs/t_epoch` over every epoch (warm-up included) of "
+               "every run concerned.\n");
+    fprintf(f, "- **Best configuration per method** (Table 4.1 and the method figures): the group "
+               "with the highest mean final test accuracy (`final_test_acc`, the kept weights).\n");
+    fprintf(f, "- **Scaling families**: groups equal in every key but `ranks` (strong scaling), "
+               "or but `ranks` and `n_train` at equal samples per rank (weak scaling); speed-up "
+               "and efficiency are against the family's fewest ranks.\n");
+    fprintf(f, "- **Sensitivity families**: groups equal in every key but one of `beta`, `gamma`, "
+               "`warmup`, `init`.\n\n");
+    admm_table_md(groups, f);
+    fprintf(f, "\nFiles per group: [groups.md](tables/groups.md).\n\n");
+
+    fprintf(f, "## Table 4.1: best configuration per method\n\n");
+    admm_table_md(methods, f);
+    fprintf(f, "\n## Seconds per epoch per method (Fig. 4.1)\n\n");
+    admm_table_md(epoch_time, f);
+
+    fprintf(f, "\n## Tables\n\n");
+    link_table(f, "runs", "Final test accuracy and configuration per run");
+    link_table(f, "configs", "Final test accuracy per configuration (group)");
+    link_table(f, "methods", "Best configuration per method (Table 4.1)");
+    link_table(f, "groups", "Groups and their files");
+    link_table(f, "epoch_time", "Seconds per epoch per method");
+    link_table(f, "scaling", "Scaling: seconds per epoch, speed-up, efficiency, communication, memory");
+    for (int k = 0; k < ADMM_NSENS; k++) {
+        char stem[64], what[96];
+        snprintf(stem, sizeof stem, "sensitivity_%s", admm_sensitivity_params[k]);
+        snprintf(what, sizeof what, "Sensitivity to %s (%d famil%s)", admm_sensitivity_params[k],
+                 nsens[k], nsens[k] == 1 ? "y" : "ies");
+        link_table(f, stem, what);
+    }
+    link_table(f, "flagged", "Flagged files");
+    if (nscal == 0)
+        fprintf(f, "\nNo scaling family: no two groups differ only in `ranks` (or in `ranks` and "
+                   "`n_train` at equal samples per rank), so scaling.md is empty.\n");
+    for (int k = 0; k < ADMM_NSENS; k++)
+        if (nsens[k] == 0)
+            fprintf(f, "\nNo %s family: no two groups differ only in `%s`.\n",
+                    admm_sensitivity_params[k], admm_sensitivity_params[k]);
+
+    fprintf(f, "\n## Figures\n\n");
+    if (!o->plots) fprintf(f, "Not made (`--no-plots`).\n");
+    for (int k = 0; k < c->nfig; k++)
+        fprintf(f, "- [%s.png](figures/%s.png): %s\n", c->fig[k].stem, c->fig[k].stem,
+                c->fig[k].caption);
+    if (c->nfail) {
+        fprintf(f, "\nFigures that could not be made:\n\n");
+        for (int k = 0; k < c->nfail; k++) fprintf(f, "- %s\n", c->fail[k]);
+    }
+    fprintf(f, "\nEach figure's gnuplot script and data are in `figures/src/`.\n");
+
+    fprintf(f, "\n## Flagged files\n\n");
+    if (o->nflag == 0) {
+        fprintf(f, "None: every results file found is complete.\n");
+    } else {
+        fprintf(f, "These files are not complete results files; none of their values is in any "
+                   "table or figure.\n\n");
+        admm_table_md(flagged, f);
+    }
+    CHECK(fclose(f) == 0, "cannot write %s: %s", path, strerror(errno));
+    free(path);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+static void find_best(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    c->best = admm_xmalloc((size_t)(an->ngroup ? an->ngroup : 1) * sizeof *c->best);
+    c->nmethod = 0;
+    /* groups are sorted by method: each method is one contiguous run of groups */
+    for (int g = 0; g < an->ngroup; g++) {
+        const char *m = admm_group_rep(an, g)->method;
+        if (c->nmethod == 0 || strcmp(admm_group_rep(an, c->best[c->nmethod - 1])->method, m)) {
+            c->best[c->nmethod++] = g;
+            continue;
+        }
+        double cur = an->group[c->best[c->nmethod - 1]].acc_pct.mean, acc = an->group[g].acc_pct.mean;
+        if (acc > cur || (isnan(cur) && !isnan(acc))) c->best[c->nmethod - 1] = g;
+    }
+}
+
+int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
+{
+    Ctx c = {.an = an, .opt = opt};
+    c.tables = admm_xasprintf("%s/tables", opt->outdir);
+    c.figures = admm_xasprintf("%s/figures", opt->outdir);
+    CHECK(admm_mkdirs(c.tables) == 0, "cannot create %s: %s", c.tables, strerror(errno));
+    CHECK(admm_mkdirs(c.figures) == 0, "cannot create %s: %s", c.figures, strerror(errno));
+    find_best(&c);
+
+    table_runs(&c);
+    table_configs(&c);
+    admm_Table *methods = table_methods(&c);
+    admm_Table *groups = table_groups(&c);
+    admm_Table *epoch_time = table_epoch_time(&c);
+    int nscal = table_scaling(&c), nsens[ADMM_NSENS];
+    for (int k = 0; k < ADMM_NSENS; k++) nsens[k] = table_sensitivity(&c, admm_sensitivity_params[k]);
+    admm_Table *flagged = table_flagged(&c);
+
+    if (opt->plots && an->ngroup > 0) {
+        figures_methods(&c);
+        figures_scaling(&c);
+        figures_families(&c);
+    }
+    write_report(&c, methods, groups, epoch_time, flagged, nscal, nsens);
+
+    int nfail = c.nfail;
+    admm_table_free(methods);
+    admm_table_free(groups);
+    admm_table_free(epoch_time);
+    admm_table_free(flagged);
+    for (int k = 0; k < c.nfig; k++) {
+        free(c.fig[k].stem);
+        free(c.fig[k].caption);
+    }
+    for (int k = 0; k < c.nfail; k++) free(c.fail[k]);
+    free(c.fig);
+    free(c.fail);
+    free(c.best);
+    free(c.tables);
+    free(c.figures);
+    return nfail;
+}

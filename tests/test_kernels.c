@@ -1,0 +1,371 @@
+/* Each numerical kernel against a plain-loop reference (tests/reference.h), on odd sizes
+ * so block-cyclic edges are exercised, at whatever rank count mpiexec gives. Compiled once
+ * per precision; tolerances scale with the precision's epsilon. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/dataset.h"
+#include "../solver/admm.h"
+#include "../solver/check.h"
+#include "../solver/closed_forms.h"
+#include "../solver/rng.h"
+#include "../solver/scalapack.h"
+#include "../solver/spd.h"
+#include "reference.h"
+#include "testing.h"
+
+#ifdef NN_FLOAT32
+#define TOL 2e-3
+#else
+#define TOL 1e-9
+#endif
+
+static int me, nranks;
+
+static double rnd(uint64_t stream, uint64_t i) { return nn_rng_normal(42, stream, i); }
+
+static void to_double(const real *src, double *dst, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = src[i]; }
+
+static void test_pack_roundtrip(const nn_grid *g)
+{
+  int m = 37, n = 23;
+  real *full = malloc(sizeof(real) * m * n), *buf = malloc(sizeof(real) * m * n), *back = calloc(m * n, sizeof(real));
+  for (int i = 0; i < m * n; i++) full[i] = (real)i;
+  R(nn_bc_pack)(g, full, m, m, n, buf);
+  R(nn_bc_unpack)(g, buf, m, n, back, m);
+  int same = memcmp(full, back, sizeof(real) * m * n) == 0;
+  EXPECT(same, "block-cyclic pack/unpack of a %dx%d matrix (nb=%d) is not the identity", m, n, g->nb);
+  int *counts = malloc(sizeof(int) * nranks), *displs = malloc(sizeof(int) * nranks);
+  long total = nn_bc_counts(g, m, n, counts, displs);
+  EXPECT(total == (long)m * n, "block-cyclic counts add up to %ld, not %d", total, m * n);
+  /* This rank's piece in the packed buffer is exactly its local block-cyclic array. */
+  nn_bcmat A;
+  nn_bc_describe(&A, g, m, n);
+  int ok = counts[me] == A.mloc * A.nloc;
+  for (int jl = 0; ok && jl < A.nloc; jl++)
+    for (int il = 0; il < A.mloc; il++) {
+      int i = nn_bc_global(il, g->myrow, g->nb, g->nprow), j = nn_bc_global(jl, g->mycol, g->nb, g->npcol);
+      ok &= buf[displs[me] + il + jl * A.mloc] == full[i + j * m];
+    }
+  EXPECT(ok, "packed piece of rank %d is not its local block-cyclic array", me);
+  free(full); free(buf); free(back); free(counts); free(displs);
+}
+
+static void test_spd_solve(const nn_grid *g)
+{
+  int n = 37, nrhs = 7, k = 50 + 3 * me;
+  real *A = malloc(sizeof(real) * n * k), *Z = malloc(sizeof(real) * nrhs * k);
+  for (int i = 0; i < n * k; i++) A[i] = (real)rnd(10 + me, i);
+  for (int i = 0; i < nrhs * k; i++) Z[i] = (real)rnd(20 + me, i);
+  real *G = calloc(n * n, sizeof(real)), *B = malloc(sizeof(real) * n * nrhs), *X = malloc(sizeof(real) * n * nrhs);
+  cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n, k, 1, A, n, 0, G, n);
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, nrhs, k, 1, A, n, Z, nrhs, 0, B, n);
+  R(nn_spd) s;
+  nn_timer t;
+  nn_timer_reset(&t);
+  R(nn_spd_init)(&s, g, n, nrhs);
+  double ridge = 1e-3;
+  R(nn_spd_factor_sum)(&s, G, ridge, &t);
+  R(nn_spd_solve_sum)(&s, B, nrhs, X, &t);
+
+  /* Reference: the same sums by plain loops, then a textbook Cholesky. */
+  double *Gd = calloc(n * n, sizeof(double)), *Bd = calloc(n * nrhs, sizeof(double));
+  double *Ad = malloc(sizeof(double) * n * k), *Zd = malloc(sizeof(double) * nrhs * k);
+  to_double(A, Ad, n * k);
+  to_double(Z, Zd, nrhs * k);
+  ref_gemm(0, 1, n, n, k, Ad, Ad, Gd);
+  ref_gemm(0, 1, n, nrhs, k, Ad, Zd, Bd);
+  MPI_Allreduce(MPI_IN_PLACE, Gd, n * n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, Bd, n * nrhs, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  double trace = 0;
+  for (int i = 0; i < n; i++) trace += Gd[i + i * n];
+  for (int i = 0; i < n; i++) Gd[i + i * n] += ridge * trace / n;
+  double *Gcopy = malloc(sizeof(double) * n * n), *Xref = malloc(sizeof(double) * n * nrhs), *Xd = malloc(sizeof(double) * n * nrhs);
+  memcpy(Gcopy, Gd, sizeof(double) * n * n);
+  memcpy(Xref, Bd, sizeof(double) * n * nrhs);
+  EXPECT(ref_cholesky_solve(n, Gcopy, nrhs, Xref) == 0, "reference Cholesky failed");
+  to_double(X, Xd, n * nrhs);
+  /* Scaled residual, as HPL prints it: |G X - B| / (|G| |X| n eps). */
+  double *R_ = malloc(sizeof(double) * n * nrhs);
+  ref_gemm(0, 0, n, nrhs, n, Gd, Xd, R_);
+  for (int i = 0; i < n * nrhs; i++) R_[i] -= Bd[i];
+  double scaled = max_abs(R_, n * nrhs) / (max_abs(Gd, n * n) * max_abs(Xd, n * nrhs) * n * REAL_EPS);
+  if (me == 0) printf("spd solve n=%d nrhs=%d nb=%d grid=%dx%d: scaled residual %.3g %s\n", n, nrhs, g->nb, g->nprow,
+                      g->npcol, scaled, scaled < 16 ? "PASSED" : "FAILED");
+  EXPECT(scaled < 16, "weight-step solve: scaled residual %.3g", scaled);
+  double rel = max_abs_diff(Xd, Xref, n * nrhs) / max_abs(Xref, n * nrhs);
+  EXPECT(rel < TOL * 100, "weight-step solve differs from the reference by %.3g (relative)", rel);
+  R(nn_spd_free)(&s);
+  free(A); free(Z); free(G); free(B); free(X); free(Gd); free(Bd); free(Ad); free(Zd); free(Gcopy); free(Xref);
+  free(Xd); free(R_);
+}
+
+static void test_spd_inverse(const nn_grid *g)
+{
+  int n = 37, rows = 11;
+  double beta = 1.7, gamma = 0.6;
+  real *W = malloc(sizeof(real) * rows * n), *P = calloc(n * n, sizeof(real)), *Pinv = malloc(sizeof(real) * n * n);
+  for (int i = 0; i < rows * n; i++) W[i] = (real)rnd(30, i);
+  double *Wd = malloc(sizeof(double) * rows * n), *Pd = malloc(sizeof(double) * n * n);
+  to_double(W, Wd, rows * n);
+  ref_gemm(1, 0, n, n, rows, Wd, Wd, Pd);
+  for (int i = 0; i < n * n; i++) Pd[i] *= beta;
+  for (int i = 0; i < n; i++) Pd[i + i * n] += gamma;
+  for (int i = 0; i < n * n; i++) P[i] = (real)Pd[i];
+  R(nn_spd) s;
+  nn_timer t;
+  nn_timer_reset(&t);
+  R(nn_spd_init)(&s, g, n, n);
+  R(nn_spd_inverse)(&s, P, Pinv, &t);
+  double *Id = malloc(sizeof(double) * n * n), *Pinvd = malloc(sizeof(double) * n * n);
+  to_double(Pinv, Pinvd, n * n);
+  ref_gemm(0, 0, n, n, n, Pd, Pinvd, Id);
+  for (int i = 0; i < n; i++) Id[i + i * n] -= 1;
+  double err = max_abs(Id, n * n);
+  EXPECT(err < TOL * 1000, "activation-step inverse: |P P^-1 - I| = %.3g", err);
+  R(nn_spd_free)(&s);
+  free(W); free(P); free(Pinv); free(Wd); free(Pd); free(Id); free(Pinvd);
+}
+
+/* Independent statements of the 1-D objectives. */
+static double relu_obj(double z, const double *p) { double h = z > 0 ? z : 0; return p[3] * (p[0] - h) * (p[0] - h) + p[2] * (z - p[1]) * (z - p[1]); }
+static double ls_obj(double z, const double *p) { return 0.5 * (z - p[0]) * (z - p[0]) + p[1] * z + 0.5 * p[3] * (z - p[2]) * (z - p[2]); }
+static double hinge_obj(double z, const double *p)
+{
+  double l = p[0] > 0.5 ? fmax(1 - z, 0) : fmax(z, 0);
+  return l + p[1] * z + 0.5 * p[3] * (z - p[2]) * (z - p[2]);
+}
+
+static void test_closed_forms(void)
+{
+  int bad_relu = 0, bad_out = 0, cases = 400;
+  for (int c = 0; c < cases; c++) {
+    double a = 2 * rnd(40, c), m = 2 * rnd(41, c);
+    double beta = 0.05 + 5 * nn_rng_uniform(42, 42, c), gamma = 0.05 + 5 * nn_rng_uniform(42, 43, c);
+    if (c % 4 == 0) a = fabs(a); /* activations are mostly non-negative */
+    real ar = (real)a, mr = (real)m, z;
+    double res_a;
+    R(nn_relu_z_update)(&z, &ar, &mr, 1, beta, gamma, &res_a);
+    double p[4] = { ar, mr, beta, gamma };
+    double zref = ref_minimize_1d(relu_obj, p, -20, 20);
+    /* compare objective values: the minimiser can be non-unique at a tie */
+    if (relu_obj(z, p) > relu_obj(zref, p) + 1e-6 * (1 + fabs(relu_obj(zref, p)))) bad_relu++;
+    for (int hinge = 0; hinge < 2; hinge++) {
+      int label = c % 3 == 0;
+      real lam = (real)rnd(44, c), zo;
+      double q[4] = { (double)label, lam, mr, beta };
+      R(nn_output_z_update)(&zo, &label, &lam, &mr, 1, 1, beta, hinge);
+      /* one-hot with k = 1: class 0 means y = 1 for this single output */
+      q[0] = label == 0;
+      double (*f)(double, const double *) = hinge ? hinge_obj : ls_obj;
+      double zr = ref_minimize_1d(f, q, -30, 30);
+      if (f(zo, q) > f(zr, q) + 1e-6 * (1 + fabs(f(zr, q))) || fabs(zo - zr) > 1e-3 * (1 + fabs(zr))) bad_out++;
+    }
+  }
+  EXPECT(bad_relu == 0, "ReLU z-update is not the minimiser in %d of %d cases", bad_relu, cases);
+  EXPECT(bad_out == 0, "output z-update is not the minimiser in %d of %d cases", bad_out, 2 * cases);
+}
+
+static void test_forward(void)
+{
+  int n[4] = { 5, 7, 6, 3 }, N = 33;
+  R(nn_model) m;
+  R(nn_model_alloc)(&m, 3, n, 1);
+  R(nn_model_init)(&m, NN_INIT_HE, 5);
+  for (int l = 1; l <= 3; l++)
+    for (int i = 0; i < n[l]; i++) m.b[l][i] = (real)(0.1 * rnd(50 + l, i));
+  real *x = malloc(sizeof(real) * n[0] * N);
+  int *y = malloc(sizeof(int) * N);
+  for (int i = 0; i < n[0] * N; i++) x[i] = (real)rnd(55, i);
+  for (int j = 0; j < N; j++) y[j] = j % 3;
+  for (int loss = 0; loss < 3; loss++) {
+    long correct = 0;
+    double lsum = 0;
+    R(nn_forward_eval)(&m, x, y, N, (enum nn_loss)loss, &correct, &lsum);
+    long rc = 0;
+    double rl = 0;
+    for (int j = 0; j < N; j++) {
+      double h[8], o[8];
+      for (int i = 0; i < n[0]; i++) h[i] = x[i + j * n[0]];
+      int w = n[0];
+      for (int l = 1; l <= 3; l++) {
+        for (int i = 0; i < n[l]; i++) {
+          double s = m.b[l][i];
+          for (int p = 0; p < w; p++) s += m.W[l][i + p * n[l]] * h[p];
+          o[i] = l < 3 ? fmax(s, 0) : s;
+        }
+        memcpy(h, o, sizeof o);
+        w = n[l];
+      }
+      int best = 0;
+      for (int i = 1; i < 3; i++) if (h[i] > h[best]) best = i;
+      rc += best == y[j];
+      for (int i = 0; i < 3; i++) {
+        double t = i == y[j];
+        if (loss == 0) rl += 0.5 * (h[i] - t) * (h[i] - t);
+        else if (loss == 1) rl += t ? fmax(1 - h[i], 0) : fmax(h[i], 0);
+      }
+      if (loss == 2) rl += log(exp(h[0]) + exp(h[1]) + exp(h[2])) - h[y[j]];
+    }
+    EXPECT(rc == correct && fabs(rl - lsum) < TOL * 100 * (1 + fabs(rl)),
+           "forward pass (loss %d): %ld correct / loss %.9g, reference %ld / %.9g", loss, correct, lsum, rc, rl);
+  }
+  R(nn_model_free)(&m);
+  free(x); free(y);
+}
+
+/* ---- one ADMM run on a tiny problem against a plain-loop ADMM on the full data ---- */
+
+enum { TL = 3, TD = 6, TN = 41 };
+static const int tn[TL + 1] = { TD, 5, 4, 3 };
+
+typedef struct { double *W[TL + 1], *z[TL + 1], *a[TL + 1], *lambda; } naive_state;
+
+static void naive_relu_z(double *z, const double *a, const double *m, int count, double beta, double gamma)
+{
+  for (int i = 0; i < count; i++) {
+    double p[4] = { a[i], m[i], beta, gamma };
+    double zp = fmax((gamma * a[i] + beta * m[i]) / (gamma + beta), 0), zn = fmin(m[i], 0);
+    z[i] = relu_obj(zp, p) <= relu_obj(zn, p) ? zp : zn;
+  }
+}
+
+static void naive_sweep(naive_state *s, const int *label, double beta, double gamma, double ridge, int hinge, int update)
+{
+  double G[64 * 64], S[64 * 64], B[64 * 64], m[64 * TN], R_[64 * TN];
+  for (int l = 1; l <= TL; l++) {
+    int in = tn[l - 1], out = tn[l];
+    /* weight step: (a a^T + ridge) W^T = a z^T */
+    ref_gemm(0, 1, in, in, TN, s->a[l - 1], s->a[l - 1], G);
+    double tr = 0;
+    for (int i = 0; i < in; i++) tr += G[i + i * in];
+    for (int i = 0; i < in; i++) G[i + i * in] += ridge * tr / in;
+    ref_gemm(0, 1, in, out, TN, s->a[l - 1], s->z[l], B);
+    ref_cholesky_solve(in, G, out, B);
+    for (int i = 0; i < out; i++)
+      for (int j = 0; j < in; j++) s->W[l][i + j * out] = B[j + i * in];
+    if (l < TL) {
+      /* activation step */
+      int nx = tn[l + 1];
+      ref_gemm(1, 0, out, out, nx, s->W[l + 1], s->W[l + 1], S);
+      for (int i = 0; i < out * out; i++) S[i] *= beta;
+      for (int i = 0; i < out; i++) S[i + i * out] += gamma;
+      ref_gemm(1, 0, out, TN, nx, s->W[l + 1], s->z[l + 1], R_);
+      for (int i = 0; i < out * TN; i++) R_[i] = beta * R_[i] + gamma * fmax(s->z[l][i], 0);
+      ref_cholesky_solve(out, S, TN, R_);
+      memcpy(s->a[l], R_, sizeof(double) * out * TN);
+      ref_gemm(0, 0, out, TN, in, s->W[l], s->a[l - 1], m);
+      naive_relu_z(s->z[l], s->a[l], m, out * TN, beta, gamma);
+    } else {
+      ref_gemm(0, 0, out, TN, in, s->W[l], s->a[l - 1], m);
+      for (int j = 0; j < TN; j++)
+        for (int i = 0; i < out; i++) {
+          int e = i + j * out;
+          double q[4] = { (double)(label[j] == i), s->lambda[e], m[e], beta };
+          s->z[l][e] = hinge ? ref_minimize_1d(hinge_obj, q, -30, 30) : (q[0] - q[1] + beta * m[e]) / (1 + beta);
+        }
+      if (update)
+        for (int e = 0; e < out * TN; e++) s->lambda[e] += beta * (s->z[l][e] - m[e]);
+    }
+  }
+}
+
+static void test_admm_sweeps(const nn_grid *g, int hinge)
+{
+  double beta = 1.3, gamma = 0.7, ridge = 1e-4;
+  /* global data, identical on every rank */
+  real *x = malloc(sizeof(real) * TD * TN);
+  int label[TN];
+  for (int i = 0; i < TD * TN; i++) x[i] = (real)rnd(60, i);
+  for (int j = 0; j < TN; j++) label[j] = (int)(nn_rng_u64(42, 61, j) % 3);
+  nn_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.beta = beta; cfg.gamma = gamma; cfg.ridge = ridge; cfg.loss = hinge ? NN_LOSS_HINGE : NN_LOSS_LEAST_SQUARES;
+  cfg.L = TL;
+  for (int l = 0; l <= TL; l++) cfg.n[l] = tn[l];
+  R(nn_model) net;
+  R(nn_model_alloc)(&net, TL, tn, 0);
+  R(nn_model_init)(&net, NN_INIT_HE, 9);
+  long first, count;
+  nn_partition(TN, me, nranks, &first, &count);
+  R(nn_shard) shard = { .d = TD, .classes = 3, .n = count, .n_global = TN, .first = first,
+                        .x = x + first * TD, .label = label + first };
+  naive_state ns;
+  ns.a[0] = malloc(sizeof(double) * TD * TN);
+  to_double(x, ns.a[0], TD * TN);
+  for (int l = 1; l <= TL; l++) {
+    ns.W[l] = malloc(sizeof(double) * tn[l] * tn[l - 1]);
+    to_double(net.W[l], ns.W[l], tn[l] * tn[l - 1]);
+    ns.z[l] = malloc(sizeof(double) * tn[l] * TN);
+    ns.a[l] = malloc(sizeof(double) * tn[l] * TN);
+    ref_gemm(0, 0, tn[l], TN, tn[l - 1], ns.W[l], ns.a[l - 1], ns.z[l]);
+    for (int i = 0; i < tn[l] * TN; i++) ns.a[l][i] = fmax(ns.z[l][i], 0);
+  }
+  ns.lambda = calloc(tn[TL] * TN, sizeof(double));
+
+  R(nn_admm) s;
+  R(nn_admm_init)(&s, &cfg, &net, &shard, g);
+  nn_timer t;
+  nn_timer_reset(&t);
+  nn_epoch_stats st;
+  for (int sweep = 0; sweep < 3; sweep++) {
+    int update = sweep > 0; /* one warm-up sweep, then two with the multiplier */
+    R(nn_admm_sweep)(&s, update, &st, &t);
+    naive_sweep(&ns, label, beta, gamma, ridge, hinge, update);
+  }
+  double worst = 0;
+  for (int l = 1; l <= TL; l++) {
+    double *w = malloc(sizeof(double) * tn[l] * tn[l - 1]);
+    to_double(net.W[l], w, tn[l] * tn[l - 1]);
+    worst = fmax(worst, max_abs_diff(w, ns.W[l], tn[l] * tn[l - 1]) / (1 + max_abs(ns.W[l], tn[l] * tn[l - 1])));
+    free(w);
+    /* this rank's columns of z, a against the reference's */
+    int rows = tn[l];
+    double *zl = malloc(sizeof(double) * rows * (count ? count : 1));
+    to_double(s.z[l], zl, rows * count);
+    worst = fmax(worst, max_abs_diff(zl, ns.z[l] + first * rows, rows * count) / (1 + max_abs(ns.z[l], rows * TN)));
+    if (l < TL) {
+      to_double(s.a[l], zl, rows * count);
+      worst = fmax(worst, max_abs_diff(zl, ns.a[l] + first * rows, rows * count) / (1 + max_abs(ns.a[l], rows * TN)));
+    } else {
+      to_double(s.lambda, zl, rows * count);
+      worst = fmax(worst, max_abs_diff(zl, ns.lambda + first * rows, rows * count) / (1 + max_abs(ns.lambda, rows * TN)));
+    }
+    free(zl);
+  }
+  double tol = hinge ? fmax(TOL * 1000, 1e-5) : TOL * 1000;
+  if (me == 0) printf("admm 3 sweeps (%s) vs plain loops: max relative difference %.3g\n", hinge ? "hinge" : "least squares", worst);
+  EXPECT(worst < tol, "ADMM (%s) differs from the plain-loop reference by %.3g (tolerance %.1g)",
+         hinge ? "hinge" : "least squares", worst, tol);
+  R(nn_admm_free)(&s);
+  R(nn_model_free)(&net);
+  for (int l = 0; l <= TL; l++) { free(ns.a[l]); if (l) { free(ns.W[l]); free(ns.z[l]); } }
+  free(ns.lambda);
+  free(x);
+}
+
+int main(int argc, char **argv)
+{
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+  int nbs[2] = { 4, 5 };
+  for (int b = 0; b < 2; b++) {
+    nn_grid g;
+    nn_grid_init(&g, 0, 0, nbs[b]);
+    test_pack_roundtrip(&g);
+    test_spd_solve(&g);
+    test_spd_inverse(&g);
+    test_admm_sweeps(&g, 0);
+    test_admm_sweeps(&g, 1);
+    nn_grid_free(&g);
+  }
+  test_closed_forms();
+  test_forward();
+  int rc = testing_finish();
+  Cblacs_exit(1);
+  MPI_Finalize();
+  return rc;
+}
