@@ -256,6 +256,16 @@ static int cmp_by_param(const void *pa, const void *pb)
     return (dx > dy) - (dx < dy);
 }
 
+/* Training samples a weak-scaling family keeps per rank: the --n-train option the user scaled with
+ * ranks (the root n_train excludes the validation samples, which stay fixed), or the root n_train
+ * when the option is absent or 0 ("all"). */
+static long long train_size(const admm_Run *r)
+{
+    const admm_Attr *a = admm_run_cfg(r, "n_train");
+    if (a && a->kind == ADMM_ATTR_INT && a->n == 1 && a->i[0] > 0) return a->i[0];
+    return r->n_train;
+}
+
 /* Splits the groups into classes of "same configuration except the keys in except" (for weak
  * scaling also the same samples per rank) and keeps each class of two or more as a family. */
 static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *param,
@@ -270,7 +280,9 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
         for (int h = g; h < an->ngroup; h++) {
             const admm_Run *b = admm_group_rep(an, h);
             if (used[h] || !same_config(an, a, b, except, nexcept)) continue;
-            if (kind == ADMM_FAMILY_WEAK && a->n_train * b->ranks != b->n_train * a->ranks) continue;
+            if (kind == ADMM_FAMILY_WEAK &&
+                train_size(a) * b->ranks != train_size(b) * a->ranks)
+                continue;
             member[n++] = h;
         }
         if (n < 2) {

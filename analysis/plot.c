@@ -201,6 +201,7 @@ int admm_plot(const char *dir, const char *stem, const admm_PlotSpec *spec, int 
         snprintf(why, len, "gnuplot failed on %s (status %d): %s", gp, st, msg[0] ? msg : "no output");
         goto done;
     }
+    if (stat(log, &sb) == 0 && sb.st_size == 0) remove(log); /* keep only logs with warnings */
     rc = 0;
 done:
     free(src);

@@ -495,7 +495,7 @@ static const EpochFigure epoch_figures[] = {
     {"train_accuracy", "training accuracy", "training accuracy (%)", "Figs 4.5, 4.11, 4.15",
      admm_field_train_acc_pct},
     {"loss", "training loss", "loss (per sample)", "Fig. 4.2", admm_field_loss},
-    {"epoch_time", "seconds per epoch", "t_epoch (s)", "Figs 4.1, 4.9", admm_field_t_epoch},
+    {"epoch_time", "training-step time", "t_epoch (s)", "Figs 4.1, 4.9", admm_field_t_epoch},
     {"memory", "peak memory", "max over ranks of rss_mb (MiB)", "Fig. 4.13", admm_field_rss_max},
 };
 enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };

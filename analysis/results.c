@@ -152,7 +152,7 @@ static int open_attr(hid_t obj, const char *objname, const char *name, hid_t *a,
 
 static int attr_str(hid_t obj, const char *objname, const char *name, char **out, Why *w)
 {
-    hid_t a;
+    hid_t a = -1;
     char what[160];
     if (open_attr(obj, objname, name, &a, w)) return -1;
     snprintf(what, sizeof what, "attribute %s%s", objname, name);
@@ -165,7 +165,7 @@ static int attr_str(hid_t obj, const char *objname, const char *name, char **out
 static int attr_num(hid_t obj, const char *objname, const char *name, int integer, void *out,
                     Why *w)
 {
-    hid_t a;
+    hid_t a = -1;
     H5T_class_t cls;
     if (open_attr(obj, objname, name, &a, w)) return -1;
     hssize_t n = attr_shape(a, &cls);
@@ -356,7 +356,7 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
     free(cmdline);
     if (rc) return -1;
 
-    hid_t a;
+    hid_t a = -1;
     H5T_class_t cls;
     if (open_attr(f, "/", "blacs_grid", &a, w)) return -1;
     hssize_t n = attr_shape(a, &cls);

@@ -44,11 +44,13 @@ static const opt_spec table[] = {
   { "patience", T_INT, "5", NULL,
     "grace patience: stop after this many epochs without a better validation accuracy (0: never)" },
   { "init", T_CHOICE, "he", "he|xavier|normalized|zero", "weight initialisation" },
+  { "aux-init", T_CHOICE, "forward", "forward|random",
+    "ADMM auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
   { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy",
     "output loss (ADMM: least-squares as thesis eq. 3.12, or Taylor's hinge; gradient methods: cross-entropy)" },
   { "precision", T_CHOICE, "float64", "float64|float32", "floating-point precision of all numerics" },
   { "ridge", T_REAL, "-1", NULL,
-    "relative ridge added to Gram matrices, times trace/n (-1: 1e-8 float64, 1e-4 float32)" },
+    "relative ridge added to the weight step's Gram matrices, times trace/n (-1: 1e-3)" },
   { "seed", T_INT, "1", NULL, "random seed (initialisation, synthetic data, shuffling)" },
   { "lr", T_REAL, "-1", NULL, "learning rate (gradient methods; -1: 0.01, adam 0.001)" },
   { "batch", T_INT, "-1", NULL, "global mini-batch (gradient methods; -1: 128, sgd 1)" },
@@ -137,7 +139,8 @@ static int read_argv(raw_values *rv, int argc, char **argv, int *help, char *err
     for (int i = 0; i < NOPT; i++)
       if (strlen(table[i].name) == nlen && strncmp(table[i].name, name, nlen) == 0) k = i;
     if (k < 0) { snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name); return 0; }
-    const char *val = eq ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
+    /* "--epochs --beta 2" is a missing value, not the value "--beta" */
+    const char *val = eq ? eq + 1 : (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 ? argv[++a] : NULL);
     if (!val) { snprintf(err, errlen, "option --%s needs a value", table[k].name); return 0; }
     if (strlen(val) >= sizeof rv->v[k]) { snprintf(err, errlen, "option --%s: value too long", table[k].name); return 0; }
     long lv;
@@ -191,6 +194,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   cfg->loss = !strcmp(loss, "hinge") ? NN_LOSS_HINGE : !strcmp(loss, "cross-entropy") ? NN_LOSS_CROSS_ENTROPY
             : NN_LOSS_LEAST_SQUARES;
   cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
+  cfg->aux_random = !strcmp(value_of(rv, "aux-init"), "random");
 #undef S
 #undef I
 #undef D
@@ -199,6 +203,10 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   if (strcmp(grid, "auto") == 0) cfg->nprow = cfg->npcol = 0;
   else if (sscanf(grid, "%dx%d", &cfg->nprow, &cfg->npcol) != 2 || cfg->nprow < 1 || cfg->npcol < 1) {
     snprintf(err, errlen, "option --grid: '%s' is not PxQ or auto", grid);
+    return 0;
+  } else if (cfg->nprow * cfg->npcol != nn_nranks()) {
+    snprintf(err, errlen, "option --grid: %dx%d needs %d ranks, running on %d", cfg->nprow, cfg->npcol,
+             cfg->nprow * cfg->npcol, nn_nranks());
     return 0;
   }
 #define REQUIRE(cond, ...) do { if (!(cond)) { snprintf(err, errlen, __VA_ARGS__); return 0; } } while (0)
@@ -282,19 +290,20 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   else if (IS("validation")) snprintf(out, len, "%ld", cfg->validation);
   else if (IS("normalize")) snprintf(out, len, "%s", cfg->normalize);
   else if (IS("layers")) snprintf(out, len, "%s", cfg->layers);
-  else if (IS("beta")) snprintf(out, len, "%.17g", cfg->beta);
-  else if (IS("gamma")) snprintf(out, len, "%.17g", cfg->gamma);
+  else if (IS("beta")) snprintf(out, len, "%.15g", cfg->beta);
+  else if (IS("gamma")) snprintf(out, len, "%.15g", cfg->gamma);
   else if (IS("warmup")) snprintf(out, len, "%d", cfg->warmup);
   else if (IS("epochs")) snprintf(out, len, "%d", cfg->epochs);
   else if (IS("patience")) snprintf(out, len, "%d", cfg->patience);
   else if (IS("init")) snprintf(out, len, "%s", inits[cfg->init]);
+  else if (IS("aux-init")) snprintf(out, len, "%s", cfg->aux_random ? "random" : "forward");
   else if (IS("loss")) snprintf(out, len, "%s", losses[cfg->loss]);
   else if (IS("precision")) snprintf(out, len, "%s", cfg->float32 ? "float32" : "float64");
-  else if (IS("ridge")) snprintf(out, len, "%.17g", cfg->ridge >= 0 ? cfg->ridge : cfg->float32 ? 1e-4 : 1e-8);
+  else if (IS("ridge")) snprintf(out, len, "%.15g", cfg->ridge >= 0 ? cfg->ridge : 1e-3);
   else if (IS("seed")) snprintf(out, len, "%ld", cfg->seed);
-  else if (IS("lr")) snprintf(out, len, "%.17g", cfg->lr);
+  else if (IS("lr")) snprintf(out, len, "%.15g", cfg->lr);
   else if (IS("batch")) snprintf(out, len, "%ld", cfg->batch);
-  else if (IS("momentum")) snprintf(out, len, "%.17g", cfg->momentum);
+  else if (IS("momentum")) snprintf(out, len, "%.15g", cfg->momentum);
   else if (IS("eval-train")) snprintf(out, len, "%d", cfg->eval_train);
   else if (IS("grid")) {
     if (cfg->nprow) snprintf(out, len, "%dx%d", cfg->nprow, cfg->npcol);

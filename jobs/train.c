@@ -120,7 +120,7 @@ int R(nn_train_run)(const nn_config *cfg)
     split_score te = R(score)(&net, &data.test, loss);
     nn_timer_stop(&t);
     double t_eval = max_over_ranks(MPI_Wtime() - t1);
-    CHECK(!cfg->eval_train || isfinite(tr.loss), "the network's outputs became NaN or Inf at epoch %d "
+    CHECK_ALL_RANKS(!cfg->eval_train || isfinite(tr.loss), "the network's outputs became NaN or Inf at epoch %d "
           "(diverged: lower --lr, or --beta/--gamma)", e);
 
     /* Early stopping and the kept model follow the validation slice only, never the test set.

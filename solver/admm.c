@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "closed_forms.h"
+#include "rng.h"
 
 static real *alloc_real(size_t count, const char *what)
 {
@@ -18,10 +19,11 @@ static real *alloc_real(size_t count, const char *what)
 
 static double default_ridge(const nn_config *cfg)
 {
-  /* MNIST has constant pixels, so a_0 a_0^T is singular; float32 needs a larger relative
-   * ridge than float64 for its Cholesky factor to exist. */
-  if (cfg->ridge >= 0) return cfg->ridge;
-  return cfg->float32 ? 1e-4 : 1e-8;
+  /* MNIST has constant pixels, so a_0 a_0^T is singular and needs a ridge; float32 needs at
+   * least 1e-4 relative. 1e-3 serves both precisions alike and also regularises the
+   * least-squares fits: on MNIST it lifted the thesis configuration from 42% to 71% after
+   * 12 epochs compared with 1e-8 (see README, "Numerics"). */
+  return cfg->ridge >= 0 ? cfg->ridge : 1e-3;
 }
 
 void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
@@ -58,10 +60,17 @@ void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, cons
   for (int l = 1; l <= s->L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1], n[l]);
   for (int l = 1; l < s->L; l++) R(nn_spd_init)(&s->asys[l], g, n[l], n[l]);
 
-  /* Auxiliary variables start at the forward pass of the initial weights, so --init
-   * decides where ADMM starts; the multiplier starts at zero. */
+  /* Auxiliary variables start at the forward pass of the initial weights (so --init decides
+   * where ADMM starts), or at Gaussian draws keyed on the global sample index (so they are
+   * the same for every rank count). The multiplier starts at zero. */
   for (int l = 1; l <= s->L; l++) {
-    R(nn_affine)(net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+    if (cfg->aux_random) {
+      for (long j = 0; j < s->N; j++)
+        for (int i = 0; i < n[l]; i++)
+          s->z[l][i + (size_t)j * n[l]] =
+            (real)nn_rng_normal((uint64_t)cfg->seed, 2000 + l, (uint64_t)(train->first + j) * n[l] + i);
+    } else
+      R(nn_affine)(net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
     if (l < s->L) {
       size_t cnt = (size_t)n[l] * N;
       for (size_t i = 0; i < cnt; i++) s->a[l][i] = s->z[l][i] > 0 ? s->z[l][i] : 0;
@@ -189,7 +198,7 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
   st->objective = (local[0] + local[3]) / ng;
   st->residual_z = local[1] / ng;
   st->residual_a = local[2] / ng;
-  CHECK(isfinite(st->objective), "ADMM iterates became NaN or Inf (objective %g): lower --beta/--gamma "
+  CHECK_ALL_RANKS(isfinite(st->objective), "ADMM iterates became NaN or Inf (objective %g): lower --beta/--gamma "
         "or raise --ridge", st->objective);
 }
 

@@ -54,6 +54,18 @@ void nn_fail(const char *file, int line, const char *fmt, ...)
   exit(1);
 }
 
+void nn_fail_collective(const char *file, int line, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (nn_rank() == 0) nn_fail(file, line, "%s", msg);
+  remove_partial_output();
+  for (;;) sleep(1); /* rank 0's MPI_Abort ends this process */
+}
+
 void nn_fail_mpi(const char *file, int line, const char *call, int rc)
 {
   char text[MPI_MAX_ERROR_STRING];
@@ -81,8 +93,8 @@ void nn_check_info(const char *file, int line, const char *who, int info)
 {
   if (info == 0) return;
   if (info < 0)
-    nn_fail(file, line, "%s: argument %d had an illegal value (a bug in the caller)", who, -info);
-  nn_fail(file, line,
+    nn_fail_collective(file, line, "%s: argument %d had an illegal value (a bug in the caller)", who, -info);
+  nn_fail_collective(file, line,
           "%s: info=%d: the leading minor of order %d is not positive definite "
           "(the system is singular or not SPD: raise --ridge, or check the data for NaN/Inf)",
           who, info, info);

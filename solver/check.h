@@ -24,7 +24,15 @@ void nn_fail_mpi(const char *file, int line, const char *call, int rc);
  * Use for input validation, where every rank can detect a problem by itself. */
 void nn_check_all(int ok, const char *msg);
 
-/* Explains a ScaLAPACK/LAPACK info code of routine `who` and fails when info != 0. */
+/* For conditions every rank evaluates identically (results of collective calls): rank 0
+ * prints the one line and aborts; the others wait to be taken down with it. */
+#define CHECK_ALL_RANKS(cond, ...) \
+  do { if (!(cond)) nn_fail_collective(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+__attribute__((noreturn, format(printf, 3, 4)))
+void nn_fail_collective(const char *file, int line, const char *fmt, ...);
+
+/* Explains a ScaLAPACK info code of routine `who` and fails when info != 0. ScaLAPACK's
+ * info is the same on every rank of the grid, so this fails collectively. */
 void nn_check_info(const char *file, int line, const char *who, int info);
 #define CHECK_INFO(who, info) nn_check_info(__FILE__, __LINE__, who, info)
 

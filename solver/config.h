@@ -22,6 +22,7 @@ typedef struct {
   double beta, gamma;
   int warmup, epochs, patience;
   enum nn_init init;
+  int aux_random;           /* ADMM: 1 draws z_l ~ N(0,1), a_l = relu(z_l); 0 = forward pass */
   enum nn_loss loss;
   int float32;
   double ridge;             /* relative ridge for the weight step; <0: precision default */

@@ -1,9 +1,387 @@
-/* Placeholder while the gradient methods are written (issue 3): fails clearly. */
-#include "method.h"
+/* Gradient baselines by backpropagation on BLAS; see gradient.h and method.h.
+ * Legend: L layers with weights, n[l] widths (n[0] inputs, n[L] = k classes), B the global
+ * mini-batch, nb the columns of one step that fall in this rank's shard (0 <= nb <= B).
+ * Every matrix is column-major with samples as columns: a_l is n[l] x nb, W_l n[l] x n[l-1].
+ *
+ * One step: gather this rank's columns of the global batch, forward, softmax cross-entropy,
+ * backward into one packed gradient buffer (the SUM over the rank's columns), one
+ * MPI_Allreduce of that buffer, divide by the global batch size, identical update on every
+ * rank. The batch order comes from a permutation of the global indices keyed on
+ * (seed, epoch), so 1 and P ranks follow the same trajectory up to summation order. */
+#include "gradient.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "check.h"
+
+#ifdef NN_FLOAT32
+#define cblas_gemv cblas_sgemv
+#define cblas_ger cblas_sger
+#define r_exp expf
+#define r_log logf
+#define r_sqrt sqrtf
+#else
+#define cblas_gemv cblas_dgemv
+#define cblas_ger cblas_dger
+#define r_exp exp
+#define r_log log
+#define r_sqrt sqrt
+#endif
+
+enum rule { RULE_PLAIN, RULE_MOMENTUM, RULE_ADAM };
+
+/* PyTorch's Adam defaults. */
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS 1e-8
+
+/* Scratch of the forward/backward pass for up to `cap` columns. */
+typedef struct {
+  long cap;
+  real *x;                       /* n[0] x cap: the gathered batch (unused when cap == 1) */
+  int *y;                        /* cap labels */
+  real *a[NN_MAX_LAYERS + 1];    /* a[l]: n[l] x cap, relu outputs (l < L); a[L]: z_L, then delta_L */
+  real *d[2];                    /* nmax x cap each: delta ping-pong for the hidden layers */
+  real *ones;                    /* cap ones: bias gradient = delta * ones */
+} R(workspace);
+
+typedef struct {
+  const nn_config *cfg;
+  R(nn_model) *net;
+  const R(nn_shard) *train;
+  enum rule rule;
+  long B;
+  double lr, mu;
+  int nranks;
+  int fused;          /* 1 rank, plain SGD: the step writes W += -lr/B dW straight into W */
+  R(workspace) ws;
+  long *perm;         /* n_global: this epoch's global order */
+  size_t P;           /* parameter count */
+  size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
+  real *g;            /* P: packed gradient sum, the one allreduce buffer */
+  real *m, *v;        /* P: momentum buffer / Adam first moment; Adam second moment */
+  long t;             /* Adam steps taken (bias correction) */
+} R(gradient);
+
+static void *alloc_or_fail(size_t count, size_t size, const char *what)
+{
+  void *p = calloc(count ? count : 1, size);
+  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
+  return p;
+}
+
+static void R(ws_init)(R(workspace) *w, const R(nn_model) *net, long cap)
+{
+  const int *n = net->n;
+  int nmax = 0;
+  for (int l = 0; l <= net->L; l++) nmax = n[l] > nmax ? n[l] : nmax;
+  size_t c = (size_t)(cap > 0 ? cap : 1);
+  memset(w, 0, sizeof *w);
+  w->cap = cap;
+  w->x = alloc_or_fail((size_t)n[0] * c, sizeof(real), "batch inputs");
+  w->y = alloc_or_fail(c, sizeof(int), "batch labels");
+  for (int l = 1; l <= net->L; l++) w->a[l] = alloc_or_fail((size_t)n[l] * c, sizeof(real), "activations");
+  w->d[0] = alloc_or_fail((size_t)nmax * c, sizeof(real), "deltas");
+  w->d[1] = alloc_or_fail((size_t)nmax * c, sizeof(real), "deltas");
+  w->ones = alloc_or_fail(c, sizeof(real), "ones");
+  for (size_t j = 0; j < c; j++) w->ones[j] = 1;
+}
+
+static void R(ws_free)(R(workspace) *w, int L)
+{
+  free(w->x);
+  free(w->y);
+  for (int l = 1; l <= L; l++) free(w->a[l]);
+  free(w->d[0]);
+  free(w->d[1]);
+  free(w->ones);
+}
+
+size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_b)
+{
+  size_t P = 0;
+  for (int l = 1; l <= net->L; l++) {
+    off_W[l] = P;
+    P += (size_t)net->n[l] * net->n[l - 1];
+    off_b[l] = P;
+    P += (size_t)net->n[l];
+  }
+  return P;
+}
+
+/* z (rows x nb) = W a + b, W rows x cols, a cols x nb; then relu in place when `relu`. */
+static void R(forward_layer)(const real *W, const real *b, int rows, int cols, const real *a, long nb,
+                             real *z, int relu)
+{
+  if (nb == 1) {
+    memcpy(z, b, sizeof(real) * rows);
+    cblas_gemv(CblasColMajor, CblasNoTrans, rows, cols, 1, W, rows, a, 1, 1, z, 1);
+  } else {
+    R(nn_affine)(W, b, rows, cols, a, nb, z);
+  }
+  if (relu) {
+    size_t cnt = (size_t)rows * nb;
+    for (size_t i = 0; i < cnt; i++) z[i] = z[i] > 0 ? z[i] : 0;
+  }
+}
+
+/* z (k x nb) holds the output pre-activations; it becomes delta_L = softmax(z) - onehot(y),
+ * the gradient of the summed cross-entropy. Returns the summed loss. */
+static double R(softmax_xent)(real *z, const int *y, int k, long nb)
+{
+  double loss = 0;
+  for (long j = 0; j < nb; j++) {
+    real *c = z + (size_t)j * k;
+    real zmax = c[0];
+    for (int i = 1; i < k; i++) zmax = c[i] > zmax ? c[i] : zmax;
+    real zy = c[y[j]], s = 0;
+    for (int i = 0; i < k; i++) {
+      c[i] = r_exp(c[i] - zmax);
+      s += c[i];
+    }
+    loss += (double)(r_log(s) + zmax - zy);
+    real inv = 1 / s;
+    for (int i = 0; i < k; i++) c[i] *= inv;
+    c[y[j]] -= 1;
+  }
+  return loss;
+}
+
+/* Forward and backward over the nb columns of x (n[0] x nb). For each layer, with
+ * D = delta_l (n[l] x nb) and A = a_{l-1}:  dW[l] = alpha D A^T + beta dW[l] and
+ * db[l] = alpha D 1 + beta db[l]. With dW[l] = W[l], alpha = -lr/B, beta = 1 this is the
+ * plain SGD update itself; delta_{l-1} is taken from W[l] before W[l] is written, so that
+ * is safe. Returns the summed loss. */
+static double R(forward_backward)(R(nn_model) *net, R(workspace) *w, const real *x, const int *y, long nb,
+                                  real *const *dW, real *const *db, real alpha, real beta)
+{
+  const int L = net->L, *n = net->n;
+  const real *in = x;
+  for (int l = 1; l <= L; l++) {
+    R(forward_layer)(net->W[l], net->b[l], n[l], n[l - 1], in, nb, w->a[l], l < L);
+    in = w->a[l];
+  }
+  double loss = R(softmax_xent)(w->a[L], y, n[L], nb);
+
+  real *D = w->a[L];
+  for (int l = L; l >= 1; l--) {
+    const real *A = l > 1 ? w->a[l - 1] : x;
+    int rows = n[l], cols = n[l - 1];
+    real *Dn = NULL;
+    if (l > 1) {
+      /* delta_{l-1} = (W_l^T delta_l) .* relu'(z_{l-1}), and a_{l-1} > 0 exactly where z_{l-1} > 0 */
+      Dn = w->d[l & 1];
+      if (nb == 1)
+        cblas_gemv(CblasColMajor, CblasTrans, rows, cols, 1, net->W[l], rows, D, 1, 0, Dn, 1);
+      else
+        cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, (int)nb, rows, 1, net->W[l], rows, D, rows,
+                   0, Dn, cols);
+      size_t cnt = (size_t)cols * nb;
+      for (size_t i = 0; i < cnt; i++) Dn[i] = A[i] > 0 ? Dn[i] : 0;
+    }
+    if (nb == 1) {
+      if (beta == 0) {
+        /* outer product written once: no clearing pass */
+        real *G = dW[l];
+        for (int j = 0; j < cols; j++) {
+          real s = alpha * A[j];
+          for (int i = 0; i < rows; i++) G[i + (size_t)j * rows] = s * D[i];
+        }
+        for (int i = 0; i < rows; i++) db[l][i] = alpha * D[i];
+      } else {
+        cblas_ger(CblasColMajor, rows, cols, alpha, D, 1, A, 1, dW[l], rows);
+        cblas_axpy(rows, alpha, D, 1, db[l], 1);
+      }
+    } else {
+      cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)nb, alpha, D, rows, A, cols, beta,
+                 dW[l], rows);
+      cblas_gemv(CblasColMajor, CblasNoTrans, rows, (int)nb, alpha, D, rows, w->ones, 1, beta, db[l], 1);
+    }
+    D = Dn;
+  }
+  return loss;
+}
+
+double R(nn_gradient_sum)(const R(nn_model) *net, const real *x, const int *label, long N, real *grad)
+{
+  size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
+  size_t P = R(nn_gradient_layout)(net, off_W, off_b);
+  if (N <= 0) {
+    memset(grad, 0, sizeof(real) * P);
+    return 0;
+  }
+  R(workspace) w;
+  R(ws_init)(&w, net, N);
+  real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
+  for (int l = 1; l <= net->L; l++) {
+    dW[l] = grad + off_W[l];
+    db[l] = grad + off_b[l];
+  }
+  /* forward_backward leaves the model alone when beta = 0 (dW is not the model) */
+  double loss = R(forward_backward)((R(nn_model) *)net, &w, x, label, N, dW, db, 1, 0);
+  R(ws_free)(&w, net->L);
+  return loss;
+}
+
+/* p -= lr g / Bs, plain SGD (the non-fused path: several ranks). */
+static void R(update_plain)(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b)
+{
+  for (size_t i = 0; i < cnt; i++) p[i] -= lr * (g[i] * inv_b);
+}
+
+/* Heavy ball as torch.optim.SGD(momentum=mu): v = mu v + g; p -= lr v. */
+static void R(update_momentum)(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
+                               real mu, real inv_b)
+{
+  for (size_t i = 0; i < cnt; i++) {
+    v[i] = mu * v[i] + g[i] * inv_b;
+    p[i] -= lr * v[i];
+  }
+}
+
+/* Adam as torch.optim.Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps), bc_i = 1 - b_i^t. */
+static void R(update_adam)(real *restrict p, real *restrict m, real *restrict v, const real *restrict g,
+                           size_t cnt, real step, real inv_sqrt_bc2, real inv_b)
+{
+  const real b1 = (real)ADAM_BETA1, b2 = (real)ADAM_BETA2, eps = (real)ADAM_EPS;
+  for (size_t i = 0; i < cnt; i++) {
+    real gi = g[i] * inv_b;
+    m[i] = b1 * m[i] + (1 - b1) * gi;
+    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+    p[i] -= step * m[i] / (r_sqrt(v[i]) * inv_sqrt_bc2 + eps);
+  }
+}
+
+/* Applies the averaged gradient g / Bs to every parameter segment. */
+static void R(apply_update)(R(gradient) *s, long Bs)
+{
+  R(nn_model) *net = s->net;
+  real inv_b = (real)(1.0 / (double)Bs), lr = (real)s->lr;
+  real step = 0, inv_sqrt_bc2 = 0;
+  if (s->rule == RULE_ADAM) {
+    s->t++;
+    double bc1 = 1 - pow(ADAM_BETA1, (double)s->t), bc2 = 1 - pow(ADAM_BETA2, (double)s->t);
+    step = (real)(s->lr / bc1);
+    inv_sqrt_bc2 = (real)(1 / sqrt(bc2));
+  }
+  for (int l = 1; l <= net->L; l++) {
+    for (int which = 0; which < 2; which++) {
+      real *p = which ? net->b[l] : net->W[l];
+      size_t off = which ? s->off_b[l] : s->off_W[l];
+      size_t cnt = which ? (size_t)net->n[l] : (size_t)net->n[l] * net->n[l - 1];
+      if (s->rule == RULE_PLAIN)
+        R(update_plain)(p, s->g + off, cnt, lr, inv_b);
+      else if (s->rule == RULE_MOMENTUM)
+        R(update_momentum)(p, s->m + off, s->g + off, cnt, lr, (real)s->mu, inv_b);
+      else
+        R(update_adam)(p, s->m + off, s->v + off, s->g + off, cnt, step, inv_sqrt_bc2, inv_b);
+    }
+  }
+}
+
+static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
+{
+  (void)warmup; /* gradient methods have no warm-up: those epochs train like any other */
+  R(gradient) *s = self;
+  R(nn_model) *net = s->net;
+  const R(nn_shard) *tr = s->train;
+  const int L = net->L, d = net->n[0];
+  const long N = tr->n_global, first = tr->first, nloc = tr->n;
+  real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
+  for (int l = 1; l <= L; l++) {
+    dW[l] = s->fused ? net->W[l] : s->g + s->off_W[l];
+    db[l] = s->fused ? net->b[l] : s->g + s->off_b[l];
+  }
+  nn_timer_start(t, PH_FORWARD_BACKWARD);
+  nn_gradient_shuffle(s->perm, N, s->cfg->seed, epoch);
+  double loss = 0;
+  for (long s0 = 0; s0 < N; s0 += s->B) {
+    long Bs = N - s0 < s->B ? N - s0 : s->B; /* the last batch may be short */
+    /* This rank's columns of the global batch, in batch order; possibly none. */
+    const real *x = s->ws.x;
+    long nb = 0;
+    for (long i = 0; i < Bs; i++) {
+      long j = s->perm[s0 + i] - first;
+      if ((unsigned long)j >= (unsigned long)nloc) continue;
+      if (Bs == 1) x = tr->x + (size_t)j * d; /* one column: use it where it lies */
+      else memcpy(s->ws.x + (size_t)nb * d, tr->x + (size_t)j * d, sizeof(real) * d);
+      s->ws.y[nb++] = tr->label[j];
+    }
+    if (s->fused) {
+      loss += R(forward_backward)(net, &s->ws, x, s->ws.y, nb, dW, db, (real)(-s->lr / (double)Bs), 1);
+      continue;
+    }
+    if (nb > 0)
+      loss += R(forward_backward)(net, &s->ws, x, s->ws.y, nb, dW, db, 1, 0);
+    else
+      memset(s->g, 0, sizeof(real) * s->P);
+    if (s->nranks > 1) {
+      nn_timer_start(t, PH_COMM_REDUCE);
+      CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, s->g, (int)s->P, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
+      nn_timer_start(t, PH_FORWARD_BACKWARD);
+    }
+    R(apply_update)(s, Bs);
+  }
+  nn_timer_stop(t);
+  nn_timer_start(t, PH_COMM_REDUCE);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  nn_timer_stop(t);
+  st->objective = N > 0 ? loss / (double)N : NAN;
+  st->residual_z = NAN;
+  st->residual_a = NAN;
+  CHECK(isfinite(st->objective), "--method %s diverged at epoch %d (mean mini-batch loss %g): lower --lr",
+        s->cfg->method, epoch, st->objective);
+}
+
+static void R(gradient_destroy)(void *self)
+{
+  R(gradient) *s = self;
+  R(ws_free)(&s->ws, s->net->L);
+  free(s->perm);
+  free(s->g);
+  free(s->m);
+  free(s->v);
+  free(s);
+}
 
 R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train)
 {
-  (void)net; (void)train;
-  nn_fail(__FILE__, __LINE__, "--method %s is not available in this build", cfg->method);
+  int p = nn_nranks();
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "--method %s --batch 1 on %d ranks: pure SGD takes one sample per step, so one rank would work "
+           "while the others idle and every sample would cost an allreduce; run it with -n 1 "
+           "(or use a --batch of at least the rank count)", cfg->method, p);
+  nn_check_all(p == 1 || cfg->batch > 1, msg);
+  CHECK(net->bias && net->b[1], "gradient methods need a model with biases (internal)");
+  CHECK(train->n_global > 0, "no training samples");
+  CHECK(cfg->batch >= 1 && cfg->lr > 0, "--batch and --lr must be positive (internal: options not resolved)");
+  CHECK(train->n_global <= 2147483647L && train->d == net->n[0],
+        "training shard does not match the network (%d inputs vs %d)", train->d, net->n[0]);
+
+  R(gradient) *s = alloc_or_fail(1, sizeof *s, "the gradient method");
+  s->cfg = cfg;
+  s->net = net;
+  s->train = train;
+  s->rule = !strcmp(cfg->method, "adam") ? RULE_ADAM : !strcmp(cfg->method, "momentum") ? RULE_MOMENTUM
+                                                                                       : RULE_PLAIN;
+  CHECK(s->rule != RULE_PLAIN || !strcmp(cfg->method, "gd") || !strcmp(cfg->method, "sgd"),
+        "unknown gradient method '%s'", cfg->method);
+  s->B = cfg->batch;
+  s->lr = cfg->lr;
+  s->mu = cfg->momentum;
+  s->nranks = p;
+  s->fused = p == 1 && s->rule == RULE_PLAIN;
+  long cap = s->B < train->n ? s->B : train->n;
+  R(ws_init)(&s->ws, net, cap);
+  s->perm = alloc_or_fail((size_t)train->n_global, sizeof(long), "the shuffle");
+  s->P = R(nn_gradient_layout)(net, s->off_W, s->off_b);
+  CHECK(s->P <= 2147483647UL, "%zu parameters exceed one MPI_Allreduce count", s->P);
+  if (!s->fused) s->g = alloc_or_fail(s->P, sizeof(real), "gradients");
+  if (s->rule != RULE_PLAIN) s->m = alloc_or_fail(s->P, sizeof(real), "first moments");
+  if (s->rule == RULE_ADAM) s->v = alloc_or_fail(s->P, sizeof(real), "second moments");
+  return (R(nn_method)){ .self = s, .epoch = R(gradient_epoch), .destroy = R(gradient_destroy) };
 }

@@ -133,7 +133,7 @@ check_results() {
     [ "$r" = "$want_ranks" ] || { fail "$name" "$f: ranks=$r, expected $want_ranks"; return; }
   fi
   if [ -n "$want_n" ]; then
-    n=$(h5_attr "$f" n_train)
+    n=$(h5_attr "$f" config/n_train)  # the option as passed (root n_train excludes --validation)
     [ "$n" = "$want_n" ] || { fail "$name" "$f: n_train=$n, expected $want_n"; return; }
   fi
   pass "$name ($f complete${want_ranks:+, ranks=$want_ranks}${want_n:+, n_train=$want_n})"

@@ -1,0 +1,40 @@
+/* Gradient baselines (gd, sgd, momentum, adam) by backpropagation on BLAS, softmax
+ * cross-entropy output, data-parallel over contiguous shards. The method's epoch is
+ * collective (one allreduce per step); the helpers below are local and exist so tests can
+ * check the kernels against a plain-loop reference. The method itself: method.h. */
+#ifndef NN_GRADIENT_H
+#define NN_GRADIENT_H
+
+#include "method.h"
+#include "rng.h"
+
+/* Stream of the per-epoch shuffle, apart from the initialisation (1000 + l) and the
+ * synthetic data (77, 100, 101, 200, 201) streams. */
+#define NN_SHUFFLE_STREAM 0x5348554646000000ULL
+
+/* perm (n entries) = the permutation of 0..n-1 that epoch `epoch` visits the GLOBAL training
+ * samples in: Fisher-Yates on counter draws keyed on (seed, epoch), so every rank and every
+ * rank count computes the same order without communication. */
+static inline void nn_gradient_shuffle(long *perm, long n, long seed, int epoch)
+{
+  for (long i = 0; i < n; i++) perm[i] = i;
+  for (long i = n - 1; i > 0; i--) {
+    uint64_t u = nn_rng_u64((uint64_t)seed, NN_SHUFFLE_STREAM + (uint64_t)epoch, (uint64_t)i);
+    long j = (long)(((unsigned __int128)u * (uint64_t)(i + 1)) >> 64); /* uniform in [0, i] */
+    long t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+}
+
+/* Packed layout of all parameters' gradients, as used by the allreduce buffer:
+ * [W_1 (n1 x n0, column-major), b_1 (n1), W_2, b_2, ..., W_L, b_L]. Returns the total count
+ * and fills off_W[l], off_b[l] (l = 1..L). */
+size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_b);
+
+/* grad (packed, see above) = the gradient of the SUMMED softmax cross-entropy of the N
+ * columns of x (n[0] x N) with labels `label`, by the same backpropagation kernels the
+ * method runs. Returns the summed loss. Local; allocates its own scratch. */
+double R(nn_gradient_sum)(const R(nn_model) *net, const real *x, const int *label, long N, real *grad);
+
+#endif
