@@ -144,7 +144,9 @@ void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t)
              s->K, nl);
   size_t cnt = (size_t)nl * s->N;
   const real *z = s->z[l];
-  for (size_t i = 0; i < cnt; i++) s->h[i] = z[i] > 0 ? z[i] : 0;
+  real *h = s->h;
+#pragma omp simd
+  for (size_t i = 0; i < cnt; i++) h[i] = z[i] > 0 ? z[i] : 0;
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nn, 1, s->K, nl, s->z[l + 1], nn,
              0, s->a[l], nl);
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nl, (real)gamma, s->Pinv, nl,

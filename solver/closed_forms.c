@@ -13,10 +13,14 @@ double R(nn_relu_z_update)(real *z, const real *a, const real *m, long count, do
                            double gamma, double *res_a)
 {
   double res_z = 0, ra = 0;
+  const double inv = 1.0 / (gamma + beta);
+  /* Branch-free so it vectorises; the reductions are declared so the compiler may reorder
+   * them (deterministic for a given build). */
+#pragma omp simd reduction(+ : res_z, ra)
   for (long i = 0; i < count; i++) {
     double ai = a[i], mi = m[i];
     /* z >= 0: relu is the identity, a quadratic with minimiser (gamma a + beta m)/(gamma + beta). */
-    double zp = (gamma * ai + beta * mi) / (gamma + beta);
+    double zp = (gamma * ai + beta * mi) * inv;
     zp = zp > 0 ? zp : 0;
     double fp = gamma * (ai - zp) * (ai - zp) + beta * (zp - mi) * (zp - mi);
     /* z <= 0: relu is 0, only the beta term depends on z. */
