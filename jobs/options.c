@@ -20,7 +20,8 @@ typedef struct {
 } opt_spec;
 
 static const opt_spec table[] = {
-  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam", "training method" },
+  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features",
+    "training method (random-features: hidden layers left at --init, output solved by ridge least squares; one epoch)" },
   { "data", T_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx",
     "data set; idx reads the four --train-*/--test-* files" },
   { "data-dir", T_STRING, "", NULL,
@@ -229,8 +230,13 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   if (strcmp(cfg->data, "idx") == 0)
     REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
             "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
-  int admm = strcmp(cfg->method, "admm") == 0;
-  if (admm)
+  int admm = strcmp(cfg->method, "admm") == 0, floor = strcmp(cfg->method, "random-features") == 0;
+  if (floor) {
+    /* a closed-form solve: one epoch is the whole method */
+    cfg->warmup = 0;
+    cfg->epochs = 1;
+  }
+  if (admm || floor)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
   else if (strcmp(value_of(rv, "loss"), "least-squares") == 0)
     cfg->loss = NN_LOSS_CROSS_ENTROPY; /* the documented default of the gradient methods */

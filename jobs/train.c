@@ -37,6 +37,7 @@ static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, con
                                      const nn_grid *g)
 {
   if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
+  if (strcmp(cfg->method, "random-features") == 0) return R(nn_random_features_create)(cfg, net, train, g);
   return R(nn_gradient_create)(cfg, net, train);
 }
 
@@ -74,7 +75,7 @@ int R(nn_train_run)(const nn_config *cfg)
            data.train.n_global, data.val.n_global, data.test.n_global, nn_nranks(), grid.nprow, grid.npcol,
            REAL_NAME, path);
 
-  int gradient = strcmp(cfg->method, "admm") != 0;
+  int gradient = strcmp(cfg->method, "admm") != 0 && strcmp(cfg->method, "random-features") != 0;
   R(nn_model) net, best;
   R(nn_model_alloc)(&net, cfg->L, cfg->n, gradient);
   R(nn_model_alloc)(&best, cfg->L, cfg->n, gradient);

@@ -38,6 +38,11 @@ typedef struct {
 R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                const nn_grid *g);
 
+/* The random-features floor: hidden layers left at their initialisation, the output layer
+ * solved by ridge least squares. solver/random_features.c. */
+R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                                          const nn_grid *g);
+
 /* Gradient methods (gd, sgd, momentum, adam) by backpropagation on BLAS, data-parallel with
  * one allreduce of all gradients per step: solver/gradient.c. */
 R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train);
