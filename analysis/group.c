@@ -49,10 +49,12 @@ static int in_list(const char *name, const char *const *list, int n)
 }
 
 /* Keys left out of every grouping key: seed (runs that differ only in it are repeats), output
- * (where the file went), and the user's --ignore keys. */
+ * (where the file went), quiet (console only), data_dir (where the same data set lives on each
+ * machine), and the user's --ignore keys. */
 static int always_skipped(const admm_Analysis *an, const char *name)
 {
-    return strcmp(name, "seed") == 0 || strcmp(name, "output") == 0 ||
+    return strcmp(name, "seed") == 0 || strcmp(name, "output") == 0 || strcmp(name, "quiet") == 0 ||
+           strcmp(name, "data_dir") == 0 ||
            in_list(name, an->ignore, an->nignore);
 }
 
@@ -82,8 +84,10 @@ const admm_Run *admm_group_rep(const admm_Analysis *an, int g)
 void admm_group_param(const admm_Analysis *an, int g, const char *param, char *buf, size_t len)
 {
     const admm_Run *r = admm_group_rep(an, g);
-    if (strcmp(param, "ranks") == 0) snprintf(buf, len, "%lld", r->ranks);
-    else admm_attr_format(admm_run_cfg(r, param), buf, len);
+    if (strcmp(param, "ranks") == 0)
+        snprintf(buf, len, "%lld", r->ranks);
+    else
+        admm_attr_format(admm_run_cfg(r, param), buf, len);
 }
 
 void admm_group_seeds(const admm_Analysis *an, int g, char *buf, size_t len)
@@ -115,8 +119,9 @@ static int cmp_group(const void *pa, const void *pb)
     return a->run[0] - b->run[0];
 }
 
-/* Label of every group: its method plus each key whose value is not the same in all groups, so
- * that a figure's legend tells the curves apart with no more words than needed. */
+/* Label of every group: its method plus each key whose value differs between groups of that
+ * method, so that a legend tells the curves apart with no more words than needed (keys that only
+ * follow the method, such as loss, stay out). */
 static void label_groups(admm_Analysis *an)
 {
     int nname = 0;
@@ -133,23 +138,28 @@ static void label_groups(admm_Analysis *an)
             name[nname++] = n;
         }
     }
-    int ranks_vary = 0;
-    for (int g = 1; g < an->ngroup; g++)
-        ranks_vary |= admm_group_rep(an, g)->ranks != admm_group_rep(an, 0)->ranks;
     for (int g = 0; g < an->ngroup; g++) {
         const admm_Run *r = admm_group_rep(an, g);
         char *label = admm_xstrdup(r->method);
         for (int k = 0; k < nname; k++) {
             const admm_Attr *mine = admm_run_cfg(r, name[k]);
             int varies = 0;
-            for (int h = 0; h < an->ngroup && !varies; h++)
-                varies = !admm_attr_equal(mine, admm_run_cfg(admm_group_rep(an, h), name[k]));
+            for (int h = 0; h < an->ngroup && !varies; h++) {
+                const admm_Run *o = admm_group_rep(an, h);
+                varies = !strcmp(o->method, r->method) &&
+                         !admm_attr_equal(mine, admm_run_cfg(o, name[k]));
+            }
             if (!varies) continue;
             char v[256];
             admm_attr_format(mine, v, sizeof v);
             char *next = admm_xasprintf("%s %s=%s", label, name[k], v);
             free(label);
             label = next;
+        }
+        int ranks_vary = 0; /* ranks last: it reads as where the run ran */
+        for (int h = 0; h < an->ngroup; h++) {
+            const admm_Run *o = admm_group_rep(an, h);
+            ranks_vary |= !strcmp(o->method, r->method) && o->ranks != r->ranks;
         }
         if (ranks_vary) {
             char *next = admm_xasprintf("%s ranks=%lld", label, r->ranks);
@@ -167,7 +177,8 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
     double *loss = admm_xmalloc((size_t)gr->nrun * sizeof *loss);
     double *ep = admm_xmalloc((size_t)gr->nrun * sizeof *ep);
     int nt = 0;
-    for (int k = 0; k < gr->nrun; k++) nt += an->run[gr->run[k]].E;
+    for (int k = 0; k < gr->nrun; k++)
+        nt += an->run[gr->run[k]].E;
     double *t = admm_xmalloc((size_t)nt * sizeof *t);
     double comm = 0.0, tsum = 0.0;
     int has_comm = 0;
@@ -208,7 +219,8 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
 static void build_groups(admm_Analysis *an)
 {
     int *owner = admm_xmalloc((size_t)an->nrun * sizeof *owner);
-    for (int i = 0; i < an->nrun; i++) owner[i] = -1;
+    for (int i = 0; i < an->nrun; i++)
+        owner[i] = -1;
     an->group = admm_xcalloc((size_t)an->nrun, sizeof *an->group);
     an->ngroup = 0;
     for (int i = 0; i < an->nrun; i++) {
@@ -237,7 +249,8 @@ static void build_groups(admm_Analysis *an)
 
 static const char *sort_param;
 
-/* Orders groups by the value of sort_param: numbers numerically, strings by strcmp, absent first. */
+/* Orders groups by the value of sort_param: numbers numerically, strings by strcmp, absent first.
+ */
 static int cmp_by_param(const void *pa, const void *pb)
 {
     const admm_Run *a = admm_group_rep(sort_an, *(const int *)pa);
@@ -280,8 +293,7 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
         for (int h = g; h < an->ngroup; h++) {
             const admm_Run *b = admm_group_rep(an, h);
             if (used[h] || !same_config(an, a, b, except, nexcept)) continue;
-            if (kind == ADMM_FAMILY_WEAK &&
-                train_size(a) * b->ranks != train_size(b) * a->ranks)
+            if (kind == ADMM_FAMILY_WEAK && train_size(a) * b->ranks != train_size(b) * a->ranks)
                 continue;
             member[n++] = h;
         }
@@ -289,7 +301,8 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
             free(member);
             continue;
         }
-        for (int k = 0; k < n; k++) used[member[k]] = 1;
+        for (int k = 0; k < n; k++)
+            used[member[k]] = 1;
         sort_an = an;
         sort_param = param;
         qsort(member, (size_t)n, sizeof *member, cmp_by_param);
@@ -301,7 +314,9 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
         f->ngroup = n;
         f->group = member;
         snprintf(f->name, sizeof f->name, "%s-%d",
-                 kind == ADMM_FAMILY_STRONG ? "strong" : kind == ADMM_FAMILY_WEAK ? "weak" : param,
+                 kind == ADMM_FAMILY_STRONG ? "strong"
+                 : kind == ADMM_FAMILY_WEAK ? "weak"
+                                            : param,
                  ++count);
     }
     free(used);
@@ -320,7 +335,8 @@ void admm_analysis_build(admm_Analysis *an, const admm_Run *run, int nrun,
     add_families(an, ADMM_FAMILY_STRONG, "ranks", strong, 1);
     add_families(an, ADMM_FAMILY_WEAK, "ranks", weak, 2);
     for (int k = 0; k < ADMM_NSENS; k++)
-        add_families(an, ADMM_FAMILY_PARAM, admm_sensitivity_params[k], &admm_sensitivity_params[k], 1);
+        add_families(an, ADMM_FAMILY_PARAM, admm_sensitivity_params[k], &admm_sensitivity_params[k],
+                     1);
 }
 
 void admm_analysis_free(admm_Analysis *an)
@@ -330,7 +346,8 @@ void admm_analysis_free(admm_Analysis *an)
         free(an->group[g].label);
     }
     free(an->group);
-    for (int f = 0; f < an->nfam; f++) free(an->fam[f].group);
+    for (int f = 0; f < an->nfam; f++)
+        free(an->fam[f].group);
     free(an->fam);
     memset(an, 0, sizeof *an);
 }
@@ -338,10 +355,22 @@ void admm_analysis_free(admm_Analysis *an)
 /* ---------------------------------------------------------------------------------------------- */
 /* per-epoch values */
 
-double admm_field_test_acc_pct(const admm_Run *r, int e) { return 100.0 * r->test_acc[e]; }
-double admm_field_train_acc_pct(const admm_Run *r, int e) { return 100.0 * r->train_acc[e]; }
-double admm_field_loss(const admm_Run *r, int e) { return r->loss[e]; }
-double admm_field_t_epoch(const admm_Run *r, int e) { return r->t_epoch[e]; }
+double admm_field_test_acc_pct(const admm_Run *r, int e)
+{
+    return 100.0 * r->test_acc[e];
+}
+double admm_field_train_acc_pct(const admm_Run *r, int e)
+{
+    return 100.0 * r->train_acc[e];
+}
+double admm_field_loss(const admm_Run *r, int e)
+{
+    return r->loss[e];
+}
+double admm_field_t_epoch(const admm_Run *r, int e)
+{
+    return r->t_epoch[e];
+}
 
 double admm_field_rss_max(const admm_Run *r, int e)
 {

@@ -20,16 +20,18 @@ typedef struct {
 void admm_stat(admm_Stat *s, const double *x, int n);
 
 typedef struct {
-    int id;      /* shown as G<id> */
+    int id; /* shown as G<id> */
     int nrun;
-    int *run;    /* nrun indices into the run array, ascending (path order) */
-    char *label; /* method and the keys that vary between groups: "admm beta=5 ranks=2" */
+    int *run;          /* nrun indices into the run array, ascending (path order) */
+    char *label;       /* method, then the keys that differ between groups of that method:
+                          "admm beta=5 ranks=2" */
     admm_Stat acc_pct; /* final_test_acc x 100, over runs */
     admm_Stat loss;    /* final_loss, over runs */
     admm_Stat epochs;  /* epochs_run, over runs */
     admm_Stat t_epoch; /* t_epoch of every epoch of every run, pooled */
-    double comm_share; /* sum of comm_* phase_avg / sum of t_epoch, whole group; NaN: no comm_ phase */
-    double peak_rss;   /* max of rss_mb over epochs, ranks and runs */
+    double
+        comm_share; /* sum of comm_* phase_avg / sum of t_epoch, whole group; NaN: no comm_ phase */
+    double peak_rss; /* max of rss_mb over epochs, ranks and runs */
 } admm_Group;
 
 typedef enum { ADMM_FAMILY_STRONG, ADMM_FAMILY_WEAK, ADMM_FAMILY_PARAM } admm_FamilyKind;

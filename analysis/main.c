@@ -21,7 +21,8 @@
 static const struct {
     const char *name, *arg, *def, *help;
 } options[] = {
-    {"--out", "DIR", "(required)", "folder for report.md, tables/ and figures/; created if missing"},
+    {"--out", "DIR", "(required)",
+     "folder for report.md, tables/ and figures/; created if missing"},
     {"--ignore", "KEY", "(none)",
      "also leave the /config attribute KEY out of the grouping key (repeatable)"},
     {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
@@ -111,7 +112,8 @@ static void dedupe(List *l)
         char buf[PATH_MAX];
         real[k] = admm_xstrdup(realpath(l->path[k], buf) ? buf : l->path[k]);
         int dup = 0;
-        for (int j = 0; j < k && !dup; j++) dup = real[j] && !strcmp(real[j], real[k]);
+        for (int j = 0; j < k && !dup; j++)
+            dup = real[j] && !strcmp(real[j], real[k]);
         if (dup) {
             free(l->path[k]);
             free(real[k]);
@@ -120,7 +122,8 @@ static void dedupe(List *l)
             l->path[m++] = l->path[k];
         }
     }
-    for (int k = 0; k < l->n; k++) free(real[k]);
+    for (int k = 0; k < l->n; k++)
+        free(real[k]);
     free(real);
     l->n = m;
 }
@@ -140,8 +143,10 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--out") || !strcmp(a, "--ignore")) {
             if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);
-            if (a[2] == 'o') outdir = argv[++k];
-            else ignore[nignore++] = argv[++k];
+            if (a[2] == 'o')
+                outdir = argv[++k];
+            else
+                ignore[nignore++] = argv[++k];
         } else if (!strncmp(a, "--out=", 6)) {
             outdir = a + 6;
         } else if (!strncmp(a, "--ignore=", 9)) {
@@ -168,7 +173,8 @@ int main(int argc, char **argv)
             List here = {0, 0, NULL};
             scan(input[k], &here);
             qsort(here.path, (size_t)here.n, sizeof *here.path, cmp_str);
-            for (int j = 0; j < here.n; j++) list_add(&files, here.path[j]);
+            for (int j = 0; j < here.n; j++)
+                list_add(&files, here.path[j]);
             free(here.path);
         } else {
             list_add(&files, admm_xstrdup(input[k])); /* named explicitly: read whatever its name */
@@ -217,17 +223,21 @@ int main(int argc, char **argv)
     admm_analysis_build(&an, run, nrun, ignore, nignore);
     admm_ReportOptions opt = {outdir, ninput, input, nflag, flag, plots};
     int nfail = admm_report_write(&an, &opt);
-    printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged; wrote %s/report.md\n",
+    printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged; wrote "
+           "%s/report.md\n",
            files.n, nrun, an.ngroup, nflag, outdir);
-    if (nfail) fprintf(stderr, "admm-analyze: %d figure(s) could not be made (see report.md)\n", nfail);
+    if (nfail)
+        fprintf(stderr, "admm-analyze: %d figure(s) could not be made (see report.md)\n", nfail);
 
     admm_analysis_free(&an);
-    for (int k = 0; k < nrun; k++) admm_run_free(&run[k]);
+    for (int k = 0; k < nrun; k++)
+        admm_run_free(&run[k]);
     for (int k = 0; k < nflag; k++) {
         free(flag[k].path);
         free(flag[k].problem);
     }
-    for (int k = 0; k < files.n; k++) free(files.path[k]);
+    for (int k = 0; k < files.n; k++)
+        free(files.path[k]);
     free(files.path);
     free(run);
     free(flag);

@@ -17,7 +17,8 @@
 static char *shell_quote(const char *s)
 {
     size_t n = 3;
-    for (const char *p = s; *p; p++) n += *p == '\'' ? 4 : 1;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 4 : 1;
     char *q = admm_xmalloc(n), *o = q;
     *o++ = '\'';
     for (const char *p = s; *p; p++) {
@@ -46,8 +47,10 @@ static void gp_str(FILE *f, const char *s)
 
 static void gp_num(FILE *f, double v)
 {
-    if (isfinite(v)) fprintf(f, " %.10g", v);
-    else fputs(" NaN", f); /* gnuplot skips the point (set datafile missing below) */
+    if (isfinite(v))
+        fprintf(f, " %.10g", v);
+    else
+        fputs(" NaN", f); /* gnuplot skips the point (set datafile missing below) */
 }
 
 static const char *terminal(void)
@@ -57,22 +60,24 @@ static const char *terminal(void)
         cairo = system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") == 0;
         probed = 1;
     }
-    return cairo ? "pngcairo size 960,600 noenhanced font 'sans,10'" : "png size 960,600 noenhanced";
+    return cairo ? "pngcairo size 960,600 noenhanced font 'sans,10'"
+                 : "png size 960,600 noenhanced";
 }
 
 int admm_plot_available(char *why, size_t len)
 {
     int rc = system("gnuplot --version >/dev/null 2>&1");
     if (rc == 0) return 1;
-    snprintf(why, len, "gnuplot cannot be run (sh status %d): install gnuplot-nox or use --no-plots",
-             rc);
+    snprintf(why, len,
+             "gnuplot cannot be run (sh status %d): install gnuplot-nox or use --no-plots", rc);
     return 0;
 }
 
 static void write_data(FILE *f, const admm_PlotSpec *spec, int ns, const admm_Series *s)
 {
     for (int k = 0; k < ns; k++) {
-        fprintf(f, "# %s\n# x y lo hi%s\n", s[k].label, spec->style == ADMM_PLOT_BARS ? " label" : "");
+        fprintf(f, "# %s\n# x y lo hi%s\n", s[k].label,
+                spec->style == ADMM_PLOT_BARS ? " label" : "");
         for (int i = 0; i < s[k].n; i++) {
             gp_num(f, spec->style == ADMM_PLOT_BARS ? i + 1 : s[k].x[i]);
             gp_num(f, s[k].y[i]);
@@ -80,7 +85,8 @@ static void write_data(FILE *f, const admm_PlotSpec *spec, int ns, const admm_Se
             gp_num(f, s[k].hi ? s[k].hi[i] : s[k].y[i]);
             if (spec->style == ADMM_PLOT_BARS) {
                 fputs(" \"", f);
-                for (const char *p = spec->xtics[i]; *p; p++) fputc(*p == '"' ? '\'' : *p, f);
+                for (const char *p = spec->xtics[i]; *p; p++)
+                    fputc(*p == '"' ? '\'' : *p, f);
                 fputc('"', f);
             }
             fputc('\n', f);
@@ -108,8 +114,9 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
         fputs("set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by 30 right\n"
               "set offsets 0.5, 0.5, 0, 0\nset yrange [0:*]\nunset key\n",
               f);
-        fprintf(f, "plot '%s.dat' index 0 using 1:2:xtic(5) with boxes lc 1, \\\n"
-                   "     '' index 0 using 1:2:3:4 with yerrorbars lc rgb 'black' pt 0\n",
+        fprintf(f,
+                "plot '%s.dat' index 0 using 1:2:xtic(5) with boxes lc 1, \\\n"
+                "     '' index 0 using 1:2:3:4 with yerrorbars lc rgb 'black' pt 0\n",
                 stem);
         return;
     }
@@ -128,14 +135,16 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
         /* colours repeat after 8 series; the dash pattern then tells them apart */
         int lc = (color - 1) % 8 + 1, dt = (color - 1) / 8 + 1;
         if (x->lo && x->hi && spec->style == ADMM_PLOT_LINES)
-            fprintf(f, "  '%s.dat' index %d using 1:3:4 with filledcurves lc %d notitle, \\\n", stem,
-                    k, lc);
+            fprintf(f, "  '%s.dat' index %d using 1:3:4 with filledcurves lc %d notitle, \\\n",
+                    stem, k, lc);
         if (x->lo && x->hi && spec->style == ADMM_PLOT_ERRORBARS)
-            fprintf(f, "  '%s.dat' index %d using 1:2:3:4 with yerrorlines lc %d dt %d pt 7 ps 0.7 "
-                       "title ",
+            fprintf(f,
+                    "  '%s.dat' index %d using 1:2:3:4 with yerrorlines lc %d dt %d pt 7 ps 0.7 "
+                    "title ",
                     stem, k, lc, dt);
         else
-            fprintf(f, "  '%s.dat' index %d using 1:2 with linespoints lc %d dt %d pt 7 ps 0.5 title ",
+            fprintf(f,
+                    "  '%s.dat' index %d using 1:2 with linespoints lc %d dt %d pt 7 ps 0.5 title ",
                     stem, k, lc, dt);
         gp_str(f, x->label);
         fputs(sep, f);
@@ -164,7 +173,8 @@ int admm_plot(const char *dir, const char *stem, const admm_PlotSpec *spec, int 
 {
     char *src = admm_xasprintf("%s/src", dir);
     char *dat = admm_xasprintf("%s/%s.dat", src, stem), *gp = admm_xasprintf("%s/%s.gp", src, stem);
-    char *png = admm_xasprintf("%s/%s.png", dir, stem), *log = admm_xasprintf("%s/%s.log", src, stem);
+    char *png = admm_xasprintf("%s/%s.png", dir, stem),
+         *log = admm_xasprintf("%s/%s.log", src, stem);
     char *qsrc = shell_quote(src);
     int rc = -1;
     FILE *f;
@@ -198,7 +208,8 @@ int admm_plot(const char *dir, const char *stem, const admm_PlotSpec *spec, int 
     if (st != 0 || stat(png, &sb) != 0 || sb.st_size == 0) {
         char msg[256];
         last_line(log, msg, sizeof msg);
-        snprintf(why, len, "gnuplot failed on %s (status %d): %s", gp, st, msg[0] ? msg : "no output");
+        snprintf(why, len, "gnuplot failed on %s (status %d): %s", gp, st,
+                 msg[0] ? msg : "no output");
         goto done;
     }
     if (stat(log, &sb) == 0 && sb.st_size == 0) remove(log); /* keep only logs with warnings */

@@ -9,9 +9,9 @@
 typedef struct {
     const char *label;
     int n;
-    const double *x, *y;    /* n points */
-    const double *lo, *hi;  /* n, or NULL: spread drawn as a band (lines) or error bars */
-    int ideal;              /* a reference line: dashed black, no points */
+    const double *x, *y;   /* n points */
+    const double *lo, *hi; /* n, or NULL: spread drawn as a band (lines) or error bars */
+    int ideal;             /* a reference line: dashed black, no points */
 } admm_Series;
 
 typedef enum {

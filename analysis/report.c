@@ -18,6 +18,7 @@
 
 typedef struct {
     char *stem, *caption;
+    int fam; /* index of the family it belongs to, -1 for the overview figures */
 } Figure;
 
 typedef struct {
@@ -68,11 +69,12 @@ static void group_cell(admm_Table *t, int id)
 static void save(const Ctx *c, const admm_Table *t, const char *stem, const char *title,
                  const char *caption)
 {
-    CHECK(admm_table_write(t, c->tables, stem, title, caption) == 0, "cannot write %s/%s.md/.csv: %s",
-          c->tables, stem, strerror(errno));
+    CHECK(admm_table_write(t, c->tables, stem, title, caption) == 0,
+          "cannot write %s/%s.md/.csv: %s", c->tables, stem, strerror(errno));
 }
 
-static const char *const table41_keys[] = {"lr", "batch", "beta", "gamma", "warmup", "patience", "init"};
+static const char *const table41_keys[] = {"lr",     "batch",    "beta", "gamma",
+                                           "warmup", "patience", "init"};
 enum { NTABLE41 = sizeof table41_keys / sizeof table41_keys[0] };
 
 static void table_runs(const Ctx *c)
@@ -85,7 +87,8 @@ static void table_runs(const Ctx *c)
     admm_table_col(t, "epochs_run", "epochs run");
     admm_table_col(t, "best_epoch", "best epoch");
     admm_table_col(t, "stop_reason", "stop");
-    for (int k = 0; k < NTABLE41; k++) admm_table_col(t, table41_keys[k], table41_keys[k]);
+    for (int k = 0; k < NTABLE41; k++)
+        admm_table_col(t, table41_keys[k], table41_keys[k]);
     admm_table_col(t, "ranks", "ranks");
     admm_table_col(t, "precision", "precision");
     admm_table_col(t, "seed", "seed");
@@ -100,7 +103,8 @@ static void table_runs(const Ctx *c)
             admm_table_int(t, r->epochs_run);
             admm_table_int(t, r->best_epoch);
             admm_table_str(t, r->stop_reason);
-            for (int q = 0; q < NTABLE41; q++) cfg_cell(t, r, table41_keys[q]);
+            for (int q = 0; q < NTABLE41; q++)
+                cfg_cell(t, r, table41_keys[q]);
             admm_table_int(t, r->ranks);
             cfg_cell(t, r, "precision");
             cfg_cell(t, r, "seed");
@@ -122,7 +126,8 @@ static void config_cols(admm_Table *t)
     admm_table_col(t, "runs", "runs");
     admm_table_col(t, "seeds", "seeds");
     admm_table_col_pm(t, "epochs_run", "epochs run");
-    for (int k = 0; k < NTABLE41; k++) admm_table_col(t, table41_keys[k], table41_keys[k]);
+    for (int k = 0; k < NTABLE41; k++)
+        admm_table_col(t, table41_keys[k], table41_keys[k]);
     admm_table_col(t, "ranks", "ranks");
     admm_table_col(t, "precision", "precision");
     admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
@@ -142,7 +147,8 @@ static void config_row(const Ctx *c, admm_Table *t, int g)
     admm_table_int(t, gr->nrun);
     admm_table_str(t, seeds);
     admm_table_pm(t, gr->epochs.mean, gr->epochs.std, "%.1f");
-    for (int q = 0; q < NTABLE41; q++) cfg_cell(t, r, table41_keys[q]);
+    for (int q = 0; q < NTABLE41; q++)
+        cfg_cell(t, r, table41_keys[q]);
     admm_table_int(t, r->ranks);
     cfg_cell(t, r, "precision");
     admm_table_pm(t, gr->acc_pct.mean, gr->acc_pct.std, "%.2f");
@@ -154,11 +160,13 @@ static admm_Table *table_methods(const Ctx *c)
 {
     admm_Table *t = admm_table_new();
     config_cols(t);
-    for (int m = 0; m < c->nmethod; m++) config_row(c, t, c->best[m]);
-    save(c, t, "methods", "Best configuration per method (Table 4.1)",
-         "For each method, the group (runs differing only in seed) with the highest mean final test "
-         "accuracy; values are mean ± std over its runs. s / epoch pools t_epoch over every epoch "
-         "of every run of the group.");
+    for (int m = 0; m < c->nmethod; m++)
+        config_row(c, t, c->best[m]);
+    save(
+        c, t, "methods", "Best configuration per method (Table 4.1)",
+        "For each method, the group (runs differing only in seed) with the highest mean final test "
+        "accuracy; values are mean ± std over its runs. s / epoch pools t_epoch over every epoch "
+        "of every run of the group.");
     return t;
 }
 
@@ -166,7 +174,8 @@ static void table_configs(const Ctx *c)
 {
     admm_Table *t = admm_table_new();
     config_cols(t);
-    for (int g = 0; g < c->an->ngroup; g++) config_row(c, t, g);
+    for (int g = 0; g < c->an->ngroup; g++)
+        config_row(c, t, g);
     save(c, t, "configs", "Final test accuracy per configuration",
          "One row per group of runs that differ only in seed; mean ± std over the runs (sample "
          "standard deviation; 0 for a single run).");
@@ -182,7 +191,8 @@ static char *distinct(const admm_Analysis *an, int g, int hosts)
         const admm_Run *r = &an->run[gr->run[k]];
         const char *v = hosts ? r->hostnames : r->path;
         int seen = 0;
-        for (int j = 0; j < k && hosts; j++) seen |= !strcmp(an->run[gr->run[j]].hostnames, v);
+        for (int j = 0; j < k && hosts; j++)
+            seen |= !strcmp(an->run[gr->run[j]].hostnames, v);
         if (seen) continue;
         char *next = admm_xasprintf("%s%s%s", out, out[0] ? "; " : "", v);
         free(out);
@@ -254,7 +264,8 @@ static admm_Table *table_epoch_time(const Ctx *c)
             for (int k = 0; k < an->group[g].nrun; k++) {
                 const admm_Run *r = &an->run[an->group[g].run[k]];
                 nrun++;
-                for (int e = 0; e < r->E; e++) x[nt++] = r->t_epoch[e];
+                for (int e = 0; e < r->E; e++)
+                    x[nt++] = r->t_epoch[e];
             }
         }
         admm_Stat s;
@@ -335,13 +346,16 @@ static int table_scaling(const Ctx *c)
             admm_table_pm(t, g->acc_pct.mean, g->acc_pct.std, "%.2f");
         }
     }
-    save(c, t, "scaling", "Scaling with the number of ranks (Figs 4.5-4.8)",
-         "A family is a set of groups equal in every grouping key but `ranks` (strong scaling) or "
-         "but `ranks` and `n_train` at equal training samples per rank (weak scaling). Speed-up and "
-         "efficiency are against the family's fewest ranks: strong S = t0/t, E = S/(ranks/ranks0); "
-         "weak E = t0/t, S = E*ranks/ranks0, with t the mean seconds per epoch. comm. is the sum of "
-         "the `comm_*` columns of `phase_avg` over the sum of `t_epoch`; peak RSS is the max of "
-         "`rss_mb` over epochs, ranks and runs.");
+    save(
+        c, t, "scaling", "Scaling with the number of ranks (Figs 4.5-4.8)",
+        "A family is a set of groups equal in every grouping key but `ranks` (strong scaling) or "
+        "but `ranks` and `n_train` with the same `n_train` per rank (weak scaling; the option "
+        "`/config/n_train`, else the root `n_train`). The n_train column is the root attribute: "
+        "training samples without the validation samples. Speed-up and "
+        "efficiency are against the family's fewest ranks: strong S = t0/t, E = S/(ranks/ranks0); "
+        "weak E = t0/t, S = E*ranks/ranks0, with t the mean seconds per epoch. comm. is the sum of "
+        "the `comm_*` columns of `phase_avg` over the sum of `t_epoch`; peak RSS is the max of "
+        "`rss_mb` over epochs, ranks and runs.");
     admm_table_free(t);
     return nfam;
 }
@@ -468,8 +482,8 @@ static void set_band(Set *set, const admm_Analysis *an, int g, admm_EpochField f
     free(hi);
 }
 
-static void figure(Ctx *c, const char *stem, const char *caption, const admm_PlotSpec *spec,
-                   const Set *set)
+static void figure(Ctx *c, const char *stem, const char *caption, int fam,
+                   const admm_PlotSpec *spec, const Set *set)
 {
     char why[512];
     if (!c->opt->plots || set->n == 0) return;
@@ -480,8 +494,7 @@ static void figure(Ctx *c, const char *stem, const char *caption, const admm_Plo
         return;
     }
     c->fig = admm_xrealloc(c->fig, (size_t)(c->nfig + 1) * sizeof *c->fig);
-    c->fig[c->nfig].stem = admm_xstrdup(stem);
-    c->fig[c->nfig++].caption = admm_xstrdup(caption);
+    c->fig[c->nfig++] = (Figure){admm_xstrdup(stem), admm_xstrdup(caption), fam};
 }
 
 typedef struct {
@@ -499,6 +512,11 @@ static const EpochFigure epoch_figures[] = {
     {"memory", "peak memory", "max over ranks of rss_mb (MiB)", "Fig. 4.13", admm_field_rss_max},
 };
 enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };
+
+/* The per-epoch figures made for every family (and the columns of the report's family table):
+ * test and training accuracy, epoch time, memory. */
+static const int family_figures[] = {0, 1, 3, 4};
+enum { NFAMFIG = sizeof family_figures / sizeof family_figures[0] };
 
 static void figures_methods(Ctx *c)
 {
@@ -520,8 +538,12 @@ static void figures_methods(Ctx *c)
             ef->what, ef->thesis);
         title[0] = (char)toupper((unsigned char)title[0]);
         caption[0] = (char)toupper((unsigned char)caption[0]);
-        admm_PlotSpec spec = {title, "epoch", ef->ylabel, ADMM_PLOT_LINES, NULL, 1};
-        figure(c, ef->stem, caption, &spec, &set);
+        admm_PlotSpec spec = {.title = title,
+                              .xlabel = "epoch",
+                              .ylabel = ef->ylabel,
+                              .style = ADMM_PLOT_LINES,
+                              .integer_x = 1};
+        figure(c, ef->stem, caption, -1, &spec, &set);
         free(title);
         free(caption);
         set_free(&set);
@@ -530,25 +552,31 @@ static void figures_methods(Ctx *c)
     /* final accuracy of every group (Figs 4.4, 4.16) */
     Set set = {0, NULL};
     char **tics = admm_xmalloc((size_t)an->ngroup * sizeof *tics);
-    double *x = admm_xmalloc((size_t)an->ngroup * sizeof *x), *y = admm_xmalloc((size_t)an->ngroup * sizeof *y);
-    double *lo = admm_xmalloc((size_t)an->ngroup * sizeof *lo), *hi = admm_xmalloc((size_t)an->ngroup * sizeof *hi);
+    double *x = admm_xmalloc((size_t)an->ngroup * sizeof *x),
+           *y = admm_xmalloc((size_t)an->ngroup * sizeof *y);
+    double *lo = admm_xmalloc((size_t)an->ngroup * sizeof *lo),
+           *hi = admm_xmalloc((size_t)an->ngroup * sizeof *hi);
     for (int g = 0; g < an->ngroup; g++) {
         const admm_Group *gr = &an->group[g];
-        tics[g] = admm_xasprintf("G%d %s", gr->id, gr->label);
+        tics[g] = admm_xasprintf("G%d %s", gr->id, admm_group_rep(an, g)->method);
         x[g] = g + 1;
         y[g] = gr->acc_pct.mean;
         lo[g] = gr->acc_pct.min;
         hi[g] = gr->acc_pct.max;
     }
     set_push(&set, (admm_Series){admm_xstrdup("final test accuracy"), an->ngroup, x, y, lo, hi, 0});
-    admm_PlotSpec spec = {"Final test accuracy per configuration", "", "final test accuracy (%)",
-                          ADMM_PLOT_BARS, (const char *const *)tics, 0};
+    admm_PlotSpec spec = {.title = "Final test accuracy per configuration",
+                          .xlabel = "",
+                          .ylabel = "final test accuracy (%)",
+                          .style = ADMM_PLOT_BARS,
+                          .xtics = (const char *const *)tics};
     figure(c, "final_accuracy",
-           "Final test accuracy of every group: mean over seeds, error bar from min to max "
-           "(Figs 4.4, 4.16).",
-           &spec, &set);
+           "Final test accuracy of every group (groups.md says what each is): mean over seeds, "
+           "error bar from min to max (Figs 4.4, 4.16).",
+           -1, &spec, &set);
     set_free(&set);
-    for (int g = 0; g < an->ngroup; g++) free(tics[g]);
+    for (int g = 0; g < an->ngroup; g++)
+        free(tics[g]);
     free(tics);
 }
 
@@ -577,12 +605,12 @@ static void figures_scaling(Ctx *c)
         }
         long long r0 = admm_group_rep(an, fam->group[0])->ranks;
         int seen = 0;
-        for (int b = 0; b < nbase; b++) seen |= base[b] == r0;
+        for (int b = 0; b < nbase; b++)
+            seen |= base[b] == r0;
         if (!seen && nbase < 64) base[nbase++] = (int)r0;
         const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
-        set_push(&acc, (admm_Series){admm_xasprintf("%s (%s)", fam->name,
-                                                    an->group[fam->group[0]].label),
-                                     n, x, y, lo, hi, 0});
+        set_push(&acc, (admm_Series){admm_xasprintf("%s, %s scaling", fam->name, kind), n, x, y, lo,
+                                     hi, 0});
         set_push(&sp, (admm_Series){admm_xasprintf("%s, %s scaling", fam->name, kind), n, x2, s,
                                     NULL, NULL, 0});
     }
@@ -595,17 +623,24 @@ static void figures_scaling(Ctx *c)
         set_push(&sp, (admm_Series){admm_xasprintf("ideal (ranks / %d)", base[b]), 2, x, y, NULL,
                                     NULL, 1});
     }
-    admm_PlotSpec sa = {"Final test accuracy against ranks", "ranks", "final test accuracy (%)",
-                        ADMM_PLOT_ERRORBARS, NULL, 1};
+    admm_PlotSpec sa = {.title = "Final test accuracy against ranks",
+                        .xlabel = "ranks",
+                        .ylabel = "final test accuracy (%)",
+                        .style = ADMM_PLOT_ERRORBARS,
+                        .integer_x = 1};
     figure(c, "accuracy_vs_ranks",
            "Final test accuracy of each scaling family against ranks: mean over seeds, error bar "
            "from min to max (Figs 4.5-4.8).",
-           &sa, &acc);
-    admm_PlotSpec ss = {"Speed-up against ranks", "ranks", "speed-up", ADMM_PLOT_ERRORBARS, NULL, 1};
+           -1, &sa, &acc);
+    admm_PlotSpec ss = {.title = "Speed-up against ranks",
+                        .xlabel = "ranks",
+                        .ylabel = "speed-up",
+                        .style = ADMM_PLOT_ERRORBARS,
+                        .integer_x = 1};
     figure(c, "speedup_vs_ranks",
            "Speed-up in seconds per epoch against the family's fewest ranks, with the ideal "
            "(linear) line; weak scaling shows the scaled speed-up.",
-           &ss, &sp);
+           -1, &ss, &sp);
     set_free(&acc);
     set_free(&sp);
 }
@@ -614,11 +649,10 @@ static void figures_scaling(Ctx *c)
 static void figures_families(Ctx *c)
 {
     const admm_Analysis *an = c->an;
-    static const int which[] = {0, 1, 3, 4}; /* test, train accuracy, epoch time, memory */
     for (int f = 0; f < an->nfam; f++) {
         const admm_Family *fam = &an->fam[f];
-        for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
-            const EpochFigure *ef = &epoch_figures[which[w]];
+        for (int w = 0; w < NFAMFIG; w++) {
+            const EpochFigure *ef = &epoch_figures[family_figures[w]];
             Set set = {0, NULL};
             for (int k = 0; k < fam->ngroup; k++) {
                 int g = fam->group[k];
@@ -629,13 +663,17 @@ static void figures_families(Ctx *c)
                                         an->group[g].nrun, an->group[g].nrun > 1 ? "s" : ""));
             }
             char *stem = admm_xasprintf("%s_%s", fam->name, ef->stem);
-            char *title = admm_xasprintf("%s per epoch for each %s (family %s)", ef->what,
+            char *title = admm_xasprintf("%s per epoch for each value of %s (family %s)", ef->what,
                                          fam->param, fam->name);
             title[0] = (char)toupper((unsigned char)title[0]);
-            char *caption = admm_xasprintf("Family %s: %s per epoch for each %s (%s).", fam->name,
-                                           ef->what, fam->param, ef->thesis);
-            admm_PlotSpec spec = {title, "epoch", ef->ylabel, ADMM_PLOT_LINES, NULL, 1};
-            figure(c, stem, caption, &spec, &set);
+            char *caption = admm_xasprintf("Family %s: %s per epoch for each value of %s (%s).",
+                                           fam->name, ef->what, fam->param, ef->thesis);
+            admm_PlotSpec spec = {.title = title,
+                                  .xlabel = "epoch",
+                                  .ylabel = ef->ylabel,
+                                  .style = ADMM_PLOT_LINES,
+                                  .integer_x = 1};
+            figure(c, stem, caption, f, &spec, &set);
             free(stem);
             free(title);
             free(caption);
@@ -649,7 +687,51 @@ static void figures_families(Ctx *c)
 
 static void link_table(FILE *f, const char *stem, const char *what)
 {
-    fprintf(f, "- %s: [%s.md](tables/%s.md), [%s.csv](tables/%s.csv)\n", what, stem, stem, stem, stem);
+    fprintf(f, "- %s: [%s.md](tables/%s.md), [%s.csv](tables/%s.csv)\n", what, stem, stem, stem,
+            stem);
+}
+
+static int figure_made(const Ctx *c, const char *stem)
+{
+    for (int k = 0; k < c->nfig; k++)
+        if (!strcmp(c->fig[k].stem, stem)) return 1;
+    return 0;
+}
+
+/* One row per family, one column per kind of per-epoch figure (figures_families). */
+static void write_family_figures(const Ctx *c, FILE *f)
+{
+    const admm_Analysis *an = c->an;
+    int any = 0;
+    for (int k = 0; k < c->nfig; k++)
+        any |= c->fig[k].fam >= 0;
+    if (!any) return;
+    fprintf(f, "\nPer family, one curve per value of the parameter that varies (mean over seeds, "
+               "band from min to max):\n\n| family | varies | groups |");
+    for (int w = 0; w < NFAMFIG; w++)
+        fprintf(f, " %s (%s) |", epoch_figures[family_figures[w]].what,
+                epoch_figures[family_figures[w]].thesis);
+    fprintf(f, "\n|---|---|---|");
+    for (int w = 0; w < NFAMFIG; w++)
+        fprintf(f, "---|");
+    fputc('\n', f);
+    for (int fi = 0; fi < an->nfam; fi++) {
+        const admm_Family *fam = &an->fam[fi];
+        fprintf(f, "| %s | %s | ", fam->name,
+                fam->kind == ADMM_FAMILY_WEAK ? "ranks, n_train" : fam->param);
+        for (int k = 0; k < fam->ngroup; k++)
+            fprintf(f, "%sG%d", k ? ", " : "", an->group[fam->group[k]].id);
+        fprintf(f, " |");
+        for (int w = 0; w < NFAMFIG; w++) {
+            char stem[96];
+            snprintf(stem, sizeof stem, "%s_%s", fam->name, epoch_figures[family_figures[w]].stem);
+            if (figure_made(c, stem))
+                fprintf(f, " [png](figures/%s.png) |", stem);
+            else
+                fprintf(f, " - |");
+        }
+        fputc('\n', f);
+    }
 }
 
 static void write_report(const Ctx *c, const admm_Table *methods, const admm_Table *groups,
@@ -663,27 +745,32 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     CHECK(f, "cannot write %s: %s", path, strerror(errno));
 
     fprintf(f, "# Results analysis\n\nMade by `admm-analyze` from");
-    for (int k = 0; k < o->ninput; k++) fprintf(f, "%s `%s`", k ? "," : "", o->input[k]);
+    for (int k = 0; k < o->ninput; k++)
+        fprintf(f, "%s `%s`", k ? "," : "", o->input[k]);
     fprintf(f, ": **%d results files, %d analysed in %d groups, %d flagged**%s.\n\n",
             an->nrun + o->nflag, an->nrun, an->ngroup, o->nflag,
             o->nflag ? " (see [Flagged files](#flagged-files))" : "");
 
     fprintf(f, "## How runs are grouped\n\n");
-    fprintf(f, "- A **group** (G1, G2, ...) holds the runs whose `/config` attributes are all equal "
-               "except `seed` and `output`");
-    for (int k = 0; k < an->nignore; k++) fprintf(f, ", `%s`", an->ignore[k]);
-    fprintf(f, "%s, and whose root attribute `ranks` is equal: runs that differ only in `seed`. "
-               "Tables give **mean ± std over the runs of a group** (sample standard deviation, "
-               "n-1; 0 for a single run); figures draw the mean with a band (or error bar) from "
-               "the minimum to the maximum over the runs.\n",
+    fprintf(f,
+            "- A **group** (G1, G2, ...) holds the runs whose `/config` attributes are all equal "
+            "except `seed` and `output`");
+    for (int k = 0; k < an->nignore; k++)
+        fprintf(f, ", `%s`", an->ignore[k]);
+    fprintf(f,
+            "%s, and whose root attribute `ranks` is equal: runs that differ only in `seed`. "
+            "Tables give **mean ± std over the runs of a group** (sample standard deviation, "
+            "n-1; 0 for a single run); figures draw the mean with a band (or error bar) from "
+            "the minimum to the maximum over the runs.\n",
             an->nignore ? " (the last given with `--ignore`)" : "");
     fprintf(f, "- Seconds per epoch pool `/epochs/t_epoch` over every epoch (warm-up included) of "
                "every run concerned.\n");
     fprintf(f, "- **Best configuration per method** (Table 4.1 and the method figures): the group "
                "with the highest mean final test accuracy (`final_test_acc`, the kept weights).\n");
     fprintf(f, "- **Scaling families**: groups equal in every key but `ranks` (strong scaling), "
-               "or but `ranks` and `n_train` at equal samples per rank (weak scaling); speed-up "
-               "and efficiency are against the family's fewest ranks.\n");
+               "or but `ranks` and `n_train` with the same `n_train` per rank (weak scaling); "
+               "speed-up and efficiency are against the family's fewest ranks, communication is "
+               "the `comm_*` phases' share of `t_epoch`.\n");
     fprintf(f, "- **Sensitivity families**: groups equal in every key but one of `beta`, `gamma`, "
                "`warmup`, `init`.\n\n");
     admm_table_md(groups, f);
@@ -700,7 +787,8 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     link_table(f, "methods", "Best configuration per method (Table 4.1)");
     link_table(f, "groups", "Groups and their files");
     link_table(f, "epoch_time", "Seconds per epoch per method");
-    link_table(f, "scaling", "Scaling: seconds per epoch, speed-up, efficiency, communication, memory");
+    link_table(f, "scaling",
+               "Scaling: seconds per epoch, speed-up, efficiency, communication, memory");
     for (int k = 0; k < ADMM_NSENS; k++) {
         char stem[64], what[96];
         snprintf(stem, sizeof stem, "sensitivity_%s", admm_sensitivity_params[k]);
@@ -711,7 +799,7 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     link_table(f, "flagged", "Flagged files");
     if (nscal == 0)
         fprintf(f, "\nNo scaling family: no two groups differ only in `ranks` (or in `ranks` and "
-                   "`n_train` at equal samples per rank), so scaling.md is empty.\n");
+                   "`n_train` at the same `n_train` per rank), so scaling.md is empty.\n");
     for (int k = 0; k < ADMM_NSENS; k++)
         if (nsens[k] == 0)
             fprintf(f, "\nNo %s family: no two groups differ only in `%s`.\n",
@@ -720,11 +808,14 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     fprintf(f, "\n## Figures\n\n");
     if (!o->plots) fprintf(f, "Not made (`--no-plots`).\n");
     for (int k = 0; k < c->nfig; k++)
-        fprintf(f, "- [%s.png](figures/%s.png): %s\n", c->fig[k].stem, c->fig[k].stem,
-                c->fig[k].caption);
+        if (c->fig[k].fam < 0)
+            fprintf(f, "- [%s.png](figures/%s.png): %s\n", c->fig[k].stem, c->fig[k].stem,
+                    c->fig[k].caption);
+    write_family_figures(c, f);
     if (c->nfail) {
         fprintf(f, "\nFigures that could not be made:\n\n");
-        for (int k = 0; k < c->nfail; k++) fprintf(f, "- %s\n", c->fail[k]);
+        for (int k = 0; k < c->nfail; k++)
+            fprintf(f, "- %s\n", c->fail[k]);
     }
     fprintf(f, "\nEach figure's gnuplot script and data are in `figures/src/`.\n");
 
@@ -754,7 +845,8 @@ static void find_best(Ctx *c)
             c->best[c->nmethod++] = g;
             continue;
         }
-        double cur = an->group[c->best[c->nmethod - 1]].acc_pct.mean, acc = an->group[g].acc_pct.mean;
+        double cur = an->group[c->best[c->nmethod - 1]].acc_pct.mean,
+               acc = an->group[g].acc_pct.mean;
         if (acc > cur || (isnan(cur) && !isnan(acc))) c->best[c->nmethod - 1] = g;
     }
 }
@@ -774,7 +866,8 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
     admm_Table *groups = table_groups(&c);
     admm_Table *epoch_time = table_epoch_time(&c);
     int nscal = table_scaling(&c), nsens[ADMM_NSENS];
-    for (int k = 0; k < ADMM_NSENS; k++) nsens[k] = table_sensitivity(&c, admm_sensitivity_params[k]);
+    for (int k = 0; k < ADMM_NSENS; k++)
+        nsens[k] = table_sensitivity(&c, admm_sensitivity_params[k]);
     admm_Table *flagged = table_flagged(&c);
 
     if (opt->plots && an->ngroup > 0) {
@@ -793,7 +886,8 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
         free(c.fig[k].stem);
         free(c.fig[k].caption);
     }
-    for (int k = 0; k < c.nfail; k++) free(c.fail[k]);
+    for (int k = 0; k < c.nfail; k++)
+        free(c.fail[k]);
     free(c.fig);
     free(c.fail);
     free(c.best);

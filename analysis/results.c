@@ -110,7 +110,8 @@ static char *read_str(hid_t a, const char *what, Why *w)
         for (hssize_t k = 0; k < n; k++) {
             const char *s = raw + (size_t)k * sz;
             size_t m = strnlen(s, sz);
-            while (m > 0 && s[m - 1] == ' ') m--; /* space-padded fixed strings */
+            while (m > 0 && s[m - 1] == ' ')
+                m--; /* space-padded fixed strings */
             if (k) out[used++] = ',';
             memcpy(out + used, s, m);
             used += m;
@@ -173,7 +174,8 @@ static int attr_num(hid_t obj, const char *objname, const char *name, int intege
     if (n != 1)
         rc = refuse(w, "attribute %s%s has %lld elements, expected 1", objname, name, (long long)n);
     else if (cls != H5T_INTEGER && (integer || cls != H5T_FLOAT))
-        rc = refuse(w, "attribute %s%s is not %s", objname, name, integer ? "an integer" : "a number");
+        rc = refuse(w, "attribute %s%s is not %s", objname, name,
+                    integer ? "an integer" : "a number");
     else if (H5Aread(a, integer ? H5T_NATIVE_LLONG : H5T_NATIVE_DOUBLE, out) < 0) {
         char what[160];
         snprintf(what, sizeof what, "cannot read attribute %s%s", objname, name);
@@ -246,8 +248,10 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
     snprintf(what, sizeof what, "dataset /epochs/%s", name);
     htri_t ex = H5Lexists(g, name, H5P_DEFAULT);
     if (ex <= 0) {
-        if (ex < 0) h5fail(w, what);
-        else refuse(w, "missing %s", what);
+        if (ex < 0)
+            h5fail(w, what);
+        else
+            refuse(w, "missing %s", what);
         return NULL;
     }
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
@@ -305,8 +309,10 @@ static int read_phase_names(hid_t g, admm_Run *run, Why *w)
     if (s[0]) {
         char *save = NULL;
         for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            while (*tok == ' ') tok++;
-            run->phase_names = admm_xrealloc(run->phase_names, (size_t)(run->P + 1) * sizeof(char *));
+            while (*tok == ' ')
+                tok++;
+            run->phase_names =
+                admm_xrealloc(run->phase_names, (size_t)(run->P + 1) * sizeof(char *));
             run->phase_names[run->P++] = admm_xstrdup(tok);
         }
     }
@@ -326,11 +332,13 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
     free(format);
     if (bad) return -1;
     if (attr_num(f, "/", "format_version", 1, &version, w)) return -1;
-    if (version != 1) return refuse(w, "unsupported format_version %lld (this reader knows 1)", version);
+    if (version != 1)
+        return refuse(w, "unsupported format_version %lld (this reader knows 1)", version);
     /* status before anything else: a run that is still going (or died) has not written the rest */
     if (attr_str(f, "/", "status", &run->status, w)) return -1;
     if (strcmp(run->status, "complete") != 0)
-        return refuse(w, "status is \"%s\", not \"complete\" (the run did not finish)", run->status);
+        return refuse(w, "status is \"%s\", not \"complete\" (the run did not finish)",
+                      run->status);
 
     char *versions = NULL, *cmdline = NULL;
     int rc = attr_str(f, "/", "method", &run->method, w) ||
@@ -398,17 +406,24 @@ static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
     struct {
         const char *name;
         double **dst;
-    } one[] = {{"loss", &run->loss},           {"objective", &run->objective},
-               {"residual_z", &run->residual_z}, {"residual_a", &run->residual_a},
-               {"train_acc", &run->train_acc}, {"val_acc", &run->val_acc},
-               {"test_acc", &run->test_acc},   {"t_epoch", &run->t_epoch},
-               {"t_eval", &run->t_eval},       {"t_wall", &run->t_wall}};
+    } one[] = {{"loss", &run->loss},
+               {"objective", &run->objective},
+               {"residual_z", &run->residual_z},
+               {"residual_a", &run->residual_a},
+               {"train_acc", &run->train_acc},
+               {"val_acc", &run->val_acc},
+               {"test_acc", &run->test_acc},
+               {"t_epoch", &run->t_epoch},
+               {"t_eval", &run->t_eval},
+               {"t_wall", &run->t_wall}};
     for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
         if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, w))) goto done;
     ex = H5Lexists(g, "phase_avg", H5P_DEFAULT);
     if (ex <= 0) {
-        if (ex < 0) h5fail(w, "dataset /epochs/phase_avg");
-        else refuse(w, "missing dataset /epochs/phase_avg");
+        if (ex < 0)
+            h5fail(w, "dataset /epochs/phase_avg");
+        else
+            refuse(w, "missing dataset /epochs/phase_avg");
         goto done;
     }
     if (read_phase_names(g, run, w)) goto done;
@@ -459,14 +474,20 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
 
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
-        if (is == 0) refuse(&w, "not an HDF5 file (no HDF5 signature)");
-        else h5fail(&w, "cannot open");
+        if (is == 0)
+            refuse(&w, "not an HDF5 file (no HDF5 signature)");
+        else
+            h5fail(&w, "cannot open");
         admm_run_free(run);
         return -1;
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
-        h5fail(&w, "cannot open as HDF5 (truncated or corrupt)");
+        char m[256];
+        h5msg(m);
+        /* HDF5 locks a file it writes: a run still in progress holds its .part file */
+        refuse(&w, "cannot open as HDF5: %s%s", m,
+               strstr(m, "unable to lock") ? " (another process has it open for writing)" : "");
         admm_run_free(run);
         return -1;
     }
@@ -513,12 +534,14 @@ void admm_run_free(admm_Run *run)
         free(run->cfg[k].s);
     }
     free(run->cfg);
-    for (int p = 0; p < run->P; p++) free(run->phase_names[p]);
+    for (int p = 0; p < run->P; p++)
+        free(run->phase_names[p]);
     free(run->phase_names);
-    double *d[] = {run->loss,   run->objective, run->residual_z, run->residual_a, run->train_acc,
-                   run->val_acc, run->test_acc, run->t_epoch,    run->t_eval,     run->t_wall,
-                   run->phase_min, run->phase_avg, run->phase_max, run->rss_mb};
-    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(d[k]);
+    double *d[] = {run->loss,      run->objective, run->residual_z, run->residual_a, run->train_acc,
+                   run->val_acc,   run->test_acc,  run->t_epoch,    run->t_eval,     run->t_wall,
+                   run->phase_min, run->phase_avg, run->phase_max,  run->rss_mb};
+    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++)
+        free(d[k]);
     free(run->epoch);
     free(run->warmup);
     memset(run, 0, sizeof *run);

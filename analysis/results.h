@@ -29,13 +29,13 @@ typedef struct {
     int ncfg;
     admm_Attr *cfg; /* ncfg, sorted by name */
     int E, P, R;
-    char **phase_names;                                /* P */
-    long long *epoch, *warmup;                         /* E */
+    char **phase_names;                                 /* P */
+    long long *epoch, *warmup;                          /* E */
     double *loss, *objective, *residual_z, *residual_a; /* E */
-    double *train_acc, *val_acc, *test_acc;            /* E */
-    double *t_epoch, *t_eval, *t_wall;                 /* E */
-    double *phase_min, *phase_avg, *phase_max;         /* (E, P) */
-    double *rss_mb;                                    /* (E, R) */
+    double *train_acc, *val_acc, *test_acc;             /* E */
+    double *t_epoch, *t_eval, *t_wall;                  /* E */
+    double *phase_min, *phase_avg, *phase_max;          /* (E, P) */
+    double *rss_mb;                                     /* (E, R) */
 } admm_Run;
 
 /* Reads path into *run (zeroed first). Returns 0, or -1 with a one-line reason in why when the file

@@ -16,24 +16,31 @@ typedef struct {
 } Row;
 
 struct admm_Table {
-    int ncol;     /* declared columns (a pm column counts once) */
-    int *is_pm;   /* ncol */
-    int ncsv;     /* CSV header fields */
+    int ncol;   /* declared columns (a pm column counts once) */
+    int *is_pm; /* ncol */
+    int ncsv;   /* CSV header fields */
     char **csv_head, **md_head;
     int nrow;
     Row *row;
-    int filled;   /* columns filled in the current row */
+    int filled; /* columns filled in the current row */
 };
 
-admm_Table *admm_table_new(void) { return admm_xcalloc(1, sizeof(admm_Table)); }
+admm_Table *admm_table_new(void)
+{
+    return admm_xcalloc(1, sizeof(admm_Table));
+}
 
 void admm_table_free(admm_Table *t)
 {
-    for (int k = 0; k < t->ncsv; k++) free(t->csv_head[k]);
-    for (int k = 0; k < t->ncol; k++) free(t->md_head[k]);
+    for (int k = 0; k < t->ncsv; k++)
+        free(t->csv_head[k]);
+    for (int k = 0; k < t->ncol; k++)
+        free(t->md_head[k]);
     for (int r = 0; r < t->nrow; r++) {
-        for (int k = 0; k < t->row[r].ncsv; k++) free(t->row[r].csv[k]);
-        for (int k = 0; k < t->row[r].nmd; k++) free(t->row[r].md[k]);
+        for (int k = 0; k < t->row[r].ncsv; k++)
+            free(t->row[r].csv[k]);
+        for (int k = 0; k < t->row[r].nmd; k++)
+            free(t->row[r].md[k]);
         free(t->row[r].csv);
         free(t->row[r].md);
     }
@@ -130,7 +137,10 @@ void admm_table_pm(admm_Table *t, double mean, double std, const char *md_fmt)
     free(s);
 }
 
-int admm_table_nrows(const admm_Table *t) { return t->nrow; }
+int admm_table_nrows(const admm_Table *t)
+{
+    return t->nrow;
+}
 
 static void md_cell(FILE *f, const char *s)
 {
@@ -146,13 +156,16 @@ void admm_table_md(const admm_Table *t, FILE *f)
 {
     CHECK(t->nrow == 0 || t->filled == t->ncol, "last table row is incomplete");
     fputc('|', f);
-    for (int k = 0; k < t->ncol; k++) md_cell(f, t->md_head[k]);
+    for (int k = 0; k < t->ncol; k++)
+        md_cell(f, t->md_head[k]);
     fputs("\n|", f);
-    for (int k = 0; k < t->ncol; k++) fputs("---|", f);
+    for (int k = 0; k < t->ncol; k++)
+        fputs("---|", f);
     fputc('\n', f);
     for (int r = 0; r < t->nrow; r++) {
         fputc('|', f);
-        for (int k = 0; k < t->row[r].nmd; k++) md_cell(f, t->row[r].md[k]);
+        for (int k = 0; k < t->row[r].nmd; k++)
+            md_cell(f, t->row[r].md[k]);
         fputc('\n', f);
     }
 }
@@ -188,10 +201,12 @@ int admm_table_write(const admm_Table *t, const char *dir, const char *stem, con
     f = fopen(path, "w");
     free(path);
     if (!f) return -1;
-    for (int k = 0; k < t->ncsv; k++) csv_field(f, t->csv_head[k], k == 0);
+    for (int k = 0; k < t->ncsv; k++)
+        csv_field(f, t->csv_head[k], k == 0);
     fputc('\n', f);
     for (int r = 0; r < t->nrow; r++) {
-        for (int k = 0; k < t->row[r].ncsv; k++) csv_field(f, t->row[r].csv[k], k == 0);
+        for (int k = 0; k < t->row[r].ncsv; k++)
+            csv_field(f, t->row[r].csv[k], k == 0);
         fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -1;

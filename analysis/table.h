@@ -29,7 +29,8 @@ int admm_table_nrows(const admm_Table *t);
 /* The Markdown table alone (for inlining into the report). */
 void admm_table_md(const admm_Table *t, FILE *f);
 
-/* Writes dir/stem.md (a heading, caption lines, the table) and dir/stem.csv. 0, or -1 with errno. */
+/* Writes dir/stem.md (a heading, caption lines, the table) and dir/stem.csv. 0, or -1 with errno.
+ */
 int admm_table_write(const admm_Table *t, const char *dir, const char *stem, const char *title,
                      const char *caption);
 

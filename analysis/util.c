@@ -51,14 +51,18 @@ char *admm_xstrdup(const char *s)
 
 char *admm_xasprintf(const char *fmt, ...)
 {
+    char small[256];
     va_list ap, aq;
     va_start(ap, fmt);
     va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     CHECK(n >= 0, "bad format string \"%s\"", fmt);
     char *s = admm_xmalloc((size_t)n + 1);
-    vsnprintf(s, (size_t)n + 1, fmt, aq);
+    if ((size_t)n < sizeof small)
+        memcpy(s, small, (size_t)n + 1);
+    else
+        vsnprintf(s, (size_t)n + 1, fmt, aq);
     va_end(aq);
     return s;
 }

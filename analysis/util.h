@@ -6,9 +6,9 @@
 
 #include <stddef.h>
 
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) admm_die(__FILE__, __LINE__, __VA_ARGS__);                                   \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) admm_die(__FILE__, __LINE__, __VA_ARGS__);                                    \
     } while (0)
 
 void admm_die(const char *file, int line, const char *fmt, ...)

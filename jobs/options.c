@@ -236,6 +236,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
     cfg->warmup = 0;
     cfg->epochs = 1;
   }
+  if (!admm) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
   if (admm || floor)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
   else if (strcmp(value_of(rv, "loss"), "least-squares") == 0)

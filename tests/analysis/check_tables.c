@@ -4,7 +4,9 @@
  * table carries the same values as its CSV twin (to its printed precision), that the flagged
  * files are exactly the expected ones, and that every figure report.md links is a real PNG.
  *
- *   analysis-check OUTDIR --valid FILE... --flagged FILE... [--ignore KEY]...
+ *   analysis-check OUTDIR --valid FILE... --flagged FILE... [--ignore KEY]... [--no-figures]
+ *
+ * --ignore repeats admm-analyze's --ignore; --no-figures is for output made with --no-plots.
  *
  * Prints a line per failed check, then "N passed, M failed"; exits 1 when any check failed. */
 #define _XOPEN_SOURCE 700
@@ -46,7 +48,10 @@ static void *xcalloc(size_t n, size_t s)
     return p;
 }
 
-static char *xstrdup(const char *s) { return strcpy(xcalloc(strlen(s) + 1, 1), s); }
+static char *xstrdup(const char *s)
+{
+    return strcpy(xcalloc(strlen(s) + 1, 1), s);
+}
 
 static int close_to(double a, double b)
 {
@@ -80,8 +85,10 @@ typedef struct {
 
 static char *vstr_attr(hid_t obj, const char *name)
 {
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1), ft = H5Aget_type(a);
     H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no string between ASCII and UTF-8 */
+    H5Tclose(ft);
     char *p = NULL, *out;
     if (a < 0 || H5Aread(a, t, &p) < 0) {
         fprintf(stderr, "analysis-check: cannot read string attribute %s\n", name);
@@ -149,7 +156,8 @@ static void read_run(Run *r, const char *path)
     H5Oget_info(g, &info);
     for (hsize_t k = 0; k < info.num_attrs && r->ncfg < 96; k++) {
         Cfg *c = &r->cfg[r->ncfg++];
-        hid_t a = H5Aopen_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_NATIVE, k, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t a =
+            H5Aopen_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_NATIVE, k, H5P_DEFAULT, H5P_DEFAULT);
         H5Aget_name(a, sizeof c->name, c->name);
         hid_t t = H5Aget_type(a), s = H5Aget_space(a);
         c->n = (int)H5Sget_simple_extent_npoints(s);
@@ -237,7 +245,8 @@ static int skipped(const char *name, const char *const *except, int nexcept)
 static int same_except(const Run *a, const Run *b, const char *const *except, int nexcept)
 {
     for (int k = 0; k < a->ncfg; k++)
-        if (!skipped(a->cfg[k].name, except, nexcept) && !cfg_equal(&a->cfg[k], cfg(b, a->cfg[k].name)))
+        if (!skipped(a->cfg[k].name, except, nexcept) &&
+            !cfg_equal(&a->cfg[k], cfg(b, a->cfg[k].name)))
             return 0;
     for (int k = 0; k < b->ncfg; k++)
         if (!skipped(b->cfg[k].name, except, nexcept) && !cfg(a, b->cfg[k].name)) return 0;
@@ -313,7 +322,8 @@ static int csv_line(char **p, char ***out)
             }
             if (*s == '"') s++;
         } else {
-            while (*s && *s != ',' && *s != '\n') *o++ = *s++;
+            while (*s && *s != ',' && *s != '\n')
+                *o++ = *s++;
         }
         if (n < 256) (*out)[n++] = field;
         if (*s == ',') {
@@ -381,9 +391,11 @@ static int md_read(const char *path, Table *t)
                 *o++ = *c;
             }
             if (*c == '|') c++;
-            while (o > cell && o[-1] == ' ') *--o = '\0';
+            while (o > cell && o[-1] == ' ')
+                *--o = '\0';
             char *b = cell;
-            while (*b == ' ') b++;
+            while (*b == ' ')
+                b++;
             char *pm = strstr(b, " ± ");
             if (pm) {
                 *pm = '\0';
@@ -437,7 +449,8 @@ static void check_md_matches_csv(const char *dir, const char *stem, Table *csv)
                 ok(fabs(mv - cv) <= printed_tolerance(m), "%s row %d %s: md %s vs csv %s", stem,
                    r + 1, csv->head[k], m, c);
             else
-                ok(!strcmp(m, c), "%s row %d %s: md '%s' vs csv '%s'", stem, r + 1, csv->head[k], m, c);
+                ok(!strcmp(m, c), "%s row %d %s: md '%s' vs csv '%s'", stem, r + 1, csv->head[k], m,
+                   c);
         }
 }
 
@@ -460,8 +473,10 @@ static void num_cell(const char *table, const char *colname, const char *cell, d
 {
     double v;
     int isnum = is_number(cell, &v);
-    if (isnan(want)) ok(!strcmp(cell, "nan"), "%s %s: '%s', expected nan", table, colname, cell);
-    else ok(isnum && close_to(v, want), "%s %s: '%s', expected %.15g", table, colname, cell, want);
+    if (isnan(want))
+        ok(!strcmp(cell, "nan"), "%s %s: '%s', expected nan", table, colname, cell);
+    else
+        ok(isnum && close_to(v, want), "%s %s: '%s', expected %.15g", table, colname, cell, want);
 }
 
 static int is_gradient(const char *m)
@@ -506,7 +521,8 @@ static void group_stats(Group *g)
     double *acc = xcalloc((size_t)g->n, sizeof *acc), *loss = xcalloc((size_t)g->n, sizeof *loss);
     double *ep = xcalloc((size_t)g->n, sizeof *ep);
     int nt = 0;
-    for (int k = 0; k < g->n; k++) nt += runs[g->run[k]].E;
+    for (int k = 0; k < g->n; k++)
+        nt += runs[g->run[k]].E;
     double *t = xcalloc((size_t)nt, sizeof *t), comm = 0, tsum = 0;
     int has_comm = 0;
     g->peak = NAN;
@@ -527,7 +543,8 @@ static void group_stats(Group *g)
             if (isnan(r->t_epoch[e])) continue;
             tsum += r->t_epoch[e];
             for (int q = 0; q < r->P && q < 64; q++)
-                if (iscomm[q] && !isnan(r->phase_avg[e * r->P + q])) comm += r->phase_avg[e * r->P + q];
+                if (iscomm[q] && !isnan(r->phase_avg[e * r->P + q]))
+                    comm += r->phase_avg[e * r->P + q];
             for (int q = 0; q < r->R; q++)
                 if (!isnan(r->rss[e * r->R + q]) && !(r->rss[e * r->R + q] <= g->peak))
                     g->peak = r->rss[e * r->R + q];
@@ -547,7 +564,8 @@ static void group_stats(Group *g)
 static void check_groups(const Table *t)
 {
     int *owner = xcalloc((size_t)nrun, sizeof *owner);
-    for (int k = 0; k < nrun; k++) owner[k] = -1;
+    for (int k = 0; k < nrun; k++)
+        owner[k] = -1;
     ngroup = t->nrow;
     groups = xcalloc((size_t)ngroup, sizeof *groups);
     for (int g = 0; g < ngroup; g++) {
@@ -581,7 +599,8 @@ static void check_groups(const Table *t)
             if (s) snprintf(v, sizeof v, "%.10g", s->v[0]);
             snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? "," : "", v);
             int seen = 0;
-            for (int j = 0; j < k; j++) seen |= !strcmp(runs[gr->run[j]].hostnames, r->hostnames);
+            for (int j = 0; j < k; j++)
+                seen |= !strcmp(runs[gr->run[j]].hostnames, r->hostnames);
             if (!seen)
                 snprintf(hosts + strlen(hosts), sizeof hosts - strlen(hosts), "%s%s",
                          hosts[0] ? "; " : "", r->hostnames);
@@ -592,7 +611,8 @@ static void check_groups(const Table *t)
            get(t, g, "hosts"), hosts);
         group_stats(gr);
     }
-    for (int k = 0; k < nrun; k++) ok(owner[k] >= 0, "groups: %s is in no group", runs[k].path);
+    for (int k = 0; k < nrun; k++)
+        ok(owner[k] >= 0, "groups: %s is in no group", runs[k].path);
     /* groups are maximal: two groups never share a configuration */
     for (int g = 0; g < ngroup; g++)
         for (int h = g + 1; h < ngroup; h++)
@@ -614,7 +634,8 @@ static void check_runs(const Table *t)
         const Run *r = &runs[k];
         int g = group_by_id(get(t, i, "group"));
         int member = 0;
-        for (int j = 0; g >= 0 && j < groups[g].n; j++) member |= groups[g].run[j] == k;
+        for (int j = 0; g >= 0 && j < groups[g].n; j++)
+            member |= groups[g].run[j] == k;
         ok(member, "runs: %s says group %s, groups.csv disagrees", r->path, get(t, i, "group"));
         ok(!strcmp(get(t, i, "method"), r->method), "runs %s method", r->path);
         num_cell("runs", "epochs_run", get(t, i, "epochs_run"), (double)r->epochs_run);
@@ -628,7 +649,8 @@ static void check_runs(const Table *t)
         ok(cell_is_cfg(get(t, i, "seed"), cfg(r, "seed")), "runs %s seed", r->path);
         num_cell("runs", "test_acc_pct", get(t, i, "test_acc_pct"), 100 * r->acc);
     }
-    for (int k = 0; k < nrun; k++) ok(seen[k] == 1, "runs: %s appears %d times", runs[k].path, seen[k]);
+    for (int k = 0; k < nrun; k++)
+        ok(seen[k] == 1, "runs: %s appears %d times", runs[k].path, seen[k]);
     free(seen);
 }
 
@@ -663,7 +685,8 @@ static void check_config_row(const Table *t, int i, const char *what)
 static void check_configs(const Table *t)
 {
     ok(t->nrow == ngroup, "configs: %d rows, %d groups", t->nrow, ngroup);
-    for (int i = 0; i < t->nrow; i++) check_config_row(t, i, "configs");
+    for (int i = 0; i < t->nrow; i++)
+        check_config_row(t, i, "configs");
 }
 
 static void check_methods(const Table *t)
@@ -671,7 +694,8 @@ static void check_methods(const Table *t)
     int nm = 0;
     for (int k = 0; k < nrun; k++) {
         int first = 1;
-        for (int j = 0; j < k; j++) first &= strcmp(runs[j].method, runs[k].method) != 0;
+        for (int j = 0; j < k; j++)
+            first &= strcmp(runs[j].method, runs[k].method) != 0;
         nm += first;
     }
     ok(t->nrow == nm, "methods: %d rows, %d methods", t->nrow, nm);
@@ -681,8 +705,8 @@ static void check_methods(const Table *t)
         if (g < 0) continue;
         for (int h = 0; h < ngroup; h++)
             if (groups[h].n && !strcmp(runs[groups[h].run[0]].method, get(t, i, "method")))
-                ok(!(groups[h].acc.mean > groups[g].acc.mean), "methods: %s chosen but %s is better",
-                   groups[g].id, groups[h].id);
+                ok(!(groups[h].acc.mean > groups[g].acc.mean),
+                   "methods: %s chosen but %s is better", groups[g].id, groups[h].id);
     }
 }
 
@@ -693,16 +717,19 @@ static void check_epoch_time(const Table *t)
         int nt = 0, nr = 0, ng = 0;
         for (int k = 0; k < nrun; k++)
             if (!strcmp(runs[k].method, m)) nt += runs[k].E, nr++;
-        for (int g = 0; g < ngroup; g++) ng += groups[g].n && !strcmp(runs[groups[g].run[0]].method, m);
+        for (int g = 0; g < ngroup; g++)
+            ng += groups[g].n && !strcmp(runs[groups[g].run[0]].method, m);
         double *x = xcalloc((size_t)nt, sizeof *x);
         long long ranks[64];
         int nranks = 0;
         nt = 0;
         for (int k = 0; k < nrun; k++) {
             if (strcmp(runs[k].method, m)) continue;
-            for (int e = 0; e < runs[k].E; e++) x[nt++] = runs[k].t_epoch[e];
+            for (int e = 0; e < runs[k].E; e++)
+                x[nt++] = runs[k].t_epoch[e];
             int have = 0;
-            for (int j = 0; j < nranks; j++) have |= ranks[j] == runs[k].ranks;
+            for (int j = 0; j < nranks; j++)
+                have |= ranks[j] == runs[k].ranks;
             if (!have && nranks < 64) ranks[nranks++] = runs[k].ranks;
         }
         for (int a = 0; a < nranks; a++) /* ascending */
@@ -714,7 +741,8 @@ static void check_epoch_time(const Table *t)
                 }
         char want[512] = "";
         for (int a = 0; a < nranks; a++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", a ? "," : "", ranks[a]);
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", a ? "," : "",
+                     ranks[a]);
         Stat s = stat_of(x, nt);
         num_cell("epoch_time", "runs", get(t, i, "runs"), nr);
         num_cell("epoch_time", "groups", get(t, i, "groups"), ng);
@@ -729,7 +757,8 @@ static void check_epoch_time(const Table *t)
     int nm = 0;
     for (int k = 0; k < nrun; k++) {
         int first = 1;
-        for (int j = 0; j < k; j++) first &= strcmp(runs[j].method, runs[k].method) != 0;
+        for (int j = 0; j < k; j++)
+            first &= strcmp(runs[j].method, runs[k].method) != 0;
         nm += first;
     }
     ok(t->nrow == nm, "epoch_time: %d rows, %d methods", t->nrow, nm);
@@ -749,7 +778,8 @@ static void check_families(const Table *t, const char *param, int scaling, int *
 {
     const char *strong[] = {"ranks"}, *weak[] = {"ranks", "n_train"}, *one[] = {param};
     int *weak_of = xcalloc((size_t)ngroup + 1, sizeof *weak_of);
-    for (int g = 0; g < ngroup; g++) fam_of[g] = weak_of[g] = -1;
+    for (int g = 0; g < ngroup; g++)
+        fam_of[g] = weak_of[g] = -1;
     char names[256][48];
     int nfam = 0;
     for (int i = 0; i < t->nrow; i++) {
@@ -775,13 +805,15 @@ static void check_families(const Table *t, const char *param, int scaling, int *
                    groups[g].id);
             else
                 ok(same_except(a, b, scaling ? strong : one, 1),
-                   "family %s: %s and %s differ in more than %s", f, groups[h].id, groups[g].id, param);
+                   "family %s: %s and %s differ in more than %s", f, groups[h].id, groups[g].id,
+                   param);
             if (scaling) {
                 ok(a->ranks < b->ranks, "family %s not ordered by ranks", f);
             } else {
                 const Cfg *x = cfg(a, param), *y = cfg(b, param);
                 if (x && y && x->cls != CFG_STR) ok(x->v[0] < y->v[0], "family %s not ordered", f);
-                if (x && y && x->cls == CFG_STR) ok(strcmp(x->s, y->s) < 0, "family %s not ordered", f);
+                if (x && y && x->cls == CFG_STR)
+                    ok(strcmp(x->s, y->s) < 0, "family %s not ordered", f);
             }
         }
     }
@@ -790,10 +822,11 @@ static void check_families(const Table *t, const char *param, int scaling, int *
         for (int h = g + 1; h < ngroup; h++) {
             const Run *a = &runs[groups[g].run[0]], *b = &runs[groups[h].run[0]];
             if (same_except(a, b, scaling ? strong : one, 1))
-                ok(fam_of[g] >= 0 && fam_of[g] == fam_of[h], "%s: %s and %s differ only in %s but "
-                   "share no family", param, groups[g].id, groups[h].id, param);
-            else if (scaling && same_except(a, b, weak, 2) &&
-                     per_rank(a) == per_rank(b))
+                ok(fam_of[g] >= 0 && fam_of[g] == fam_of[h],
+                   "%s: %s and %s differ only in %s but "
+                   "share no family",
+                   param, groups[g].id, groups[h].id, param);
+            else if (scaling && same_except(a, b, weak, 2) && per_rank(a) == per_rank(b))
                 ok(weak_of[g] >= 0 && weak_of[g] == weak_of[h],
                    "weak scaling: %s and %s share no family", groups[g].id, groups[h].id);
         }
@@ -807,7 +840,8 @@ static void check_scaling(const Table *t)
     for (int i = 0; i < t->nrow; i++) {
         int g = group_by_id(get(t, i, "group")), i0 = i;
         if (g < 0) continue;
-        while (i0 > 0 && !strcmp(get(t, i0 - 1, "family"), get(t, i, "family"))) i0--;
+        while (i0 > 0 && !strcmp(get(t, i0 - 1, "family"), get(t, i, "family")))
+            i0--;
         int g0 = group_by_id(get(t, i0, "group"));
         if (g0 < 0) continue;
         const Group *gr = &groups[g], *base = &groups[g0];
@@ -867,7 +901,8 @@ static void check_flagged(const Table *t, int nflag, char **flag, const char *re
             }
         }
         ok(found == 1, "flagged: %s listed %d times", flag[k], found);
-        ok(report && strstr(report, flag[k]) != NULL, "report.md does not name flagged %s", flag[k]);
+        ok(report && strstr(report, flag[k]) != NULL, "report.md does not name flagged %s",
+           flag[k]);
     }
 }
 
@@ -883,8 +918,8 @@ static void check_figures(const char *dir, const char *report)
         FILE *f = fopen(path, "rb");
         unsigned char head[8] = {0};
         struct stat st;
-        int good = f && fread(head, 1, 8, f) == 8 && !memcmp(head, sig, 8) && stat(path, &st) == 0 &&
-                   st.st_size > 1000;
+        int good = f && fread(head, 1, 8, f) == 8 && !memcmp(head, sig, 8) &&
+                   stat(path, &st) == 0 && st.st_size > 1000;
         if (f) fclose(f);
         ok(good, "figure %s is not a PNG of more than 1000 bytes", path);
         n++;
@@ -895,24 +930,34 @@ static void check_figures(const char *dir, const char *report)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: analysis-check OUTDIR --valid FILE... --flagged FILE... [--ignore KEY]...\n");
+        fprintf(stderr, "usage: analysis-check OUTDIR --valid FILE... --flagged FILE... "
+                        "[--ignore KEY]... [--no-figures]\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     const char *dir = argv[1];
-    char **valid = xcalloc((size_t)argc, sizeof *valid), **flag = xcalloc((size_t)argc, sizeof *flag);
+    char **valid = xcalloc((size_t)argc, sizeof *valid),
+         **flag = xcalloc((size_t)argc, sizeof *flag);
     ignore = xcalloc((size_t)argc, sizeof *ignore);
-    int nvalid = 0, nflag = 0, mode = 0;
+    int nvalid = 0, nflag = 0, mode = 0, figures = 1;
     for (int k = 2; k < argc; k++) {
-        if (!strcmp(argv[k], "--valid")) mode = 1;
-        else if (!strcmp(argv[k], "--flagged")) mode = 2;
-        else if (!strcmp(argv[k], "--ignore") && k + 1 < argc) ignore[nignore++] = argv[++k];
-        else if (mode == 1) valid[nvalid++] = argv[k];
-        else if (mode == 2) flag[nflag++] = argv[k];
+        if (!strcmp(argv[k], "--valid"))
+            mode = 1;
+        else if (!strcmp(argv[k], "--flagged"))
+            mode = 2;
+        else if (!strcmp(argv[k], "--ignore") && k + 1 < argc)
+            ignore[nignore++] = argv[++k];
+        else if (!strcmp(argv[k], "--no-figures"))
+            figures = 0;
+        else if (mode == 1)
+            valid[nvalid++] = argv[k];
+        else if (mode == 2)
+            flag[nflag++] = argv[k];
     }
     nrun = nvalid;
     runs = xcalloc((size_t)nrun, sizeof *runs);
-    for (int k = 0; k < nrun; k++) read_run(&runs[k], valid[k]);
+    for (int k = 0; k < nrun; k++)
+        read_run(&runs[k], valid[k]);
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/report.md", dir);
@@ -941,7 +986,7 @@ int main(int argc, char **argv)
     }
     check_md_matches_csv(dir, "flagged", &t);
     check_flagged(&t, nflag, flag, report);
-    if (report) check_figures(dir, report);
+    if (report && figures) check_figures(dir, report);
 
     printf("%d passed, %d failed\n", npass, nfail);
     return nfail ? 1 : 0;

@@ -26,15 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL(...)                                                                                 \
-    do {                                                                                          \
-        fprintf(stderr, "analysis-fixture: " __VA_ARGS__);                                        \
-        fputc('\n', stderr);                                                                      \
-        exit(1);                                                                                  \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "analysis-fixture: " __VA_ARGS__);                                         \
+        fputc('\n', stderr);                                                                       \
+        exit(1);                                                                                   \
     } while (0)
-#define H5OK(call)                                                                                \
-    do {                                                                                          \
-        if ((call) < 0) FAIL("%s:%d: HDF5 call failed: %s", __FILE__, __LINE__, #call);           \
+#define H5OK(call)                                                                                 \
+    do {                                                                                           \
+        if ((call) < 0) FAIL("%s:%d: HDF5 call failed: %s", __FILE__, __LINE__, #call);            \
     } while (0)
 
 typedef struct {
@@ -43,13 +43,31 @@ typedef struct {
 } Opt;
 
 static Opt opts[] = {
-    {"method", "admm"},   {"ranks", "1"},          {"seed", "1"},        {"beta", "1"},
-    {"gamma", "10"},      {"warmup", "0"},         {"init", "he"},       {"lr", "0.01"},
-    {"batch", "128"},     {"patience", "5"},       {"precision", "float64"}, {"n_train", "256"},
-    {"n_test", "128"},    {"layers", "16,8,4"},    {"epochs", "3"},      {"host", "node1"},
-    {"acc", "0.5"},       {"t", "1"},              {"tstep", "0"},       {"comm", "0.15"},
-    {"rss", "100"},       {"status", "complete"},  {"format", "admm-nn-results"},
-    {"omit", ""},         {"badshape", ""},
+    {"method", "admm"},
+    {"ranks", "1"},
+    {"seed", "1"},
+    {"beta", "1"},
+    {"gamma", "10"},
+    {"warmup", "0"},
+    {"init", "he"},
+    {"lr", "0.01"},
+    {"batch", "128"},
+    {"patience", "5"},
+    {"precision", "float64"},
+    {"n_train", "256"},
+    {"n_test", "128"},
+    {"layers", "16,8,4"},
+    {"epochs", "3"},
+    {"host", "node1"},
+    {"acc", "0.5"},
+    {"t", "1"},
+    {"tstep", "0"},
+    {"comm", "0.15"},
+    {"rss", "100"},
+    {"status", "complete"},
+    {"format", "admm-nn-results"},
+    {"omit", ""},
+    {"badshape", ""},
 };
 enum { NOPT = sizeof opts / sizeof opts[0] };
 
@@ -59,9 +77,18 @@ static const char *get(const char *key)
         if (!strcmp(opts[k].key, key)) return opts[k].val;
     FAIL("internal: no key %s", key);
 }
-static double num(const char *key) { return atof(get(key)); }
-static long long inum(const char *key) { return atoll(get(key)); }
-static int omitted(const char *name) { return !strcmp(get("omit"), name); }
+static double num(const char *key)
+{
+    return atof(get(key));
+}
+static long long inum(const char *key)
+{
+    return atoll(get(key));
+}
+static int omitted(const char *name)
+{
+    return !strcmp(get("omit"), name);
+}
 
 static void attr_str(hid_t obj, const char *name, const char *v)
 {
@@ -108,7 +135,8 @@ static hid_t epochs_ds(hid_t g, const char *name, hsize_t rows, hsize_t cols, in
     if (omitted(name)) return -1;
     if (!strcmp(get("badshape"), name)) rows--;
     int rank = cols ? 2 : 1;
-    hsize_t dims[2] = {rows, cols}, maxd[2] = {H5S_UNLIMITED, cols}, chunk[2] = {16, cols ? cols : 1};
+    hsize_t dims[2] = {rows, cols}, maxd[2] = {H5S_UNLIMITED, cols},
+            chunk[2] = {16, cols ? cols : 1};
     hid_t s = H5Screate_simple(rank, dims, maxd), p = H5Pcreate(H5P_DATASET_CREATE);
     H5OK(H5Pset_chunk(p, rank, chunk));
     hid_t d = H5Dcreate2(g, name, integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, s, H5P_DEFAULT, p,
@@ -127,7 +155,8 @@ static void write_file(const char *path)
     const int E = (int)inum("epochs"), R = (int)inum("ranks"), P = 9;
     const char *method = get("method");
     const int admm = !strcmp(method, "admm");
-    double acc = num("acc"), t = num("t"), tstep = num("tstep"), comm = num("comm"), rss = num("rss");
+    double acc = num("acc"), t = num("t"), tstep = num("tstep"), comm = num("comm"),
+           rss = num("rss");
     long long sizes[16];
     int nsize = 0;
     char layers[256];
@@ -138,11 +167,14 @@ static void write_file(const char *path)
 
     long long *epoch = calloc((size_t)E, sizeof *epoch), *warm = calloc((size_t)E, sizeof *warm);
     double *v[10];
-    for (int k = 0; k < 10; k++) v[k] = calloc((size_t)E, sizeof(double));
+    for (int k = 0; k < 10; k++)
+        v[k] = calloc((size_t)E, sizeof(double));
     double *loss = v[0], *obj = v[1], *rz = v[2], *ra = v[3], *tra = v[4], *va = v[5], *te = v[6],
            *tep = v[7], *tev = v[8], *tw = v[9];
-    double *pavg = calloc((size_t)(E * P), sizeof(double)), *pmin = calloc((size_t)(E * P), sizeof(double));
-    double *pmax = calloc((size_t)(E * P), sizeof(double)), *rssm = calloc((size_t)(E * R), sizeof(double));
+    double *pavg = calloc((size_t)(E * P), sizeof(double)),
+           *pmin = calloc((size_t)(E * P), sizeof(double));
+    double *pmax = calloc((size_t)(E * P), sizeof(double)),
+           *rssm = calloc((size_t)(E * R), sizeof(double));
     double wall = 0.0, train_time = 0.0;
     for (int i = 0; i < E; i++) {
         int e = i + 1;
@@ -159,14 +191,22 @@ static void write_file(const char *path)
         wall += tep[i] + tev[i];
         tw[i] = wall;
         train_time += tep[i];
-        double ph[9] = {(1 - comm) * tep[i] / 2, comm * tep[i] * 2 / 3, (1 - comm) * tep[i] / 2,
-                        comm * tep[i] / 3, 0, 0, 0, 0, 0};
+        double ph[9] = {(1 - comm) * tep[i] / 2,
+                        comm * tep[i] * 2 / 3,
+                        (1 - comm) * tep[i] / 2,
+                        comm * tep[i] / 3,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0};
         for (int p = 0; p < P; p++) {
             pavg[i * P + p] = ph[p];
             pmin[i * P + p] = 0.9 * ph[p];
             pmax[i * P + p] = 1.1 * ph[p];
         }
-        for (int r = 0; r < R; r++) rssm[i * R + r] = rss + 10 * r + e;
+        for (int r = 0; r < R; r++)
+            rssm[i * R + r] = rss + 10 * r + e;
     }
 
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -244,7 +284,8 @@ static void write_file(const char *path)
     if ((d = epochs_ds(g, "warmup", rows, 0, 1, warm)) >= 0) H5Dclose(d);
     for (int k = 0; k < 10; k++)
         if ((d = epochs_ds(g, names1[k], rows, 0, 0, v[k])) >= 0) H5Dclose(d);
-    const char *pn = "gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_backward,eval,io";
+    const char *pn =
+        "gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_backward,eval,io";
     const char *pnames[] = {"phase_min", "phase_avg", "phase_max"};
     double *pdata[] = {pmin, pavg, pmax};
     for (int k = 0; k < 3; k++)
@@ -261,7 +302,8 @@ static void write_file(const char *path)
     for (int l = 1; l < nsize; l++) {
         hsize_t dims[2] = {(hsize_t)sizes[l], (hsize_t)sizes[l - 1]};
         double *wl = calloc(dims[0] * dims[1], sizeof *wl);
-        for (hsize_t k = 0; k < dims[0] * dims[1]; k++) wl[k] = 0.01 * (double)(k % 7);
+        for (hsize_t k = 0; k < dims[0] * dims[1]; k++)
+            wl[k] = 0.01 * (double)(k % 7);
         char name[16];
         snprintf(name, sizeof name, "W%d", l);
         hid_t s = H5Screate_simple(2, dims, NULL);
@@ -274,7 +316,8 @@ static void write_file(const char *path)
     }
     H5Gclose(w);
     H5OK(H5Fclose(f));
-    for (int k = 0; k < 10; k++) free(v[k]);
+    for (int k = 0; k < 10; k++)
+        free(v[k]);
     free(epoch);
     free(warm);
     free(pavg);

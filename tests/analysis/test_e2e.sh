@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# End to end: admm-train runs a tiny synthetic problem in several configurations at 1 and 2 ranks,
+# a few copies are damaged, admm-analyze reads the folder, and analysis-check verifies every table
+# entry against the HDF5 files; the damaged files must be flagged, the figures must be PNG.
+#
+#   test_e2e.sh ADMM_ANALYZE ADMM_TRAIN MPIEXEC ANALYSIS_FIXTURE ANALYSIS_CHECK WORKDIR
+set -u
+analyze=$1 train=$2 mpiexec=$3 fixture=$4 checker=$5 work=$6
+. "$(dirname "$0")/lib.sh"
+export OPENBLAS_NUM_THREADS=1 # 2 ranks on a 2-core machine
+
+rm -rf "$work"
+mkdir -p "$work/res/admm" "$work/res/gd" "$work/res/bad"
+cd "$work" || exit 1
+
+tiny=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 3 --warmup 0 --quiet 1)
+run() { # RANKS OUTPUT ARGS...: one training run; its log is kept beside the file
+  local np=$1 out=$2
+  shift 2
+  "$mpiexec" -n "$np" "$train" "${tiny[@]}" --output "$out" "$@" > "$out.log" 2>&1
+}
+check "admm seed 1, 1 rank" run 1 res/admm/b1-s1-p1.h5 --n-train 256 --seed 1 --beta 1
+check "admm seed 2, 1 rank" run 1 res/admm/b1-s2-p1.h5 --n-train 256 --seed 2 --beta 1
+check "admm beta 5, 1 rank" run 1 res/admm/b5-s1-p1.h5 --n-train 256 --seed 1 --beta 5
+check "admm seed 1, 2 ranks" run 2 res/admm/b1-s1-p2.h5 --n-train 256 --seed 1 --beta 1
+check "admm seed 2, 2 ranks" run 2 res/admm/b1-s2-p2.h5 --n-train 256 --seed 2 --beta 1
+check "admm weak scaling, 2 ranks, 512 samples" run 2 res/admm/b1-s1-p2-n512.h5 --n-train 512 --seed 1 --beta 1
+check "gd seed 1, 1 rank" run 1 res/gd/s1-p1.h5 --method gd --n-train 256 --seed 1
+
+# damaged copies: truncated, still "running", random bytes named .h5, an unfinished .h5.part
+good=res/admm/b1-s1-p1.h5
+head -c $(($(stat -c %s $good) / 2)) $good > res/bad/truncated.h5
+cp $good res/bad/running.h5 && "$fixture" --set-status res/bad/running.h5 running
+head -c 8192 /dev/urandom > res/bad/x.h5
+cp $good res/bad/killed.h5.part && "$fixture" --set-status res/bad/killed.h5.part running
+
+valid=$(find res -name '*.h5' ! -path '*/bad/*' | sort)
+flagged=$(find res/bad -type f | sort)
+check "7 trainer files written" test "$(echo $valid | wc -w)" -eq 7
+
+"$analyze" res --out out > stdout.txt 2> stderr.txt
+rc=$?
+check "admm-analyze exits 0 (rc=$rc)" test $rc -eq 0
+check "7 analysed in 5 groups, 4 flagged" grep -q "11 results files: 7 analysed in 5 groups, 4 flagged" stdout.txt
+if ! grep -q "7 analysed" stdout.txt; then
+  echo "--- admm-analyze output (a trainer file refused means it disagrees with io/SCHEMA.md)"
+  cat stdout.txt stderr.txt
+fi
+for f in $flagged; do check "refused $f" grep -q "refused $f: " stderr.txt; done
+check "still-running copy: status named" grep -qF "refused res/bad/running.h5: status is \"running\"" stderr.txt
+check "random x.h5: not HDF5" grep -qF "refused res/bad/x.h5: not an HDF5 file" stderr.txt
+check "truncated copy: truncated" grep -q "refused res/bad/truncated.h5: .*truncated" stderr.txt
+
+out=$("$checker" out --valid $valid --flagged $flagged 2>&1)
+checker_counts "$out"
+
+T=out/tables
+check "strong scaling family at 1 and 2 ranks" \
+  test "$(awk -F, '$2 == "strong" { printf "%s ", $4 }' $T/scaling.csv)" = "1 2 "
+check "weak scaling family at 1 and 2 ranks" \
+  test "$(awk -F, '$2 == "weak" { printf "%s ", $4 }' $T/scaling.csv)" = "1 2 "
+check "beta family 1, 5" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_beta.csv)" = "1 5 "
+check "two seeds aggregated at 1 rank" \
+  test "$(csv $T/configs.csv group=$(csv $T/runs.csv file=res/admm/b1-s2-p1.h5 group) runs)" = 2
+check "gd and admm in Table 4.1" test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm gd "
+for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ranks \
+           strong-1_test_accuracy beta-1_test_accuracy; do
+  check "figure $fig.png is a PNG" is_png out/figures/$fig.png
+done
+finish

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# admm-analyze on files with known values written by analysis-fixture (no trainer needed): the
+# tables must hold the values computed independently from the HDF5 files (analysis-check) and the
+# hand-computed values below; damaged files must be flagged, never averaged in; figures must be PNG.
+#
+#   test_fixture.sh ADMM_ANALYZE ANALYSIS_FIXTURE ANALYSIS_CHECK WORKDIR
+set -u
+analyze=$1 fixture=$2 checker=$3 work=$4
+. "$(dirname "$0")/lib.sh"
+
+rm -rf "$work"
+mkdir -p "$work/res/gd" "$work/res/admm" "$work/res/bad" "$work/empty"
+cd "$work" || exit 1
+R=res
+
+# --- known values -------------------------------------------------------------------------------
+# gd: three seeds, accuracy 25/50/75 % -> 50 +- 25; t_epoch 0.5 every epoch
+for s in 1 2 3; do
+  "$fixture" $R/gd/s$s.h5 method=gd seed=$s acc=$(awk -v s=$s 'BEGIN { print 0.25 * s }') t=0.5
+done
+# sgd: t_epoch 2, 3, 4 -> 3 +- 1
+"$fixture" $R/sgd.h5 method=sgd t=2 tstep=1
+# admm base (beta 1, gamma 10, warmup 0, he, 1 rank): two seeds, 80/90 % -> 85 +- 7.0711
+"$fixture" $R/admm/base_s1.h5 seed=1 acc=0.8
+"$fixture" $R/admm/base_s2.h5 seed=2 acc=0.9
+# one-parameter changes: sensitivity families
+"$fixture" $R/admm/beta5.h5 beta=5 acc=0.6
+"$fixture" $R/admm/beta10.h5 beta=10 acc=0.4
+"$fixture" $R/admm/gamma1.h5 gamma=1 acc=0.7
+"$fixture" $R/admm/warmup2.h5 warmup=2 epochs=5 acc=0.7
+"$fixture" $R/admm/xavier.h5 init=xavier acc=0.8
+# strong scaling: t_epoch halves with ranks -> speed-up 2, 4, efficiency 1; comm 15/20/40 %
+"$fixture" $R/admm/p2.h5 ranks=2 t=0.5 comm=0.2 acc=0.8
+"$fixture" $R/admm/p4.h5 ranks=4 t=0.25 comm=0.4 acc=0.8 host=node2
+# weak scaling: twice the samples on twice the ranks, 1.25 s -> efficiency 0.8, speed-up 1.6
+"$fixture" $R/admm/weak_p2.h5 ranks=2 n_train=512 t=1.25 acc=0.8
+
+# --- damaged files ------------------------------------------------------------------------------
+"$fixture" $R/bad/running.h5 status=running
+"$fixture" $R/bad/missing.h5 omit=rss_mb
+"$fixture" $R/bad/noattr.h5 omit=final_test_acc
+"$fixture" $R/bad/wrongformat.h5 format=other-format
+"$fixture" $R/bad/shape.h5 badshape=t_epoch
+"$fixture" $R/bad/unfinished.h5.part status=running
+head -c 4096 /dev/urandom > $R/bad/random.h5
+size=$(stat -c %s $R/admm/base_s1.h5)
+head -c $((size / 2)) $R/admm/base_s1.h5 > $R/bad/truncated.h5
+echo "not a results file" > $R/notes.txt
+
+valid=$(find $R -name '*.h5' ! -path '*/bad/*' | sort)
+flagged=$(find $R/bad -type f | sort)
+
+# --- the run ------------------------------------------------------------------------------------
+"$analyze" $R --out out > stdout.txt 2> stderr.txt
+rc=$?
+check "admm-analyze exits 0 although files were flagged (rc=$rc)" test $rc -eq 0
+check "stdout summary counts 22 files, 14 analysed in 11 groups, 8 flagged" \
+  grep -q "22 results files: 14 analysed in 11 groups, 8 flagged" stdout.txt
+for f in $flagged; do
+  check "stderr names refused $f" grep -q "refused $f: " stderr.txt
+done
+check "notes.txt is not a results file and is not flagged" bash -c "! grep -q notes.txt out/tables/flagged.csv"
+
+problem() { # FILE TEXT: stderr and flagged.csv give TEXT as the reason FILE was refused
+  grep -qF "refused $R/bad/$1: " stderr.txt && grep -F "refused $R/bad/$1: " stderr.txt | grep -qF "$2" &&
+    csv out/tables/flagged.csv "file=$R/bad/$1" problem | grep -qF "$2"
+}
+check "running file: status named" problem running.h5 'status is "running", not "complete"'
+check "missing dataset named" problem missing.h5 'missing dataset /epochs/rss_mb'
+check "missing attribute named" problem noattr.h5 'missing attribute /final_test_acc'
+check "wrong format named" problem wrongformat.h5 'not an admm-nn-results file'
+check "short dataset named" problem shape.h5 '/epochs/t_epoch has 2 rows, expected epochs_run = 3'
+check ".h5.part named" problem unfinished.h5.part 'unfinished run (.h5.part file)'
+check "random bytes: not HDF5" problem random.h5 'not an HDF5 file'
+check "truncated copy: truncated" problem truncated.h5 'truncated file'
+
+out=$("$checker" out --valid $valid --flagged $flagged 2>&1)
+checker_counts "$out"
+
+# --- hand-computed values -----------------------------------------------------------------------
+T=out/tables
+gd=$(csv $T/methods.csv method=gd group)
+check "gd: test acc 50 +- 25 over three seeds" \
+  bash -c "$(declare -f near csv); near \$(csv $T/configs.csv group=$gd test_acc_pct_mean) 50 && near \$(csv $T/configs.csv group=$gd test_acc_pct_std) 25"
+check "gd seeds listed" test "$(csv $T/configs.csv group=$gd seeds)" = "1,2,3"
+check "gd: 0.5 +- 0 s per epoch over 9 epochs" \
+  bash -c "$(declare -f near csv); near \$(csv $T/epoch_time.csv method=gd s_per_epoch_mean) 0.5 && near \$(csv $T/epoch_time.csv method=gd s_per_epoch_std) 0 && test \$(csv $T/epoch_time.csv method=gd epochs) = 9"
+check "sgd: 3 +- 1 s per epoch, min 2, max 4" \
+  bash -c "$(declare -f near csv); near \$(csv $T/epoch_time.csv method=sgd s_per_epoch_mean) 3 && near \$(csv $T/epoch_time.csv method=sgd s_per_epoch_std) 1 && near \$(csv $T/epoch_time.csv method=sgd s_per_epoch_min) 2 && near \$(csv $T/epoch_time.csv method=sgd s_per_epoch_max) 4"
+base=$(csv $T/methods.csv method=admm group)
+check "admm best group is the two-seed base: 85 +- 7.0711" \
+  bash -c "$(declare -f near csv); near \$(csv $T/methods.csv method=admm test_acc_pct_mean) 85 && near \$(csv $T/methods.csv method=admm test_acc_pct_std) 7.0710678118654755 && test \$(csv $T/methods.csv method=admm runs) = 2"
+check "admm row shows beta/gamma/warmup, hides lr/batch" \
+  test "$(csv $T/methods.csv method=admm beta),$(csv $T/methods.csv method=admm gamma),$(csv $T/methods.csv method=admm lr)" = "1,10,-"
+check "gd row shows lr/batch, hides beta" \
+  test "$(csv $T/methods.csv method=gd lr),$(csv $T/methods.csv method=gd batch),$(csv $T/methods.csv method=gd beta)" = "0.01,128,-"
+S=$T/scaling.csv
+for r in 1:1:1:15:103 2:2:1:20:113 4:4:1:40:133; do
+  IFS=: read -r ranks sp eff comm rss <<< "$r"
+  check "strong scaling at $ranks ranks: speed-up $sp, efficiency $eff, comm $comm %, peak $rss MiB" \
+    bash -c "$(declare -f near csv); near \$(csv $S family=strong-1,ranks=$ranks speedup) $sp && near \$(csv $S family=strong-1,ranks=$ranks efficiency) $eff && near \$(csv $S family=strong-1,ranks=$ranks comm_share_pct) $comm && near \$(csv $S family=strong-1,ranks=$ranks peak_rss_mb) $rss"
+done
+check "weak scaling at 2 ranks: efficiency 0.8, scaled speed-up 1.6" \
+  bash -c "$(declare -f near csv); near \$(csv $S family=weak-1,ranks=2 efficiency) 0.8 && near \$(csv $S family=weak-1,ranks=2 speedup) 1.6"
+check "beta family: values 1, 5, 10 in order" \
+  test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_beta.csv)" = "1 5 10 "
+check "beta family accuracies 85, 60, 40" \
+  bash -c "$(declare -f near csv); near \$(csv $T/sensitivity_beta.csv beta=1 test_acc_pct_mean) 85 && near \$(csv $T/sensitivity_beta.csv beta=5 test_acc_pct_mean) 60 && near \$(csv $T/sensitivity_beta.csv beta=10 test_acc_pct_mean) 40"
+check "gamma family: 1 and 10" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_gamma.csv)" = "1 10 "
+check "warmup family: 0 and 2, 5 epochs run with warm-up" \
+  bash -c "$(declare -f csv); test \"\$(csv $T/sensitivity_warmup.csv warmup=2 epochs_run_mean)\" = 5"
+check "init family: he and xavier" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_init.csv)" = "he xavier "
+check "groups table: p4 ran on node2" bash -c "grep -q 'node2' $T/groups.csv"
+
+# --- figures and report -------------------------------------------------------------------------
+for fig in test_accuracy train_accuracy loss epoch_time memory final_accuracy accuracy_vs_ranks \
+           speedup_vs_ranks strong-1_test_accuracy weak-1_epoch_time beta-1_test_accuracy \
+           gamma-1_memory warmup-1_test_accuracy init-1_train_accuracy; do
+  check "figure $fig.png is a PNG" is_png out/figures/$fig.png
+done
+check "report states the seed aggregation" grep -q "differ only in \`seed\`" out/report.md
+check "report says mean ± std" grep -q "mean ± std" out/report.md
+check "report has a Flagged files section listing the truncated copy" \
+  bash -c "sed -n '/^## Flagged files/,\$p' out/report.md | grep -q 'bad/truncated.h5'"
+
+# --- options and usage --------------------------------------------------------------------------
+"$analyze" $R --out out-noplots --no-plots > /dev/null 2>&1
+check "--no-plots: exit 0, tables, no PNG" \
+  bash -c "test -f out-noplots/tables/runs.csv && ! ls out-noplots/figures/*.png"
+"$analyze" $R/admm/base_s1.h5 --out out-one > /dev/null 2>&1
+check "one file named explicitly: one group" test "$(tail -n +2 out-one/tables/groups.csv | wc -l)" = 1
+"$analyze" $R --out out-ignore --ignore beta --no-plots > /dev/null 2>&1
+out=$("$checker" out-ignore --valid $valid --flagged $flagged --ignore beta --no-figures 2>&1)
+check "--ignore beta: no beta family" test "$(tail -n +2 out-ignore/tables/sensitivity_beta.csv | wc -l)" = 0
+g=$(csv out-ignore/tables/runs.csv file=$R/admm/base_s1.h5 group)
+check "--ignore beta: the base group takes the beta runs (4 runs, 67.5 %)" \
+  bash -c "$(declare -f near csv); test \$(csv out-ignore/tables/configs.csv group=$g runs) = 4 && near \$(csv out-ignore/tables/configs.csv group=$g test_acc_pct_mean) 67.5"
+checker_counts "$out"
+
+usage_case() { # EXPECTED_RC ARGS...: exit status and exactly one line on stderr
+  local want=$1
+  shift
+  "$analyze" "$@" > /dev/null 2> err.txt
+  local rc=$?
+  [ $rc -eq "$want" ] && [ "$(wc -l < err.txt)" -eq 1 ]
+}
+check "no arguments: exit 2, one line" usage_case 2
+check "unknown option: exit 2, one line" usage_case 2 $R --out x --frobnicate
+check "no --out: exit 2, one line" usage_case 2 $R
+check "missing input path: exit 2, one line" usage_case 2 does-not-exist --out x
+check "folder without results: exit 1, one line" usage_case 1 empty --out x
+check "--help: exit 0 with usage" bash -c "'$analyze' --help | grep -q '^usage: admm-analyze'"
+finish
