@@ -29,6 +29,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+if ! [[ $PORT_BASE =~ ^[0-9]+$ ]] || [ "$PORT_BASE" -lt 1024 ] || [ "$PORT_BASE" -gt 65000 ]; then
+  log "--port $PORT_BASE: expected 1024..65000"
+  exit 1
+fi
+[[ $CPUS =~ ^[1-9][0-9]*$ ]] || { log "--cpus $CPUS: expected a positive integer"; exit 1; }
 [ "$(id -u)" -eq 0 ] || { log "must run as root (the generated slurm.conf uses SlurmUser=root)"; exit 1; }
 for cmd in munged mungekey slurmctld slurmd sinfo ss; do
   command -v "$cmd" >/dev/null || { log "'$cmd' not found: run jobs/install-deps.sh"; exit 1; }

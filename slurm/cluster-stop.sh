@@ -40,7 +40,7 @@ if [ -f "$CONF" ] && pid_of "$RUN/slurmctld.pid" slurmctld >/dev/null; then
   export SLURM_CONF=$CONF
   jobs=$(squeue -h -o %A 2>/dev/null | sort -u)
   if [ -n "$jobs" ]; then
-    log "cancelling jobs: $(echo $jobs)"
+    log "cancelling jobs: ${jobs//$'\n'/ }"
     # shellcheck disable=SC2086
     scancel $jobs 2>/dev/null
     deadline=$((SECONDS + TIMEOUT))

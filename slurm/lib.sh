@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Helpers sourced by submit-scaling.sh and submit-sweep.sh (and so by run-local.sh). A study is a
 # list of jobs with dependencies; job_submit hands each to sbatch, or, with ADMM_LOCAL=1, runs the
 # same job script at once on this machine (mpiexec.mpich, no Slurm) with the same results layout
@@ -51,7 +51,8 @@ cancel_submitted() {
 # job_submit NAME NTASKS ARRAY DEPEND LOGPATTERN SCRIPT [ARGS...]
 #   ARRAY: "" or "0-4"; DEPEND: "" or "afterok:ID:ID" / "afterany:ID"; LOGPATTERN: sbatch
 #   --output pattern (%x name, %j job, %A array job, %a array index). The job's environment is
-#   this shell's exported variables (sbatch --export=ALL, the default). Sets JOB_ID.
+#   this shell's exported variables (ADMM_*): --export=ALL, explicit because some sites set
+#   SBATCH_EXPORT=NONE. Sets JOB_ID.
 job_submit() {
   local name=$1 ntasks=$2 array=$3 depend=$4 logpat=$5
   shift 5
@@ -59,7 +60,7 @@ job_submit() {
     job_run_local "$name" "$ntasks" "$array" "$depend" "$logpat" "$@"
     return
   fi
-  local opts=("${SBATCH_EXTRA[@]}" --parsable --job-name="$name" --ntasks="$ntasks" --output="$logpat")
+  local opts=(--export=ALL "${SBATCH_EXTRA[@]}" --parsable --job-name="$name" --ntasks="$ntasks" --output="$logpat")
   [ -z "$array" ] || opts+=(--array="$array")
   # kill-on-invalid-dep: on clusters without DependencyParameters=kill_invalid_depend a job
   # whose dependency failed would otherwise stay pending (DependencyNeverSatisfied) for ever

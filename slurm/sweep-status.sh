@@ -13,7 +13,10 @@
 # analysis not finished yet (none failed); 2 usage.
 set -uo pipefail
 
-[ $# -eq 1 ] && [ -d "$1" ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+fi
 DIR=$(realpath -- "$1")  # jobs.txt holds absolute paths
 
 # Slurm states of this study's jobs, "ID STATE REASON" per line; empty without Slurm

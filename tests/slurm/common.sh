@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Helpers for the tests in tests/slurm: counting checks, a private Slurm cluster that is always
 # stopped on exit, waiting for jobs, reading results files. Sourced, never run.
 
@@ -139,12 +139,13 @@ check_results() {
   pass "$name ($f complete${want_ranks:+, ranks=$want_ranks}${want_n:+, n_train=$want_n})"
 }
 
-# check_report NAME DIR: the analysis ran and left a report
+# check_report NAME DIR: the analysis ran and left its report (admm-analyze writes report.md)
 check_report() {
-  if [ -f "$2.status" ] && grep -q '^OK' "$2.status" && [ -n "$(ls -A "$2" 2>/dev/null)" ]; then
+  if [ -f "$2.status" ] && grep -q '^OK' "$2.status" && [ -s "$2/report.md" ]; then
     pass "$1 ($2: $(ls "$2" | head -n 5 | tr '\n' ' '))"
   else
-    fail "$1" "no report in $2: $(cat "$2.status" 2>/dev/null || echo 'no report.status: the analysis job never ran')"
+    fail "$1" "no report.md in $2 ($(ls "$2" 2>/dev/null | tr '\n' ' ')): $(cat "$2.status" 2>/dev/null ||
+      echo 'no report.status: the analysis job never ran')"
     local log
     for log in "$(dirname "$2")"/logs/admm-analyze* "$(dirname "$(dirname "$2")")"/logs/admm-analyze*; do
       [ -f "$log" ] && sed 's/^/    | /' "$log" | tail -n 20

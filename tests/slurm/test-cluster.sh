@@ -8,6 +8,7 @@
 #
 # Last line `N passed, M failed`; exit 0 when all passed, 77 = skipped (not root, no Slurm).
 set -uo pipefail
+# shellcheck source=tests/slurm/common.sh
 . "$(dirname "$0")/common.sh"
 require_cluster_tools
 make_work slurm-cluster

@@ -7,13 +7,17 @@
 #
 # Last line `N passed, M failed`; exit 0 when all passed.
 set -uo pipefail
+# shellcheck source=tests/slurm/common.sh
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
 command -v mpiexec.mpich >/dev/null || skip "mpiexec.mpich not installed"
-export ADMM_TRAIN=$(realpath -m -- "$1") ADMM_ANALYZE=$(realpath -m -- "$2")
+ADMM_TRAIN=$(realpath -m -- "$1")
+ADMM_ANALYZE=$(realpath -m -- "$2")
+export ADMM_TRAIN ADMM_ANALYZE
 [ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
 [ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analyses will fail, and so will this test"
+# shellcheck disable=SC2054  # --layers 16,8,4 is one word
 TINY=(--data synthetic --n-train 256 --n-test 128 --validation 64 --layers 16,8,4 --epochs 2 --warmup 0)
 LOCAL=$SLURM_DIR/run-local.sh
 make_work slurm-local

@@ -8,6 +8,7 @@
 #
 # Last line `N passed, M failed`; exit 0 when all passed.
 set -uo pipefail
+# shellcheck source=tests/slurm/common.sh
 . "$(dirname "$0")/common.sh"
 command -v mpiexec.mpich >/dev/null || skip "mpiexec.mpich not installed"
 make_work slurm-scripts
