@@ -1,7 +1,9 @@
 /* Gradient baselines (gd, sgd, momentum, adam) by backpropagation on BLAS, softmax
- * cross-entropy output, data-parallel over contiguous shards. The method's epoch is
- * collective (one allreduce per step); the helpers below are local and exist so tests can
- * check the kernels against a plain-loop reference. The method itself: method.h. */
+ * cross-entropy output, data-parallel over contiguous shards. The method (created in
+ * method.h) is collective: one allreduce per step, none at 1 rank; --batch 1 on several ranks
+ * is refused at creation (all ranks exit 1 with one line). The epoch's objective is the mean
+ * over training samples of the loss each had when its mini-batch was taken. The helpers
+ * below are local and exist so tests can check the kernels against plain loops. */
 #ifndef NN_GRADIENT_H
 #define NN_GRADIENT_H
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Gradient baselines on full MNIST (60000 training samples, --validation 0): seconds per
+# epoch and test accuracy after every epoch, per method at 1 rank x 1 thread, 1 rank x 2
+# threads and 2 ranks x 1 thread, against the flop bound of the same cores:
+#   bound = steps per epoch x time of one step's BLAS calls (gemm-step-rate, same shapes,
+#           same threads; at 2 ranks two copies run at once with half the batch each).
+# Also the accuracy runs the thesis reports: pure SGD after 5 epochs (96.86%), GD after 20
+# (96.51%), momentum 0.9 (97% after 2 epochs in PyTorch).
+#
+#   jobs/bench-gradient.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
+#   env: PRECISION (float32), EPOCHS (3), OUT (results/bench-gradient-<UTC time>)
+# Takes about 2 minutes on 2 cores. Prints one table; raw logs and results files in $OUT.
+set -euo pipefail
+
+BUILD=${1:-build}
+DATA=${2:-data/mnist}
+PRECISION=${PRECISION:-float32}
+EPOCHS=${EPOCHS:-3}
+OUT=${OUT:-results/bench-gradient-$(date -u +%Y%m%dT%H%M%SZ)}
+MPIEXEC=${MPIEXEC:-mpiexec.mpich}
+TRAIN=$BUILD/jobs/admm-train
+STEP=$BUILD/jobs/gemm-step-rate
+GEMM=$BUILD/jobs/gemm-rate
+LAYERS=784,256,256,10
+NTRAIN=60000
+
+for f in "$TRAIN" "$STEP" "$GEMM"; do
+  [[ -x $f ]] || { echo "bench-gradient: $f not built (cmake --build $BUILD)" >&2; exit 1; }
+done
+[[ -e $DATA/train-images-idx3-ubyte ]] || { echo "bench-gradient: no MNIST in $DATA (io/fetch-mnist.sh)" >&2; exit 1; }
+mkdir -p "$OUT"
+echo "bench-gradient: precision=$PRECISION epochs=$EPOCHS out=$OUT host=$(hostname) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- BLAS rates --------------------------------------------------------------------------
+# t_step_us of one step at batch B with T threads; "2x" runs two copies at once (2 ranks).
+declare -A TSTEP
+step_rate() { # key batch threads copies
+  local key=$1 b=$2 t=$3 copies=$4 i worst=0 v
+  for ((i = 0; i < copies; i++)); do
+    OPENBLAS_NUM_THREADS=$t "$STEP" --precision "$PRECISION" --layers $LAYERS --batch "$b" --seconds 2 \
+      > "$OUT/step-$key-$i.txt" &
+  done
+  wait
+  for ((i = 0; i < copies; i++)); do
+    cat "$OUT/step-$key-$i.txt"
+    v=$(sed -n 's/.*t_step_us=\([0-9.]*\).*/\1/p' "$OUT/step-$key-$i.txt")
+    worst=$(awk -v a="$worst" -v b="$v" 'BEGIN { print (b > a ? b : a) }')
+  done
+  TSTEP[$key]=$worst
+}
+for t in 1 2; do OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n 1 "$GEMM" "$PRECISION" 256 784 $NTRAIN 3; done
+step_rate b128_np1_t1 128 1 1
+step_rate b128_np1_t2 128 2 1
+step_rate b64_np2_t1 64 1 2
+step_rate b1_np1_t1 1 1 1
+step_rate b1_np1_t2 1 2 1
+
+# --- training runs -----------------------------------------------------------------------
+ROWS=()
+run() { # method ranks threads epochs batch
+  local m=$1 np=$2 t=$3 e=$4 b=$5 name="$1-np$2-t$3-e$4" log
+  log="$OUT/$name.log"
+  OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n "$np" "$TRAIN" --method "$m" --data mnist --data-dir "$DATA" \
+    --precision "$PRECISION" --validation 0 --eval-train 0 --warmup 0 --epochs "$e" --patience 0 \
+    --output "$OUT/$name.h5" > "$log" 2>&1 || { echo "bench-gradient: $name failed:"; tail -3 "$log"; return 0; }
+  local key="b${b}_np${np}_t${t}"
+  [[ $np == 2 ]] && key="b$((b / 2))_np2_t1"
+  local tstep=${TSTEP[$key]:-nan} steps=$(((NTRAIN + b - 1) / b))
+  local load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  ROWS+=("$(awk -v m="$m" -v np="$np" -v t="$t" -v b="$b" -v tstep="$tstep" -v steps="$steps" -v L="$LAYERS" \
+    -v load="$load" '
+    BEGIN { n = split(L, w, ","); f = 0; for (l = 2; l <= n; l++) f += (l > 2 ? 6 : 4) * w[l] * w[l - 1]; f *= 60000 }
+    /^epoch=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                e++; te[e] = v["t_epoch"]; acc = acc sprintf("%s%.2f", e > 1 ? " " : "", 100 * v["test_acc"]) }
+    END { if (!e) exit; s = 0; k = 0; best = 1e30
+          for (i = (e > 1 ? 2 : 1); i <= e; i++) { s += te[i]; k++; if (te[i] < best) best = te[i] }; s /= k
+          bound = steps * tstep * 1e-6
+          printf "%-9s %5d %7d %5d %8.3f %8.3f %8.3f %6.2f %7.1f %5.2f  %s", m, np, t, b, best, s, bound,
+                 best / bound, f / best * 1e-9, load, acc }' "$log")")
+}
+for m in gd momentum adam; do
+  run $m 1 1 "$EPOCHS" 128
+  run $m 1 2 "$EPOCHS" 128
+  run $m 2 1 "$EPOCHS" 128
+done
+run sgd 1 1 5 1
+run sgd 1 2 1 1
+run gd 2 1 20 128
+# Pure SGD on 2 ranks is refused by design; show the message.
+OPENBLAS_NUM_THREADS=1 "$MPIEXEC" -n 2 "$TRAIN" --method sgd --data-dir "$DATA" --validation 0 --epochs 1 \
+  --output "$OUT/sgd-np2.h5" > "$OUT/sgd-np2.log" 2>&1 && echo "bench-gradient: sgd on 2 ranks was not refused" \
+  || echo "sgd on 2 ranks: $(grep -m1 error "$OUT/sgd-np2.log")"
+
+echo
+echo "best, mean: seconds per epoch over epochs 2.. (epoch 1 when only one ran); bound: steps x best"
+echo "BLAS time of one step (gemm-step-rate, same batch per rank, same threads); ratio = best / bound;"
+echo "GF/s = epoch flops / best; load: 1-minute load average after the run (2 = both cores busy)"
+printf "%-9s %5s %7s %5s %8s %8s %8s %6s %7s %5s  %s\n" method ranks threads batch best mean bound ratio \
+  GF/s load "test accuracy % after each epoch"
+for r in "${ROWS[@]}"; do echo "$r"; done
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
