@@ -20,8 +20,9 @@ typedef struct {
 } opt_spec;
 
 static const opt_spec table[] = {
-  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features",
-    "training method (random-features: hidden layers left at --init, output solved by ridge least squares; one epoch)" },
+  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features|bcd",
+    "training method (random-features: hidden layers left at --init, output solved by ridge least squares; one epoch; "
+    "bcd: gradient-free block coordinate descent with biases, solver/bcd.c)" },
   { "data", T_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx",
     "data set; idx reads the four --train-*/--test-* files" },
   { "data-dir", T_STRING, "", NULL,
@@ -59,6 +60,13 @@ static const opt_spec table[] = {
   { "eval-train", T_INT, "1", NULL, "1: measure training accuracy and loss every epoch (forward pass)" },
   { "grid", T_STRING, "auto", NULL, "BLACS process grid PxQ, or auto (squarest)" },
   { "block", T_INT, "64", NULL, "ScaLAPACK block size" },
+  { "bcd-init", T_CHOICE, "pairs", "pairs|random",
+    "bcd: hidden units from pairs of training samples of different classes, or from --init" },
+  { "bcd-prox", T_REAL, "0.01", NULL,
+    "bcd: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
+  { "bcd-reanchor", T_INT, "1", NULL,
+    "bcd: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
+  { "bcd-growth", T_REAL, "1", NULL, "bcd: --beta and --gamma multiply by this after every sweep" },
   { "output", T_STRING, "", NULL,
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "quiet", T_INT, "0", NULL, "1: no per-epoch lines" },
@@ -196,6 +204,8 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
             : NN_LOSS_LEAST_SQUARES;
   cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
   cfg->aux_random = !strcmp(value_of(rv, "aux-init"), "random");
+  cfg->bcd_init = !strcmp(value_of(rv, "bcd-init"), "pairs") ? NN_BCD_INIT_PAIRS : NN_BCD_INIT_RANDOM;
+  cfg->bcd_prox = D("bcd-prox"); cfg->bcd_reanchor = (int)I("bcd-reanchor"); cfg->bcd_growth = D("bcd-growth");
 #undef S
 #undef I
 #undef D
@@ -230,14 +240,18 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   if (strcmp(cfg->data, "idx") == 0)
     REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
             "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
+  REQUIRE(cfg->bcd_prox > 0 && cfg->bcd_prox < 1e6, "option --bcd-prox: must be in (0, 1e6), got %g", cfg->bcd_prox);
+  REQUIRE(cfg->bcd_reanchor >= 0, "option --bcd-reanchor: must be >= 0, got %d", cfg->bcd_reanchor);
+  REQUIRE(cfg->bcd_growth >= 1 && cfg->bcd_growth <= 10, "option --bcd-growth: must be in [1, 10], got %g", cfg->bcd_growth);
   int admm = strcmp(cfg->method, "admm") == 0, floor = strcmp(cfg->method, "random-features") == 0;
+  int bcd = strcmp(cfg->method, "bcd") == 0;
   if (floor) {
     /* a closed-form solve: one epoch is the whole method */
     cfg->warmup = 0;
     cfg->epochs = 1;
   }
   if (!admm) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
-  if (admm || floor)
+  if (admm || floor || bcd)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
   else if (strcmp(value_of(rv, "loss"), "least-squares") == 0)
     cfg->loss = NN_LOSS_CROSS_ENTROPY; /* the documented default of the gradient methods */
@@ -317,6 +331,10 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
     else snprintf(out, len, "auto");
   }
   else if (IS("block")) snprintf(out, len, "%d", cfg->block);
+  else if (IS("bcd-init")) snprintf(out, len, "%s", cfg->bcd_init == NN_BCD_INIT_PAIRS ? "pairs" : "random");
+  else if (IS("bcd-prox")) snprintf(out, len, "%.15g", cfg->bcd_prox);
+  else if (IS("bcd-reanchor")) snprintf(out, len, "%d", cfg->bcd_reanchor);
+  else if (IS("bcd-growth")) snprintf(out, len, "%.15g", cfg->bcd_growth);
   else if (IS("output")) snprintf(out, len, "%s", cfg->output);
   else if (IS("quiet")) snprintf(out, len, "%d", cfg->quiet);
   else nn_fail(__FILE__, __LINE__, "internal: option --%s has no effective value", n);

@@ -8,6 +8,7 @@
 
 #include "../io/dataset.h"
 #include "../io/results.h"
+#include "../solver/bcd.h"
 #include "../solver/check.h"
 #include "../solver/method.h"
 #include "options.h"
@@ -38,6 +39,7 @@ static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, con
 {
   if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
   if (strcmp(cfg->method, "random-features") == 0) return R(nn_random_features_create)(cfg, net, train, g);
+  if (strcmp(cfg->method, "bcd") == 0) return R(nn_bcd_create)(cfg, net, train, g);
   return R(nn_gradient_create)(cfg, net, train);
 }
 

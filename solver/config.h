@@ -7,6 +7,7 @@
 
 enum nn_loss { NN_LOSS_LEAST_SQUARES, NN_LOSS_HINGE, NN_LOSS_CROSS_ENTROPY };
 enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO };
+enum nn_bcd_init { NN_BCD_INIT_RANDOM, NN_BCD_INIT_PAIRS };
 
 typedef struct {
   char method[32];          /* admm, gd, sgd, momentum, adam */
@@ -31,6 +32,10 @@ typedef struct {
   long batch;
   int eval_train;
   int nprow, npcol, block;  /* BLACS grid (0,0: automatic) and block size */
+  int bcd_init;             /* bcd: hidden units from --init, or from data pairs */
+  double bcd_prox;          /* bcd: proximal weight on |Wbar - Wbar_old|^2, relative to trace/n */
+  int bcd_reanchor;         /* bcd: reset z, a to the forward pass every this many sweeps (0: never) */
+  double bcd_growth;        /* bcd: beta and gamma multiply by this after every sweep */
   char output[1024];
   int quiet;
   char command_line[4096];

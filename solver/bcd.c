@@ -1,0 +1,398 @@
+/* Gradient-free block coordinate descent; see bcd.h for the merit F. Legend: L layers with
+ * weights, n[l] widths, N samples on this rank, k = n[L] classes, C a column chunk; every
+ * matrix is column-major with samples as columns; abar = [a; 1] appends a row of ones, so
+ * Wbar_l = [W_l b_l] is n[l] x (n[l-1] + 1) and X = Wbar^T is what the solves return.
+ *
+ * One sweep, top hidden layer first (u = l + 1, c = 1 if u = L else beta, t = Y if u = L
+ * else z_u, h = relu(z_l)):
+ *   a_l  = argmin c/2 |t - Wbar_u abar|^2 + gamma/2 |a - h|^2
+ *        = h + K (t - W_u h - b_u),  K = (W_u^T W_u + gamma/c I)^{-1} W_u^T
+ *                                      = W_u^T (W_u W_u^T + gamma/c I)^{-1}   (smaller order)
+ *   z_l  = argmin gamma/2 |a_l - relu(z)|^2 + beta/2 |z - Wbar_l abar_{l-1}|^2  (elementwise,
+ *          both ReLU branches compared: closed_forms.c)
+ *   Wbar_l = argmin beta/2 |z_l - Wbar abar_{l-1}|^2 + mu/2 |Wbar - Wbar_old|^2
+ *          : (abar abar^T + mu I) X = abar z_l^T + mu X_old,  mu = --bcd-prox * trace/(n+1)
+ *          (beta is absorbed into mu, which is relative to the Gram matrix's scale)
+ * then, after re-anchoring z_l = Wbar_l abar_{l-1}, a_l = relu(z_l) when due, the output
+ *   Wbar_L = argmin 1/2 |Wbar abar_{L-1} - Y|^2 + ridge |Wbar|^2
+ *          : (abar abar^T + ridge I) X = abar Y^T.
+ * No step evaluates a derivative of the loss: each is the exact minimiser of F over its block. */
+#include "bcd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "closed_forms.h"
+#include "rng.h"
+
+enum { CHUNK = 2048 };
+
+static real *alloc_real(size_t count, const char *what)
+{
+  real *p = calloc(count ? count : 1, sizeof(real));
+  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
+  return p;
+}
+
+static void relu_copy(real *dst, const real *src, size_t count)
+{
+#pragma omp simd
+  for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
+}
+
+/* G ((n+1) x (n+1), lower triangle) = abar abar^T, a is n x N. */
+static void gram_bias(const real *a, int n, long N, real *G)
+{
+  int ld = n + 1;
+  cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n, (int)N, 1, a, n, 0, G, ld);
+  for (int i = 0; i < n; i++) G[n + (size_t)i * ld] = 0;
+  for (long j = 0; j < N; j++)
+    for (int i = 0; i < n; i++) G[n + (size_t)i * ld] += a[i + (size_t)j * n];
+  G[n + (size_t)n * ld] = (real)N;
+}
+
+/* B ((n+1) x m) = abar z^T, a is n x N, z is m x N. */
+static void cross_bias(const real *a, int n, const real *z, int m, long N, real *B)
+{
+  int ld = n + 1;
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, m, (int)N, 1, a, n, z, m, 0, B, ld);
+  for (int i = 0; i < m; i++) {
+    double sum = 0;
+    for (long j = 0; j < N; j++) sum += z[i + (size_t)j * m];
+    B[n + (size_t)i * ld] = (real)sum;
+  }
+}
+
+/* X ((in+1) x out) = Wbar^T and back. */
+static void wbar_to_x(const R(nn_model) *net, int l, real *X)
+{
+  int in = net->n[l - 1], out = net->n[l];
+  for (int i = 0; i < out; i++) {
+    for (int j = 0; j < in; j++) X[j + (size_t)i * (in + 1)] = net->W[l][i + (size_t)j * out];
+    X[in + (size_t)i * (in + 1)] = net->b[l][i];
+  }
+}
+
+static void x_to_wbar(R(nn_model) *net, int l, const real *X)
+{
+  int in = net->n[l - 1], out = net->n[l];
+  for (int i = 0; i < out; i++) {
+    for (int j = 0; j < in; j++) net->W[l][i + (size_t)j * out] = X[j + (size_t)i * (in + 1)];
+    net->b[l][i] = X[in + (size_t)i * (in + 1)];
+  }
+}
+
+/* ============================== data-pair initialisation ============================== */
+
+void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed)
+{
+  int P = nn_nranks(), L = net->L;
+  long ng = train->n_global;
+  /* Every rank needs every label to draw pairs of different classes. */
+  int *counts = malloc(sizeof(int) * P), *displs = malloc(sizeof(int) * P), *labels = malloc(sizeof(int) * ng);
+  CHECK(counts && displs && labels, "out of memory in the pair initialisation");
+  int mine = (int)train->n;
+  CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD));
+  for (int r = 0, d = 0; r < P; r++) { displs[r] = d; d += counts[r]; }
+  CHECK_MPI(MPI_Allgatherv(train->label, mine, MPI_INT, labels, counts, displs, MPI_INT, MPI_COMM_WORLD));
+  int wmax = 0;
+  for (int l = 0; l <= L; l++) wmax = net->n[l] > wmax ? net->n[l] : wmax;
+  int d0 = net->n[0];
+  for (int l = 1; l < L; l++) {
+    int H = net->n[l], in = net->n[l - 1];
+    long *idx = malloc(sizeof(long) * 2 * H);
+    real *xs = calloc((size_t)d0 * 2 * H, sizeof(real));
+    real *f[2] = { malloc(sizeof(real) * (size_t)wmax * 2 * H), malloc(sizeof(real) * (size_t)wmax * 2 * H) };
+    CHECK(idx && xs && f[0] && f[1], "out of memory in the pair initialisation (%d units)", H);
+    for (int i = 0; i < H; i++) {
+      long p = (long)(nn_rng_u64((uint64_t)seed, 3000 + l, (uint64_t)i) % (uint64_t)ng), q = p;
+      for (int t = 0; t < 256 && labels[q] == labels[p]; t++)
+        q = (long)(nn_rng_u64((uint64_t)seed, 4000 + l, (uint64_t)i * 256 + t) % (uint64_t)ng);
+      idx[2 * i] = p;
+      idx[2 * i + 1] = q;
+    }
+    /* The owners fill their samples' columns; a sum gives every rank all of them. */
+    for (int c = 0; c < 2 * H; c++) {
+      long j = idx[c] - train->first;
+      if (j >= 0 && j < train->n) memcpy(xs + (size_t)c * d0, train->x + (size_t)j * d0, sizeof(real) * d0);
+    }
+    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, xs, d0 * 2 * H, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
+    /* Features at layer l's input: the forward pass of the (already initialised) layers below. */
+    const real *feat = xs;
+    for (int m = 1; m < l; m++) {
+      real *o = f[m & 1];
+      R(nn_affine)(net->W[m], net->b[m], net->n[m], net->n[m - 1], feat, 2 * H, o);
+      relu_copy(o, o, (size_t)net->n[m] * 2 * H);
+      feat = o;
+    }
+    for (int i = 0; i < H; i++) {
+      const real *u = feat + (size_t)(2 * i) * in, *v = feat + (size_t)(2 * i + 1) * in;
+      double nrm2 = 0, mid = 0;
+      for (int j = 0; j < in; j++) nrm2 += (double)(v[j] - u[j]) * (v[j] - u[j]);
+      if (!(nrm2 > 0) || labels[idx[2 * i]] == labels[idx[2 * i + 1]]) continue; /* keep --init's unit */
+      for (int j = 0; j < in; j++) {
+        double w = 2.0 * (v[j] - u[j]) / nrm2;
+        net->W[l][i + (size_t)j * H] = (real)w;
+        mid += w * 0.5 * ((double)u[j] + v[j]);
+      }
+      net->b[l][i] = (real)-mid;
+    }
+    free(idx); free(xs); free(f[0]); free(f[1]);
+  }
+  free(counts); free(displs); free(labels);
+}
+
+/* ==================================== the state ==================================== */
+
+void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                    const nn_grid *g)
+{
+  CHECK(net->bias, "internal: --method bcd needs a model with biases");
+  memset(s, 0, sizeof *s);
+  s->cfg = cfg;
+  s->net = net;
+  s->g = g;
+  s->L = net->L;
+  s->N = train->n;
+  s->n_global = train->n_global;
+  s->x = train->x;
+  s->label = train->label;
+  s->beta = cfg->beta;
+  s->gamma = cfg->gamma;
+  s->ridge = cfg->ridge >= 0 ? cfg->ridge : 1e-3;
+  const int *n = net->n;
+  int L = s->L, nmax = 0;
+  for (int l = 0; l <= L; l++) nmax = n[l] > nmax ? n[l] : nmax;
+  size_t N = (size_t)s->N;
+  s->a[0] = (real *)train->x;
+  for (int l = 1; l < L; l++) {
+    s->z[l] = alloc_real((size_t)n[l] * N, "z");
+    s->a[l] = alloc_real((size_t)n[l] * N, "a");
+  }
+  s->G = alloc_real((size_t)(nmax + 1) * (nmax + 1), "Gram");
+  s->B = alloc_real((size_t)(nmax + 1) * nmax, "cross product");
+  s->X = alloc_real((size_t)(nmax + 1) * nmax, "solution");
+  s->P = alloc_real((size_t)nmax * nmax, "activation matrix");
+  s->Pinv = alloc_real((size_t)nmax * nmax, "activation inverse");
+  s->K = alloc_real((size_t)nmax * nmax, "activation operator");
+  s->s1 = alloc_real((size_t)nmax * CHUNK, "chunk scratch");
+  s->s2 = alloc_real((size_t)nmax * CHUNK, "chunk scratch");
+  for (int l = 1; l <= L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1] + 1, n[l]);
+  for (int l = 1; l < L; l++) R(nn_spd_init)(&s->asys[l], g, n[l] < n[l + 1] ? n[l] : n[l + 1], n[l + 1]);
+
+  if (cfg->bcd_init == NN_BCD_INIT_PAIRS) R(nn_bcd_pair_init)(net, train, cfg->seed);
+
+  nn_timer t;
+  nn_timer_reset(&t);
+  /* a_0 never changes: its Gram matrix (and so the layer-1 system with its proximal ridge)
+   * is summed and factored once, outside the epoch loop. */
+  if (L > 1) {
+    gram_bias(s->x, n[0], s->N, s->G);
+    R(nn_spd_factor_sum)(&s->wsys[1], s->G, cfg->bcd_prox, &t);
+  }
+  /* Start at the forward pass, with the output layer already solved for it. */
+  R(nn_bcd_output_step)(s, 1, &t);
+}
+
+void R(nn_bcd_free)(R(nn_bcd) *s)
+{
+  for (int l = 1; l <= s->L; l++) {
+    if (l < s->L) {
+      free(s->z[l]);
+      free(s->a[l]);
+      R(nn_spd_free)(&s->asys[l]);
+    }
+    R(nn_spd_free)(&s->wsys[l]);
+  }
+  free(s->G); free(s->B); free(s->X); free(s->P); free(s->Pinv); free(s->K); free(s->s1); free(s->s2);
+}
+
+/* ==================================== the steps ==================================== */
+
+/* a_l = h + K (t - W_u h - b_u); see the top of the file. Columns are independent, so the
+ * work runs over chunks of C columns with two nmax x C scratch blocks. */
+void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int u = l + 1, nl = n[l], nu = n[u], L = s->L;
+  const real *W = s->net->W[u], *b = s->net->b[u];
+  double c = u == L ? 1.0 : s->beta, eps = s->gamma / c;
+  nn_timer_start(t, PH_A_UPDATE);
+  int small = nu < nl ? nu : nl;
+  if (nu < nl)
+    cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, nu, nl, 1, W, nu, 0, s->P, nu);
+  else
+    cblas_syrk(CblasColMajor, CblasLower, CblasTrans, nl, nu, 1, W, nu, 0, s->P, nl);
+  for (int i = 0; i < small; i++) s->P[i + (size_t)i * small] += (real)eps;
+  nn_timer_stop(t);
+  R(nn_spd_inverse)(&s->asys[l], s->P, s->Pinv, t);
+  nn_timer_start(t, PH_A_UPDATE);
+  if (nu < nl) /* K = W^T Pinv: nl x nu */
+    cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, nl, nu, nu, 1, W, nu, s->Pinv, nu, 0, s->K, nl);
+  else         /* K = Pinv W^T */
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, nl, nu, nl, 1, s->Pinv, nl, W, nu, 0, s->K, nl);
+  for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
+    long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
+    real *h = s->s1, *r = s->s2, *a = s->a[l] + (size_t)j0 * nl;
+    relu_copy(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
+    /* r = t - b_u - W_u h */
+    for (long j = 0; j < C; j++)
+      for (int i = 0; i < nu; i++)
+        r[i + (size_t)j * nu] = (u == L ? (real)(s->label[j0 + j] == i) : s->z[u][i + (size_t)(j0 + j) * nu]) - b[i];
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nu, (int)C, nl, -1, W, nu, h, nl, 1, r, nu);
+    memcpy(a, h, sizeof(real) * (size_t)nl * C);
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)C, nu, 1, s->K, nl, r, nu, 1, a, nl);
+  }
+  nn_timer_stop(t);
+}
+
+/* z_l by the elementwise closed form against m = Wbar_l abar_{l-1}. Returns this rank's
+ * sum (z - m)^2 and in *res_a its sum (a_l - relu(z_l))^2, both after the step. */
+double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int nl = n[l], in = n[l - 1];
+  double rz = 0, ra = 0;
+  nn_timer_start(t, PH_Z_UPDATE);
+  for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
+    long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
+    R(nn_affine)(s->net->W[l], s->net->b[l], nl, in, s->a[l - 1] + (size_t)j0 * in, C, s->s1);
+    double r = 0;
+    rz += R(nn_relu_z_update)(s->z[l] + (size_t)j0 * nl, s->a[l] + (size_t)j0 * nl, s->s1, (long)nl * C,
+                              s->beta, s->gamma, &r);
+    ra += r;
+  }
+  nn_timer_stop(t);
+  *res_a = ra;
+  return rz;
+}
+
+/* Wbar_l: the proximal least-squares fit of z_l on abar_{l-1}, Gram and right-hand side
+ * summed over ranks. The proximal pull mu X_old enters the summed right-hand side once
+ * (rank 0), mu being the ridge the factorisation actually added. */
+void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int in = n[l - 1], out = n[l], ld = in + 1;
+  const real *a = s->a[l - 1];
+  nn_timer_start(t, PH_GRAM);
+  if (l > 1) gram_bias(a, in, s->N, s->G);
+  cross_bias(a, in, s->z[l], out, s->N, s->B);
+  nn_timer_stop(t);
+  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->cfg->bcd_prox, t);
+  if (nn_rank() == 0) {
+    wbar_to_x(s->net, l, s->X);
+    real mu = (real)s->wsys[l].ridge_abs;
+    for (size_t e = 0; e < (size_t)ld * out; e++) s->B[e] += mu * s->X[e];
+  }
+  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
+  x_to_wbar(s->net, l, s->X);
+}
+
+/* Optionally re-anchor (z_l, a_l = forward pass of the current weights), then solve the
+ * output layer exactly on abar_{L-1}. */
+void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int L = s->L, in = n[L - 1], k = n[L], ld = in + 1;
+  if (anchor) {
+    nn_timer_start(t, PH_FORWARD_BACKWARD);
+    for (int l = 1; l < L; l++) {
+      R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+      relu_copy(s->a[l], s->z[l], (size_t)n[l] * s->N);
+    }
+    nn_timer_stop(t);
+  }
+  const real *a = s->a[L - 1];
+  nn_timer_start(t, PH_GRAM);
+  gram_bias(a, in, s->N, s->G);
+  /* B = abar Y^T: column c sums the samples of class c. */
+  memset(s->B, 0, sizeof(real) * (size_t)ld * k);
+  for (long j = 0; j < s->N; j++) {
+    real *col = s->B + (size_t)s->label[j] * ld;
+    cblas_axpy(in, 1, a + (size_t)j * in, 1, col, 1);
+    col[in] += 1;
+  }
+  nn_timer_stop(t);
+  R(nn_spd_factor_sum)(&s->wsys[L], s->G, s->ridge, t);
+  R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, s->X, t);
+  x_to_wbar(s->net, L, s->X);
+}
+
+double R(nn_bcd_merit)(R(nn_bcd) *s)
+{
+  const int *n = s->net->n;
+  int L = s->L;
+  double f = 0;
+  for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
+    long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
+    for (int l = 1; l <= L; l++) {
+      R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1] + (size_t)j0 * n[l - 1], C, s->s1);
+      if (l == L) {
+        for (long j = 0; j < C; j++)
+          for (int i = 0; i < n[L]; i++) {
+            double d = s->s1[i + (size_t)j * n[L]] - (s->label[j0 + j] == i);
+            f += 0.5 * d * d;
+          }
+      } else {
+        const real *z = s->z[l] + (size_t)j0 * n[l], *a = s->a[l] + (size_t)j0 * n[l];
+        double fz = 0, fa = 0;
+        for (size_t e = 0; e < (size_t)n[l] * C; e++) {
+          double dz = z[e] - s->s1[e], h = z[e] > 0 ? z[e] : 0, da = a[e] - h;
+          fz += dz * dz;
+          fa += da * da;
+        }
+        f += 0.5 * s->beta * fz + 0.5 * s->gamma * fa;
+      }
+    }
+  }
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  return f / (double)s->n_global;
+}
+
+void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t)
+{
+  double local[2] = { 0, 0 };
+  for (int l = s->L - 1; l >= 1; l--) {
+    R(nn_bcd_activation_step)(s, l, t);
+    double ra = 0;
+    local[0] += R(nn_bcd_z_step)(s, l, &ra, t);
+    local[1] += ra;
+    R(nn_bcd_weight_step)(s, l, t);
+  }
+  s->sweeps++;
+  int every = s->cfg->bcd_reanchor;
+  R(nn_bcd_output_step)(s, every > 0 && s->sweeps % every == 0, t);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  st->objective = R(nn_bcd_merit)(s);
+  st->residual_z = local[0] / (double)s->n_global;
+  st->residual_a = local[1] / (double)s->n_global;
+  CHECK_ALL_RANKS(isfinite(st->objective), "BCD iterates became NaN or Inf (merit %g): raise --bcd-prox "
+                  "or --ridge", st->objective);
+  s->beta *= s->cfg->bcd_growth;
+  s->gamma *= s->cfg->bcd_growth;
+}
+
+static void bcd_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
+{
+  (void)epoch;
+  (void)warmup; /* no multiplier, so warm-up epochs are ordinary sweeps */
+  R(nn_bcd_sweep)((R(nn_bcd) *)self, st, t);
+}
+
+static void bcd_destroy(void *self)
+{
+  R(nn_bcd_free)((R(nn_bcd) *)self);
+  free(self);
+}
+
+R(nn_method) R(nn_bcd_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                              const nn_grid *g)
+{
+  R(nn_bcd) *s = malloc(sizeof *s);
+  CHECK(s, "out of memory");
+  R(nn_bcd_init)(s, cfg, net, train, g);
+  return (R(nn_method)){ .self = s, .epoch = bcd_epoch, .destroy = bcd_destroy };
+}

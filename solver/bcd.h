@@ -1,0 +1,63 @@
+/* Gradient-free block coordinate descent (--method bcd): exact block minimisations of a
+ * penalty merit over weights with biases, hidden pre-activations z_l and activations a_l,
+ * with the output layer an exact ridge solve. Leaves out multipliers and any loss gradient.
+ * init, sweep, the steps and the merit are collective over MPI_COMM_WORLD.
+ *
+ * Merit (a_0 = x, abar = [a; 1], Wbar_l = [W_l b_l], Y one-hot k x N, h = relu):
+ *   F = 1/2 |Wbar_L abar_{L-1} - Y|^2
+ *     + sum_{l<L} gamma/2 |a_l - h(z_l)|^2 + beta/2 |z_l - Wbar_l abar_{l-1}|^2
+ * Every step below minimises F (plus, for hidden weights, a proximal term) exactly over one
+ * block, so within a sweep F never rises. Re-anchoring sets z_l, a_l to the true forward
+ * pass, where F equals the network's least-squares training loss. */
+#ifndef NN_BCD_H
+#define NN_BCD_H
+
+#include "method.h"
+#include "spd.h"
+
+typedef struct {
+  const nn_config *cfg;
+  R(nn_model) *net;              /* net->bias must be 1 */
+  const nn_grid *g;
+  int L;
+  long N;                        /* local samples */
+  long n_global;
+  const real *x;                 /* n[0] x N: a_0, never changes */
+  const int *label;              /* N classes */
+  real *z[NN_MAX_LAYERS + 1];    /* z[l], a[l] are n[l] x N, l = 1..L-1 */
+  real *a[NN_MAX_LAYERS + 1];    /* a[0] = x */
+  real *G, *B, *X;               /* (nmax+1)^2 Gram, (nmax+1) x nmax cross product and solution */
+  real *P, *Pinv, *K;            /* activation step: order min(n_l, n_{l+1}); K is n_l x n_{l+1} */
+  real *s1, *s2;                 /* nmax x CHUNK scratch */
+  R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] + 1 */
+  R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems */
+  double beta, gamma;            /* current penalties (grow by --bcd-growth per sweep) */
+  double ridge;                  /* relative ridge of the output solve */
+  int sweeps;
+} R(nn_bcd);
+
+void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                    const nn_grid *g);
+void R(nn_bcd_free)(R(nn_bcd) *s);
+/* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
+ * the sweep count is a multiple of --bcd-reanchor). */
+void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t);
+
+R(nn_method) R(nn_bcd_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                              const nn_grid *g);
+
+/* The steps, exposed for tests. */
+void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t);
+double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t);
+void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t);
+void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t);
+/* F above over all ranks, divided by the global sample count. */
+double R(nn_bcd_merit)(R(nn_bcd) *s);
+
+/* Data-pair initialisation of hidden layers 1..L-1: unit i of layer l takes two training
+ * samples p, q of different classes (drawn from (seed, l, i), the same for any rank count),
+ * their features u, v at the layer's input (forward pass of the layers below), and sets
+ * w = 2 (v - u) / |v - u|^2, b = -w . (u + v) / 2, so w.u + b = -1 and w.v + b = +1. */
+void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed);
+
+#endif
