@@ -9,7 +9,7 @@ double R(nn_relu_z_objective)(double z, double a, double m, double beta, double 
   return gamma * (a - h) * (a - h) + beta * (z - m) * (z - m);
 }
 
-double R(nn_relu_z_update)(real *z, const real *a, const real *m, long count, double beta,
+double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real *restrict m, long count, double beta,
                            double gamma, double *res_a)
 {
   enum { BLOCK = 4096 };

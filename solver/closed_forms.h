@@ -8,7 +8,7 @@
 /* Hidden pre-activation: z = argmin_z gamma (a - relu(z))^2 + beta (z - m)^2, by comparing
  * the minimiser of each branch (z >= 0 and z <= 0). Returns sum (z - m)^2 and, in *res_a,
  * sum (a - relu(z))^2 with the new z. */
-double R(nn_relu_z_update)(real *z, const real *a, const real *m, long count, double beta,
+double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real *restrict m, long count, double beta,
                            double gamma, double *res_a);
 
 /* Output layer, multiplier lambda, y in {0,1} (one-hot):
