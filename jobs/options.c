@@ -74,13 +74,23 @@ static const opt_spec table[] = {
 enum { NOPT = sizeof table / sizeof table[0] };
 
 /* Raw option values as text, indexed like table[]. */
-typedef struct { char v[NOPT][1024]; } raw_values;
+typedef struct {
+  char v[NOPT][1024];
+  int given[NOPT]; /* 1: set on the command line */
+} raw_values;
 
 static const char *value_of(const raw_values *rv, const char *name)
 {
   for (int i = 0; i < NOPT; i++)
     if (strcmp(table[i].name, name) == 0) return rv->v[i];
   nn_fail(__FILE__, __LINE__, "internal: no option %s", name);
+}
+
+static int given(const raw_values *rv, const char *name)
+{
+  for (int i = 0; i < NOPT; i++)
+    if (strcmp(table[i].name, name) == 0) return rv->given[i];
+  return 0;
 }
 
 void nn_options_print_help(void)
@@ -136,7 +146,10 @@ static int in_choices(const char *v, const char *choices)
 /* Reads argv into rv; on error writes a one-line message into err and returns 0. */
 static int read_argv(raw_values *rv, int argc, char **argv, int *help, char *err, size_t errlen)
 {
-  for (int i = 0; i < NOPT; i++) snprintf(rv->v[i], sizeof rv->v[i], "%s", table[i].def);
+  for (int i = 0; i < NOPT; i++) {
+    snprintf(rv->v[i], sizeof rv->v[i], "%s", table[i].def);
+    rv->given[i] = 0;
+  }
   *help = 0;
   for (int a = 1; a < argc; a++) {
     const char *arg = argv[a];
@@ -158,6 +171,7 @@ static int read_argv(raw_values *rv, int argc, char **argv, int *help, char *err
     if (table[k].type == T_REAL && !parse_real(val, &dv)) { snprintf(err, errlen, "option --%s: '%s' is not a finite number", table[k].name, val); return 0; }
     if (table[k].type == T_CHOICE && !in_choices(val, table[k].choices)) { snprintf(err, errlen, "option --%s: '%s' is not one of %s", table[k].name, val, table[k].choices); return 0; }
     snprintf(rv->v[k], sizeof rv->v[k], "%s", val);
+    rv->given[k] = 1;
   }
   return 1;
 }
@@ -253,8 +267,11 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   if (!admm) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
   if (admm || floor || bcd)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
-  else if (strcmp(value_of(rv, "loss"), "least-squares") == 0)
-    cfg->loss = NN_LOSS_CROSS_ENTROPY; /* the documented default of the gradient methods */
+  else {
+    REQUIRE(!given(rv, "loss") || cfg->loss == NN_LOSS_CROSS_ENTROPY,
+            "option --loss %s: --method %s trains with softmax cross-entropy", value_of(rv, "loss"), cfg->method);
+    cfg->loss = NN_LOSS_CROSS_ENTROPY;
+  }
   if (cfg->lr < 0) cfg->lr = strcmp(cfg->method, "adam") == 0 ? 1e-3 : 1e-2;
   REQUIRE(cfg->lr > 0, "option --lr: must be positive, got %g", cfg->lr);
   if (cfg->batch < 0) cfg->batch = strcmp(cfg->method, "sgd") == 0 ? 1 : 128;

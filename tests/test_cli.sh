@@ -39,6 +39,7 @@ expect_error "negative beta" "--beta: must be positive" 2 "${tiny[@]}" --beta -1
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
+expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${tiny[@]}" --method adam --loss hinge
 expect_error "missing value" "--epochs needs a value" 1 --epochs
 expect_error "grid mismatch" "--grid: 3x3 needs 9 ranks" 2 "${tiny[@]}" --grid 3x3
 expect_error "mnist needs 784 inputs" "784 pixels" 1 --data mnist --layers 10,5,10
