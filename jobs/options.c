@@ -251,6 +251,11 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
     REQUIRE(sscanf(cfg->normalize, "%lf,%lf%c", &m, &s, &tail) == 2 && s > 0,
             "option --normalize: '%s' is not dataset, none or MEAN,STD with STD > 0", cfg->normalize);
   }
+  int paths_given = given(rv, "train-images") || given(rv, "train-labels") || given(rv, "test-images") ||
+                    given(rv, "test-labels");
+  if (paths_given && !given(rv, "data")) snprintf(cfg->data, sizeof cfg->data, "idx"); /* paths imply idx */
+  REQUIRE(!paths_given || strcmp(cfg->data, "idx") == 0,
+          "options --train-images/--train-labels/--test-images/--test-labels go with --data idx, not --data %s", cfg->data);
   if (strcmp(cfg->data, "idx") == 0)
     REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
             "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");

@@ -55,6 +55,8 @@ if run 2 "${idx[@]}" --output good.h5 >out.txt 2>&1 && [ -f good.h5 ]; then ok "
 gzip -c tr-img >tr-img.gz && gzip -c tr-lab >tr-lab.gz
 if run 2 "${idx[@]}" --train-images tr-img.gz --train-labels tr-lab.gz --output gz.h5 >out.txt 2>&1 &&
    h5diff good.h5 gz.h5 /weights /weights >/dev/null; then ok "gzip IDX gives the same weights"; else bad "gzip IDX"; cat out.txt; fi
+if run 1 "${idx[@]:2}" --output implied.h5 >out.txt 2>&1 && h5dump -a /config/data implied.h5 | grep -q '"idx"'; then ok "IDX paths imply --data idx"; else bad "IDX paths imply --data idx"; cat out.txt; fi
+expect_error "IDX paths with another data set" "go with --data idx, not --data mnist" 1 "${idx[@]}" --data mnist
 expect_error "missing file" "no-such-file: cannot open" 2 "${idx[@]}" --train-images no-such-file
 head -c 3000 tr-img >trunc-img
 expect_error "truncated images" "trunc-img: file has 3000 bytes" 2 "${idx[@]}" --train-images trunc-img
