@@ -82,7 +82,7 @@ run_point() {
   t0=$(date +%s)
   # shellcheck disable=SC2086 # MPIEXEC and EXTRA_ARGS are word lists
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${tlimit[@]}" $MPIEXEC "$ADMM_TRAIN" \
-    --method admm --layers 784,256,256,10 --init he --beta "$b" --gamma "$g" --warmup "$w" \
+    --method admm --preset thesis --layers 784,256,256,10 --init he --beta "$b" --gamma "$g" --warmup "$w" \
     --epochs "$EPOCHS" --patience "$PATIENCE" --validation "$VALIDATION" --seed "$SEED" \
     --eval-train 0 --quiet 1 $EXTRA_ARGS --output "$h5" >"$log" 2>&1
   rc=$?

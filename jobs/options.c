@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,13 @@ typedef struct {
 } opt_spec;
 
 static const opt_spec table[] = {
-  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features|bcd",
-    "training method (random-features: hidden layers left at --init, output solved by ridge least squares; one epoch; "
-    "bcd: gradient-free block coordinate descent with biases, solver/bcd.c)" },
+  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features",
+    "training method: admm is gradient-free (see --preset); random-features leaves the hidden layers at --init "
+    "and solves the output layer by ridge least squares (the floor, one epoch); the others use gradients" },
+  { "preset", T_CHOICE, "best", "best|thesis",
+    "--method admm: best = the gradient-free formulation that beats the random-features floor (biases, "
+    "hidden units from sample pairs, proximal weight steps, auxiliaries re-anchored to the forward pass; "
+    "solver/bcd.c); thesis = Taylor et al.'s ADMM exactly as the thesis runs it (solver/admm.c)" },
   { "data", T_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx",
     "data set; idx reads the four --train-*/--test-* files" },
   { "data-dir", T_STRING, "", NULL,
@@ -61,12 +66,12 @@ static const opt_spec table[] = {
   { "grid", T_STRING, "auto", NULL, "BLACS process grid PxQ, or auto (squarest)" },
   { "block", T_INT, "64", NULL, "ScaLAPACK block size" },
   { "bcd-init", T_CHOICE, "pairs", "pairs|random",
-    "bcd: hidden units from pairs of training samples of different classes, or from --init" },
-  { "bcd-prox", T_REAL, "0.01", NULL,
-    "bcd: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
+    "--preset best: hidden units from pairs of training samples of different classes, or from --init" },
+  { "bcd-prox", T_REAL, "0.001", NULL,
+    "--preset best: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
   { "bcd-reanchor", T_INT, "1", NULL,
-    "bcd: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
-  { "bcd-growth", T_REAL, "1", NULL, "bcd: --beta and --gamma multiply by this after every sweep" },
+    "--preset best: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
+  { "bcd-growth", T_REAL, "1", NULL, "--preset best: --beta and --gamma multiply by this after every sweep" },
   { "output", T_STRING, "", NULL,
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "quiet", T_INT, "0", NULL, "1: no per-epoch lines" },
@@ -84,6 +89,20 @@ static const char *value_of(const raw_values *rv, const char *name)
   for (int i = 0; i < NOPT; i++)
     if (strcmp(table[i].name, name) == 0) return rv->v[i];
   nn_fail(__FILE__, __LINE__, "internal: no option %s", name);
+}
+
+/* Notes about ignored options, printed once by rank 0 after a successful parse. */
+static char notes[1024];
+
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
+{
+  size_t len = strlen(notes);
+  va_list ap;
+  va_start(ap, fmt);
+  len += (size_t)snprintf(notes + len, sizeof notes - len, "admm-train: note: ");
+  if (len < sizeof notes) len += (size_t)vsnprintf(notes + len, sizeof notes - len, fmt, ap);
+  va_end(ap);
+  if (len + 1 < sizeof notes) strcat(notes, "\n");
 }
 
 static int given(const raw_values *rv, const char *name)
@@ -263,14 +282,36 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   REQUIRE(cfg->bcd_reanchor >= 0, "option --bcd-reanchor: must be >= 0, got %d", cfg->bcd_reanchor);
   REQUIRE(cfg->bcd_growth >= 1 && cfg->bcd_growth <= 10, "option --bcd-growth: must be in [1, 10], got %g", cfg->bcd_growth);
   int admm = strcmp(cfg->method, "admm") == 0, floor = strcmp(cfg->method, "random-features") == 0;
-  int bcd = strcmp(cfg->method, "bcd") == 0;
+  cfg->preset_thesis = !strcmp(value_of(rv, "preset"), "thesis");
+  int thesis = admm && cfg->preset_thesis, bcd = admm && !cfg->preset_thesis;
+  REQUIRE(admm || !given(rv, "preset"), "option --preset: goes with --method admm, not --method %s", cfg->method);
+  if (admm) {
+    /* The gradient-free presets take no gradient method's option: nothing here steps along a gradient. */
+    static const char *const gradient_only[] = { "lr", "batch", "momentum" };
+    for (int i = 0; i < 3; i++)
+      REQUIRE(!given(rv, gradient_only[i]), "option --%s: --method admm is gradient-free and has no %s",
+              gradient_only[i], i == 0 ? "learning rate" : i == 1 ? "mini-batch" : "momentum");
+  }
+  if (!thesis) {
+    /* Common arguments of a sweep reach every method: say so rather than fail. */
+    static const char *const thesis_only[] = { "warmup", "aux-init" };
+    for (int i = 0; i < 2; i++)
+      if (given(rv, thesis_only[i]))
+        note("--%s applies to --method admm --preset thesis only; ignored", thesis_only[i]);
+  }
+  if (bcd) REQUIRE(cfg->loss == NN_LOSS_LEAST_SQUARES, "option --loss: --preset best fits the output by least squares");
+  if (thesis) {
+    static const char *const best_only[] = { "bcd-init", "bcd-prox", "bcd-reanchor", "bcd-growth" };
+    for (int i = 0; i < 4; i++)
+      REQUIRE(!given(rv, best_only[i]), "option --%s: applies to --preset best only", best_only[i]);
+  }
   if (floor) {
     /* a closed-form solve: one epoch is the whole method */
     cfg->warmup = 0;
     cfg->epochs = 1;
   }
-  if (!admm) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
-  if (admm || floor || bcd)
+  if (!thesis) cfg->warmup = 0; /* warm-up is the thesis ADMM's: epochs without multiplier updates */
+  if (admm || floor)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
   else {
     REQUIRE(!given(rv, "loss") || cfg->loss == NN_LOSS_CROSS_ENTROPY,
@@ -308,6 +349,10 @@ int nn_options_parse(nn_config *cfg, int argc, char **argv)
   }
   if (ok) ok = fill_config(cfg, &rv, err, sizeof err);
   nn_check_all(ok, err);
+  if (nn_rank() == 0 && notes[0]) {
+    fputs(notes, stderr);
+    fflush(stderr);
+  }
   size_t len = 0;
   for (int a = 0; a < argc && len + 2 < sizeof cfg->command_line; a++)
     len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, "%s%s", a ? " " : "", argv[a]);
@@ -322,6 +367,7 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   static const char *losses[] = { "least-squares", "hinge", "cross-entropy" };
 #define IS(x) (strcmp(n, x) == 0)
   if (IS("method")) snprintf(out, len, "%s", cfg->method);
+  else if (IS("preset")) snprintf(out, len, "%s", cfg->preset_thesis ? "thesis" : "best");
   else if (IS("data")) snprintf(out, len, "%s", cfg->data);
   else if (IS("data-dir")) snprintf(out, len, "%s", cfg->data_dir);
   else if (IS("train-images")) snprintf(out, len, "%s", cfg->train_images);

@@ -37,9 +37,9 @@ static split_score R(score)(const R(nn_model) *net, const R(nn_shard) *s, enum n
 static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                      const nn_grid *g)
 {
-  if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
+  if (strcmp(cfg->method, "admm") == 0)
+    return cfg->preset_thesis ? R(nn_admm_create)(cfg, net, train, g) : R(nn_bcd_create)(cfg, net, train, g);
   if (strcmp(cfg->method, "random-features") == 0) return R(nn_random_features_create)(cfg, net, train, g);
-  if (strcmp(cfg->method, "bcd") == 0) return R(nn_bcd_create)(cfg, net, train, g);
   return R(nn_gradient_create)(cfg, net, train);
 }
 
@@ -77,10 +77,11 @@ int R(nn_train_run)(const nn_config *cfg)
            data.train.n_global, data.val.n_global, data.test.n_global, nn_nranks(), grid.nprow, grid.npcol,
            REAL_NAME, path);
 
-  int gradient = strcmp(cfg->method, "admm") != 0 && strcmp(cfg->method, "random-features") != 0;
+  /* biases: everywhere but the thesis's ADMM (which has none) and the floor */
+  int bias = !(strcmp(cfg->method, "admm") == 0 && cfg->preset_thesis) && strcmp(cfg->method, "random-features") != 0;
   R(nn_model) net, best;
-  R(nn_model_alloc)(&net, cfg->L, cfg->n, gradient);
-  R(nn_model_alloc)(&best, cfg->L, cfg->n, gradient);
+  R(nn_model_alloc)(&net, cfg->L, cfg->n, bias);
+  R(nn_model_alloc)(&best, cfg->L, cfg->n, bias);
   R(nn_model_init)(&net, cfg->init, cfg->seed);
   R(nn_model_copy)(&best, &net);
 

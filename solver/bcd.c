@@ -149,7 +149,7 @@ void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed)
 void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                     const nn_grid *g)
 {
-  CHECK(net->bias, "internal: --method bcd needs a model with biases");
+  CHECK(net->bias, "internal: --preset best needs a model with biases");
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
   s->net = net;

@@ -1,4 +1,4 @@
-/* Gradient-free block coordinate descent (--method bcd): exact block minimisations of a
+/* Gradient-free block coordinate descent (--method admm --preset best, the default): exact block minimisations of a
  * penalty merit over weights with biases, hidden pre-activations z_l and activations a_l,
  * with the output layer an exact ridge solve. Leaves out multipliers and any loss gradient.
  * init, sweep, the steps and the merit are collective over MPI_COMM_WORLD.

@@ -10,7 +10,8 @@ enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO };
 enum nn_bcd_init { NN_BCD_INIT_RANDOM, NN_BCD_INIT_PAIRS };
 
 typedef struct {
-  char method[32];          /* admm, gd, sgd, momentum, adam */
+  char method[32];          /* admm, gd, sgd, momentum, adam, random-features */
+  int preset_thesis;        /* admm: 1 = the thesis's ADMM (admm.c), 0 = the best formulation (bcd.c) */
   char data[32];            /* mnist, fashion-mnist, synthetic, idx */
   char data_dir[1024];
   char train_images[1024], train_labels[1024], test_images[1024], test_labels[1024];

@@ -1,4 +1,4 @@
-# Tests of --method bcd (issue 6); included from tests/CMakeLists.txt.
+# Tests of the BCD engine of --method admm --preset best (issue 6); included from tests/CMakeLists.txt.
 # test_bcd_<prec>: each block step against its optimality condition or a brute-force search,
 # the merit non-increasing within sweeps, re-anchoring = forward loss, pair initialisation,
 # at 1 and 2 ranks; then 3 sweeps dumped at 1 and 2 ranks and compared.

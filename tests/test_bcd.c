@@ -1,4 +1,4 @@
-/* Tests of --method bcd (solver/bcd.c) on a small synthetic problem (13-17-11-3, block size 4
+/* Tests of the BCD engine (--method admm --preset best) (solver/bcd.c) on a small synthetic problem (13-17-11-3, block size 4
  * so block-cyclic edges are exercised), at whatever rank count mpiexec gives:
  *   - each step is the exact minimiser of its block: the optimality condition of the strictly
  *     convex block problem (a, W, output) is checked with plain loops; the z step against a

@@ -12,7 +12,9 @@ pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 run() { "$mpiexec" -n "$1" "$train" "${@:2}"; }
-tiny=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
+# Most checks run the thesis's ADMM; the default preset (best) has its own checks below.
+tiny=(--preset thesis --data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
+preset_best=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3)
 
 # expect_error NAME PATTERN RANKS ARGS...: exit != 0, exactly one 'admm-train: error:' line
 # matching PATTERN, no results file or .part left behind.
@@ -39,7 +41,13 @@ expect_error "negative beta" "--beta: must be positive" 2 "${tiny[@]}" --beta -1
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
-expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${tiny[@]}" --method adam --loss hinge
+expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${preset_best[@]}" --method adam --loss hinge
+expect_error "gradient-free presets refuse gradient options" "--lr: --method admm is gradient-free" 1 "${preset_best[@]}" --lr 0.1
+expect_error "thesis preset refuses best-only options" "--bcd-prox: applies to --preset best only" 1 "${tiny[@]}" --bcd-prox 0.1
+expect_error "preset with a gradient method" "--preset: goes with --method admm" 1 "${preset_best[@]}" --method gd --preset thesis
+rm -f note.h5
+if run 1 "${preset_best[@]}" --warmup 3 --output note.h5 >/dev/null 2>note.txt && grep -q 'note: --warmup applies to --method admm --preset thesis only; ignored' note.txt &&
+   [ "$(h5dump -a /epochs_run note.h5 | grep -o '(0): [0-9]*' | cut -d' ' -f2)" = 3 ]; then ok "--warmup with the best preset: noted and ignored"; else bad "--warmup with the best preset"; cat note.txt; fi
 expect_error "missing value" "--epochs needs a value" 1 --epochs
 expect_error "grid mismatch" "--grid: 3x3 needs 9 ranks" 2 "${tiny[@]}" --grid 3x3
 expect_error "mnist needs 784 inputs" "784 pixels" 1 --data mnist --layers 10,5,10
@@ -48,14 +56,14 @@ expect_error "output not writable" "cannot create" 2 "${tiny[@]}" --output /proc
 # IDX files: good ones, then each kind of damage
 "$make_idx" images tr-img 200 4 5 && "$make_idx" labels tr-lab 200 10 && "$make_idx" images te-img 50 4 5 &&
   "$make_idx" labels te-lab 50 10 || bad "make_idx"
-idx=(--data idx --train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab
+idx=(--preset thesis --data idx --train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab
      --layers 20,8,10 --epochs 2 --warmup 0 --validation 40)
 rm -f good.h5
 if run 2 "${idx[@]}" --output good.h5 >out.txt 2>&1 && [ -f good.h5 ]; then ok "IDX files train"; else bad "IDX files train"; cat out.txt; fi
 gzip -c tr-img >tr-img.gz && gzip -c tr-lab >tr-lab.gz
 if run 2 "${idx[@]}" --train-images tr-img.gz --train-labels tr-lab.gz --output gz.h5 >out.txt 2>&1 &&
    h5diff good.h5 gz.h5 /weights /weights >/dev/null; then ok "gzip IDX gives the same weights"; else bad "gzip IDX"; cat out.txt; fi
-if run 1 "${idx[@]:2}" --output implied.h5 >out.txt 2>&1 && h5dump -a /config/data implied.h5 | grep -q '"idx"'; then ok "IDX paths imply --data idx"; else bad "IDX paths imply --data idx"; cat out.txt; fi
+if run 1 "${idx[@]:4}" --preset thesis --output implied.h5 >out.txt 2>&1 && h5dump -a /config/data implied.h5 | grep -q '"idx"'; then ok "IDX paths imply --data idx"; else bad "IDX paths imply --data idx"; cat out.txt; fi
 expect_error "IDX paths with another data set" "go with --data idx, not --data mnist" 1 "${idx[@]}" --data mnist
 expect_error "missing file" "no-such-file: cannot open" 2 "${idx[@]}" --train-images no-such-file
 head -c 3000 tr-img >trunc-img
@@ -103,6 +111,14 @@ for np in 2 4; do
   if h5diff --relative=1e-8 r1.h5 r$np.h5 /weights /weights >/dev/null; then ok "$np ranks agree with 1 rank"; else
     bad "$np ranks agree with 1 rank"; h5diff --relative=1e-8 r1.h5 r$np.h5 /weights /weights | tail -3; fi
 done
+
+# The default preset: identical bits for the same seed, rank counts agree, biases stored
+run 2 "${preset_best[@]}" --output b1.h5 >/dev/null 2>&1
+run 2 "${preset_best[@]}" --output b2.h5 >/dev/null 2>&1
+run 1 "${preset_best[@]}" --output b0.h5 >/dev/null 2>&1
+if h5diff b1.h5 b2.h5 /weights /weights >/dev/null; then ok "best preset: same seed, same ranks, identical weights"; else bad "best preset: same seed"; fi
+if h5diff --relative=1e-8 b0.h5 b1.h5 /weights /weights >/dev/null; then ok "best preset: 2 ranks agree with 1 rank"; else bad "best preset: 2 ranks agree with 1 rank"; fi
+if h5dump -a /config/preset b1.h5 | grep -q '"best"' && h5dump -H -d /weights/b1 b1.h5 | grep -q 'SIMPLE { ( 6 )'; then ok "best preset recorded, biases stored"; else bad "best preset recorded, biases stored"; fi
 
 # Linked against MPICH only
 if ldd "$train" | grep -q libmpich && ! ldd "$train" | grep -Eq 'libmpi\.so|openmpi|libopen-'; then ok "links MPICH, not OpenMPI"; else bad "links MPICH, not OpenMPI"; ldd "$train"; fi

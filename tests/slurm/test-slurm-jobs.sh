@@ -57,7 +57,7 @@ cat >"$WORK/bad.sweep" <<'EOF'
 EOF
 "$SLURM_DIR/submit-sweep.sh" --results "$WORK/bad" "$WORK/bad.sweep" "${TINY[@]}" ||
   fail "submit-sweep.sh bad.sweep" "exit $?"
-# 4. a good sweep: the shipped method comparison (admm, gd, sgd), 1 rank each
+# 4. a good sweep: the shipped method comparison (admm thesis/best, gd, momentum, adam), 1 rank each
 "$SLURM_DIR/submit-sweep.sh" --ntasks 1 --results "$WORK/methods" \
   "$SLURM_DIR/sweeps/thesis-methods.sweep" "${TINY[@]}" || fail "submit-sweep.sh thesis-methods.sweep" "exit $?"
 # 5. an analysis binary that does not exist fails its job, it is not skipped
@@ -141,7 +141,7 @@ check "no report after a failed sweep" test ! -e "$WORK/bad/report.status"
 # ---------------------------------------------------------------------------------------------
 arr=$(job_id_of "$WORK/methods/jobs.txt" "kind=array")
 i=0
-for m in admm gd sgd; do
+for m in "admm --preset thesis" admm gd momentum adam; do
   check_job "methods sweep point $i (--method $m) state" "${arr}_$i" COMPLETED 0:0
   check_results "methods sweep point $i results" "$WORK/methods/point-00$i.h5" 1
   i=$((i + 1))
