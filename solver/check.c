@@ -50,7 +50,12 @@ void nn_fail(const char *file, int line, const char *fmt, ...)
   remove_partial_output();
   int up = 0;
   MPI_Initialized(&up);
-  if (up) MPI_Abort(MPI_COMM_WORLD, 1);
+  /* The launcher forwards our stderr asynchronously and MPI_Abort tears its proxies down:
+   * give the message a moment to get out first (seen lost under load otherwise). */
+  if (up) {
+    usleep(200000);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   exit(1);
 }
 
