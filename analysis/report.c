@@ -47,8 +47,8 @@ static int is_gradient(const char *method)
 static int uses(const char *method, const char *key)
 {
     if (!strcmp(key, "lr") || !strcmp(key, "batch")) return is_gradient(method);
-    if (!strcmp(key, "beta") || !strcmp(key, "gamma") || !strcmp(key, "warmup"))
-        return !strcmp(method, "admm");
+    if (!strcmp(key, "beta") || !strcmp(key, "gamma")) return !strncmp(method, "admm", 4);
+    if (!strcmp(key, "warmup")) return !strcmp(method, "admm-thesis"); /* the only one with warm-up */
     return 1;
 }
 

@@ -24,6 +24,7 @@ check "admm seed 2, 1 rank" run 1 res/admm/b1-s2-p1.h5 --n-train 256 --seed 2 --
 check "admm beta 5, 1 rank" run 1 res/admm/b5-s1-p1.h5 --n-train 256 --seed 1 --beta 5
 check "admm seed 1, 2 ranks" run 2 res/admm/b1-s1-p2.h5 --n-train 256 --seed 1 --beta 1
 check "admm seed 2, 2 ranks" run 2 res/admm/b1-s2-p2.h5 --n-train 256 --seed 2 --beta 1
+check "admm thesis preset, 1 rank" run 1 res/admm/thesis-s1-p1.h5 --n-train 256 --seed 1 --preset thesis
 check "admm weak scaling, 2 ranks, 512 samples" run 2 res/admm/b1-s1-p2-n512.h5 --n-train 512 --seed 1 --beta 1
 check "gd seed 1, 1 rank" run 1 res/gd/s1-p1.h5 --method gd --n-train 256 --seed 1
 
@@ -36,12 +37,12 @@ cp $good res/bad/killed.h5.part && "$fixture" --set-status res/bad/killed.h5.par
 
 valid=$(find res -name '*.h5' ! -path '*/bad/*' | sort)
 flagged=$(find res/bad -type f | sort)
-check "7 trainer files written" test "$(echo $valid | wc -w)" -eq 7
+check "8 trainer files written" test "$(echo $valid | wc -w)" -eq 8
 
 "$analyze" res --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 (rc=$rc)" test $rc -eq 0
-check "7 analysed in 5 groups, 4 flagged" grep -q "11 results files: 7 analysed in 5 groups, 4 flagged" stdout.txt
+check "8 analysed in 6 groups, 4 flagged" grep -q "12 results files: 8 analysed in 6 groups, 4 flagged" stdout.txt
 if ! grep -q "7 analysed" stdout.txt; then
   echo "--- admm-analyze output (a trainer file refused means it disagrees with io/SCHEMA.md)"
   cat stdout.txt stderr.txt
@@ -62,7 +63,7 @@ check "weak scaling family at 1 and 2 ranks" \
 check "beta family 1, 5" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_beta.csv)" = "1 5 "
 check "two seeds aggregated at 1 rank" \
   test "$(csv $T/configs.csv group=$(csv $T/runs.csv file=res/admm/b1-s2-p1.h5 group) runs)" = 2
-check "gd and admm in Table 4.1" test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm gd "
+check "admm, admm-thesis and gd in Table 4.1" test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm admm-thesis gd "
 for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ranks \
            strong-1_test_accuracy beta-1_test_accuracy; do
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png

@@ -13,8 +13,10 @@ set mxtics 1
 set offsets 0.2, 0.2, 0, 0
 plot \
   'loss.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'adam (G1, 1 run)', \
-  'loss.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'admm (G5, 1 run)', \
-  'loss.dat' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 title 'gd (G9, 1 run)', \
-  'loss.dat' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 title 'momentum (G10, 1 run)', \
-  'loss.dat' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 title 'random-features (G11, 1 run)', \
-  'loss.dat' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 title 'sgd (G12, 1 run)'
+  'loss.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'admm (G2, 1 run)', \
+  'loss.dat' index 2 using 1:3:4 with filledcurves lc 3 notitle, \
+  'loss.dat' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 title 'admm-thesis (G5, 2 runs)', \
+  'loss.dat' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 title 'gd (G9, 1 run)', \
+  'loss.dat' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 title 'momentum (G10, 1 run)', \
+  'loss.dat' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 title 'random-features (G11, 1 run)', \
+  'loss.dat' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 title 'sgd (G12, 1 run)'

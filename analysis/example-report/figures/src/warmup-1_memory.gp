@@ -13,6 +13,6 @@ set mxtics 1
 set offsets 0.2, 0.2, 0, 0
 plot \
   'warmup-1_memory.dat' index 0 using 1:3:4 with filledcurves lc 1 notitle, \
-  'warmup-1_memory.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'warmup=2 (G3, 2 runs)', \
+  'warmup-1_memory.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'warmup=2 (G4, 2 runs)', \
   'warmup-1_memory.dat' index 1 using 1:3:4 with filledcurves lc 2 notitle, \
-  'warmup-1_memory.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'warmup=10 (G4, 2 runs)'
+  'warmup-1_memory.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'warmup=10 (G5, 2 runs)'
