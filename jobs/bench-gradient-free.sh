@@ -25,7 +25,7 @@ while read -r data layers prec epochs; do
     # Fashion-MNIST's wide layers start from --init (He): sample pairs help MNIST only.
     [ "$method" = admm ] && [ "$data" = fashion-mnist ] && extra+=(--bcd-init random)
     mpiexec.mpich -n "$ranks" "$train" --method "$method" --data "$data" --layers "$layers" --precision "$prec" \
-      --eval-train 0 --quiet 1 --output "$f" "${extra[@]}" >/dev/null
+      --eval-train 0 --quiet 1 --output "$f" "${extra[@]}" >/dev/null </dev/null  # mpiexec would eat the case list
     run=$(attr "$f" epochs_run) t=$(attr "$f" train_time_s) acc=$(attr "$f" final_test_acc)
     awk -v d="$data" -v l="$layers" -v p="$prec" -v m="$method" -v e="$run" -v t="$t" -v a="$acc" \
       'BEGIN { printf "%-14s %-16s %-8s %-16s %7d %9.2f %9.1f %7.2f%%\n", d, l, p, m, e, t / e, t, 100 * a }'
