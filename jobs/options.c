@@ -56,8 +56,9 @@ static const opt_spec table[] = {
   { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy",
     "output loss (ADMM: least-squares as thesis eq. 3.12, or Taylor's hinge; gradient methods: cross-entropy)" },
   { "precision", T_CHOICE, "float64", "float64|float32", "floating-point precision of all numerics" },
-  { "ridge", T_REAL, "-1", NULL,
-    "relative ridge added to the weight step's Gram matrices, times trace/n (-1: 1e-3)" },
+  { "ridge", T_REAL, "0.001", NULL,
+    "relative ridge added to the weight step's Gram matrices, times trace/n (MNIST's constant pixels make "
+    "a_0 a_0^T singular; 1e-3 serves both precisions and regularises the fits)" },
   { "seed", T_INT, "1", NULL, "random seed (initialisation, synthetic data, shuffling)" },
   { "lr", T_REAL, "-1", NULL, "learning rate (gradient methods; -1: 0.01, adam 0.001)" },
   { "batch", T_INT, "-1", NULL, "global mini-batch (gradient methods; -1: 128, sgd 1)" },
@@ -262,7 +263,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   REQUIRE(cfg->patience >= 0, "option --patience: must be >= 0, got %d", cfg->patience);
   REQUIRE(cfg->n_train >= 0 && cfg->n_test >= 0 && cfg->validation >= 0, "options --n-train/--n-test/--validation must be >= 0");
   REQUIRE(cfg->block >= 1, "option --block: must be >= 1, got %d", cfg->block);
-  REQUIRE(cfg->ridge < 0 || cfg->ridge < 1, "option --ridge: %g is too large (relative to trace/n; use < 1)", cfg->ridge);
+  REQUIRE(cfg->ridge >= 0 && cfg->ridge < 1, "option --ridge: %g is not in [0, 1) (relative to trace/n)", cfg->ridge);
   REQUIRE(cfg->eval_train == 0 || cfg->eval_train == 1, "option --eval-train: 0 or 1");
   if (strcmp(cfg->normalize, "dataset") && strcmp(cfg->normalize, "none")) {
     double m, s;
@@ -388,7 +389,7 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   else if (IS("aux-init")) snprintf(out, len, "%s", cfg->aux_random ? "random" : "forward");
   else if (IS("loss")) snprintf(out, len, "%s", losses[cfg->loss]);
   else if (IS("precision")) snprintf(out, len, "%s", cfg->float32 ? "float32" : "float64");
-  else if (IS("ridge")) snprintf(out, len, "%.15g", cfg->ridge >= 0 ? cfg->ridge : 1e-3);
+  else if (IS("ridge")) snprintf(out, len, "%.15g", cfg->ridge);
   else if (IS("seed")) snprintf(out, len, "%ld", cfg->seed);
   else if (IS("lr")) snprintf(out, len, "%.15g", cfg->lr);
   else if (IS("batch")) snprintf(out, len, "%ld", cfg->batch);

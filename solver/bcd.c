@@ -36,12 +36,6 @@ static real *alloc_real(size_t count, const char *what)
   return p;
 }
 
-static void relu_copy(real *dst, const real *src, size_t count)
-{
-#pragma omp simd
-  for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
-}
-
 /* G ((n+1) x (n+1), lower triangle) = abar abar^T, a is n x N. */
 static void gram_bias(const real *a, int n, long N, real *G)
 {
@@ -124,7 +118,7 @@ void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed)
     for (int m = 1; m < l; m++) {
       real *o = f[m & 1];
       R(nn_affine)(net->W[m], net->b[m], net->n[m], net->n[m - 1], feat, 2 * H, o);
-      relu_copy(o, o, (size_t)net->n[m] * 2 * H);
+      R(nn_relu)(o, o, (size_t)net->n[m] * 2 * H);
       feat = o;
     }
     for (int i = 0; i < H; i++) {
@@ -161,7 +155,7 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
   s->label = train->label;
   s->beta = cfg->beta;
   s->gamma = cfg->gamma;
-  s->ridge = cfg->ridge >= 0 ? cfg->ridge : 1e-3;
+  s->ridge = cfg->ridge;
   const int *n = net->n;
   int L = s->L, nmax = 0;
   for (int l = 0; l <= L; l++) nmax = n[l] > nmax ? n[l] : nmax;
@@ -236,7 +230,7 @@ void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     real *h = s->s1, *r = s->s2, *a = s->a[l] + (size_t)j0 * nl;
-    relu_copy(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
+    R(nn_relu)(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
     /* r = t - b_u - W_u h */
     for (long j = 0; j < C; j++)
       for (int i = 0; i < nu; i++)
@@ -301,7 +295,7 @@ void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
     nn_timer_start(t, PH_FORWARD_BACKWARD);
     for (int l = 1; l < L; l++) {
       R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
-      relu_copy(s->a[l], s->z[l], (size_t)n[l] * s->N);
+      R(nn_relu)(s->a[l], s->z[l], (size_t)n[l] * s->N);
     }
     nn_timer_stop(t);
   }

@@ -27,7 +27,7 @@ typedef struct {
   int aux_random;           /* ADMM: 1 draws z_l ~ N(0,1), a_l = relu(z_l); 0 = forward pass */
   enum nn_loss loss;
   int float32;
-  double ridge;             /* relative ridge for the weight step; <0: precision default */
+  double ridge;             /* relative ridge of the least-squares weight steps (times trace/n) */
   long seed;
   double lr, momentum;
   long batch;

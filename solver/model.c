@@ -92,6 +92,24 @@ static double column_loss(const real *z, int k, int y, enum nn_loss loss)
   return s;
 }
 
+void R(nn_relu)(real *dst, const real *src, size_t count)
+{
+#pragma omp simd
+  for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
+}
+
+const real *R(nn_forward_layers)(const R(nn_model) *m, const real *x, long nc, int upto, real *buf[2])
+{
+  const real *in = x;
+  for (int l = 1; l <= upto; l++) {
+    real *out = buf[l & 1];
+    R(nn_affine)(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
+    if (l < m->L) R(nn_relu)(out, out, (size_t)m->n[l] * nc);
+    in = out;
+  }
+  return in;
+}
+
 void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
                         enum nn_loss loss, long *correct, double *loss_sum)
 {
@@ -104,17 +122,7 @@ void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, l
   CHECK(buf[0] && buf[1], "out of memory in the forward pass");
   for (long j0 = 0; j0 < N; j0 += CHUNK) {
     long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
-    const real *in = x + (size_t)j0 * m->n[0];
-    real *out = NULL;
-    for (int l = 1; l <= m->L; l++) {
-      out = buf[l & 1];
-      R(nn_affine)(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
-      if (l < m->L) {
-        size_t cnt = (size_t)m->n[l] * nc;
-        for (size_t i = 0; i < cnt; i++) out[i] = out[i] > 0 ? out[i] : 0;
-      }
-      in = out;
-    }
+    const real *out = R(nn_forward_layers)(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);
     int k = m->n[m->L];
     for (long j = 0; j < nc; j++) {
       const real *z = out + (size_t)j * k;

@@ -4,6 +4,8 @@
 #ifndef NN_MODEL_H
 #define NN_MODEL_H
 
+#include <stddef.h>
+
 #include "config.h"
 #include "real.h"
 
@@ -27,6 +29,14 @@ void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed);
  * Works in column chunks so its scratch memory stays small. */
 void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
                         enum nn_loss loss, long *correct, double *loss_sum);
+
+/* dst = relu(src), count entries (dst may be src). */
+void R(nn_relu)(real *dst, const real *src, size_t count);
+
+/* The true forward pass of nc columns x (n[0] x nc) through layers 1..upto (ReLU after every
+ * layer but L). buf holds two scratch arrays of max width x nc; returns the one holding the
+ * result (n[upto] x nc), or x itself when upto = 0. */
+const real *R(nn_forward_layers)(const R(nn_model) *m, const real *x, long nc, int upto, real *buf[2]);
 
 /* z = W a (+ b): W is rows x cols, a is cols x N, z is rows x N. */
 void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z);

@@ -3,6 +3,7 @@
  * one-hot labels, on the same block-cyclic ScaLAPACK path as ADMM's weight step. Any trained
  * network must beat this for its own architecture. One epoch computes the solution; further
  * epochs recompute the same thing (the driver runs one). Collective. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,15 +37,7 @@ static void rf_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_t
   nn_timer_start(t, PH_GRAM);
   for (long j0 = 0; j0 < s->train->n; j0 += RF_CHUNK) {
     long c = s->train->n - j0 < RF_CHUNK ? s->train->n - j0 : RF_CHUNK;
-    const real *in = s->train->x + (size_t)j0 * net->n[0];
-    real *h = (real *)in;
-    for (int l = 1; l < L; l++) {
-      h = buf[l & 1];
-      R(nn_affine)(net->W[l], NULL, net->n[l], net->n[l - 1], in, c, h);
-      size_t cnt = (size_t)net->n[l] * c;
-      for (size_t i = 0; i < cnt; i++) h[i] = h[i] > 0 ? h[i] : 0;
-      in = h;
-    }
+    const real *h = R(nn_forward_layers)(net, s->train->x + (size_t)j0 * net->n[0], c, L - 1, buf);
     memset(Y, 0, sizeof(real) * (size_t)k * c);
     for (long j = 0; j < c; j++) Y[(size_t)j * k + s->train->label[j0 + j]] = 1;
     cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, nh, (int)c, 1, h, nh, 1, G, nh);
@@ -53,12 +46,12 @@ static void rf_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_t
   nn_timer_stop(t);
   R(nn_spd) sys;
   R(nn_spd_init)(&sys, s->g, nh, k);
-  R(nn_spd_factor_sum)(&sys, G, s->cfg->ridge >= 0 ? s->cfg->ridge : 1e-3, t);
+  R(nn_spd_factor_sum)(&sys, G, s->cfg->ridge, t);
   R(nn_spd_solve_sum)(&sys, B, k, X, t);
   R(nn_spd_free)(&sys);
   for (int i = 0; i < k; i++)
     for (int j = 0; j < nh; j++) net->W[L][i + (size_t)j * k] = X[j + (size_t)i * nh];
-  st->objective = st->residual_z = st->residual_a = 0.0 / 0.0;
+  st->objective = st->residual_z = st->residual_a = NAN;
   free(G); free(B); free(Y); free(X); free(buf[0]); free(buf[1]);
 }
 
