@@ -16,12 +16,12 @@ typedef struct {
 void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg);
 void R(nn_data_free)(R(nn_data) *d);
 
-/* The slice [first, first + count) of n samples that rank r of p holds. */
+/* The slice [first, first + count) of n samples that rank r of p holds: cut at r n / p
+ * (integer division), the rounding nn_shuffle's strata use, so shards are unions of strata. */
 static inline void nn_partition(long n, int r, int p, long *first, long *count)
 {
-  long base = n / p, extra = n % p;
-  *first = r * base + (r < extra ? r : extra);
-  *count = base + (r < extra);
+  *first = (long)((__int128)r * n / p);
+  *count = (long)((__int128)(r + 1) * n / p) - *first;
 }
 
 #endif

@@ -50,7 +50,8 @@ static const opt_spec table[] = {
   { "epochs", T_INT, "50", NULL, "maximum training epochs (after warm-up)" },
   { "patience", T_INT, "5", NULL,
     "grace patience: stop after this many epochs without a better validation accuracy (0: never)" },
-  { "init", T_CHOICE, "he", "he|xavier|normalized|zero", "weight initialisation" },
+  { "init", T_CHOICE, "he", "he|xavier|normalized|zero|pytorch",
+    "weight initialisation (pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)))" },
   { "aux-init", T_CHOICE, "forward", "forward|random",
     "ADMM auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
   { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy",
@@ -233,7 +234,8 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   cfg->eval_train = (int)I("eval-train"); cfg->block = (int)I("block"); cfg->quiet = (int)I("quiet");
   const char *init = value_of(rv, "init"), *loss = value_of(rv, "loss");
   cfg->init = !strcmp(init, "he") ? NN_INIT_HE : !strcmp(init, "xavier") ? NN_INIT_XAVIER
-            : !strcmp(init, "normalized") ? NN_INIT_NORMALIZED : NN_INIT_ZERO;
+            : !strcmp(init, "normalized") ? NN_INIT_NORMALIZED : !strcmp(init, "pytorch") ? NN_INIT_PYTORCH
+            : NN_INIT_ZERO;
   cfg->loss = !strcmp(loss, "hinge") ? NN_LOSS_HINGE : !strcmp(loss, "cross-entropy") ? NN_LOSS_CROSS_ENTROPY
             : NN_LOSS_LEAST_SQUARES;
   cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
@@ -364,7 +366,7 @@ int nn_options_parse(nn_config *cfg, int argc, char **argv)
 static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
 {
   const char *n = table[i].name;
-  static const char *inits[] = { "he", "xavier", "normalized", "zero" };
+  static const char *inits[] = { "he", "xavier", "normalized", "zero", "pytorch" };
   static const char *losses[] = { "least-squares", "hinge", "cross-entropy" };
 #define IS(x) (strcmp(n, x) == 0)
   if (IS("method")) snprintf(out, len, "%s", cfg->method);

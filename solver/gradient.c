@@ -6,8 +6,9 @@
  * One step: gather this rank's columns of the global batch, forward, softmax cross-entropy,
  * backward into one packed gradient buffer (the SUM over the rank's columns), one
  * MPI_Allreduce of that buffer, divide by the global batch size, identical update on every
- * rank. The batch order comes from a permutation of the global indices keyed on
- * (seed, epoch), so 1 and P ranks follow the same trajectory up to summation order. */
+ * rank. The batch order comes from a stratified permutation of the global indices keyed on
+ * (seed, epoch) (shuffle.h), so 1 and P ranks follow the same trajectory up to summation
+ * order, and every rank holds the same share of every batch. */
 #include "gradient.h"
 
 #include <math.h>
@@ -63,7 +64,19 @@ typedef struct {
   real *g;            /* P: packed gradient sum, the one allreduce buffer */
   real *m, *v;        /* P: momentum buffer / Adam first moment; Adam second moment */
   long t;             /* Adam steps taken (bias correction) */
+  MPI_Op sum;         /* the allreduce's sum (see sum_op) */
 } R(gradient);
+
+/* MPI_SUM over `real`, vectorised. MPICH 4.0's built-in sum is a plain loop compiled for
+ * the generic x86-64 target; this one is built with the project's -march, and took the 1 MB
+ * allreduce of the MNIST network from about 119 to 101 us between two ranks of one node. */
+static void R(sum_op)(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+  (void)type;
+  const real *restrict a = in;
+  real *restrict b = inout;
+  for (int i = 0; i < *len; i++) b[i] += a[i];
+}
 
 static void *alloc_or_fail(size_t count, size_t size, const char *what)
 {
@@ -350,7 +363,7 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
   if (s->B == 1) openblas_set_num_threads(1);
 #endif
   nn_timer_start(t, PH_FORWARD_BACKWARD);
-  nn_gradient_shuffle(s->perm, N, s->cfg->seed, epoch);
+  CHECK(nn_shuffle(s->perm, N, s->B, s->cfg->seed, epoch) == 0, "out of memory shuffling %ld samples", N);
   double loss = 0;
   for (long s0 = 0; s0 < N; s0 += s->B) {
     long Bs = N - s0 < s->B ? N - s0 : s->B; /* the last batch may be short */
@@ -374,7 +387,7 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
       memset(s->g, 0, sizeof(real) * s->P);
     if (s->nranks > 1) {
       nn_timer_start(t, PH_COMM_REDUCE);
-      CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, s->g, (int)s->P, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
+      CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, s->g, (int)s->P, MPI_REAL_T, s->sum, MPI_COMM_WORLD));
       nn_timer_start(t, PH_FORWARD_BACKWARD);
     }
     R(apply_update)(s, Bs);
@@ -397,6 +410,7 @@ static void R(gradient_destroy)(void *self)
 {
   R(gradient) *s = self;
   R(ws_free)(&s->ws, s->net->L);
+  MPI_Op_free(&s->sum);
   free(s->perm);
   free(s->g);
   free(s->m);
@@ -440,5 +454,6 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   if (!s->fused) s->g = alloc_or_fail(s->P, sizeof(real), "gradients");
   if (s->rule != RULE_PLAIN) s->m = alloc_or_fail(s->P, sizeof(real), "first moments");
   if (s->rule == RULE_ADAM) s->v = alloc_or_fail(s->P, sizeof(real), "second moments");
+  CHECK_MPI(MPI_Op_create(R(sum_op), 1, &s->sum));
   return (R(nn_method)){ .self = s, .epoch = R(gradient_epoch), .destroy = R(gradient_destroy) };
 }

@@ -8,26 +8,7 @@
 #define NN_GRADIENT_H
 
 #include "method.h"
-#include "rng.h"
-
-/* Stream of the per-epoch shuffle, apart from the initialisation (1000 + l) and the
- * synthetic data (77, 100, 101, 200, 201) streams. */
-#define NN_SHUFFLE_STREAM 0x5348554646000000ULL
-
-/* perm (n entries) = the permutation of 0..n-1 that epoch `epoch` visits the GLOBAL training
- * samples in: Fisher-Yates on counter draws keyed on (seed, epoch), so every rank and every
- * rank count computes the same order without communication. */
-static inline void nn_gradient_shuffle(long *perm, long n, long seed, int epoch)
-{
-  for (long i = 0; i < n; i++) perm[i] = i;
-  for (long i = n - 1; i > 0; i--) {
-    uint64_t u = nn_rng_u64((uint64_t)seed, NN_SHUFFLE_STREAM + (uint64_t)epoch, (uint64_t)i);
-    long j = (long)(((unsigned __int128)u * (uint64_t)(i + 1)) >> 64); /* uniform in [0, i] */
-    long t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-}
+#include "shuffle.h"
 
 /* Packed layout of all parameters' gradients, as used by the allreduce buffer:
  * [W_1 (n1 x n0, column-major), b_1 (n1), W_2, b_2, ..., W_L, b_L]. Returns the total count

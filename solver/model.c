@@ -54,11 +54,20 @@ void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed)
       case NN_INIT_NORMALIZED: /* Glorot & Bengio's "normalized initialization", eq. 16 */
         v = sqrt(6.0 / (fan_in + fan_out)) * (2.0 * nn_rng_uniform((uint64_t)seed, 1000 + l, k) - 1.0);
         break;
+      case NN_INIT_PYTORCH: /* torch.nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+        v = (2.0 * nn_rng_uniform((uint64_t)seed, 1000 + l, k) - 1.0) / sqrt(fan_in);
+        break;
       default:
         v = 0;
       }
       m->W[l][k] = (real)v;
     }
+    /* Every other scheme starts biases at zero; PyTorch draws them like the weights. */
+    if (m->bias)
+      for (int i = 0; i < m->n[l]; i++)
+        m->b[l][i] = init == NN_INIT_PYTORCH
+                         ? (real)((2.0 * nn_rng_uniform((uint64_t)seed, 3000 + l, (uint64_t)i) - 1.0) / sqrt(fan_in))
+                         : 0;
   }
 }
 

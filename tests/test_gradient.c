@@ -135,7 +135,7 @@ static double ref_sample_grad(const ref_net *r, const double *x, int y, double *
 }
 
 /* Epochs of `method` on the full data set X (d x N) by the naive rules (PyTorch's SGD,
- * SGD with momentum, Adam), visiting batches in the order nn_gradient_shuffle defines. */
+ * SGD with momentum, Adam), visiting batches in the order nn_shuffle defines. */
 static void ref_train(ref_net *r, const char *method, const double *X, const int *Y, long N, long B, double lr,
                       double mu, long seed, int epochs)
 {
@@ -143,7 +143,7 @@ static void ref_train(ref_net *r, const char *method, const double *X, const int
   double *g = calloc(P, sizeof(double)), *m = calloc(P, sizeof(double)), *v = calloc(P, sizeof(double));
   long *perm = malloc(sizeof(long) * N), t = 0;
   for (int e = 1; e <= epochs; e++) {
-    nn_gradient_shuffle(perm, N, seed, e);
+    nn_shuffle(perm, N, B, seed, e);
     for (long s0 = 0; s0 < N; s0 += B) {
       long Bs = N - s0 < B ? N - s0 : B;
       memset(g, 0, sizeof(double) * P);
@@ -290,22 +290,58 @@ static void test_shuffle(void)
 {
   long n = 1000, *p = malloc(sizeof(long) * n), *q = malloc(sizeof(long) * n);
   char *seen = calloc(n, 1);
-  nn_gradient_shuffle(p, n, 5, 3);
+  nn_shuffle(p, n, 7, 5, 3);
   int ok = 1;
   for (long i = 0; i < n; i++) {
     ok &= p[i] >= 0 && p[i] < n && !seen[p[i]];
     if (p[i] >= 0 && p[i] < n) seen[p[i]] = 1;
   }
   EXPECT(ok, "the shuffle is not a permutation of 0..%ld", n - 1);
-  nn_gradient_shuffle(q, n, 5, 3);
+  nn_shuffle(q, n, 7, 5, 3);
   EXPECT(memcmp(p, q, sizeof(long) * n) == 0, "the same (seed, epoch) gave two different orders");
-  nn_gradient_shuffle(q, n, 5, 4);
+  nn_shuffle(q, n, 7, 5, 4);
   long same = 0;
   for (long i = 0; i < n; i++) same += p[i] == q[i];
   EXPECT(same < 20, "epochs 3 and 4 share %ld of %ld positions (expected about 1)", same, n);
   free(p);
   free(q);
   free(seen);
+
+  /* Balance: with shards cut by nn_partition, every full batch gives each of P ranks exactly
+   * batch / P columns when P divides the batch, and one more or less than that otherwise; every
+   * batch (short last one included) is a set of distinct samples and all batches together
+   * are 0..n-1. */
+  const long ns[] = { 1000, 997, 60000, 11 }, Bs[] = { 1, 2, 7, 64, 128, 1000 };
+  int balanced = 1, perm_ok = 1;
+  for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+    for (size_t b = 0; b < sizeof Bs / sizeof *Bs; b++) {
+      long N = ns[a], B = Bs[b];
+      long *o = malloc(sizeof(long) * N);
+      char *hit = calloc(N, 1);
+      EXPECT(nn_shuffle(o, N, B, 9, 1) == 0, "nn_shuffle failed for n=%ld", N);
+      for (long i = 0; i < N; i++) {
+        perm_ok &= o[i] >= 0 && o[i] < N && !hit[o[i]];
+        if (o[i] >= 0 && o[i] < N) hit[o[i]] = 1;
+      }
+      for (int P = 1; P <= 8; P++)
+        for (long s0 = 0; s0 + B <= N; s0 += B)
+          for (int r = 0; r < P; r++) {
+            long first, count, mine = 0;
+            nn_partition(N, r, P, &first, &count);
+            for (long i = s0; i < s0 + B; i++) mine += o[i] >= first && o[i] < first + count;
+            /* exact when P divides B; otherwise a shard also meets two strata in part */
+            long lo = B % P ? B / P - 1 : B / P, hi = B % P ? (B + P - 1) / P + 1 : B / P;
+            if (B <= N && (mine < lo || mine > hi)) {
+              if (balanced) printf("unbalanced: n=%ld batch=%ld P=%d rank %d holds %ld of batch at %ld\n", N, B, P,
+                                   r, mine, s0);
+              balanced = 0;
+            }
+          }
+      free(o);
+      free(hit);
+    }
+  EXPECT(perm_ok, "a stratified shuffle is not a permutation");
+  EXPECT(balanced, "a full batch is split unevenly between ranks");
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -364,7 +400,7 @@ static void test_trajectory(const traj_case *tc)
   /* batches in which some rank held no column: the case that must still work */
   long *perm = malloc(sizeof(long) * N), empty = 0;
   for (int e = 1; e <= epochs; e++) {
-    nn_gradient_shuffle(perm, N, seed, e);
+    nn_shuffle(perm, N, tc->B, seed, e);
     for (long s0 = 0; s0 < N; s0 += tc->B) {
       long mine = 0;
       for (long i = s0; i < N && i < s0 + tc->B; i++) mine += perm[i] >= sh.first && perm[i] < sh.first + sh.n;

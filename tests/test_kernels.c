@@ -168,6 +168,43 @@ static void test_closed_forms(void)
   EXPECT(bad_out == 0, "output z-update is not the minimiser in %d of %d cases", bad_out, 2 * cases);
 }
 
+/* Initialisation schemes against their stated distributions: the sample variance of a
+ * 200 x 400 layer (80,000 draws: a 5% band is over 10 standard errors wide), the uniform
+ * schemes' bounds, and the biases (zero except for pytorch, which draws them like W). */
+static void test_init(void)
+{
+  int n[3] = { 400, 200, 3 };
+  struct { enum nn_init init; const char *name; double var, bound; } c[] = {
+    { NN_INIT_HE, "he", 2.0 / 400, 0 },
+    { NN_INIT_XAVIER, "xavier", 2.0 / 600, 0 },
+    { NN_INIT_NORMALIZED, "normalized", 6.0 / 600 / 3, sqrt(6.0 / 600) },
+    { NN_INIT_PYTORCH, "pytorch", 1.0 / 400 / 3, 1 / sqrt(400.0) },
+  };
+  for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+    R(nn_model) m;
+    R(nn_model_alloc)(&m, 2, n, 1);
+    R(nn_model_init)(&m, c[k].init, 3);
+    size_t cnt = (size_t)n[1] * n[0];
+    double s = 0, s2 = 0, amax = 0, bmax = 0;
+    for (size_t i = 0; i < cnt; i++) {
+      s += m.W[1][i];
+      s2 += (double)m.W[1][i] * m.W[1][i];
+      amax = fmax(amax, fabs(m.W[1][i]));
+    }
+    for (int i = 0; i < n[1]; i++) bmax = fmax(bmax, fabs(m.b[1][i]));
+    double mean = s / cnt, var = s2 / cnt - mean * mean;
+    EXPECT(fabs(var / c[k].var - 1) < 0.05, "--init %s: weight variance %.4g, expected %.4g", c[k].name, var,
+           c[k].var);
+    EXPECT(c[k].bound == 0 || amax <= c[k].bound, "--init %s: |w| %.4g exceeds %.4g", c[k].name, amax, c[k].bound);
+    if (c[k].init == NN_INIT_PYTORCH)
+      EXPECT(bmax > 0.5 * c[k].bound && bmax <= c[k].bound, "--init pytorch: max |b| %.4g, bound %.4g", bmax,
+             c[k].bound);
+    else
+      EXPECT(bmax == 0, "--init %s: biases not zero (max %.4g)", c[k].name, bmax);
+    R(nn_model_free)(&m);
+  }
+}
+
 static void test_forward(void)
 {
   int n[4] = { 5, 7, 6, 3 }, N = 33;
@@ -364,6 +401,7 @@ int main(int argc, char **argv)
   }
   test_closed_forms();
   test_forward();
+  test_init();
   int rc = testing_finish();
   Cblacs_exit(1);
   MPI_Finalize();
