@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Gradient-free results against the random-features floor of the same architecture, in one
 # table (issue 6): for each case, the floor (--method random-features) and --method admm
-# (--preset best), with epochs, seconds per epoch and total training time at RANKS ranks.
+# (--preset best), with epochs, seconds per epoch and total training time at RANKS ranks; for
+# the admm rows also the flops of one sweep (jobs/bcd-flops.awk), the rate they ran at and the
+# ratio of the mean sweep time (sweeps 2..) to the flop bound = sweep flops / GEMM rate, the
+# rate measured by gemm-rate on the same ranks and precision just before the case.
 # Usage: jobs/bench-gradient-free.sh [RANKS] [OUT_DIR]     (from the repository root, after a build)
 # Cases (data set, layers, precision, epochs) are the lines of CASES below; long: ~10 min on 2 cores.
 set -euo pipefail
@@ -14,8 +17,13 @@ CASES=${CASES:-"mnist 784,256,256,10 float64 40
 mnist 784,8192,10 float32 2
 fashion-mnist 784,256,256,10 float64 30
 fashion-mnist 784,8192,10 float32 2"}
+gemm=${GEMM_RATE:-$(dirname "$train")/gemm-rate}
 attr() { h5dump -a "/$2" "$1" | grep -o '(0): [0-9.e+-]*' | cut -d' ' -f2; }
-printf "%-14s %-16s %-8s %-16s %7s %9s %9s %8s\n" data layers prec method epochs s/epoch train_s test_acc
+# mean of /epochs/t_epoch over epochs 2.. (epoch 1 alone when only one ran)
+sweep_time() { h5dump -d /epochs/t_epoch "$1" | tr -s ' ,' '\n' | grep -E '^[0-9.]+(e[-+]?[0-9]+)?$' |
+  awk '{ t[++k] = $1 } END { s = 0; m = 0; for (i = (k > 1 ? 2 : 1); i <= k; i++) { s += t[i]; m++ }; print s / m }'; }
+printf "%-14s %-16s %-8s %-16s %7s %9s %9s %8s %9s %7s %6s\n" data layers prec method epochs s/epoch train_s test_acc \
+  TF/sweep GF/s ratio
 while read -r data layers prec epochs; do
   [ -n "$data" ] || continue
   for method in random-features admm; do
@@ -27,7 +35,19 @@ while read -r data layers prec epochs; do
     mpiexec.mpich -n "$ranks" "$train" --method "$method" --data "$data" --layers "$layers" --precision "$prec" \
       --eval-train 0 --quiet 1 --output "$f" "${extra[@]}" >/dev/null </dev/null  # mpiexec would eat the case list
     run=$(attr "$f" epochs_run) t=$(attr "$f" train_time_s) acc=$(attr "$f" final_test_acc)
+    flops=0 rate=0 tsweep=0
+    if [ "$method" = admm ]; then
+      ntrain=$(attr "$f" n_train)
+      flops=$(awk -v layers="$layers" -v N="$ntrain" -f "$(dirname "$0")/bcd-flops.awk")
+      wmax=$(tr ',' '\n' <<<"$layers" | sort -n | tail -1)
+      side=$(( wmax < 2048 ? wmax : 2048 ))
+      rate=$(mpiexec.mpich -n "$ranks" "$gemm" "$prec" "$side" "$side" 16384 3 </dev/null | sed -n 's/.*gflops=\([0-9.]*\).*/\1/p')
+      tsweep=$(sweep_time "$f")
+    fi
     awk -v d="$data" -v l="$layers" -v p="$prec" -v m="$method" -v e="$run" -v t="$t" -v a="$acc" \
-      'BEGIN { printf "%-14s %-16s %-8s %-16s %7d %9.2f %9.1f %7.2f%%\n", d, l, p, m, e, t / e, t, 100 * a }'
+      -v fl="$flops" -v r="$rate" -v ts="$tsweep" \
+      'BEGIN { printf "%-14s %-16s %-8s %-16s %7d %9.2f %9.1f %7.2f%%", d, l, p, m, e, t / e, t, 100 * a
+               if (fl > 0 && r > 0 && ts > 0) printf " %9.2f %7.1f %6.2f", fl / 1e12, fl / ts / 1e9, ts / (fl / (r * 1e9))
+               printf "\n" }'
   done
 done <<<"$CASES"

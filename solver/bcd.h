@@ -34,6 +34,7 @@ typedef struct {
   double beta, gamma;            /* current penalties (grow by --bcd-growth per sweep) */
   double ridge;                  /* relative ridge of the output solve */
   int sweeps;
+  double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */
 } R(nn_bcd);
 
 void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,

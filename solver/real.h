@@ -16,6 +16,7 @@ typedef float real;
 #define REAL_NAME "float32"
 #define cblas_gemm cblas_sgemm
 #define cblas_syrk cblas_ssyrk
+#define cblas_symm cblas_ssymm
 #define cblas_axpy cblas_saxpy
 #define cblas_scal cblas_sscal
 #define cblas_dot_r cblas_sdot
@@ -33,6 +34,7 @@ typedef double real;
 #define REAL_NAME "float64"
 #define cblas_gemm cblas_dgemm
 #define cblas_syrk cblas_dsyrk
+#define cblas_symm cblas_dsymm
 #define cblas_axpy cblas_daxpy
 #define cblas_scal cblas_dscal
 #define cblas_dot_r cblas_ddot

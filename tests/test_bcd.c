@@ -203,6 +203,9 @@ static void test_steps_and_merit(const nn_grid *g)
   R(nn_forward_eval)(&net, data.train.x, data.train.label, data.train.n, NN_LOSS_LEAST_SQUARES, &correct, &loss);
   loss = allsum(loss) / (double)data.train.n_global;
   EXPECT(fabs(fm - loss) <= TOL * 10 * (1 + loss), "re-anchored merit %.10g is not the forward loss %.10g", fm, loss);
+  /* The sweep reports F from the output solve's Gram matrix when it re-anchored. */
+  EXPECT(fabs(s.merit_anchored - loss) <= TOL * 10 * (1 + loss),
+         "merit from the Gram matrix %.10g is not the forward loss %.10g", s.merit_anchored, loss);
   double acc = allsum((double)correct) / (double)data.train.n_global;
   EXPECT(acc > 0.9, "training accuracy after 4 sweeps is %.3f (synthetic, 3 classes)", acc);
   free(Wold); free(bold);
