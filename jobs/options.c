@@ -54,8 +54,10 @@ static const opt_spec table[] = {
     "weight initialisation (pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)))" },
   { "aux-init", T_CHOICE, "forward", "forward|random",
     "ADMM auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
-  { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy",
-    "output loss (ADMM: least-squares as thesis eq. 3.12, or Taylor's hinge; gradient methods: cross-entropy)" },
+  { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy|squared-hinge",
+    "output loss (ADMM: least-squares as thesis eq. 3.12, or Taylor's hinge; --preset best: least-squares or "
+    "squared-hinge, the squared distance to outputs >= 1 for the class and <= 0 for the others; gradient "
+    "methods: cross-entropy)" },
   { "precision", T_CHOICE, "float64", "float64|float32", "floating-point precision of all numerics" },
   { "ridge", T_REAL, "0.001", NULL,
     "relative ridge added to the weight step's Gram matrices, times trace/n (MNIST's constant pixels make "
@@ -237,7 +239,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
             : !strcmp(init, "normalized") ? NN_INIT_NORMALIZED : !strcmp(init, "pytorch") ? NN_INIT_PYTORCH
             : NN_INIT_ZERO;
   cfg->loss = !strcmp(loss, "hinge") ? NN_LOSS_HINGE : !strcmp(loss, "cross-entropy") ? NN_LOSS_CROSS_ENTROPY
-            : NN_LOSS_LEAST_SQUARES;
+            : !strcmp(loss, "squared-hinge") ? NN_LOSS_SQUARED_HINGE : NN_LOSS_LEAST_SQUARES;
   cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
   cfg->aux_random = !strcmp(value_of(rv, "aux-init"), "random");
   cfg->bcd_init = !strcmp(value_of(rv, "bcd-init"), "pairs") ? NN_BCD_INIT_PAIRS : NN_BCD_INIT_RANDOM;
@@ -302,7 +304,11 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
       if (given(rv, thesis_only[i]))
         note("--%s applies to --method admm --preset thesis only; ignored", thesis_only[i]);
   }
-  if (bcd) REQUIRE(cfg->loss == NN_LOSS_LEAST_SQUARES, "option --loss: --preset best fits the output by least squares");
+  if (bcd)
+    REQUIRE(cfg->loss == NN_LOSS_LEAST_SQUARES || cfg->loss == NN_LOSS_SQUARED_HINGE,
+            "option --loss %s: --preset best fits the output by least-squares or squared-hinge", value_of(rv, "loss"));
+  else
+    REQUIRE(cfg->loss != NN_LOSS_SQUARED_HINGE, "option --loss squared-hinge: goes with --method admm --preset best only");
   if (thesis) {
     static const char *const best_only[] = { "bcd-init", "bcd-prox", "bcd-reanchor", "bcd-growth" };
     for (int i = 0; i < 4; i++)
@@ -367,7 +373,7 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
 {
   const char *n = table[i].name;
   static const char *inits[] = { "he", "xavier", "normalized", "zero", "pytorch" };
-  static const char *losses[] = { "least-squares", "hinge", "cross-entropy" };
+  static const char *losses[] = { "least-squares", "hinge", "cross-entropy", "squared-hinge" };
 #define IS(x) (strcmp(n, x) == 0)
   if (IS("method")) snprintf(out, len, "%s", cfg->method);
   else if (IS("preset")) snprintf(out, len, "%s", cfg->preset_thesis ? "thesis" : "best");

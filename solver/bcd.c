@@ -13,9 +13,11 @@
  *   Wbar_l = argmin beta/2 |z_l - Wbar abar_{l-1}|^2 + mu/2 |Wbar - Wbar_old|^2
  *          : (abar abar^T + mu I) X = abar z_l^T + mu X_old,  mu = --bcd-prox * trace/(n+1)
  *          (beta is absorbed into mu, which is relative to the Gram matrix's scale)
- * then, after re-anchoring z_l = Wbar_l abar_{l-1}, a_l = relu(z_l) when due, the output
- *   Wbar_L = argmin 1/2 |Wbar abar_{L-1} - Y|^2 + ridge |Wbar|^2
- *          : (abar abar^T + ridge I) X = abar Y^T.
+ * then, after re-anchoring z_l = Wbar_l abar_{l-1}, a_l = relu(z_l) when due, the targets
+ * (squared-hinge only, from the second output step on) and the output
+ *   T      = argmin_{T in C} |Wbar_L abar_{L-1} - T|^2 = clip of the outputs onto C (bcd.h)
+ *   Wbar_L = argmin 1/2 |Wbar abar_{L-1} - T|^2 + ridge |Wbar|^2
+ *          : (abar abar^T + ridge I) X = abar T^T.
  * No step evaluates a derivative of the loss: each is the exact minimiser of F over its block. */
 #include "bcd.h"
 
@@ -165,6 +167,10 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
     s->z[l] = alloc_real((size_t)n[l] * N, "z");
     s->a[l] = alloc_real((size_t)n[l] * N, "a");
   }
+  s->hinge = cfg->loss == NN_LOSS_SQUARED_HINGE;
+  s->T = alloc_real((size_t)n[L] * N, "output targets");
+  for (size_t j = 0; j < N; j++) s->T[(size_t)s->label[j] + j * n[L]] = 1;
+  s->tsq = (double)N;
   s->G = alloc_real((size_t)(nmax + 1) * (nmax + 1), "Gram");
   s->B = alloc_real((size_t)(nmax + 1) * nmax, "cross product");
   s->X = alloc_real((size_t)(nmax + 1) * nmax, "solution");
@@ -200,7 +206,7 @@ void R(nn_bcd_free)(R(nn_bcd) *s)
     }
     R(nn_spd_free)(&s->wsys[l]);
   }
-  free(s->G); free(s->B); free(s->X); free(s->P); free(s->Pinv); free(s->K); free(s->s1); free(s->s2);
+  free(s->T); free(s->G); free(s->B); free(s->X); free(s->P); free(s->Pinv); free(s->K); free(s->s1); free(s->s2);
 }
 
 /* ==================================== the steps ==================================== */
@@ -232,9 +238,9 @@ void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
     real *h = s->s1, *r = s->s2, *a = s->a[l] + (size_t)j0 * nl;
     R(nn_relu)(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
     /* r = t - b_u - W_u h */
+    const real *tu = (u == L ? s->T : s->z[u]) + (size_t)j0 * nu;
     for (long j = 0; j < C; j++)
-      for (int i = 0; i < nu; i++)
-        r[i + (size_t)j * nu] = (u == L ? (real)(s->label[j0 + j] == i) : s->z[u][i + (size_t)(j0 + j) * nu]) - b[i];
+      for (int i = 0; i < nu; i++) r[i + (size_t)j * nu] = tu[i + (size_t)j * nu] - b[i];
     cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nu, (int)C, nl, -1, W, nu, h, nl, 1, r, nu);
     memcpy(a, h, sizeof(real) * (size_t)nl * C);
     cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)C, nu, 1, s->K, nl, r, nu, 1, a, nl);
@@ -285,9 +291,32 @@ void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
   x_to_wbar(s->net, l, s->X);
 }
 
+/* T = the projection of the network's outputs Wbar_L abar_{L-1} onto C (bcd.h): the class
+ * output raised to at least 1, the others lowered to at most 0, the rest left where they are. */
+static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
+{
+  const int *n = s->net->n;
+  int L = s->L, in = n[L - 1], k = n[L];
+  double tsq = 0;
+  nn_timer_start(t, PH_Z_UPDATE);
+  for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
+    long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
+    real *T = s->T + (size_t)j0 * k;
+    R(nn_affine)(s->net->W[L], s->net->b[L], k, in, s->a[L - 1] + (size_t)j0 * in, C, T);
+    for (long j = 0; j < C; j++)
+      for (int i = 0; i < k; i++) {
+        real *e = T + i + (size_t)j * k;
+        *e = i == s->label[j0 + j] ? (*e > 1 ? *e : 1) : (*e < 0 ? *e : 0);
+        tsq += (double)*e * *e;
+      }
+  }
+  s->tsq = tsq;
+  nn_timer_stop(t);
+}
+
 /* F right after re-anchoring: every hidden term is exactly zero (z_l, a_l were just set to
  * the forward pass), so F is the output term alone,
- *   1/2 sum_j |X^T abar_j - y_j|^2 = 1/2 (tr(X^T G X) - 2 tr(X^T B) + N),
+ *   1/2 sum_j |X^T abar_j - t_j|^2 = 1/2 (tr(X^T G X) - 2 tr(X^T B) + |T|^2),
  * from this rank's Gram matrix G and cross product B that the output solve summed: no
  * second forward pass, which would be 10-16% of a sweep of a wide network. */
 static double R(anchored_merit)(R(nn_bcd) *s, int ld, int k)
@@ -299,7 +328,7 @@ static double R(anchored_merit)(R(nn_bcd) *s, int ld, int k)
     q += (double)s->X[e] * T[e];
     c += (double)s->X[e] * s->B[e];
   }
-  double f = 0.5 * (q - 2 * c + (double)s->N);
+  double f = 0.5 * (q - 2 * c + s->tsq);
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
   return f / (double)s->n_global;
 }
@@ -319,15 +348,10 @@ void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
     nn_timer_stop(t);
   }
   const real *a = s->a[L - 1];
+  if (s->hinge && s->sweeps > 0) R(targets_step)(s, t);
   nn_timer_start(t, PH_GRAM);
   gram_bias(a, in, s->N, s->G);
-  /* B = abar Y^T: column c sums the samples of class c. */
-  memset(s->B, 0, sizeof(real) * (size_t)ld * k);
-  for (long j = 0; j < s->N; j++) {
-    real *col = s->B + (size_t)s->label[j] * ld;
-    cblas_axpy(in, 1, a + (size_t)j * in, 1, col, 1);
-    col[in] += 1;
-  }
+  cross_bias(a, in, s->T, k, s->N, s->B);
   nn_timer_stop(t);
   R(nn_spd_factor_sum)(&s->wsys[L], s->G, s->ridge, t);
   R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, s->X, t);
@@ -345,11 +369,10 @@ double R(nn_bcd_merit)(R(nn_bcd) *s)
     for (int l = 1; l <= L; l++) {
       R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1] + (size_t)j0 * n[l - 1], C, s->s1);
       if (l == L) {
-        for (long j = 0; j < C; j++)
-          for (int i = 0; i < n[L]; i++) {
-            double d = s->s1[i + (size_t)j * n[L]] - (s->label[j0 + j] == i);
-            f += 0.5 * d * d;
-          }
+        for (size_t e = 0; e < (size_t)n[L] * C; e++) {
+          double d = s->s1[e] - s->T[e + (size_t)j0 * n[L]];
+          f += 0.5 * d * d;
+        }
       } else {
         const real *z = s->z[l] + (size_t)j0 * n[l], *a = s->a[l] + (size_t)j0 * n[l];
         double fz = 0, fa = 0;

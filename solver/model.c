@@ -91,6 +91,11 @@ static double column_loss(const real *z, int k, int y, enum nn_loss loss)
     }
   } else if (loss == NN_LOSS_HINGE) {
     for (int i = 0; i < k; i++) s += i == y ? fmax(1.0 - z[i], 0.0) : fmax((double)z[i], 0.0);
+  } else if (loss == NN_LOSS_SQUARED_HINGE) {
+    for (int i = 0; i < k; i++) {
+      double d = i == y ? fmax(1.0 - z[i], 0.0) : fmax((double)z[i], 0.0);
+      s += 0.5 * d * d;
+    }
   } else {
     double zmax = z[0];
     for (int i = 1; i < k; i++) zmax = fmax(zmax, z[i]);

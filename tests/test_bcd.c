@@ -85,7 +85,7 @@ static void check_activation_step(R(nn_bcd) *s, int l)
   for (long j = 0; j < s->N; j++) {
     double r[64];
     for (int i = 0; i < nu; i++) {
-      double t = u == s->L ? (s->label[j] == i) : s->z[u][i + (size_t)j * nu];
+      double t = u == s->L ? s->T[i + (size_t)j * nu] : s->z[u][i + (size_t)j * nu];
       r[i] = pre(net, u, s->a[l], j, i) - t;
     }
     for (int q = 0; q < nl; q++) {
@@ -117,7 +117,7 @@ static void check_z_step(R(nn_bcd) *s, int l)
 }
 
 /* Optimality of a weight (or output) step: (abar abar^T + mu I) X = abar t^T + mu X_old,
- * summed over ranks, with t = z_l (hidden) or Y (output, X_old term absent). */
+ * summed over ranks, with t = z_l (hidden) or the targets T (output, X_old term absent). */
 static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real *bold, double mu)
 {
   const R(nn_model) *net = s->net;
@@ -126,7 +126,7 @@ static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real 
   double *res = calloc((size_t)(in + 1) * out, sizeof(double)), scale = 1e-30;
   for (long j = 0; j < s->N; j++)
     for (int i = 0; i < out; i++) {
-      double t = l == s->L ? (s->label[j] == i) : s->z[l][i + (size_t)j * out];
+      double t = l == s->L ? s->T[i + (size_t)j * out] : s->z[l][i + (size_t)j * out];
       double e = pre(net, l, a, j, i) - t; /* Wbar abar - t */
       for (int q = 0; q <= in; q++) res[q + (size_t)i * (in + 1)] += (q < in ? a[q + (size_t)j * in] : 1.0) * e;
     }
@@ -145,10 +145,30 @@ static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real 
   free(res);
 }
 
-static void test_steps_and_merit(const nn_grid *g)
+/* T after a targets step must be the clip of the outputs W_L a_{L-1} + b_L onto C (bcd.h),
+ * computed here by plain loops; returns the number of wrong entries on this rank. */
+static long check_targets(const R(nn_bcd) *s)
+{
+  const R(nn_model) *net = s->net;
+  int L = s->L, k = net->n[L], in = net->n[L - 1];
+  long bad = 0;
+  for (long j = 0; j < s->N; j++)
+    for (int i = 0; i < k; i++) {
+      double o = net->b[L][i];
+      for (int p = 0; p < in; p++) o += (double)net->W[L][i + (size_t)p * k] * s->a[L - 1][p + (size_t)j * in];
+      double want = i == s->label[j] ? fmax(o, 1) : fmin(o, 0);
+      bad += fabs(s->T[i + (size_t)j * k] - want) > 10 * TOL * (1 + fabs(want));
+    }
+  return bad;
+}
+
+static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
 {
   nn_config cfg;
   make_config(&cfg, 0);
+  cfg.loss = loss;
+  const char *name = loss == NN_LOSS_SQUARED_HINGE ? "squared-hinge" : "least-squares";
+  long bad_targets = 0, clipped = 0;
   R(nn_data) data;
   R(nn_data_load)(&data, &cfg);
   R(nn_model) net;
@@ -184,28 +204,52 @@ static void test_steps_and_merit(const nn_grid *g)
     int L = s.L, nW = net.n[L] * net.n[L - 1];
     for (int e = 0; e < nW; e++) w2old += (double)net.W[L][e] * net.W[L][e];
     for (int e = 0; e < net.n[L]; e++) w2old += (double)net.b[L][e] * net.b[L][e];
+    /* Its targets step (squared-hinge) runs from the second output step on, W_L as it was. */
+    R(nn_model) before;
+    R(nn_model_alloc)(&before, net.L, net.n, 1);
+    R(nn_model_copy)(&before, &net);
+    s.sweeps = sweep + 1;
     R(nn_bcd_output_step)(&s, 0, &t);
+    if (loss == NN_LOSS_SQUARED_HINGE) {
+      s.net = &before;
+      bad_targets += check_targets(&s);
+      s.net = &net;
+      for (size_t e = 0; e < (size_t)net.n[L] * s.N; e++) clipped += s.T[e] != 0 && s.T[e] != 1;
+    }
+    R(nn_model_free)(&before);
     double fo = R(nn_bcd_merit)(&s), mu = s.wsys[L].ridge_abs / (double)data.train.n_global;
     for (int e = 0; e < nW; e++) w2new += (double)net.W[L][e] * net.W[L][e];
     for (int e = 0; e < net.n[L]; e++) w2new += (double)net.b[L][e] * net.b[L][e];
     rise = fmax(rise, ((fo + 0.5 * mu * w2new) - (f + 0.5 * mu * w2old)) / f);
     check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs);
-    if (me_rank() == 0) printf("bcd sweep %d: merit %.10g\n", sweep + 1, fo);
+    if (me_rank() == 0) printf("bcd %s sweep %d: merit %.10g\n", name, sweep + 1, fo);
     f = fo;
   }
-  EXPECT(rise <= 10 * TOL, "the merit rose within a sweep by %.3g (relative)", rise);
+  EXPECT(rise <= 10 * TOL, "%s: the merit rose within a sweep by %.3g (relative)", name, rise);
+  if (loss == NN_LOSS_SQUARED_HINGE) {
+    EXPECT(bad_targets == 0, "squared-hinge: %ld targets are not the clipped outputs", bad_targets);
+    /* not a vacuous check: the targets must have moved off the one-hot labels */
+    EXPECT(allsum((double)clipped) > 0, "squared-hinge: no target ever left the one-hot labels");
+  }
 
-  /* Re-anchoring: F becomes the least-squares loss of the true forward pass. */
+  /* Re-anchoring: F becomes the loss of the true forward pass (least squares), or bounds it
+   * from above (squared hinge: T is the projection of the outputs before the output solve,
+   * the loss the distance of the outputs after it). The sweep reports F computed from the
+   * output solve's Gram matrix; it must equal F by the forward pass. */
+  s.sweeps++;
   R(nn_bcd_output_step)(&s, 1, &t);
   double fm = R(nn_bcd_merit)(&s);
   long correct = 0;
-  double loss = 0;
-  R(nn_forward_eval)(&net, data.train.x, data.train.label, data.train.n, NN_LOSS_LEAST_SQUARES, &correct, &loss);
-  loss = allsum(loss) / (double)data.train.n_global;
-  EXPECT(fabs(fm - loss) <= TOL * 10 * (1 + loss), "re-anchored merit %.10g is not the forward loss %.10g", fm, loss);
-  /* The sweep reports F from the output solve's Gram matrix when it re-anchored. */
-  EXPECT(fabs(s.merit_anchored - loss) <= TOL * 10 * (1 + loss),
-         "merit from the Gram matrix %.10g is not the forward loss %.10g", s.merit_anchored, loss);
+  double fwd = 0;
+  R(nn_forward_eval)(&net, data.train.x, data.train.label, data.train.n, cfg.loss, &correct, &fwd);
+  fwd = allsum(fwd) / (double)data.train.n_global;
+  if (loss == NN_LOSS_LEAST_SQUARES)
+    EXPECT(fabs(fm - fwd) <= TOL * 10 * (1 + fwd), "re-anchored merit %.10g is not the forward loss %.10g", fm, fwd);
+  else
+    EXPECT(fwd <= fm * (1 + 10 * TOL) && fwd > 0.2 * fm, "%s: forward loss %.10g vs re-anchored merit %.10g", name,
+           fwd, fm);
+  EXPECT(fabs(s.merit_anchored - fm) <= TOL * 10 * (1 + fm), "%s: merit from the Gram matrix %.10g, by the forward "
+         "pass %.10g", name, s.merit_anchored, fm);
   double acc = allsum((double)correct) / (double)data.train.n_global;
   EXPECT(acc > 0.9, "training accuracy after 4 sweeps is %.3f (synthetic, 3 classes)", acc);
   free(Wold); free(bold);
@@ -308,7 +352,8 @@ int main(int argc, char **argv)
   else if (argc == 3 && strcmp(argv[1], "dump") == 0)
     dump(&g, argv[2]);
   else {
-    test_steps_and_merit(&g);
+    test_steps_and_merit(&g, NN_LOSS_LEAST_SQUARES);
+    test_steps_and_merit(&g, NN_LOSS_SQUARED_HINGE);
     test_pair_init();
   }
   int rc = testing_finish();

@@ -42,6 +42,11 @@ expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
 expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${preset_best[@]}" --method adam --loss hinge
+expect_error "squared hinge is the best preset's" "--loss squared-hinge: goes with --method admm --preset best only" 1 "${tiny[@]}" --loss squared-hinge
+expect_error "best preset refuses Taylor's hinge" "--loss hinge: --preset best fits the output by least-squares or squared-hinge" 1 "${preset_best[@]}" --loss hinge
+rm -f sqh.h5
+if run 2 "${preset_best[@]}" --loss squared-hinge --output sqh.h5 >/dev/null 2>&1 && h5dump -a /config/loss sqh.h5 | grep -q '"squared-hinge"'; then
+  ok "--loss squared-hinge trains and is recorded"; else bad "--loss squared-hinge run"; fi
 expect_error "gradient-free presets refuse gradient options" "--lr: --method admm is gradient-free" 1 "${preset_best[@]}" --lr 0.1
 expect_error "thesis preset refuses best-only options" "--bcd-prox: applies to --preset best only" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "preset with a gradient method" "--preset: goes with --method admm" 1 "${preset_best[@]}" --method gd --preset thesis
