@@ -26,7 +26,8 @@ static const opt_spec table[] = {
     "and solves the output layer by ridge least squares (the floor, one epoch); the others use gradients" },
   { "preset", T_CHOICE, "best", "best|thesis",
     "--method admm: best = the gradient-free formulation that beats the random-features floor (biases, "
-    "hidden units from sample pairs, proximal weight steps, auxiliaries re-anchored to the forward pass; "
+    "hidden units from sample pairs, proximal weight steps, auxiliaries re-anchored to the forward pass, "
+    "squared-hinge output targets; "
     "solver/bcd.c); thesis = Taylor et al.'s ADMM exactly as the thesis runs it (solver/admm.c)" },
   { "data", T_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx",
     "data set; idx reads the four --train-*/--test-* files" },
@@ -54,10 +55,10 @@ static const opt_spec table[] = {
     "weight initialisation (pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)))" },
   { "aux-init", T_CHOICE, "forward", "forward|random",
     "ADMM auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
-  { "loss", T_CHOICE, "least-squares", "least-squares|hinge|cross-entropy|squared-hinge",
-    "output loss (ADMM: least-squares as thesis eq. 3.12, or Taylor's hinge; --preset best: least-squares or "
-    "squared-hinge, the squared distance to outputs >= 1 for the class and <= 0 for the others; gradient "
-    "methods: cross-entropy)" },
+  { "loss", T_CHOICE, "auto", "auto|least-squares|hinge|cross-entropy|squared-hinge",
+    "output loss. --preset thesis: least-squares (eq. 3.12, auto) or Taylor's hinge; --preset best: "
+    "squared-hinge (auto: the squared distance to outputs >= 1 for the class, <= 0 for the others) or "
+    "least-squares; random-features: least-squares; gradient methods: cross-entropy" },
   { "precision", T_CHOICE, "float64", "float64|float32", "floating-point precision of all numerics" },
   { "ridge", T_REAL, "0.001", NULL,
     "relative ridge added to the weight step's Gram matrices, times trace/n (MNIST's constant pixels make "
@@ -304,6 +305,8 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
       if (given(rv, thesis_only[i]))
         note("--%s applies to --method admm --preset thesis only; ignored", thesis_only[i]);
   }
+  int loss_auto = !strcmp(value_of(rv, "loss"), "auto");
+  if (bcd && loss_auto) cfg->loss = NN_LOSS_SQUARED_HINGE; /* measured best: see README, Methods */
   if (bcd)
     REQUIRE(cfg->loss == NN_LOSS_LEAST_SQUARES || cfg->loss == NN_LOSS_SQUARED_HINGE,
             "option --loss %s: --preset best fits the output by least-squares or squared-hinge", value_of(rv, "loss"));
@@ -323,7 +326,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   if (admm || floor)
     REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
   else {
-    REQUIRE(!given(rv, "loss") || cfg->loss == NN_LOSS_CROSS_ENTROPY,
+    REQUIRE(loss_auto || cfg->loss == NN_LOSS_CROSS_ENTROPY,
             "option --loss %s: --method %s trains with softmax cross-entropy", value_of(rv, "loss"), cfg->method);
     cfg->loss = NN_LOSS_CROSS_ENTROPY;
   }
