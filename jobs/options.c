@@ -74,6 +74,9 @@ static const opt_spec table[] = {
     "--preset best: hidden units from pairs of training samples of different classes, or from --init" },
   { "bcd-prox", T_REAL, "0.001", NULL,
     "--preset best: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
+  { "bcd-decay", T_REAL, "0", NULL,
+    "--preset best: ridge on |W|^2 in the hidden weight steps (pulls directions the data leave undetermined "
+    "back to zero), relative to trace/n like --bcd-prox" },
   { "bcd-reanchor", T_INT, "1", NULL,
     "--preset best: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
   { "bcd-growth", T_REAL, "1", NULL, "--preset best: --beta and --gamma multiply by this after every sweep" },
@@ -244,7 +247,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
   cfg->aux_random = !strcmp(value_of(rv, "aux-init"), "random");
   cfg->bcd_init = !strcmp(value_of(rv, "bcd-init"), "pairs") ? NN_BCD_INIT_PAIRS : NN_BCD_INIT_RANDOM;
-  cfg->bcd_prox = D("bcd-prox"); cfg->bcd_reanchor = (int)I("bcd-reanchor"); cfg->bcd_growth = D("bcd-growth");
+  cfg->bcd_prox = D("bcd-prox"); cfg->bcd_decay = D("bcd-decay"); cfg->bcd_reanchor = (int)I("bcd-reanchor"); cfg->bcd_growth = D("bcd-growth");
 #undef S
 #undef I
 #undef D
@@ -285,6 +288,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
     REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
             "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
   REQUIRE(cfg->bcd_prox > 0 && cfg->bcd_prox < 1e6, "option --bcd-prox: must be in (0, 1e6), got %g", cfg->bcd_prox);
+  REQUIRE(cfg->bcd_decay >= 0 && cfg->bcd_decay < 1e6, "option --bcd-decay: must be in [0, 1e6), got %g", cfg->bcd_decay);
   REQUIRE(cfg->bcd_reanchor >= 0, "option --bcd-reanchor: must be >= 0, got %d", cfg->bcd_reanchor);
   REQUIRE(cfg->bcd_growth >= 1 && cfg->bcd_growth <= 10, "option --bcd-growth: must be in [1, 10], got %g", cfg->bcd_growth);
   int admm = strcmp(cfg->method, "admm") == 0, floor = strcmp(cfg->method, "random-features") == 0;
@@ -313,8 +317,8 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   else
     REQUIRE(cfg->loss != NN_LOSS_SQUARED_HINGE, "option --loss squared-hinge: goes with --method admm --preset best only");
   if (thesis) {
-    static const char *const best_only[] = { "bcd-init", "bcd-prox", "bcd-reanchor", "bcd-growth" };
-    for (int i = 0; i < 4; i++)
+    static const char *const best_only[] = { "bcd-init", "bcd-prox", "bcd-decay", "bcd-reanchor", "bcd-growth" };
+    for (int i = 0; i < 5; i++)
       REQUIRE(!given(rv, best_only[i]), "option --%s: applies to --preset best only", best_only[i]);
   }
   if (floor) {
@@ -414,6 +418,7 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   else if (IS("bcd-init")) snprintf(out, len, "%s", cfg->bcd_init == NN_BCD_INIT_PAIRS ? "pairs" : "random");
   else if (IS("bcd-prox")) snprintf(out, len, "%.15g", cfg->bcd_prox);
   else if (IS("bcd-reanchor")) snprintf(out, len, "%d", cfg->bcd_reanchor);
+  else if (IS("bcd-decay")) snprintf(out, len, "%.15g", cfg->bcd_decay);
   else if (IS("bcd-growth")) snprintf(out, len, "%.15g", cfg->bcd_growth);
   else if (IS("output")) snprintf(out, len, "%s", cfg->output);
   else if (IS("quiet")) snprintf(out, len, "%d", cfg->quiet);

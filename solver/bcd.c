@@ -10,9 +10,10 @@
  *                                      = W_u^T (W_u W_u^T + gamma/c I)^{-1}   (smaller order)
  *   z_l  = argmin gamma/2 |a_l - relu(z)|^2 + beta/2 |z - Wbar_l abar_{l-1}|^2  (elementwise,
  *          both ReLU branches compared: closed_forms.c)
- *   Wbar_l = argmin beta/2 |z_l - Wbar abar_{l-1}|^2 + mu/2 |Wbar - Wbar_old|^2
- *          : (abar abar^T + mu I) X = abar z_l^T + mu X_old,  mu = --bcd-prox * trace/(n+1)
- *          (beta is absorbed into mu, which is relative to the Gram matrix's scale)
+ *   Wbar_l = argmin beta/2 |z_l - Wbar abar_{l-1}|^2 + mu/2 |Wbar - Wbar_old|^2 + rho/2 |Wbar|^2
+ *          : (abar abar^T + (mu + rho) I) X = abar z_l^T + mu X_old,
+ *          mu = --bcd-prox * trace/(n+1), rho = --bcd-decay * trace/(n+1)
+ *          (beta is absorbed into mu and rho, which are relative to the Gram matrix's scale)
  * then, after re-anchoring z_l = Wbar_l abar_{l-1}, a_l = relu(z_l) when due, the targets
  * (squared-hinge only, from the second output step on) and the output
  *   T      = argmin_{T in C} |Wbar_L abar_{L-1} - T|^2 = clip of the outputs onto C (bcd.h)
@@ -190,7 +191,7 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
    * is summed and factored once, outside the epoch loop. */
   if (L > 1) {
     gram_bias(s->x, n[0], s->N, s->G);
-    R(nn_spd_factor_sum)(&s->wsys[1], s->G, cfg->bcd_prox, &t);
+    R(nn_spd_factor_sum)(&s->wsys[1], s->G, cfg->bcd_prox + cfg->bcd_decay, &t);
   }
   /* Start at the forward pass, with the output layer already solved for it. */
   R(nn_bcd_output_step)(s, 1, &t);
@@ -271,7 +272,7 @@ double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t)
 
 /* Wbar_l: the proximal least-squares fit of z_l on abar_{l-1}, Gram and right-hand side
  * summed over ranks. The proximal pull mu X_old enters the summed right-hand side once
- * (rank 0), mu being the ridge the factorisation actually added. */
+ * (rank 0); the factorisation added mu + rho, of which mu is the --bcd-prox share. */
 void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
@@ -281,10 +282,11 @@ void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
   if (l > 1) gram_bias(a, in, s->N, s->G);
   cross_bias(a, in, s->z[l], out, s->N, s->B);
   nn_timer_stop(t);
-  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->cfg->bcd_prox, t);
+  double prox = s->cfg->bcd_prox, decay = s->cfg->bcd_decay;
+  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, prox + decay, t);
   if (nn_rank() == 0) {
     wbar_to_x(s->net, l, s->X);
-    real mu = (real)s->wsys[l].ridge_abs;
+    real mu = (real)(s->wsys[l].ridge_abs * prox / (prox + decay));
     for (size_t e = 0; e < (size_t)ld * out; e++) s->B[e] += mu * s->X[e];
   }
   R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);

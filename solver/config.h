@@ -34,6 +34,7 @@ typedef struct {
   int eval_train;
   int nprow, npcol, block;  /* BLACS grid (0,0: automatic) and block size */
   int bcd_init;             /* bcd: hidden units from --init, or from data pairs */
+  double bcd_decay;         /* bcd: ridge on |Wbar|^2 in the hidden weight steps, relative to trace/n */
   double bcd_prox;          /* bcd: proximal weight on |Wbar - Wbar_old|^2, relative to trace/n */
   int bcd_reanchor;         /* bcd: reset z, a to the forward pass every this many sweeps (0: never) */
   double bcd_growth;        /* bcd: beta and gamma multiply by this after every sweep */

@@ -47,6 +47,7 @@ static void make_config(nn_config *cfg, int reanchor)
   cfg->init = NN_INIT_HE;
   cfg->bcd_init = NN_BCD_INIT_PAIRS;
   cfg->bcd_prox = 0.05;
+  cfg->bcd_decay = 0.02;
   cfg->bcd_reanchor = reanchor;
   cfg->bcd_growth = 1;
 }
@@ -117,8 +118,9 @@ static void check_z_step(R(nn_bcd) *s, int l)
 }
 
 /* Optimality of a weight (or output) step: (abar abar^T + mu I) X = abar t^T + mu X_old,
- * summed over ranks, with t = z_l (hidden) or the targets T (output, X_old term absent). */
-static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real *bold, double mu)
+ * summed over ranks, with t = z_l (hidden) or the targets T (output, X_old term absent); a
+ * hidden step also has the decay: + rho X. */
+static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real *bold, double mu, double rho)
 {
   const R(nn_model) *net = s->net;
   int in = net->n[l - 1], out = net->n[l];
@@ -136,7 +138,7 @@ static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real 
     for (int q = 0; q <= in; q++) {
       double w = q < in ? net->W[l][i + (size_t)q * out] : net->b[l][i];
       double w0 = Wold ? (q < in ? Wold[i + (size_t)q * out] : bold[i]) : 0;
-      double r = res[q + (size_t)i * (in + 1)] + mu * (w - w0);
+      double r = res[q + (size_t)i * (in + 1)] + mu * (w - w0) + rho * w;
       worst = fmax(worst, fabs(r));
       scale = fmax(scale, fabs(res[q + (size_t)i * (in + 1)]));
     }
@@ -162,6 +164,14 @@ static long check_targets(const R(nn_bcd) *s)
   return bad;
 }
 
+static double wbar_norm2(const R(nn_model) *net, int l)
+{
+  double w2 = 0;
+  for (size_t e = 0; e < (size_t)net->n[l] * net->n[l - 1]; e++) w2 += (double)net->W[l][e] * net->W[l][e];
+  for (int e = 0; e < net->n[l]; e++) w2 += (double)net->b[l][e] * net->b[l][e];
+  return w2;
+}
+
 static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
 {
   nn_config cfg;
@@ -178,7 +188,7 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
   R(nn_bcd_init)(&s, &cfg, &net, &data.train, g);
   nn_timer t;
   nn_timer_reset(&t);
-  check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs);
+  check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs, 0);
   double f = R(nn_bcd_merit)(&s), rise = 0;
   real *Wold = malloc(sizeof(real) * 17 * 17), *bold = malloc(sizeof(real) * 17);
   for (int sweep = 0; sweep < 4; sweep++) {
@@ -192,10 +202,14 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
       check_z_step(&s, l);
       memcpy(Wold, net.W[l], sizeof(real) * net.n[l] * net.n[l - 1]);
       memcpy(bold, net.b[l], sizeof(real) * net.n[l]);
+      double w2old = wbar_norm2(&net, l);
       R(nn_bcd_weight_step)(&s, l, &t);
       double fw = R(nn_bcd_merit)(&s);
-      check_weight_step(&s, l, Wold, bold, s.wsys[l].ridge_abs);
-      rise = fmax(rise, fmax(fa - f, fmax(fz - fa, fw - fz)) / f);
+      /* the step's ridge mu + rho splits as --bcd-prox : --bcd-decay; F + rho/2 |Wbar_l|^2 must not rise */
+      double share = cfg.bcd_decay / (cfg.bcd_prox + cfg.bcd_decay), rho = s.wsys[l].ridge_abs * share;
+      check_weight_step(&s, l, Wold, bold, s.wsys[l].ridge_abs - rho, rho);
+      double dw = 0.5 * rho * (wbar_norm2(&net, l) - w2old) / (double)data.train.n_global;
+      rise = fmax(rise, fmax(fa - f, fmax(fz - fa, fw + dw - fz)) / f);
       f = fw;
     }
     /* The output solve minimises F + mu/2 |Wbar_L|^2 (mu the ridge it adds, which follows the
@@ -221,7 +235,7 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
     for (int e = 0; e < nW; e++) w2new += (double)net.W[L][e] * net.W[L][e];
     for (int e = 0; e < net.n[L]; e++) w2new += (double)net.b[L][e] * net.b[L][e];
     rise = fmax(rise, ((fo + 0.5 * mu * w2new) - (f + 0.5 * mu * w2old)) / f);
-    check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs);
+    check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs, 0);
     if (me_rank() == 0) printf("bcd %s sweep %d: merit %.10g\n", name, sweep + 1, fo);
     f = fo;
   }
