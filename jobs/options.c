@@ -74,9 +74,10 @@ static const opt_spec table[] = {
     "--preset best: hidden units from pairs of training samples of different classes, or from --init" },
   { "bcd-prox", T_REAL, "0.001", NULL,
     "--preset best: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
-  { "bcd-decay", T_REAL, "0", NULL,
+  { "bcd-decay", T_REAL, "-1", NULL,
     "--preset best: ridge on |W|^2 in the hidden weight steps (pulls directions the data leave undetermined "
-    "back to zero), relative to trace/n like --bcd-prox" },
+    "back to zero), relative to trace/n like --bcd-prox; -1: 0 in float64, 1e-3 in float32, whose rounding "
+    "noise in those directions otherwise accumulates over sweeps" },
   { "bcd-reanchor", T_INT, "1", NULL,
     "--preset best: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
   { "bcd-growth", T_REAL, "1", NULL, "--preset best: --beta and --gamma multiply by this after every sweep" },
@@ -288,6 +289,9 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
     REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
             "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
   REQUIRE(cfg->bcd_prox > 0 && cfg->bcd_prox < 1e6, "option --bcd-prox: must be in (0, 1e6), got %g", cfg->bcd_prox);
+  /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
+   * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
+  if (cfg->bcd_decay == -1) cfg->bcd_decay = cfg->float32 ? 1e-3 : 0;
   REQUIRE(cfg->bcd_decay >= 0 && cfg->bcd_decay < 1e6, "option --bcd-decay: must be in [0, 1e6), got %g", cfg->bcd_decay);
   REQUIRE(cfg->bcd_reanchor >= 0, "option --bcd-reanchor: must be >= 0, got %d", cfg->bcd_reanchor);
   REQUIRE(cfg->bcd_growth >= 1 && cfg->bcd_growth <= 10, "option --bcd-growth: must be in [1, 10], got %g", cfg->bcd_growth);
