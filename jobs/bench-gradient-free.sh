@@ -22,7 +22,7 @@ fashion-mnist 784,8192,10 float32 2"}
 gemm=${GEMM_RATE:-$(dirname "$train")/gemm-rate}
 attr() { h5dump -a "/$2" "$1" | grep -o '(0): [0-9.e+-]*' | cut -d' ' -f2; }
 # mean of /epochs/t_epoch over epochs 2.. (epoch 1 alone when only one ran)
-sweep_time() { h5dump -d /epochs/t_epoch "$1" | tr -s ' ,' '\n' | grep -E '^[0-9.]+(e[-+]?[0-9]+)?$' |
+sweep_time() { h5dump -d /epochs/t_epoch "$1" | sed -n 's/^ *([0-9]*): *//p' | tr -s ' ,' '\n' | grep -E '^[0-9.]+(e[-+]?[0-9]+)?$' |
   awk '{ t[++k] = $1 } END { s = 0; m = 0; for (i = (k > 1 ? 2 : 1); i <= k; i++) { s += t[i]; m++ }; print s / m }'; }
 printf "%-14s %-16s %-8s %-16s %7s %9s %9s %8s %9s %7s %6s\n" data layers prec method epochs s/epoch train_s test_acc \
   TF/sweep GF/s ratio

@@ -39,6 +39,7 @@ typedef struct {
   double ridge;                  /* relative ridge of the output solve */
   int sweeps;
   int hinge;                     /* --loss squared-hinge: the targets T are a block of F */
+  real *ones;                    /* N ones: row sums by GEMV */
   real *T;                       /* k x N output targets: one-hot Y, or their projection (hinge) */
   double tsq;                    /* this rank's |T|^2 */
   double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */

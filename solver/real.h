@@ -17,6 +17,7 @@ typedef float real;
 #define cblas_gemm cblas_sgemm
 #define cblas_syrk cblas_ssyrk
 #define cblas_symm cblas_ssymm
+#define cblas_gemv cblas_sgemv
 #define cblas_axpy cblas_saxpy
 #define cblas_scal cblas_sscal
 #define cblas_dot_r cblas_sdot
@@ -35,6 +36,7 @@ typedef double real;
 #define cblas_gemm cblas_dgemm
 #define cblas_syrk cblas_dsyrk
 #define cblas_symm cblas_dsymm
+#define cblas_gemv cblas_dgemv
 #define cblas_axpy cblas_daxpy
 #define cblas_scal cblas_dscal
 #define cblas_dot_r cblas_ddot
