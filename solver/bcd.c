@@ -41,8 +41,8 @@ static real *alloc_real(size_t count, const char *what)
 
 /* G ((n+1) x (n+1), lower triangle; the upper triangle of its diagonal blocks is written too)
  * = abar abar^T, a is n x N. The bias row (row sums of a)
- * is a GEMV against ones written straight into row n: summing it in a loop over samples
- * wrote n scattered entries per sample and took 30% of a 784-256-256-10 sweep. */
+ * is a GEMV against ones written straight into row n, not a loop over samples that writes
+ * n scattered entries per sample. */
 static void gram_bias(const real *a, int n, long N, const real *ones, real *G)
 {
   int ld = n + 1;
