@@ -5,14 +5,16 @@
  *
  * Merit (a_0 = x, abar = [a; 1], Wbar_l = [W_l b_l], Y one-hot k x N, h = relu):
  *   F = 1/2 |Wbar_L abar_{L-1} - T|^2
- *     + sum_{l<L} gamma/2 |a_l - h(z_l)|^2 + beta/2 |z_l - Wbar_l abar_{l-1}|^2 [+ rho/2 |Wbar_l|^2]
+ *     + sum_{l<L} gamma/2 |a_l - h(z_l)|^2 + beta/2 |z_l - Wbar_l abar_{l-1}|^2
  * with output targets T = Y (--loss least-squares), or (--loss squared-hinge) T a block of its
  * own in the set C = {T_yj >= 1 for the class y of sample j, T_ij <= 0 for the others}, so that
  * min over T of the first term is the squared-hinge loss 1/2 sum dist(output, C)^2: its step
  * projects the network's outputs onto C (clips them), the output solve then fits T.
- * Every step below minimises F (plus, for hidden weights, a proximal term) exactly over one
- * block, so within a sweep F never rises. Re-anchoring sets z_l, a_l to the true forward
- * pass, where F equals the network's least-squares training loss. */
+ * Every step below minimises F exactly over one block (a hidden weight step minimises F plus
+ * a proximal term and, with --bcd-decay, rho/2 |Wbar_l|^2, which the reported merit leaves
+ * out), so within a sweep F never rises (with decay: F plus those terms). Re-anchoring sets
+ * z_l, a_l to the true forward pass, where F equals the network's training loss (least
+ * squares) or bounds it from above (squared hinge). */
 #ifndef NN_BCD_H
 #define NN_BCD_H
 
