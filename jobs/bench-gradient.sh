@@ -57,11 +57,13 @@ step_rate b1_np1_t2 1 2 1
 
 # --- training runs -----------------------------------------------------------------------
 ROWS=()
-run() { # method ranks threads epochs batch
-  local m=$1 np=$2 t=$3 e=$4 b=$5 name="$1-np$2-t$3-e$4" log
+run() { # method ranks threads epochs batch [extra admm-train options, shown after the method]
+  local method=$1 m=$1 np=$2 t=$3 e=$4 b=$5 name="$1-np$2-t$3-e$4" log
+  shift 5
+  if (($#)); then name+=$(printf '%s' "$*" | tr -c 'A-Za-z0-9' '_'); m+=" $*"; fi
   log="$OUT/$name.log"
-  OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n "$np" "$TRAIN" --method "$m" --data mnist --data-dir "$DATA" \
-    --precision "$PRECISION" --validation 0 --eval-train 0 --warmup 0 --epochs "$e" --patience 0 \
+  OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n "$np" "$TRAIN" --method "$method" --data mnist --data-dir "$DATA" \
+    --precision "$PRECISION" --validation 0 --eval-train 0 --warmup 0 --epochs "$e" --patience 0 "$@" \
     --output "$OUT/$name.h5" > "$log" 2>&1 || { echo "bench-gradient: $name failed:"; tail -3 "$log"; return 0; }
   local key="b${b}_np${np}_t${t}"
   [[ $np == 2 ]] && key="b$((b / 2))_np2_t1"
@@ -76,13 +78,15 @@ run() { # method ranks threads epochs batch
     END { if (!e) exit; s = 0; k = 0; best = 1e30
           for (i = (e > 1 ? 2 : 1); i <= e; i++) { s += te[i]; k++; if (te[i] < best) best = te[i] }; s /= k
           bound = steps * tstep * 1e-6
-          printf "%-9s %5d %7d %5d %8.3f %8.3f %8.3f %6.2f %7.1f %5.2f  %s", m, np, t, b, best, s, bound,
+          printf "%-26s %5d %7d %5d %8.3f %8.3f %8.3f %6.2f %7.1f %5.2f  %s", m, np, t, b, best, s, bound,
                  best / bound, f / best * 1e-9, load, acc }' "$log")")
 }
 for m in gd momentum adam; do
   run $m 1 1 "$EPOCHS" 128
   run $m 1 2 "$EPOCHS" 128
   run $m 2 1 "$EPOCHS" 128
+  # the reference sum: one MPI_Allreduce of all gradients, the update on every rank
+  run $m 2 1 "$EPOCHS" 128 --reduce-group 1
 done
 run sgd 1 1 5 1
 run sgd 1 2 1 1
@@ -96,7 +100,7 @@ echo
 echo "best, mean: seconds per epoch over epochs 2.. (epoch 1 when only one ran); bound: steps x best"
 echo "BLAS time of one step (gemm-step-rate, same batch per rank, same threads); ratio = best / bound;"
 echo "GF/s = epoch flops / best; load: 1-minute load average after the run (2 = both cores busy)"
-printf "%-9s %5s %7s %5s %8s %8s %8s %6s %7s %5s  %s\n" method ranks threads batch best mean bound ratio \
+printf "%-26s %5s %7s %5s %8s %8s %8s %6s %7s %5s  %s\n" method ranks threads batch best mean bound ratio \
   GF/s load "test accuracy % after each epoch"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -67,6 +67,10 @@ static const opt_spec table[] = {
   { "lr", T_REAL, "-1", NULL, "learning rate (gradient methods; -1: 0.01, adam 0.001)" },
   { "batch", T_INT, "-1", NULL, "global mini-batch (gradient methods; -1: 128, sgd 1)" },
   { "momentum", T_REAL, "0.9", NULL, "momentum coefficient (--method momentum)" },
+  { "reduce-group", T_INT, "0", NULL,
+    "gradient methods: ranks that sum gradients through one node-shared window, each updating a slice "
+    "(0: every rank of a node; 1: none, one MPI_Allreduce of all gradients and the update on every rank; "
+    "K: groups of K ranks, as if each were a node); solver/node_sum.h" },
   { "eval-train", T_INT, "1", NULL, "1: measure training accuracy and loss every epoch (forward pass)" },
   { "grid", T_STRING, "auto", NULL, "BLACS process grid PxQ, or auto (squarest)" },
   { "block", T_INT, "64", NULL, "ScaLAPACK block size" },
@@ -238,6 +242,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   cfg->beta = D("beta"); cfg->gamma = D("gamma"); cfg->ridge = D("ridge");
   cfg->warmup = (int)I("warmup"); cfg->epochs = (int)I("epochs"); cfg->patience = (int)I("patience");
   cfg->seed = I("seed"); cfg->lr = D("lr"); cfg->batch = I("batch"); cfg->momentum = D("momentum");
+  cfg->reduce_group = (int)I("reduce-group");
   cfg->eval_train = (int)I("eval-train"); cfg->block = (int)I("block"); cfg->quiet = (int)I("quiet");
   const char *init = value_of(rv, "init"), *loss = value_of(rv, "loss");
   cfg->init = !strcmp(init, "he") ? NN_INIT_HE : !strcmp(init, "xavier") ? NN_INIT_XAVIER
@@ -301,10 +306,12 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   REQUIRE(admm || !given(rv, "preset"), "option --preset: goes with --method admm, not --method %s", cfg->method);
   if (admm) {
     /* The gradient-free presets take no gradient method's option: nothing here steps along a gradient. */
-    static const char *const gradient_only[] = { "lr", "batch", "momentum" };
-    for (int i = 0; i < 3; i++)
-      REQUIRE(!given(rv, gradient_only[i]), "option --%s: --method admm is gradient-free and has no %s",
-              gradient_only[i], i == 0 ? "learning rate" : i == 1 ? "mini-batch" : "momentum");
+    static const char *const gradient_only[][2] = {
+      { "lr", "learning rate" }, { "batch", "mini-batch" }, { "momentum", "momentum" }, { "reduce-group", "gradient sum" }
+    };
+    for (int i = 0; i < 4; i++)
+      REQUIRE(!given(rv, gradient_only[i][0]), "option --%s: --method admm is gradient-free and has no %s",
+              gradient_only[i][0], gradient_only[i][1]);
   }
   if (!thesis) {
     /* Common arguments of a sweep reach every method: say so rather than fail. */
@@ -342,6 +349,7 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   REQUIRE(cfg->lr > 0, "option --lr: must be positive, got %g", cfg->lr);
   if (cfg->batch < 0) cfg->batch = strcmp(cfg->method, "sgd") == 0 ? 1 : 128;
   REQUIRE(cfg->batch >= 1, "option --batch: must be >= 1, got %ld", cfg->batch);
+  REQUIRE(cfg->reduce_group >= 0, "option --reduce-group: must be >= 0, got %d", cfg->reduce_group);
   REQUIRE(cfg->momentum >= 0 && cfg->momentum < 1, "option --momentum: must be in [0, 1), got %g", cfg->momentum);
   if (strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0)
     REQUIRE(cfg->n[0] == 784, "option --layers: %s images have 784 pixels, the first width is %d", cfg->data, cfg->n[0]);
@@ -413,6 +421,7 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   else if (IS("lr")) snprintf(out, len, "%.15g", cfg->lr);
   else if (IS("batch")) snprintf(out, len, "%ld", cfg->batch);
   else if (IS("momentum")) snprintf(out, len, "%.15g", cfg->momentum);
+  else if (IS("reduce-group")) snprintf(out, len, "%d", cfg->reduce_group);
   else if (IS("eval-train")) snprintf(out, len, "%d", cfg->eval_train);
   else if (IS("grid")) {
     if (cfg->nprow) snprintf(out, len, "%dx%d", cfg->nprow, cfg->npcol);

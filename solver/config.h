@@ -31,6 +31,7 @@ typedef struct {
   long seed;
   double lr, momentum;
   long batch;
+  int reduce_group;         /* gradient methods: ranks per shared-memory gradient sum (0: a node; see node_sum.h) */
   int eval_train;
   int nprow, npcol, block;  /* BLACS grid (0,0: automatic) and block size */
   int bcd_init;             /* bcd: hidden units from --init, or from data pairs */

@@ -4,9 +4,11 @@
  * Every matrix is column-major with samples as columns: a_l is n[l] x nb, W_l n[l] x n[l-1].
  *
  * One step: gather this rank's columns of the global batch, forward, softmax cross-entropy,
- * backward into one packed gradient buffer (the SUM over the rank's columns), one
- * MPI_Allreduce of that buffer, divide by the global batch size, identical update on every
- * rank. The batch order comes from a stratified permutation of the global indices keyed on
+ * backward into one packed gradient buffer (the SUM over the rank's columns), the sum of
+ * those buffers over all ranks (node_sum.h: through node-shared memory within a node, one
+ * MPI_Allreduce of a slice across nodes; or one MPI_Allreduce of everything with
+ * --reduce-group 1), divided by the global batch size; each rank of a node updates its slice
+ * of the node-shared parameters, with --reduce-group 1 every rank all of its own. The batch order comes from a stratified permutation of the global indices keyed on
  * (seed, epoch) (shuffle.h), so 1 and P ranks follow the same trajectory up to summation
  * order, and every rank holds the same share of every batch. */
 #include "gradient.h"
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "node_sum.h"
 
 #ifdef NN_FLOAT32
 #define cblas_gemv cblas_sgemv
@@ -61,22 +64,11 @@ typedef struct {
   long *perm;         /* n_global: this epoch's global order */
   size_t P;           /* parameter count */
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
-  real *g;            /* P: packed gradient sum, the one allreduce buffer */
-  real *m, *v;        /* P: momentum buffer / Adam first moment; Adam second moment */
+  R(nn_node_sum) red; /* gradient segments, the summed slice, the node-shared parameters */
+  R(nn_model) view;   /* the model with W, b pointing into red.param (used during an epoch) */
+  real *m, *v;        /* red.hi - red.lo: momentum buffer / Adam first moment; second moment */
   long t;             /* Adam steps taken (bias correction) */
-  MPI_Op sum;         /* the allreduce's sum (see sum_op) */
 } R(gradient);
-
-/* MPI_SUM over `real`, vectorised. MPICH 4.0's built-in sum is a plain loop compiled for
- * the generic x86-64 target; this one is built with the project's -march, and took the 1 MB
- * allreduce of the MNIST network from about 119 to 101 us between two ranks of one node. */
-static void R(sum_op)(void *in, void *inout, int *len, MPI_Datatype *type)
-{
-  (void)type;
-  const real *restrict a = in;
-  real *restrict b = inout;
-  for (int i = 0; i < *len; i++) b[i] += a[i];
-}
 
 static void *alloc_or_fail(size_t count, size_t size, const char *what)
 {
@@ -316,45 +308,60 @@ static void R(update_adam)(real *restrict p, real *restrict m, real *restrict v,
   }
 }
 
-/* Applies the averaged gradient g / Bs to every parameter segment. */
+/* Applies the averaged gradient sum / Bs to this rank's slice of the packed parameters. */
 static void R(apply_update)(R(gradient) *s, long Bs)
 {
-  R(nn_model) *net = s->net;
+  R(nn_node_sum) *red = &s->red;
   real inv_b = (real)(1.0 / (double)Bs), lr = (real)s->lr;
-  real step = 0, inv_sqrt_bc2 = 0;
-  if (s->rule == RULE_ADAM) {
+  real *p = red->param + red->lo;
+  size_t cnt = red->hi - red->lo;
+  if (s->rule == RULE_PLAIN) {
+    R(update_plain)(p, red->sum, cnt, lr, inv_b);
+  } else if (s->rule == RULE_MOMENTUM) {
+    R(update_momentum)(p, s->m, red->sum, cnt, lr, (real)s->mu, inv_b);
+  } else {
     s->t++;
     double bc1 = 1 - pow(ADAM_BETA1, (double)s->t), bc2 = 1 - pow(ADAM_BETA2, (double)s->t);
-    step = (real)(s->lr / bc1);
-    inv_sqrt_bc2 = (real)(1 / sqrt(bc2));
+    R(update_adam)(p, s->m, s->v, red->sum, cnt, (real)(s->lr / bc1), (real)(1 / sqrt(bc2)), inv_b);
   }
-  for (int l = 1; l <= net->L; l++) {
-    for (int which = 0; which < 2; which++) {
-      real *p = which ? net->b[l] : net->W[l];
-      size_t off = which ? s->off_b[l] : s->off_W[l];
-      size_t cnt = which ? (size_t)net->n[l] : (size_t)net->n[l] * net->n[l - 1];
-      if (s->rule == RULE_PLAIN)
-        R(update_plain)(p, s->g + off, cnt, lr, inv_b);
-      else if (s->rule == RULE_MOMENTUM)
-        R(update_momentum)(p, s->m + off, s->g + off, cnt, lr, (real)s->mu, inv_b);
-      else
-        R(update_adam)(p, s->m + off, s->v + off, s->g + off, cnt, step, inv_sqrt_bc2, inv_b);
+}
+
+/* The model's parameters into / out of the packed, node-shared copy the steps work on.
+ * Between epochs the driver owns the model (evaluation, best-model copies); during one the
+ * steps read and write red.param through s->view. */
+static void R(pack_params)(R(gradient) *s)
+{
+  const R(nn_model) *net = s->net;
+  if (s->red.local == 0)
+    for (int l = 1; l <= net->L; l++) {
+      memcpy(s->red.param + s->off_W[l], net->W[l], sizeof(real) * (size_t)net->n[l] * net->n[l - 1]);
+      memcpy(s->red.param + s->off_b[l], net->b[l], sizeof(real) * (size_t)net->n[l]);
     }
+  R(nn_node_sum_publish)(&s->red);
+}
+
+static void R(unpack_params)(R(gradient) *s)
+{
+  R(nn_model) *net = s->net;
+  for (int l = 1; l <= net->L; l++) {
+    memcpy(net->W[l], s->view.W[l], sizeof(real) * (size_t)net->n[l] * net->n[l - 1]);
+    memcpy(net->b[l], s->view.b[l], sizeof(real) * (size_t)net->n[l]);
   }
+  R(nn_node_sum_publish)(&s->red); /* the next pack_params must not overwrite what is still being read */
 }
 
 static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
 {
   (void)warmup; /* gradient methods have no warm-up: those epochs train like any other */
   R(gradient) *s = self;
-  R(nn_model) *net = s->net;
+  R(nn_model) *net = &s->view;
   const R(nn_shard) *tr = s->train;
   const int L = net->L, d = net->n[0];
   const long N = tr->n_global, first = tr->first, nloc = tr->n;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= L; l++) {
-    dW[l] = s->fused ? net->W[l] : s->g + s->off_W[l];
-    db[l] = s->fused ? net->b[l] : s->g + s->off_b[l];
+    dW[l] = s->fused ? net->W[l] : s->red.mine + s->off_W[l];
+    db[l] = s->fused ? net->b[l] : s->red.mine + s->off_b[l];
   }
 #ifdef OPENBLAS_VERSION
   /* One column per step: BLAS-2 calls on a ~1 MB model, where waking a second OpenBLAS
@@ -363,6 +370,7 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
   if (s->B == 1) openblas_set_num_threads(1);
 #endif
   nn_timer_start(t, PH_FORWARD_BACKWARD);
+  R(pack_params)(s);
   CHECK(nn_shuffle(s->perm, N, s->B, s->cfg->seed, epoch) == 0, "out of memory shuffling %ld samples", N);
   double loss = 0;
   for (long s0 = 0; s0 < N; s0 += s->B) {
@@ -384,14 +392,16 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
     if (nb > 0)
       loss += R(forward_backward)(net, &s->ws, x, s->ws.y, nb, dW, db, 1, 0);
     else
-      memset(s->g, 0, sizeof(real) * s->P);
-    if (s->nranks > 1) {
-      nn_timer_start(t, PH_COMM_REDUCE);
-      CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, s->g, (int)s->P, MPI_REAL_T, s->sum, MPI_COMM_WORLD));
-      nn_timer_start(t, PH_FORWARD_BACKWARD);
-    }
+      memset(s->red.mine, 0, sizeof(real) * s->P);
+    nn_timer_start(t, PH_COMM_REDUCE);
+    R(nn_node_sum_reduce)(&s->red);
+    nn_timer_start(t, PH_FORWARD_BACKWARD);
     R(apply_update)(s, Bs);
+    nn_timer_start(t, PH_COMM_REDUCE);
+    R(nn_node_sum_publish)(&s->red);
+    nn_timer_start(t, PH_FORWARD_BACKWARD);
   }
+  R(unpack_params)(s);
   nn_timer_stop(t);
 #ifdef OPENBLAS_VERSION
   if (s->B == 1) openblas_set_num_threads(threads);
@@ -410,9 +420,8 @@ static void R(gradient_destroy)(void *self)
 {
   R(gradient) *s = self;
   R(ws_free)(&s->ws, s->net->L);
-  MPI_Op_free(&s->sum);
+  R(nn_node_sum_free)(&s->red);
   free(s->perm);
-  free(s->g);
   free(s->m);
   free(s->v);
   free(s);
@@ -450,10 +459,17 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   R(ws_init)(&s->ws, net, cap);
   s->perm = alloc_or_fail((size_t)train->n_global, sizeof(long), "the shuffle");
   s->P = R(nn_gradient_layout)(net, s->off_W, s->off_b);
-  CHECK(s->P <= 2147483647UL, "%zu parameters exceed one MPI_Allreduce count", s->P);
-  if (!s->fused) s->g = alloc_or_fail(s->P, sizeof(real), "gradients");
-  if (s->rule != RULE_PLAIN) s->m = alloc_or_fail(s->P, sizeof(real), "first moments");
-  if (s->rule == RULE_ADAM) s->v = alloc_or_fail(s->P, sizeof(real), "second moments");
-  CHECK_MPI(MPI_Op_create(R(sum_op), 1, &s->sum));
+  char note[256];
+  CHECK_ALL_RANKS(R(nn_node_sum_create)(&s->red, s->P, cfg->reduce_group, note, sizeof note) == 0,
+                  "out of memory allocating the gradient buffers (%zu values)", s->P);
+  if (note[0] && nn_rank() == 0) printf("admm-train: note: %s\n", note);
+  s->view = *net;
+  for (int l = 1; l <= net->L; l++) {
+    s->view.W[l] = s->red.param + s->off_W[l];
+    s->view.b[l] = s->red.param + s->off_b[l];
+  }
+  size_t slice = s->red.hi - s->red.lo;
+  if (s->rule != RULE_PLAIN) s->m = alloc_or_fail(slice, sizeof(real), "first moments");
+  if (s->rule == RULE_ADAM) s->v = alloc_or_fail(slice, sizeof(real), "second moments");
   return (R(nn_method)){ .self = s, .epoch = R(gradient_epoch), .destroy = R(gradient_destroy) };
 }

@@ -1,7 +1,7 @@
 /* Gradient baselines (gd, sgd, momentum, adam) by backpropagation on BLAS, softmax
  * cross-entropy output, data-parallel over contiguous shards. The method (created in
- * method.h) is collective: one allreduce per step, none at 1 rank; --batch 1 on several ranks
- * is refused at creation (all ranks exit 1 with one line). The epoch's objective is the mean
+ * method.h) is collective: one gradient sum per step (node_sum.h), none at 1 rank; --batch 1
+ * on several ranks is refused at creation (all ranks exit 1 with one line). The epoch's objective is the mean
  * over training samples of the loss each had when its mini-batch was taken. The helpers
  * below are local and exist so tests can check the kernels against plain loops. */
 #ifndef NN_GRADIENT_H
@@ -10,7 +10,8 @@
 #include "method.h"
 #include "shuffle.h"
 
-/* Packed layout of all parameters' gradients, as used by the allreduce buffer:
+/* Packed layout of all parameters' gradients, as used by the summed buffer (and the packed
+ * parameters the steps update):
  * [W_1 (n1 x n0, column-major), b_1 (n1), W_2, b_2, ..., W_L, b_L]. Returns the total count
  * and fills off_W[l], off_b[l] (l = 1..L). */
 size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_b);

@@ -44,7 +44,7 @@ R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net
                                           const nn_grid *g);
 
 /* Gradient methods (gd, sgd, momentum, adam) by backpropagation on BLAS, data-parallel with
- * one allreduce of all gradients per step: solver/gradient.c. */
+ * one sum of all gradients per step (solver/node_sum.h): solver/gradient.c. */
 R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train);
 
 #endif

@@ -48,6 +48,8 @@ rm -f sqh.h5
 if run 2 "${preset_best[@]}" --loss squared-hinge --output sqh.h5 >/dev/null 2>&1 && h5dump -a /config/loss sqh.h5 | grep -q '"squared-hinge"'; then
   ok "--loss squared-hinge trains and is recorded"; else bad "--loss squared-hinge run"; fi
 expect_error "gradient-free presets refuse gradient options" "--lr: --method admm is gradient-free" 1 "${preset_best[@]}" --lr 0.1
+expect_error "gradient-free presets refuse the gradient sum's grouping" "--reduce-group: --method admm is gradient-free and has no gradient sum" 1 "${preset_best[@]}" --reduce-group 1
+expect_error "negative --reduce-group" "--reduce-group: must be >= 0" 1 "${preset_best[@]}" --method adam --reduce-group -1
 expect_error "thesis preset refuses best-only options" "--bcd-prox: applies to --preset best only" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "preset with a gradient method" "--preset: goes with --method admm" 1 "${preset_best[@]}" --method gd --preset thesis
 rm -f note.h5

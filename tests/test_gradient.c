@@ -19,6 +19,7 @@
 #include "../io/dataset.h"
 #include "../solver/check.h"
 #include "../solver/gradient.h"
+#include "../solver/node_sum.h"
 #include "../solver/rng.h"
 #include "testing.h"
 
@@ -345,6 +346,61 @@ static void test_shuffle(void)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * The hierarchical gradient sum (solver/node_sum.c) against its closed form. Segment
+ * values are small integers, so every sum is exact in either precision and checked bit for
+ * bit; the slices must cover each group's buffer exactly once and match across groups; the
+ * parameters must be one array per group, visible to all of it after a publish. */
+
+static void test_node_sum(int group, size_t P)
+{
+  R(nn_node_sum) s;
+  char note[256];
+  EXPECT(R(nn_node_sum_create)(&s, P, group, note, sizeof note) == 0, "nn_node_sum_create failed (P=%zu)", P);
+  /* groups of `group` ranks (the test runs on one node); uneven groups fall back to 1 */
+  int want = group == 0 ? nranks : group < nranks ? group : nranks;
+  int uneven = nranks % want != 0;
+  EXPECT(uneven ? s.nlocal == 1 && note[0] : s.nlocal == want && !note[0],
+         "--reduce-group %d on %d ranks: %d ranks share a window (note: '%s')", group, nranks, s.nlocal, note);
+  EXPECT(s.nlocal * s.ngroups == nranks, "%d ranks per group x %d groups != %d ranks", s.nlocal, s.ngroups, nranks);
+
+  for (size_t i = 0; i < P; i++) s.mine[i] = (real)((me + 1) * 1000 + (long)(i % 997));
+  R(nn_node_sum_reduce)(&s);
+  long bad = 0;
+  for (size_t i = s.lo; i < s.hi; i++) {
+    double want_sum = 1000.0 * nranks * (nranks + 1) / 2 + (double)nranks * (double)(i % 997);
+    bad += s.sum[i - s.lo] != want_sum;
+  }
+  EXPECT(bad == 0, "group %d, P=%zu: %ld of %zu summed values wrong", group, P, bad, s.hi - s.lo);
+
+  int *cover = calloc(P, sizeof(int));
+  for (size_t i = s.lo; i < s.hi && i < P; i++) cover[i]++;
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, cover, (int)P, MPI_INT, MPI_SUM, s.node));
+  long once = 0;
+  for (size_t i = 0; i < P; i++) once += cover[i] == 1;
+  long bounds[2] = { (long)s.lo, -(long)s.lo }, bounds_hi[2] = { (long)s.hi, -(long)s.hi };
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, bounds, 2, MPI_LONG, MPI_MAX, s.cross));
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, bounds_hi, 2, MPI_LONG, MPI_MAX, s.cross));
+  EXPECT(once == (long)P && s.lo <= s.hi && s.hi <= P, "group %d, P=%zu: slices cover %ld of %zu values once",
+         group, P, once, P);
+  EXPECT(bounds[0] == -bounds[1] && bounds_hi[0] == -bounds_hi[1],
+         "group %d, P=%zu: the ranks of one slice across groups disagree on its bounds", group, P);
+  free(cover);
+
+  /* One writer, then every rank its slice: all of the group reads both. */
+  if (s.local == 0)
+    for (size_t i = 0; i < P; i++) s.param[i] = (real)i;
+  R(nn_node_sum_publish)(&s);
+  long seen = 0;
+  for (size_t i = 0; i < P; i++) seen += s.param[i] == (real)i;
+  R(nn_node_sum_publish)(&s); /* nobody overwrites what another still reads */
+  for (size_t i = s.lo; i < s.hi; i++) s.param[i] = -(real)i - 1;
+  R(nn_node_sum_publish)(&s);
+  for (size_t i = 0; i < P; i++) seen += s.param[i] == -(real)i - 1;
+  EXPECT(seen == 2 * (long)P, "group %d, P=%zu: %ld of %zu shared parameters as written", group, P, seen, 2 * P);
+  R(nn_node_sum_free)(&s);
+}
+
+/* ---------------------------------------------------------------------------------------
  * Whole epochs, distributed over however many ranks run this program. */
 
 typedef struct {
@@ -353,7 +409,7 @@ typedef struct {
   double lr;
 } traj_case;
 
-static void test_trajectory(const traj_case *tc)
+static void test_trajectory(const traj_case *tc, int group)
 {
   int n[] = { 5, 7, 6, 3 }, L = 3, epochs = 2;
   long N = 11, seed = 31;
@@ -381,6 +437,7 @@ static void test_trajectory(const traj_case *tc)
   cfg.batch = tc->B;
   cfg.momentum = 0.9;
   cfg.seed = seed;
+  cfg.reduce_group = group;
 
   R(nn_model) m;
   R(nn_model_alloc)(&m, L, n, 1);
@@ -430,11 +487,12 @@ static void test_trajectory(const traj_case *tc)
     free(w0);
   }
   if (me == 0)
-    printf("%-8s batch %3ld, %d ranks (%ld batch(es) with an idle rank), 2 epochs vs reference: max error %.2e "
-           "(max |w| %.2f), objective %.4f\n",
-           tc->method, tc->B, nranks, empty, e, s, st.objective);
-  EXPECT(e <= TOL_TRAJ * s, "%s batch %ld on %d ranks: weights differ from the reference by %.3e (max |w| %.3e)",
-         tc->method, tc->B, nranks, e, s);
+    printf("%-8s batch %3ld, %d ranks, --reduce-group %d (%ld batch(es) with an idle rank), 2 epochs vs "
+           "reference: max error %.2e (max |w| %.2f), objective %.4f\n",
+           tc->method, tc->B, nranks, group, empty, e, s, st.objective);
+  EXPECT(e <= TOL_TRAJ * s,
+         "%s batch %ld on %d ranks, --reduce-group %d: weights differ from the reference by %.3e (max |w| %.3e)",
+         tc->method, tc->B, nranks, group, e, s);
   EXPECT(same, "%s batch %ld: ranks hold different weights", tc->method, tc->B);
   EXPECT(isfinite(st.objective) && isnan(st.residual_z) && isnan(st.residual_a), "%s: epoch statistics %g %g %g",
          tc->method, st.objective, st.residual_z, st.residual_a);
@@ -546,9 +604,14 @@ int main(int argc, char **argv)
       { "adam", 1, 0.01 },     /* batch 1 into the gradient buffer (outer products, no fusing) */
       { "sgd", 1, 0.05 },      /* pure SGD: the fused gemv/ger path, 1 rank only */
     };
+    /* node_sum: whole node, every rank alone, pairs (two "nodes" at 4 ranks), uneven groups */
+    const int groups[] = { 0, 1, 2, 3 };
+    const size_t sizes[] = { 1, 5, 100, 1003 };
+    for (size_t g = 0; g < 4; g++)
+      for (size_t k = 0; k < 4; k++) test_node_sum(groups[g], sizes[k]);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
       if (cases[c].B == 1 && nranks > 1) continue; /* refused on several ranks, by design */
-      test_trajectory(&cases[c]);
+      for (int group = 0; group <= (nranks > 2 ? 2 : 1); group++) test_trajectory(&cases[c], group);
     }
     rc = testing_finish();
   }
