@@ -4,8 +4,10 @@
 # threads and 2 ranks x 1 thread, against the flop bound of the same cores:
 #   bound = steps per epoch x time of one step's BLAS calls (gemm-step-rate, same shapes,
 #           same threads; at 2 ranks two copies run at once with half the batch each).
+# At 2 ranks each method also runs with --reduce-group 1 (one MPI_Allreduce of all gradients,
+# the update on every rank) next to the default node-shared sum (solver/node_sum.h).
 # Also the accuracy runs the thesis reports: pure SGD after 5 epochs (96.86%), GD after 20
-# (96.51%), momentum 0.9 (97% after 2 epochs in PyTorch).
+# (96.51%); momentum 0.9 after 2 epochs: PyTorch on the same seeds in jobs/bench-pytorch.sh.
 #
 #   jobs/bench-gradient.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
 #   env: PRECISION (float32), EPOCHS (3), OUT (results/bench-gradient-<UTC time>)
