@@ -3,7 +3,9 @@
 # epoch and test accuracy after every epoch, per method at 1 rank x 1 thread, 1 rank x 2
 # threads and 2 ranks x 1 thread, against the flop bound of the same cores:
 #   bound = steps per epoch x time of one step's BLAS calls (gemm-step-rate, same shapes,
-#           same threads; at 2 ranks two copies run at once with half the batch each).
+#           same threads; at 2 ranks two copies run at once with half the batch each),
+#           measured right before each training run: this VM has periods in which 2-core
+#           runs slow down by up to 1.8x, so a bound from another minute compares two machines.
 # At 2 ranks each method also runs with --reduce-group 1 (one MPI_Allreduce of all gradients,
 # the update on every rank) next to the default node-shared sum (solver/node_sum.h).
 # Also the accuracy runs the thesis reports: pure SGD after 5 epochs (96.86%), GD after 20
@@ -11,7 +13,7 @@
 #
 #   jobs/bench-gradient.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
 #   env: PRECISION (float32), EPOCHS (3), OUT (results/bench-gradient-<UTC time>)
-# Takes about 2 minutes on 2 cores. Prints one table; raw logs and results files in $OUT.
+# Takes about 3 minutes on 2 cores. Prints one table; raw logs and results files in $OUT.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -39,23 +41,18 @@ declare -A TSTEP
 step_rate() { # key batch threads copies
   local key=$1 b=$2 t=$3 copies=$4 i worst=0 v
   for ((i = 0; i < copies; i++)); do
-    OPENBLAS_NUM_THREADS=$t "$STEP" --precision "$PRECISION" --layers $LAYERS --batch "$b" --seconds 2 \
+    OPENBLAS_NUM_THREADS=$t "$STEP" --precision "$PRECISION" --layers $LAYERS --batch "$b" --seconds 1 \
       > "$OUT/step-$key-$i.txt" &
   done
   wait
   for ((i = 0; i < copies; i++)); do
-    cat "$OUT/step-$key-$i.txt"
+    cat "$OUT/step-$key-$i.txt" >> "$OUT/step-rates.txt"
     v=$(sed -n 's/.*t_step_us=\([0-9.]*\).*/\1/p' "$OUT/step-$key-$i.txt")
     worst=$(awk -v a="$worst" -v b="$v" 'BEGIN { print (b > a ? b : a) }')
   done
   TSTEP[$key]=$worst
 }
 for t in 1 2; do OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n 1 "$GEMM" "$PRECISION" 256 784 $NTRAIN 3; done
-step_rate b128_np1_t1 128 1 1
-step_rate b128_np1_t2 128 2 1
-step_rate b64_np2_t1 64 1 2
-step_rate b1_np1_t1 1 1 1
-step_rate b1_np1_t2 1 2 1
 
 # --- training runs -----------------------------------------------------------------------
 ROWS=()
@@ -64,11 +61,13 @@ run() { # method ranks threads epochs batch [extra admm-train options, shown aft
   shift 5
   if (($#)); then name+=$(printf '%s' "$*" | tr -c 'A-Za-z0-9' '_'); m+=" $*"; fi
   log="$OUT/$name.log"
+  # the bound of this run: one step's BLAS calls with the batch each rank gets, np copies at once
+  local key="$name" bpr=$b
+  [[ $np == 2 ]] && bpr=$((b / 2))
+  step_rate "$key" "$bpr" "$t" "$np"
   OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n "$np" "$TRAIN" --method "$method" --data mnist --data-dir "$DATA" \
     --precision "$PRECISION" --validation 0 --eval-train 0 --warmup 0 --epochs "$e" --patience 0 "$@" \
     --output "$OUT/$name.h5" > "$log" 2>&1 || { echo "bench-gradient: $name failed:"; tail -3 "$log"; return 0; }
-  local key="b${b}_np${np}_t${t}"
-  [[ $np == 2 ]] && key="b$((b / 2))_np2_t1"
   local tstep=${TSTEP[$key]:-nan} steps=$(((NTRAIN + b - 1) / b))
   local load
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -100,7 +99,8 @@ OPENBLAS_NUM_THREADS=1 "$MPIEXEC" -n 2 "$TRAIN" --method sgd --data-dir "$DATA" 
 
 echo
 echo "best, mean: seconds per epoch over epochs 2.. (epoch 1 when only one ran); bound: steps x best"
-echo "BLAS time of one step (gemm-step-rate, same batch per rank, same threads); ratio = best / bound;"
+echo "BLAS time of one step (gemm-step-rate just before the run: same batch per rank, same threads, one"
+echo "copy per rank at once; rates in \$OUT/step-rates.txt); ratio = best / bound;"
 echo "GF/s = epoch flops / best; load: 1-minute load average after the run (2 = both cores busy)"
 printf "%-26s %5s %7s %5s %8s %8s %8s %6s %7s %5s  %s\n" method ranks threads batch best mean bound ratio \
   GF/s load "test accuracy % after each epoch"
