@@ -8,9 +8,10 @@
  * those buffers over all ranks (node_sum.h: through node-shared memory within a node, one
  * MPI_Allreduce of a slice across nodes; or one MPI_Allreduce of everything with
  * --reduce-group 1), divided by the global batch size; each rank of a node updates its slice
- * of the node-shared parameters, with --reduce-group 1 every rank all of its own. The batch order comes from a stratified permutation of the global indices keyed on
- * (seed, epoch) (shuffle.h), so 1 and P ranks follow the same trajectory up to summation
- * order, and every rank holds the same share of every batch. */
+ * of the node-shared parameters, with --reduce-group 1 every rank all of its own. The batch
+ * order comes from a stratified permutation of the global indices keyed on (seed, epoch)
+ * (shuffle.h), so 1 and P ranks follow the same trajectory up to summation order, and every
+ * rank holds the same share of every batch. */
 #include "gradient.h"
 
 #include <math.h>
@@ -331,22 +332,13 @@ static void R(apply_update)(R(gradient) *s, long Bs)
  * steps read and write red.param through s->view. */
 static void R(pack_params)(R(gradient) *s)
 {
-  const R(nn_model) *net = s->net;
-  if (s->red.local == 0)
-    for (int l = 1; l <= net->L; l++) {
-      memcpy(s->red.param + s->off_W[l], net->W[l], sizeof(real) * (size_t)net->n[l] * net->n[l - 1]);
-      memcpy(s->red.param + s->off_b[l], net->b[l], sizeof(real) * (size_t)net->n[l]);
-    }
+  if (s->red.local == 0) R(nn_model_copy)(&s->view, s->net);
   R(nn_node_sum_publish)(&s->red);
 }
 
 static void R(unpack_params)(R(gradient) *s)
 {
-  R(nn_model) *net = s->net;
-  for (int l = 1; l <= net->L; l++) {
-    memcpy(net->W[l], s->view.W[l], sizeof(real) * (size_t)net->n[l] * net->n[l - 1]);
-    memcpy(net->b[l], s->view.b[l], sizeof(real) * (size_t)net->n[l]);
-  }
+  R(nn_model_copy)(s->net, &s->view);
   R(nn_node_sum_publish)(&s->red); /* the next pack_params must not overwrite what is still being read */
 }
 
