@@ -52,8 +52,8 @@ int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, si
     /* Uneven groups would give each group different slices to reduce across groups. */
     if (note && note_len)
       snprintf(note, note_len,
-               "ranks per node (or --reduce-group) differ (%d to %d): the gradients are summed by one MPI_Allreduce of the whole "
-               "buffer instead of through node-shared memory", -range[0], range[1]);
+               "ranks per node (or --reduce-group) differ (%d to %d): the gradients are summed by one "
+               "MPI_Allreduce of the whole buffer instead of through node-shared memory", -range[0], range[1]);
     MPI_Comm_free(&s->node);
     split_groups(1, &s->node);
     MPI_Comm_size(s->node, &s->nlocal);
