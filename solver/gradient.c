@@ -59,7 +59,6 @@ typedef struct {
   enum rule rule;
   long B;
   double lr, mu;
-  int nranks;
   int fused;          /* 1 rank, plain SGD: the step writes W += -lr/B dW straight into W */
   R(workspace) ws;
   long *perm;         /* n_global: this epoch's global order */
@@ -445,7 +444,6 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   s->B = cfg->batch;
   s->lr = cfg->lr;
   s->mu = cfg->momentum;
-  s->nranks = p;
   s->fused = p == 1 && s->rule == RULE_PLAIN;
   long cap = s->B < train->n ? s->B : train->n;
   R(ws_init)(&s->ws, net, cap);
