@@ -63,6 +63,10 @@ static const opt_spec table[] = {
   { "ridge", T_REAL, "0.001", NULL,
     "relative ridge added to the weight step's Gram matrices, times trace/n (MNIST's constant pixels make "
     "a_0 a_0^T singular; 1e-3 serves both precisions and regularises the fits)" },
+  { "weight-solve", T_CHOICE, "ridge", "ridge|pinv",
+    "--preset thesis: weight step by ridge normal equations, or by the thesis's pseudo-inverse (eigendecomposition "
+    "of the summed Gram matrix, p?syevd, eigenvalues below --pinv-rcond x largest dropped)" },
+  { "pinv-rcond", T_REAL, "0", NULL, "--weight-solve pinv: relative eigenvalue cutoff (0: n x machine epsilon)" },
   { "seed", T_INT, "1", NULL, "random seed (initialisation, synthetic data, shuffling)" },
   { "lr", T_REAL, "-1", NULL, "learning rate (gradient methods; -1: 0.01, adam 0.001)" },
   { "batch", T_INT, "-1", NULL, "global mini-batch (gradient methods; -1: 128, sgd 1)" },
@@ -87,6 +91,7 @@ static const opt_spec table[] = {
   { "bcd-growth", T_REAL, "1", NULL, "--preset best: --beta and --gamma multiply by this after every sweep" },
   { "output", T_STRING, "", NULL,
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
+  { "force", T_INT, "0", NULL, "1: replace an existing complete results file" },
   { "quiet", T_INT, "0", NULL, "1: no per-epoch lines" },
 };
 enum { NOPT = sizeof table / sizeof table[0] };
@@ -243,6 +248,8 @@ static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t e
   cfg->warmup = (int)I("warmup"); cfg->epochs = (int)I("epochs"); cfg->patience = (int)I("patience");
   cfg->seed = I("seed"); cfg->lr = D("lr"); cfg->batch = I("batch"); cfg->momentum = D("momentum");
   cfg->reduce_group = (int)I("reduce-group");
+  cfg->weight_solve = strcmp(value_of(rv, "weight-solve"), "pinv") == 0 ? NN_WEIGHT_SOLVE_PINV : NN_WEIGHT_SOLVE_RIDGE;
+  cfg->pinv_rcond = D("pinv-rcond"); cfg->force = (int)I("force");
   cfg->eval_train = (int)I("eval-train"); cfg->block = (int)I("block"); cfg->quiet = (int)I("quiet");
   const char *init = value_of(rv, "init"), *loss = value_of(rv, "loss");
   cfg->init = !strcmp(init, "he") ? NN_INIT_HE : !strcmp(init, "xavier") ? NN_INIT_XAVIER
@@ -434,6 +441,9 @@ static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
   else if (IS("bcd-decay")) snprintf(out, len, "%.15g", cfg->bcd_decay);
   else if (IS("bcd-growth")) snprintf(out, len, "%.15g", cfg->bcd_growth);
   else if (IS("output")) snprintf(out, len, "%s", cfg->output);
+  else if (IS("weight-solve")) snprintf(out, len, "%s", cfg->weight_solve == NN_WEIGHT_SOLVE_PINV ? "pinv" : "ridge");
+  else if (IS("pinv-rcond")) snprintf(out, len, "%.15g", cfg->pinv_rcond);
+  else if (IS("force")) snprintf(out, len, "%d", cfg->force);
   else if (IS("quiet")) snprintf(out, len, "%d", cfg->quiet);
   else nn_fail(__FILE__, __LINE__, "internal: option --%s has no effective value", n);
 #undef IS

@@ -6,7 +6,9 @@
 #define NN_MAX_LAYERS 16
 
 enum nn_loss { NN_LOSS_LEAST_SQUARES, NN_LOSS_HINGE, NN_LOSS_CROSS_ENTROPY, NN_LOSS_SQUARED_HINGE };
-enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO, NN_INIT_PYTORCH };
+enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO, NN_INIT_PYTORCH, NN_INIT_PAIRS };
+/* --method admm's weight step: ridge-regularised normal equations, or the thesis's pseudo-inverse */
+enum nn_weight_solve { NN_WEIGHT_SOLVE_RIDGE, NN_WEIGHT_SOLVE_PINV };
 enum nn_bcd_init { NN_BCD_INIT_RANDOM, NN_BCD_INIT_PAIRS };
 
 typedef struct {
@@ -28,6 +30,8 @@ typedef struct {
   enum nn_loss loss;
   int float32;
   double ridge;             /* relative ridge of the least-squares weight steps (times trace/n) */
+  enum nn_weight_solve weight_solve; /* admm: ridge (default) or pinv */
+  double pinv_rcond;        /* pinv: eigenvalues of the Gram matrix below rcond * largest are dropped (0: auto) */
   long seed;
   double lr, momentum;
   long batch;
@@ -40,6 +44,7 @@ typedef struct {
   int bcd_reanchor;         /* bcd: reset z, a to the forward pass every this many sweeps (0: never) */
   double bcd_growth;        /* bcd: beta and gamma multiply by this after every sweep */
   char output[1024];
+  int force;                /* 1: an existing complete results file may be replaced */
   int quiet;
   char command_line[4096];
 } nn_config;
