@@ -363,7 +363,7 @@ static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *hel
       val = eq ? eq + 1 : (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 ? argv[++a] : NULL);
       if (!val) FAIL("option --%s needs a value", o->name);
     }
-    if (given[o - table]) FAIL("option --%s given twice", o->name);
+    /* given twice: the later value wins, so scripts can append overrides to a base line */
     if (!set_value(cfg, o, val, err, errlen)) return 0;
     given[o - table] = 1;
   }

@@ -175,7 +175,7 @@ int R(nn_train_run)(const nn_config *cfg)
     double eta = spent / e * (total - e);
 
     nn_epoch_row row = { .epoch = e, .warmup = warm, .loss = tr.loss, .objective = st.objective,
-                         .residual_z = st.residual_z, .residual_a = st.residual_a, .train_acc = tr.acc,
+                         .residual_z = st.residual_z, .residual_a = st.residual_a, .multiplier = st.multiplier, .train_acc = tr.acc,
                          .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch, .t_eval = t_eval,
                          .t_wall = MPI_Wtime() - t_train0, .rss_mb = nn_peak_rss_mb() };
     t.total[PH_IO] = last_io; /* the previous row's write: a row cannot hold its own */
