@@ -46,11 +46,11 @@ if [ "$val_best" != "$val_last" ]; then
 else bad "kept weights: the run cannot tell (last epoch's validation equals the best's)"; fi
 
 # 2. the best epoch follows validation, not test (they disagree on this run)
-test_best=$(argmax g.h5 /epochs/test_acc)
-if [ "$test_best" != "$best" ]; then
-  [ "$(argmax g.h5 /epochs/val_acc)" = "$best" ] && ok "best epoch $best is validation's (test's would be $test_best)" ||
-    bad "best epoch $best is not the first validation maximum $(argmax g.h5 /epochs/val_acc)"
-else bad "best epoch: validation and test agree on this run, so it cannot tell"; fi
+val_argmax=$(argmax g.h5 /epochs/val_acc) test_argmax=$(argmax g.h5 /epochs/test_acc)
+if [ "$test_argmax" != "$val_argmax" ]; then
+  [ "$val_argmax" = "$best" ] && ok "best epoch $best is validation's (test's would be $test_argmax)" ||
+    bad "best epoch $best is not the first validation maximum $val_argmax (test's maximum: $test_argmax)"
+else bad "best epoch: validation and test peak together on this run, so it cannot tell"; fi
 
 # 3. early stopping: exactly --patience epochs after the best, before --epochs ran out
 if [ "$(attr g.h5 stop_reason)" = early_stopping ] && [ "$runs" -eq $((best + 3)) ] && [ "$runs" -lt 40 ]; then
