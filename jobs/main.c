@@ -4,11 +4,13 @@
 
 #include "../solver/scalapack.h"
 #include "options.h"
+#include "stop_signal.h"
 #include "train.h"
 
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
+  nn_stop_signal_install();
   nn_config cfg;
   int rc = 0;
   if (nn_options_parse(&cfg, argc, argv) == 0)

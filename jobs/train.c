@@ -2,6 +2,7 @@
 #include "train.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "../solver/init_pairs.h"
 #include "../solver/method.h"
 #include "options.h"
+#include "memory_check.h"
 #include "run_info.h"
+#include "stop_signal.h"
 
 typedef struct {
   double acc, loss;  /* accuracy in [0,1]; mean loss per sample */
@@ -85,8 +88,16 @@ int R(nn_train_run)(const nn_config *cfg)
   char path[1024];
   nn_output_path(cfg, path, sizeof path);
 
+  /* The data's size is known from the options for every data set but idx files: check what
+   * can be checked before reading anything, the rest once the shards are in. */
+  int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
+  int synthetic = strcmp(cfg->data, "synthetic") == 0;
+  long all = cfg->n_train > 0 ? cfg->n_train : images ? 60000 : synthetic ? 2048 : 0;
+  long tests = cfg->n_test > 0 ? cfg->n_test : images ? 10000 : synthetic ? 512 : 0;
+  if (all > 0) nn_memory_check(cfg, all - (cfg->validation > 0 ? cfg->validation : 0), cfg->validation > 0 ? cfg->validation : 0, tests);
   R(nn_data) data;
   R(nn_data_load)(&data, cfg);
+  if (all == 0) nn_memory_check(cfg, data.train.n_global, data.val.n_global, data.test.n_global);
   if (me == 0)
     printf("data: %s train=%ld val=%ld test=%ld ranks=%d grid=%dx%d precision=%s output=%s\n", cfg->data,
            data.train.n_global, data.val.n_global, data.test.n_global, nn_nranks(), grid.nprow, grid.npcol,
@@ -198,6 +209,12 @@ int R(nn_train_run)(const nn_config *cfg)
     if (st.converged) {
       stop_reason = "converged";
       break;
+    }
+    int sig = nn_stop_signal_any();
+    if (sig) {
+      snprintf(msg, sizeof msg, "stopped by %s after epoch %d of %d; the partial results file is removed",
+               sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", e, total);
+      nn_check_all(0, msg);
     }
   }
 

@@ -66,9 +66,31 @@ void nn_fail_collective(const char *file, int line, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (nn_rank() == 0) nn_fail(file, line, "%s", msg);
+  int up = 0;
+  MPI_Initialized(&up);
+  if (!up || nn_nranks() == 1) nn_fail(file, line, "%s", msg);
+  if (nn_rank() == 0) {
+    const char *base = strrchr(file, '/');
+    fprintf(stderr, "admm-train: error: %s:%d: %s\n", base ? base + 1 : file, line, msg);
+    fflush(stderr);
+  }
   remove_partial_output();
-  for (;;) sleep(1); /* rank 0's MPI_Abort ends this process */
+  /* Every rank should be here with the same verdict: then all leave through MPI_Finalize with
+   * status 1 and no abort noise. A rank that is not (a bug: its verdict differed) would hang a
+   * plain barrier, so the barrier is non-blocking and given COLLECTIVE_GRACE_S seconds, after
+   * which the communicator is aborted. */
+  enum { COLLECTIVE_GRACE_S = 10 };
+  MPI_Request req;
+  int done = 0;
+  MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  double t0 = MPI_Wtime();
+  while (!done && MPI_Wtime() - t0 < COLLECTIVE_GRACE_S) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) usleep(1000);
+  }
+  if (!done) MPI_Abort(MPI_COMM_WORLD, 1);
+  MPI_Finalize();
+  exit(1);
 }
 
 void nn_fail_mpi(const char *file, int line, const char *call, int rc)

@@ -25,7 +25,8 @@ void nn_fail_mpi(const char *file, int line, const char *call, int rc);
 void nn_check_all(int ok, const char *msg);
 
 /* For conditions every rank evaluates identically (results of collective calls): rank 0
- * prints the one line and aborts; the others wait to be taken down with it. */
+ * prints the one line and every rank leaves through MPI_Finalize with status 1; a rank that
+ * does not arrive within seconds gets the communicator aborted. */
 #define CHECK_ALL_RANKS(cond, ...) \
   do { if (!(cond)) nn_fail_collective(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 __attribute__((noreturn, format(printf, 3, 4)))
