@@ -72,6 +72,22 @@ expect_error "grid mismatch" "--grid: 3x3 needs 9 ranks" 2 "${tiny[@]}" --grid 3
 expect_error "mnist needs 784 inputs" "784 pixels" 1 --data mnist --layers 10,5,10
 expect_error "output not writable" "cannot create" 2 "${tiny[@]}" --output /proc/x/y.h5
 
+expect_error "a network that cannot fit in memory" "the run needs about .* GiB per rank" 2 "${bcd[@]}" --layers 8,1000000,3
+
+# A signal that reaches one rank only: every rank stops at the end of that epoch, one line,
+# exit non-zero, no results file.
+rm -f sig.h5 sig.h5.part
+run 2 --data synthetic --n-train 20000 --layers 8,300,300,3 --epochs 200 --output sig.h5 >sig.out 2>sig.err &
+launcher=$!
+for _ in $(seq 300); do grep -q '^epoch=1 ' sig.out 2>/dev/null && break; sleep 0.1; done
+t0=$(date +%s)
+kill -TERM "$(pgrep -f "^$train " | tail -1)" 2>/dev/null
+wait $launcher
+rc=$? waited=$(( $(date +%s) - t0 ))
+if [ $rc -ne 0 ] && [ "$(grep -c '^admm-train: error: stopped by SIGTERM after epoch' sig.err)" = 1 ] && [ $waited -le 30 ] &&
+   [ ! -e sig.h5 ] && [ ! -e sig.h5.part ]; then ok "SIGTERM to one rank: all stop in ${waited}s, one line, no file"
+else bad "SIGTERM to one rank (rc=$rc, ${waited}s, files: $(ls sig.h5* 2>/dev/null))"; cat sig.err; fi
+
 # IDX files: good ones, then each kind of damage
 "$make_idx" images tr-img 200 4 5 && "$make_idx" labels tr-lab 200 10 && "$make_idx" images te-img 50 4 5 &&
   "$make_idx" labels te-lab 50 10 || bad "make_idx"
