@@ -77,7 +77,7 @@ expect_error "a network that cannot fit in memory" "the run needs about .* GiB p
 # A signal that reaches one rank only: every rank stops at the end of that epoch, one line,
 # exit non-zero, no results file.
 rm -f sig.h5 sig.h5.part
-run 2 --data synthetic --n-train 20000 --layers 8,300,300,3 --epochs 200 --output sig.h5 >sig.out 2>sig.err &
+run 2 --data synthetic --n-train 20000 --layers 8,300,300,3 --epochs 200 --patience 0 --output sig.h5 >sig.out 2>sig.err &
 launcher=$!
 for _ in $(seq 300); do grep -q '^epoch=1 ' sig.out 2>/dev/null && break; sleep 0.1; done
 t0=$(date +%s)
