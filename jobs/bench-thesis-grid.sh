@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# MNIST test accuracy of ADMM over the thesis's hyper-parameter grid (beta x gamma x warm-up,
-# jobs/sweeps/thesis-grid.txt), each point an independent 1-rank run, PARALLEL at a time.
+# MNIST accuracy of ADMM (--method admm) over the thesis's hyper-parameter grid (beta x gamma x
+# warm-up, jobs/sweeps/thesis-grid.txt), each point an independent 1-rank run, PARALLEL at a time.
+# The table is sorted, and the best point chosen, by validation accuracy (final_val_acc); test
+# accuracy is only reported.
 #
 #   jobs/bench-thesis-grid.sh [OUTDIR] [PARALLEL]
 #
@@ -46,7 +48,7 @@ case $PARALLEL in '' | *[!0-9]* | 0) echo "PARALLEL must be a positive integer, 
 mkdir -p "$OUTDIR" || exit 2
 OUTDIR=$(cd "$OUTDIR" && pwd)
 TSV=$OUTDIR/results.tsv
-HEADER=$'beta\tgamma\twarmup\ttest_acc\tbest_epoch\tepochs_run\ttrain_time_s\tstop_reason\tstatus\twall_s'
+HEADER=$'beta\tgamma\twarmup\tval_acc\ttest_acc\tbest_epoch\tepochs_run\ttrain_time_s\tstop_reason\tstatus\twall_s'
 [ -s "$TSV" ] || printf '%s\n' "$HEADER" >"$TSV"
 START=$(date +%s)
 export ROOT OUTDIR TSV ADMM_TRAIN MPIEXEC H5DUMP SEED EPOCHS PATIENCE VALIDATION EXTRA_ARGS \
@@ -63,7 +65,7 @@ finalkey() { awk -v k="$1" '/^final:/ { for (i = 2; i <= NF; i++) if (index($i, 
 run_point() {
   local b=$1 g=$2 w=$3 name rc t0 t1 left
   name=b${b}_g${g}_w${w}
-  if awk -v b="$b" -v g="$g" -v w="$w" -F'\t' '$1 == b && $2 == g && $3 == w && $9 == "ok" { f = 1 } END { exit !f }' "$TSV"; then
+  if awk -v b="$b" -v g="$g" -v w="$w" -F'\t' '$1 == b && $2 == g && $3 == w && $10 == "ok" { f = 1 } END { exit !f }' "$TSV"; then
     echo "$name: already in $TSV"
     return 0
   fi
@@ -71,7 +73,7 @@ run_point() {
   if [ "$DEADLINE_S" -gt 0 ]; then
     left=$((START + DEADLINE_S - $(date +%s)))
     if [ "$left" -lt "$MIN_START_S" ]; then
-      printf '%s\t%s\t%s\t-\t-\t-\t-\t-\tskipped\t0\n' "$b" "$g" "$w" >>"$TSV"
+      printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t-\tskipped\t0\n' "$b" "$g" "$w" >>"$TSV"
       echo "$name: skipped (${left}s left)"
       return 0
     fi
@@ -82,14 +84,15 @@ run_point() {
   t0=$(date +%s)
   # shellcheck disable=SC2086 # MPIEXEC and EXTRA_ARGS are word lists
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${tlimit[@]}" $MPIEXEC "$ADMM_TRAIN" \
-    --method admm --preset thesis --layers 784,256,256,10 --init he --beta "$b" --gamma "$g" --warmup "$w" \
+    --method admm --layers 784,256,256,10 --init he --beta "$b" --gamma "$g" --warmup "$w" \
     --epochs "$EPOCHS" --patience "$PATIENCE" --validation "$VALIDATION" --seed "$SEED" \
     --eval-train 0 --quiet 1 $EXTRA_ARGS --output "$h5" >"$log" 2>&1
   rc=$?
   t1=$(date +%s)
-  local acc be er tt stop status=ok
-  acc=$(h5attr final_test_acc "$h5"); be=$(h5attr best_epoch "$h5"); er=$(h5attr epochs_run "$h5")
+  local val acc be er tt stop status=ok
+  val=$(h5attr final_val_acc "$h5"); acc=$(h5attr final_test_acc "$h5"); be=$(h5attr best_epoch "$h5"); er=$(h5attr epochs_run "$h5")
   tt=$(h5attr train_time_s "$h5"); stop=$(h5attr stop_reason "$h5")
+  [ -n "$val" ] || val=$(finalkey val_acc "$log")
   [ -n "$acc" ] || acc=$(finalkey test_acc "$log")
   [ -n "$be" ] || be=$(finalkey best_epoch "$log")
   [ -n "$er" ] || er=$(finalkey epochs_run "$log")
@@ -99,9 +102,9 @@ run_point() {
   elif [ "$rc" -ne 0 ] || [ -z "$acc" ]; then status=failed
   fi
   # One short write, appended whole by concurrent workers.
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$g" "$w" "${acc:--}" "${be:--}" "${er:--}" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$g" "$w" "${val:--}" "${acc:--}" "${be:--}" "${er:--}" \
     "${tt:--}" "${stop:--}" "$status" "$((t1 - t0))" >>"$TSV"
-  echo "$name: $status test_acc=${acc:--} best_epoch=${be:--} epochs_run=${er:--} train_time=${tt:--}s wall=$((t1 - t0))s"
+  echo "$name: $status val_acc=${val:--} test_acc=${acc:--} best_epoch=${be:--} epochs_run=${er:--} train_time=${tt:--}s wall=$((t1 - t0))s"
   [ "$status" = ok ] || tail -n 3 "$log" | sed "s/^/  $name: /"
 }
 export -f run_point h5attr finalkey
@@ -117,14 +120,14 @@ echo "grid: $NPTS points from $GRID_FILE, $PARALLEL at a time, results in $OUTDI
 points | xargs -P "$PARALLEL" -L 1 bash -c 'run_point "$@"' _
 WALL=$(($(date +%s) - START))
 
-# Latest row per point, sorted by test accuracy (points without one last).
+# Latest row per point, sorted by validation accuracy (points without one last).
 {
-  printf '%-5s %-5s %-6s %-9s %-10s %-10s %-12s %-12s %s\n' beta gamma warmup test_acc best_epoch epochs_run train_time_s stop_reason status
+  printf '%-5s %-5s %-6s %-9s %-9s %-10s %-10s %-12s %-12s %s\n' beta gamma warmup val_acc test_acc best_epoch epochs_run train_time_s stop_reason status
   awk -F'\t' 'NR > 1 { row[$1 " " $2 " " $3] = $0 } END { for (k in row) print row[k] }' "$TSV" |
     awk -F'\t' '{ print ($4 == "-" ? -1 : $4) "\t" $0 }' | sort -t$'\t' -k1,1gr -k2,2n -k3,3n -k4,4n | cut -f2- |
-    awk -F'\t' '{ printf "%-5s %-5s %-6s %-9s %-10s %-10s %-12s %-12s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+    awk -F'\t' '{ printf "%-5s %-5s %-6s %-9s %-9s %-10s %-10s %-12s %-12s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 } >"$OUTDIR/table.txt"
 cat "$OUTDIR/table.txt"
-awk 'NR > 1 && $9 == "ok" { n++ } END { printf "finished points: %d of '"$NPTS"'\n", n }' "$OUTDIR/table.txt"
-awk 'NR > 1 && $9 == "ok" { printf "best: beta %s gamma %s warmup %s test_acc %s (%.2f%%) best_epoch %s epochs_run %s\n", $1, $2, $3, $4, 100 * $4, $5, $6; exit }' "$OUTDIR/table.txt"
+awk 'NR > 1 && $10 == "ok" { n++ } END { printf "finished points: %d of '"$NPTS"'\n", n }' "$OUTDIR/table.txt"
+awk 'NR > 1 && $10 == "ok" { printf "best by validation: beta %s gamma %s warmup %s val_acc %s test_acc %s (%.2f%%) best_epoch %s epochs_run %s\n", $1, $2, $3, $4, $5, 100 * $5, $6, $7; exit }' "$OUTDIR/table.txt"
 echo "wall time: ${WALL}s"
