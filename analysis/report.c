@@ -42,13 +42,16 @@ static int is_gradient(const char *method)
            !strcmp(method, "adam");
 }
 
-/* Whether key means anything for method, as Table 4.1 shows it: a learning rate and batch for the
- * gradient methods, BETA/GAMMA/WARMUP for ADMM. */
+/* Whether key means anything for method, as the methods table shows it: a learning rate and batch
+ * for the gradient methods, the penalties beta and gamma for the two gradient-free methods
+ * (Taylor's admm and bcd), warm-up epochs for admm only. A key that applies but is absent from
+ * /config (a file written before the option existed) shows "-" as well. */
 static int uses(const char *method, const char *key)
 {
     if (!strcmp(key, "lr") || !strcmp(key, "batch")) return is_gradient(method);
-    if (!strcmp(key, "beta") || !strcmp(key, "gamma")) return !strncmp(method, "admm", 4);
-    if (!strcmp(key, "warmup")) return !strcmp(method, "admm-thesis"); /* the only one with warm-up */
+    if (!strcmp(key, "beta") || !strcmp(key, "gamma"))
+        return !strcmp(method, "admm") || !strcmp(method, "bcd");
+    if (!strcmp(key, "warmup")) return !strcmp(method, "admm"); /* the only one with warm-up */
     return 1;
 }
 
@@ -113,8 +116,8 @@ static void table_runs(const Ctx *c)
     save(c, t, "runs", "Final test accuracy and configuration per run",
          "One row per analysed file (the shape of the thesis's Table 4.1). Accuracy is the root "
          "attribute `final_test_acc` (the kept weights) in percent. lr and batch are shown for "
-         "gradient methods, beta, gamma and warmup for ADMM; `-` otherwise or when the run has no "
-         "such option.");
+         "gradient methods, beta and gamma for admm and bcd, warmup for admm; `-` otherwise or "
+         "when the run's `/config` has no such option (it does not apply).");
     admm_table_free(t);
 }
 

@@ -175,13 +175,6 @@ static void read_run(Run *r, const char *path)
         H5Sclose(s);
     }
     H5Gclose(g);
-    /* The thesis preset of --method admm is its own method in every table. */
-    for (int k = 0; k < r->ncfg; k++)
-        if (!strcmp(r->cfg[k].name, "preset") && r->cfg[k].cls == CFG_STR && !strcmp(r->cfg[k].s, "thesis") &&
-            !strcmp(r->method, "admm")) {
-            free(r->method);
-            r->method = strdup("admm-thesis");
-        }
 
     r->t_epoch = dataset(f, "epochs/t_epoch", &r->E, NULL);
     int e2;
@@ -491,14 +484,15 @@ static int is_gradient(const char *m)
     return !strcmp(m, "gd") || !strcmp(m, "sgd") || !strcmp(m, "momentum") || !strcmp(m, "adam");
 }
 
-/* Table 4.1's rule: lr and batch for gradient methods, beta/gamma for ADMM, warmup for the thesis's ADMM. */
+/* The methods table's rule: lr and batch for gradient methods, beta/gamma for admm and bcd, warmup
+ * for admm (Taylor's ADMM); an option absent from /config is shown as "-" too. */
 static const Cfg *shown(const Run *r, const char *key)
 {
     if ((!strcmp(key, "lr") || !strcmp(key, "batch")) && !is_gradient(r->method)) return NULL;
     if ((!strcmp(key, "beta") || !strcmp(key, "gamma")) && strcmp(r->method, "admm") &&
-        strcmp(r->method, "admm-thesis"))
+        strcmp(r->method, "bcd"))
         return NULL;
-    if (!strcmp(key, "warmup") && strcmp(r->method, "admm-thesis")) return NULL;
+    if (!strcmp(key, "warmup") && strcmp(r->method, "admm")) return NULL;
     return cfg(r, key);
 }
 
