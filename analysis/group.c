@@ -173,6 +173,7 @@ static void label_groups(admm_Analysis *an)
 
 static void group_stats(admm_Analysis *an, admm_Group *gr)
 {
+    double *val = admm_xmalloc((size_t)gr->nrun * sizeof *val);
     double *acc = admm_xmalloc((size_t)gr->nrun * sizeof *acc);
     double *loss = admm_xmalloc((size_t)gr->nrun * sizeof *loss);
     double *ep = admm_xmalloc((size_t)gr->nrun * sizeof *ep);
@@ -186,6 +187,7 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
     nt = 0;
     for (int k = 0; k < gr->nrun; k++) {
         const admm_Run *r = &an->run[gr->run[k]];
+        val[k] = 100.0 * r->final_val_acc;
         acc[k] = 100.0 * r->final_test_acc;
         loss[k] = r->final_loss;
         ep[k] = (double)r->epochs_run;
@@ -205,11 +207,13 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
             }
         }
     }
+    admm_stat(&gr->val_pct, val, gr->nrun);
     admm_stat(&gr->acc_pct, acc, gr->nrun);
     admm_stat(&gr->loss, loss, gr->nrun);
     admm_stat(&gr->epochs, ep, gr->nrun);
     admm_stat(&gr->t_epoch, t, nt);
     gr->comm_share = has_comm && tsum > 0.0 ? comm / tsum : NAN;
+    free(val);
     free(acc);
     free(loss);
     free(ep);
@@ -353,6 +357,83 @@ void admm_analysis_free(admm_Analysis *an)
 }
 
 /* ---------------------------------------------------------------------------------------------- */
+/* random-features floor */
+
+static int is_gradient_method(const char *method)
+{
+    return !strcmp(method, "gd") || !strcmp(method, "sgd") || !strcmp(method, "momentum") ||
+           !strcmp(method, "adam");
+}
+
+static int str_cfg_is(const admm_Run *r, const char *key, const char *want)
+{
+    const admm_Attr *a = admm_run_cfg(r, key);
+    return a && a->kind == ADMM_ATTR_STR && !strcmp(a->s, want);
+}
+
+/* Runs of group h whose seed is also the seed of some run of group g. */
+static int shared_seeds(const admm_Analysis *an, int g, int h)
+{
+    const admm_Group *a = &an->group[g], *b = &an->group[h];
+    int n = 0;
+    for (int j = 0; j < b->nrun; j++) {
+        const admm_Attr *s = admm_run_cfg(&an->run[b->run[j]], "seed");
+        int hit = 0;
+        for (int k = 0; k < a->nrun && !hit; k++)
+            hit = admm_attr_equal(s, admm_run_cfg(&an->run[a->run[k]], "seed"));
+        n += hit;
+    }
+    return n;
+}
+
+int admm_group_floor(const admm_Analysis *an, int g, admm_Floor *fl)
+{
+    const admm_Run *r = admm_group_rep(an, g);
+    memset(fl, 0, sizeof *fl);
+    fl->group = -1;
+    fl->acc_pct = NAN;
+    if (!strcmp(r->method, ADMM_FLOOR_METHOD)) return 1;
+    /* the readout the trained network would get if only its output layer were solved */
+    fl->proxy_loss = is_gradient_method(r->method);
+    const admm_Attr *loss = admm_run_cfg(r, "loss");
+    if (fl->proxy_loss)
+        snprintf(fl->loss, sizeof fl->loss, "least-squares");
+    else /* a run without /config/loss matches no floor: "-" is no loss's name */
+        admm_attr_format(loss, fl->loss, sizeof fl->loss);
+    snprintf(fl->biases, sizeof fl->biases, "%s", !strcmp(r->method, "admm") ? "no" : "yes");
+    static const char *const same[] = {"data", "layers", "init"};
+    int best_shared = -1;
+    for (int h = 0; h < an->ngroup; h++) {
+        const admm_Run *f = admm_group_rep(an, h);
+        int match = !strcmp(f->method, ADMM_FLOOR_METHOD) && str_cfg_is(f, "loss", fl->loss) &&
+                    str_cfg_is(f, "biases", fl->biases);
+        for (int k = 0; k < 3 && match; k++)
+            match = admm_attr_equal(admm_run_cfg(r, same[k]), admm_run_cfg(f, same[k]));
+        if (!match) continue;
+        int n = shared_seeds(an, g, h);
+        if (n > best_shared) { /* strictly more: ties keep the first group */
+            best_shared = n;
+            fl->group = h;
+        }
+    }
+    if (fl->group < 0) return 0;
+    const admm_Group *fg = &an->group[fl->group];
+    fl->seed_only = an->group[g].nrun == 1 && best_shared > 0;
+    double *x = admm_xmalloc((size_t)fg->nrun * sizeof *x);
+    const admm_Attr *seed = admm_run_cfg(r, "seed");
+    for (int j = 0; j < fg->nrun; j++) {
+        const admm_Run *f = &an->run[fg->run[j]];
+        if (!fl->seed_only || admm_attr_equal(seed, admm_run_cfg(f, "seed")))
+            x[fl->nrun++] = 100.0 * f->final_test_acc;
+    }
+    admm_Stat st;
+    admm_stat(&st, x, fl->nrun);
+    fl->acc_pct = st.mean;
+    free(x);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
 /* per-epoch values */
 
 double admm_field_test_acc_pct(const admm_Run *r, int e)
@@ -362,6 +443,10 @@ double admm_field_test_acc_pct(const admm_Run *r, int e)
 double admm_field_train_acc_pct(const admm_Run *r, int e)
 {
     return 100.0 * r->train_acc[e];
+}
+double admm_field_val_acc_pct(const admm_Run *r, int e)
+{
+    return 100.0 * r->val_acc[e];
 }
 double admm_field_loss(const admm_Run *r, int e)
 {
