@@ -153,8 +153,10 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
   }
   if (ok && cfg->n_train > 0) n_all = cfg->n_train;
   if (ok && cfg->n_test > 0) n_test = cfg->n_test < n_test ? cfg->n_test : n_test;
-  if (ok && cfg->validation >= n_all) {
-    snprintf(err, sizeof err, "--validation %ld leaves no training samples out of %ld", cfg->validation, n_all);
+  /* --validation auto on IDX files: 1/12 of the training samples (MNIST's 5000 of 60000) */
+  long n_val = cfg->validation >= 0 ? cfg->validation : n_all / 12;
+  if (ok && n_val >= n_all) {
+    snprintf(err, sizeof err, "--validation %ld leaves no training samples out of %ld", n_val, n_all);
     ok = 0;
   }
   nn_check_all(ok, err);
@@ -164,12 +166,12 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
   d->mean = mean;
   d->std = std;
   int dim = cfg->n[0], k = cfg->n[cfg->L];
-  long n_train = n_all - cfg->validation, first, count;
+  long n_train = n_all - n_val, first, count;
   nn_partition(n_train, me, p, &first, &count);
   shard_alloc(&d->train, dim, k, n_train, first, count);
   ok = read_slice(&f[0], &f[1], first, count, &d->train, 0, mean, std, err, sizeof err) == 0;
-  nn_partition(cfg->validation, me, p, &first, &count);
-  shard_alloc(&d->val, dim, k, cfg->validation, first, count);
+  nn_partition(n_val, me, p, &first, &count);
+  shard_alloc(&d->val, dim, k, n_val, first, count);
   if (ok) ok = read_slice(&f[0], &f[1], n_train + first, count, &d->val, 0, mean, std, err, sizeof err) == 0;
   nn_partition(n_test, me, p, &first, &count);
   shard_alloc(&d->test, dim, k, n_test, first, count);
@@ -184,4 +186,21 @@ void R(nn_data_free)(R(nn_data) *d)
     free(s[i]->x);
     free(s[i]->label);
   }
+}
+
+uint64_t R(nn_split_checksum)(const R(nn_shard) *s, double mean, double std)
+{
+  uint64_t sum = 0;
+  for (long j = 0; j < s->n; j++) {
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
+    h = (h ^ (uint8_t)s->label[j]) * 1099511628211ull;
+    const real *x = s->x + (size_t)j * s->d;
+    for (int i = 0; i < s->d; i++) {
+      long px = lround(255.0 * ((double)x[i] * std + mean));
+      h = (h ^ (uint8_t)px) * 1099511628211ull;
+    }
+    sum += h;
+  }
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
+  return sum;
 }

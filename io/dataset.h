@@ -5,6 +5,8 @@
 #ifndef NN_DATASET_H
 #define NN_DATASET_H
 
+#include <stdint.h>
+
 #include "../solver/method.h"
 
 typedef struct {
@@ -15,6 +17,13 @@ typedef struct {
 
 void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg);
 void R(nn_data_free)(R(nn_data) *d);
+
+/* A fingerprint of the samples of a split, the same for any rank count and independent of
+ * their order: the sum over samples (mod 2^64) of FNV-1a-64 over the label byte and the pixel
+ * bytes round(255 (x std + mean)) recovered from the stored values. The results file records
+ * one per split, so a test can check each split against its source file's sample range.
+ * Collective (sums over ranks). */
+uint64_t R(nn_split_checksum)(const R(nn_shard) *s, double mean, double std);
 
 /* The slice [first, first + count) of n samples that rank r of p holds: cut at r n / p
  * (integer division), the rounding nn_shuffle's strata use, so shards are unions of strata. */

@@ -13,10 +13,10 @@
 
 #define CHECK_H5(expr) do { if ((expr) < 0) nn_fail(__FILE__, __LINE__, "HDF5 call failed: %s", #expr); } while (0)
 
-enum { SCALARS = 12 };
+enum { SCALARS = 13, REALS = 11 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
-  "t_epoch", "t_eval", "t_wall", "epoch", "warmup"
+  "t_epoch", "t_eval", "t_wall", "multiplier", "epoch", "warmup"
 };
 
 struct nn_results {
@@ -121,7 +121,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   r->epochs = H5Gcreate2(r->file, "epochs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   CHECK(r->epochs >= 0, "HDF5: cannot create /epochs");
   for (int i = 0; i < SCALARS; i++)
-    r->scalar[i] = create_extendable(r->epochs, scalar_names[i], i < 10 ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
+    r->scalar[i] = create_extendable(r->epochs, scalar_names[i], i < REALS ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
   static const char *const pn[3] = { "phase_min", "phase_avg", "phase_max" };
   for (int i = 0; i < 3; i++) {
     r->phase[i] = create_extendable(r->epochs, pn[i], H5T_IEEE_F64LE, NN_NPHASES);
@@ -159,11 +159,11 @@ static void append_row(nn_results *r, hid_t d, hid_t memtype, const void *values
 
 void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
-  double s[10] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
-                   row->test_acc, row->t_epoch, row->t_eval, row->t_wall };
-  for (int i = 0; i < 10; i++) append_row(r, r->scalar[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
-  append_row(r, r->scalar[10], H5T_NATIVE_LONG, &row->epoch, 0, 0);
-  append_row(r, r->scalar[11], H5T_NATIVE_LONG, &row->warmup, 0, 0);
+  double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
+                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier };
+  for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
+  append_row(r, r->scalar[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
+  append_row(r, r->scalar[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);
   append_row(r, r->phase[0], H5T_NATIVE_DOUBLE, row->phase_min, NN_NPHASES, 0);
   append_row(r, r->phase[1], H5T_NATIVE_DOUBLE, row->phase_avg, NN_NPHASES, 0);
   append_row(r, r->phase[2], H5T_NATIVE_DOUBLE, row->phase_max, NN_NPHASES, 0);

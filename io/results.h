@@ -25,6 +25,7 @@ typedef struct {
   double loss, objective, residual_z, residual_a;
   double train_acc, val_acc, test_acc;
   double t_epoch, t_eval, t_wall;
+  double multiplier;  /* admm: |lambda|^2 / n_train; NaN for methods without one */
   double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];
   double rss_mb;  /* this rank's peak resident set size */
 } nn_epoch_row;

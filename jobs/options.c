@@ -1,214 +1,371 @@
-/* Option table and parser; see options.h. */
+/* Option table and parser; see options.h. Every option is one row of `table`: its name, type,
+ * default, accepted range or choices, the methods it applies to, where its value lands in
+ * nn_config and its help. Parsing, range checks, --help, the start-up echo and /config all
+ * read that row; the few checks that involve several options are in check_combinations. */
 #include "options.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../solver/check.h"
 
-enum opt_type { T_INT, T_REAL, T_STRING, T_CHOICE };
+/* ------------------------------------------------------------------ the methods */
+
+enum {
+  M_BCD = 1 << 0, M_ADMM = 1 << 1, M_RF = 1 << 2,
+  M_GD = 1 << 3, M_SGD = 1 << 4, M_MOMENTUM = 1 << 5, M_ADAM = 1 << 6,
+  M_GRADIENT = M_GD | M_SGD | M_MOMENTUM | M_ADAM,
+  M_LS = M_BCD | M_ADMM | M_RF, /* methods with least-squares steps on the BLACS grid */
+  M_ALL = (1 << 7) - 1
+};
+/* In the order of --method's choices. */
+static const char *const method_names[] = { "bcd", "admm", "random-features", "gd", "sgd", "momentum", "adam" };
+enum { NMETHOD = sizeof method_names / sizeof method_names[0] };
+
+/* ------------------------------------------------------------------ the table */
+
+enum opt_type {
+  OPT_INT,    /* int or long field (by its size), decimal, range-checked */
+  OPT_REAL,   /* double field, finite, range-checked */
+  OPT_CHOICE, /* int or enum field: the index of the value in `choices`; char array: the value */
+  OPT_STRING, /* char array field; checked in check_combinations where it has a syntax */
+  OPT_FLAG    /* int field: 1 when the option is given (no value) */
+};
+enum {
+  F_AUTO = 1,    /* the word auto is accepted: INT stores -1, REAL stores NaN, resolved later */
+  F_LO_OPEN = 2, /* the range excludes its lower end */
+  F_HI_OPEN = 4  /* ... or its upper end */
+};
 
 typedef struct {
-  const char *name;      /* without the leading -- */
+  const char *name;    /* without the leading -- */
   enum opt_type type;
-  const char *def;       /* default, as text */
-  const char *choices;   /* T_CHOICE: '|'-separated */
+  const char *def;     /* default, as text */
+  const char *choices; /* OPT_CHOICE: '|'-separated, in the order of the field's enum */
+  double lo, hi;       /* OPT_INT, OPT_REAL: accepted range */
+  int flags;
+  unsigned methods;    /* the methods it applies to; given to another, it is refused */
+  size_t offset, size; /* where the value lands in nn_config */
   const char *help;
 } opt_spec;
 
+#define AT(field) offsetof(nn_config, field), sizeof(((nn_config *)0)->field)
+#define BIG 1e6
+#define COUNT (double)INT_MAX
+
 static const opt_spec table[] = {
-  { "method", T_CHOICE, "admm", "admm|gd|sgd|momentum|adam|random-features",
-    "training method: admm is gradient-free (see --preset); random-features leaves the hidden layers at --init "
-    "and solves the output layer by ridge least squares (the floor, one epoch); the others use gradients" },
-  { "preset", T_CHOICE, "best", "best|thesis",
-    "--method admm: best = the gradient-free formulation that beats the random-features floor (biases, "
-    "hidden units from sample pairs, proximal weight steps, auxiliaries re-anchored to the forward pass, "
-    "squared-hinge output targets; "
-    "solver/bcd.c); thesis = Taylor et al.'s ADMM exactly as the thesis runs it (solver/admm.c)" },
-  { "data", T_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx",
+  { "method", OPT_CHOICE, "bcd", "bcd|admm|random-features|gd|sgd|momentum|adam", 0, 0, 0, M_ALL, AT(method),
+    "bcd: gradient-free block coordinate descent on a quadratic penalty (no multipliers; solver/bcd.c); "
+    "admm: Taylor et al.'s ADMM as the thesis runs it (solver/admm.c); random-features: the floor, hidden "
+    "layers frozen at --init and the output layer solved exactly for --loss; gd, sgd, momentum, adam: "
+    "backpropagation (see README, Methods)" },
+  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx", 0, 0, 0, M_ALL, AT(data),
     "data set; idx reads the four --train-*/--test-* files" },
-  { "data-dir", T_STRING, "", NULL,
+  { "data-dir", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(data_dir),
     "directory of the data set's IDX files (default $ADMM_DATA_DIR, else data/mnist or "
     "/usr/share/datasets/fashion-mnist)" },
-  { "train-images", T_STRING, "", NULL, "IDX training images (with --data idx)" },
-  { "train-labels", T_STRING, "", NULL, "IDX training labels (with --data idx)" },
-  { "test-images", T_STRING, "", NULL, "IDX test images (with --data idx)" },
-  { "test-labels", T_STRING, "", NULL, "IDX test labels (with --data idx)" },
-  { "n-train", T_INT, "0", NULL, "use the first N training samples (0: all; synthetic: 2048)" },
-  { "n-test", T_INT, "0", NULL, "use the first N test samples (0: all; synthetic: 512)" },
-  { "validation", T_INT, "5000", NULL,
-    "samples carved from the end of the training range for early stopping (0: no early stopping)" },
-  { "normalize", T_STRING, "dataset", NULL,
+  { "train-images", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(train_images), "IDX training images (implies --data idx)" },
+  { "train-labels", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(train_labels), "IDX training labels (implies --data idx)" },
+  { "test-images", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(test_images), "IDX test images (implies --data idx)" },
+  { "test-labels", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(test_labels), "IDX test labels (implies --data idx)" },
+  { "n-train", OPT_INT, "0", NULL, 0, COUNT, 0, M_ALL, AT(n_train),
+    "use the first N training samples (0: all; synthetic: 2048)" },
+  { "n-test", OPT_INT, "0", NULL, 0, COUNT, 0, M_ALL, AT(n_test), "use the first N test samples (0: all; synthetic: 512)" },
+  { "validation", OPT_INT, "auto", NULL, 0, COUNT, F_AUTO, M_ALL, AT(validation),
+    "samples carved from the end of the training range for early stopping and the kept model (0: none; "
+    "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic, 1/12 of the file for idx)" },
+  { "normalize", OPT_STRING, "dataset", NULL, 0, 0, 0, M_ALL, AT(normalize),
     "input scaling of pixel/255: dataset (MNIST 0.1307,0.3081; Fashion 0.2860,0.3530), none, or MEAN,STD" },
-  { "layers", T_STRING, "784,256,256,10", NULL, "layer widths, input first, classes last" },
-  { "beta", T_REAL, "1", NULL, "ADMM penalty on z_l = W_l a_{l-1}" },
-  { "gamma", T_REAL, "1", NULL, "ADMM penalty on a_l = relu(z_l)" },
-  { "warmup", T_INT, "2", NULL, "ADMM warm-up epochs without multiplier updates (run before --epochs)" },
-  { "epochs", T_INT, "50", NULL, "maximum training epochs (after warm-up)" },
-  { "patience", T_INT, "5", NULL,
+  { "layers", OPT_STRING, "784,256,256,10", NULL, 0, 0, 0, M_ALL, AT(layers), "layer widths, input first, classes last" },
+  { "beta", OPT_REAL, "1", NULL, 0, 1e12, F_LO_OPEN, M_BCD | M_ADMM, AT(beta), "penalty on z_l = W_l a_{l-1}" },
+  { "gamma", OPT_REAL, "1", NULL, 0, 1e12, F_LO_OPEN, M_BCD | M_ADMM, AT(gamma), "penalty on a_l = relu(z_l)" },
+  { "warmup", OPT_INT, "2", NULL, 0, BIG, 0, M_ADMM, AT(warmup),
+    "epochs without multiplier updates, run before --epochs" },
+  { "epochs", OPT_INT, "50", NULL, 1, BIG, 0, M_ALL, AT(epochs),
+    "maximum training epochs (after warm-up); random-features: iterations of the squared-hinge readout" },
+  { "patience", OPT_INT, "5", NULL, 0, BIG, 0, M_ALL, AT(patience),
     "grace patience: stop after this many epochs without a better validation accuracy (0: never)" },
-  { "init", T_CHOICE, "he", "he|xavier|normalized|zero|pytorch",
-    "weight initialisation (pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)))" },
-  { "aux-init", T_CHOICE, "forward", "forward|random",
-    "ADMM auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
-  { "loss", T_CHOICE, "auto", "auto|least-squares|hinge|cross-entropy|squared-hinge",
-    "output loss. --preset thesis: least-squares (eq. 3.12, auto) or Taylor's hinge; --preset best: "
-    "squared-hinge (auto: the squared distance to outputs >= 1 for the class, <= 0 for the others) or "
-    "least-squares; random-features: least-squares; gradient methods: cross-entropy" },
-  { "precision", T_CHOICE, "float64", "float64|float32", "floating-point precision of all numerics" },
-  { "ridge", T_REAL, "0.001", NULL,
-    "relative ridge added to the weight step's Gram matrices, times trace/n (MNIST's constant pixels make "
-    "a_0 a_0^T singular; 1e-3 serves both precisions and regularises the fits)" },
-  { "weight-solve", T_CHOICE, "ridge", "ridge|pinv",
-    "--preset thesis: weight step by ridge normal equations, or by the thesis's pseudo-inverse (eigendecomposition "
-    "of the summed Gram matrix, p?syevd, eigenvalues below --pinv-rcond x largest dropped)" },
-  { "pinv-rcond", T_REAL, "0", NULL, "--weight-solve pinv: relative eigenvalue cutoff (0: n x machine epsilon)" },
-  { "seed", T_INT, "1", NULL, "random seed (initialisation, synthetic data, shuffling)" },
-  { "lr", T_REAL, "-1", NULL, "learning rate (gradient methods; -1: 0.01, adam 0.001)" },
-  { "batch", T_INT, "-1", NULL, "global mini-batch (gradient methods; -1: 128, sgd 1)" },
-  { "momentum", T_REAL, "0.9", NULL, "momentum coefficient (--method momentum)" },
-  { "reduce-group", T_INT, "0", NULL,
-    "gradient methods: ranks that sum gradients through one node-shared window, each updating a slice "
-    "(0: every rank of a node; 1: none, one MPI_Allreduce of all gradients and the update on every rank; "
-    "K: groups of K ranks, as if each were a node); solver/node_sum.h" },
-  { "eval-train", T_INT, "1", NULL, "1: measure training accuracy and loss every epoch (forward pass)" },
-  { "grid", T_STRING, "auto", NULL, "BLACS process grid PxQ, or auto (squarest)" },
-  { "block", T_INT, "64", NULL, "ScaLAPACK block size" },
-  { "bcd-init", T_CHOICE, "pairs", "pairs|random",
-    "--preset best: hidden units from pairs of training samples of different classes, or from --init" },
-  { "bcd-prox", T_REAL, "0.001", NULL,
-    "--preset best: proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
-  { "bcd-decay", T_REAL, "-1", NULL,
-    "--preset best: ridge on |W|^2 in the hidden weight steps (pulls directions the data leave undetermined "
-    "back to zero), relative to trace/n like --bcd-prox; -1: 0 in float64, 1e-3 in float32, whose rounding "
-    "noise in those directions otherwise accumulates over sweeps" },
-  { "bcd-reanchor", T_INT, "1", NULL,
-    "--preset best: reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
-  { "bcd-growth", T_REAL, "1", NULL, "--preset best: --beta and --gamma multiply by this after every sweep" },
-  { "output", T_STRING, "", NULL,
+  { "init", OPT_CHOICE, "auto", "he|xavier|normalized|zero|pytorch|pairs|auto", 0, 0, 0, M_ALL, AT(init),
+    "weight initialisation. pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)); pairs: He, then "
+    "every hidden unit from two training samples of different classes (w.u + b = -1, w.v + b = +1); "
+    "auto: pairs for bcd and random-features, he for the others" },
+  { "aux-init", OPT_CHOICE, "forward", "forward|random", 0, 0, 0, M_ADMM, AT(aux_random),
+    "auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
+  { "loss", OPT_CHOICE, "auto", "least-squares|hinge|cross-entropy|squared-hinge|auto", 0, 0, 0, M_ALL, AT(loss),
+    "output loss. bcd, random-features: squared-hinge (auto: the squared distance of the outputs to >= 1 for "
+    "the class, <= 0 for the others) or least-squares; admm: least-squares (auto, thesis eq. 3.12) or Taylor's "
+    "hinge; gradient methods: cross-entropy" },
+  { "biases", OPT_CHOICE, "yes", "no|yes", 0, 0, 0, M_RF, AT(biases),
+    "biases of the frozen network: yes as --init sets them (the floor of every method but admm), no (admm's floor)" },
+  { "precision", OPT_CHOICE, "float64", "float64|float32", 0, 0, 0, M_ALL, AT(float32),
+    "floating-point precision of all numerics" },
+  { "ridge", OPT_REAL, "0.001", NULL, 0, 1, F_HI_OPEN, M_LS, AT(ridge),
+    "relative ridge of the least-squares solves (admm: weight steps; bcd, random-features: the output solve), "
+    "times trace/n of the Gram matrix (MNIST's constant pixels make a_0 a_0^T singular)" },
+  { "weight-solve", OPT_CHOICE, "ridge", "ridge|pinv", 0, 0, 0, M_ADMM, AT(weight_solve),
+    "weight step by ridge normal equations, or by the thesis's pseudo-inverse (eigendecomposition of the "
+    "summed Gram matrix, p?syevd, eigenvalues below --pinv-rcond x largest dropped)" },
+  { "pinv-rcond", OPT_REAL, "auto", NULL, 0, 1, F_AUTO | F_HI_OPEN, M_ADMM, AT(pinv_rcond),
+    "--weight-solve pinv: relative eigenvalue cutoff (auto: order x machine epsilon)" },
+  { "seed", OPT_INT, "1", NULL, 0, 9007199254740992.0, 0, M_ALL, AT(seed),
+    "random seed (initialisation, synthetic data, shuffling)" },
+  { "lr", OPT_REAL, "auto", NULL, 0, 100, F_AUTO | F_LO_OPEN, M_GRADIENT, AT(lr), "learning rate (auto: 0.01, adam 0.001)" },
+  { "batch", OPT_INT, "auto", NULL, 1, COUNT, F_AUTO, M_GRADIENT, AT(batch), "global mini-batch (auto: 128, sgd 1)" },
+  { "momentum", OPT_REAL, "0.9", NULL, 0, 1, F_HI_OPEN, M_MOMENTUM, AT(momentum), "momentum coefficient" },
+  { "reduce-group", OPT_INT, "0", NULL, 0, BIG, 0, M_GRADIENT, AT(reduce_group),
+    "ranks that sum gradients through one node-shared window, each updating a slice (0: every rank of a node; "
+    "1: none, one MPI_Allreduce of all gradients and the update on every rank; K: groups of K ranks, as if each "
+    "were a node); solver/node_sum.h" },
+  { "eval-train", OPT_INT, "1", NULL, 0, 1, 0, M_ALL, AT(eval_train),
+    "1: measure training accuracy and loss every epoch (forward pass)" },
+  { "grid", OPT_STRING, "auto", NULL, 0, 0, 0, M_LS, AT(grid), "BLACS process grid PxQ, or auto (squarest)" },
+  { "block", OPT_INT, "64", NULL, 1, 4096, 0, M_LS, AT(block), "ScaLAPACK block size" },
+  { "bcd-prox", OPT_REAL, "0.001", NULL, 0, BIG, F_LO_OPEN | F_HI_OPEN, M_BCD, AT(bcd_prox),
+    "proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
+  { "bcd-decay", OPT_REAL, "auto", NULL, 0, BIG, F_AUTO | F_HI_OPEN, M_BCD, AT(bcd_decay),
+    "ridge on |W|^2 in the hidden weight steps (pulls directions the data leave undetermined back to zero), "
+    "relative like --bcd-prox; auto: 0 in float64, 1e-3 in float32, whose rounding noise in those directions "
+    "otherwise accumulates over sweeps" },
+  { "bcd-reanchor", OPT_INT, "1", NULL, 0, BIG, 0, M_BCD, AT(bcd_reanchor),
+    "reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
+  { "bcd-growth", OPT_REAL, "1", NULL, 1, 10, 0, M_BCD, AT(bcd_growth), "--beta and --gamma multiply by this after every sweep" },
+  { "output", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(output),
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
-  { "force", T_INT, "0", NULL, "1: replace an existing complete results file" },
-  { "quiet", T_INT, "0", NULL, "1: no per-epoch lines" },
+  { "force", OPT_FLAG, "0", NULL, 0, 0, 0, M_ALL, AT(force), "replace an existing complete results file" },
+  { "quiet", OPT_INT, "0", NULL, 0, 1, 0, M_ALL, AT(quiet), "1: no per-epoch lines" },
 };
 enum { NOPT = sizeof table / sizeof table[0] };
 
-/* Raw option values as text, indexed like table[]. */
-typedef struct {
-  char v[NOPT][1024];
-  int given[NOPT]; /* 1: set on the command line */
-} raw_values;
-
-static const char *value_of(const raw_values *rv, const char *name)
+static unsigned method_bit(const nn_config *cfg)
 {
-  for (int i = 0; i < NOPT; i++)
-    if (strcmp(table[i].name, name) == 0) return rv->v[i];
-  nn_fail(__FILE__, __LINE__, "internal: no option %s", name);
-}
-
-/* Notes about ignored options, printed once by rank 0 after a successful parse. */
-static char notes[1024];
-
-__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
-{
-  size_t len = strlen(notes);
-  va_list ap;
-  va_start(ap, fmt);
-  len += (size_t)snprintf(notes + len, sizeof notes - len, "admm-train: note: ");
-  if (len < sizeof notes) len += (size_t)vsnprintf(notes + len, sizeof notes - len, fmt, ap);
-  va_end(ap);
-  if (len + 1 < sizeof notes) strcat(notes, "\n");
-}
-
-static int given(const raw_values *rv, const char *name)
-{
-  for (int i = 0; i < NOPT; i++)
-    if (strcmp(table[i].name, name) == 0) return rv->given[i];
+  for (int m = 0; m < NMETHOD; m++)
+    if (strcmp(cfg->method, method_names[m]) == 0) return 1u << m;
   return 0;
+}
+
+static int applies(const opt_spec *o, const nn_config *cfg) { return (o->methods & method_bit(cfg)) != 0; }
+
+static void *field(nn_config *cfg, const opt_spec *o) { return (char *)cfg + o->offset; }
+static const void *cfield(const nn_config *cfg, const opt_spec *o) { return (const char *)cfg + o->offset; }
+
+/* ------------------------------------------------------------------ values */
+
+static long get_int(const nn_config *cfg, const opt_spec *o)
+{
+  return o->size == sizeof(int) ? *(const int *)cfield(cfg, o) : *(const long *)cfield(cfg, o);
+}
+
+static void set_int(nn_config *cfg, const opt_spec *o, long v)
+{
+  if (o->size == sizeof(int)) *(int *)field(cfg, o) = (int)v;
+  else *(long *)field(cfg, o) = v;
+}
+
+static const char *choice_at(const char *choices, int index, char *buf, size_t len)
+{
+  const char *p = choices;
+  for (int i = 0; i < index && p; i++) {
+    p = strchr(p, '|');
+    if (p) p++;
+  }
+  if (!p) return "?";
+  size_t n = strcspn(p, "|");
+  snprintf(buf, len, "%.*s", (int)n, p);
+  return buf;
+}
+
+static int choice_index(const char *v, const char *choices)
+{
+  size_t n = strlen(v);
+  int i = 0;
+  for (const char *p = choices; p; i++) {
+    size_t len = strcspn(p, "|");
+    if (len == n && strncmp(p, v, n) == 0) return i;
+    p = p[len] ? p + len + 1 : NULL;
+  }
+  return -1;
+}
+
+static int in_range(const opt_spec *o, double v)
+{
+  int lo_ok = o->flags & F_LO_OPEN ? v > o->lo : v >= o->lo;
+  int hi_ok = o->flags & F_HI_OPEN ? v < o->hi : v <= o->hi;
+  return lo_ok && hi_ok;
+}
+
+static void describe_range(const opt_spec *o, char *buf, size_t len)
+{
+  snprintf(buf, len, "%c%.15g, %.15g%c", o->flags & F_LO_OPEN ? '(' : '[', o->lo, o->hi,
+           o->flags & F_HI_OPEN ? ')' : ']');
+}
+
+/* Stores the text value v of option o into cfg; on error writes one line into err, returns 0. */
+static int set_value(nn_config *cfg, const opt_spec *o, const char *v, char *err, size_t errlen)
+{
+  char range[96];
+  describe_range(o, range, sizeof range);
+  if ((o->flags & F_AUTO) && strcmp(v, "auto") == 0) {
+    if (o->type == OPT_INT) set_int(cfg, o, -1);
+    else *(double *)field(cfg, o) = NAN;
+    return 1;
+  }
+  switch (o->type) {
+  case OPT_INT: {
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end) {
+      snprintf(err, errlen, "option --%s: '%s' is not an integer%s", o->name, v, o->flags & F_AUTO ? " or auto" : "");
+      return 0;
+    }
+    if (errno == ERANGE || !in_range(o, (double)x)) {
+      snprintf(err, errlen, "option --%s: %s is outside %s", o->name, v, range);
+      return 0;
+    }
+    set_int(cfg, o, (long)x);
+    return 1;
+  }
+  case OPT_REAL: {
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x)) {
+      snprintf(err, errlen, "option --%s: '%s' is not a finite number%s", o->name, v, o->flags & F_AUTO ? " or auto" : "");
+      return 0;
+    }
+    if (!in_range(o, x)) {
+      snprintf(err, errlen, "option --%s: %s is outside %s", o->name, v, range);
+      return 0;
+    }
+    *(double *)field(cfg, o) = x;
+    return 1;
+  }
+  case OPT_CHOICE: {
+    int k = choice_index(v, o->choices);
+    if (k < 0) {
+      snprintf(err, errlen, "option --%s: '%s' is not one of %s", o->name, v, o->choices);
+      return 0;
+    }
+    if (o->size > sizeof(int)) snprintf(field(cfg, o), o->size, "%s", v); /* kept as its name */
+    else *(int *)field(cfg, o) = k;
+    return 1;
+  }
+  case OPT_STRING:
+    if (strlen(v) >= o->size) {
+      snprintf(err, errlen, "option --%s: value longer than %zu characters", o->name, o->size - 1);
+      return 0;
+    }
+    memcpy(field(cfg, o), v, strlen(v) + 1);
+    return 1;
+  case OPT_FLAG:
+    *(int *)field(cfg, o) = strcmp(v, "0") != 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* The effective value of option o as text. */
+static void value_text(const nn_config *cfg, const opt_spec *o, char *out, size_t len)
+{
+  switch (o->type) {
+  case OPT_INT: {
+    long v = get_int(cfg, o);
+    if (v < 0 && (o->flags & F_AUTO)) snprintf(out, len, "auto");
+    else snprintf(out, len, "%ld", v);
+    break;
+  }
+  case OPT_REAL: {
+    double v = *(const double *)cfield(cfg, o);
+    if (isnan(v)) snprintf(out, len, "auto");
+    else snprintf(out, len, "%.17g", v);
+    break;
+  }
+  case OPT_CHOICE:
+    if (o->size > sizeof(int)) snprintf(out, len, "%s", (const char *)cfield(cfg, o));
+    else choice_at(o->choices, *(const int *)cfield(cfg, o), out, len);
+    break;
+  case OPT_STRING: snprintf(out, len, "%s", (const char *)cfield(cfg, o)); break;
+  case OPT_FLAG: snprintf(out, len, "%d", *(const int *)cfield(cfg, o)); break;
+  }
+}
+
+/* ------------------------------------------------------------------ help */
+
+static void methods_text(unsigned mask, char *buf, size_t len)
+{
+  buf[0] = 0;
+  if (mask == M_ALL) return;
+  size_t k = 0;
+  for (int m = 0; m < NMETHOD; m++)
+    if (mask & (1u << m)) k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%s", k ? "," : "", method_names[m]);
 }
 
 void nn_options_print_help(void)
 {
-  printf("usage: mpiexec.mpich -n RANKS admm-train [options]\n\n"
-         "Trains a fully connected ReLU network by ADMM (Taylor et al. 2016) or by gradient methods\n"
-         "on MPI ranks and writes every measurement to one HDF5 file (schema: io/SCHEMA.md).\n\n"
-         "options (default in brackets):\n");
+  printf("usage: mpiexec -n RANKS admm-train [options]\n\n"
+         "Trains a fully connected ReLU network without back-propagation (bcd, admm), as the floor of no\n"
+         "training (random-features), or by gradient methods, on MPI ranks, and writes every measurement to\n"
+         "one HDF5 file (schema: io/SCHEMA.md). An option that does not apply to --method is refused.\n\n"
+         "options (default in brackets; {methods} when not every method takes it):\n");
   for (int i = 0; i < NOPT; i++) {
-    char left[96];
-    snprintf(left, sizeof left, "--%s %s", table[i].name,
-             table[i].type == T_CHOICE ? table[i].choices : table[i].type == T_INT ? "N"
-                                                            : table[i].type == T_REAL ? "X" : "S");
-    printf("  %-44s %s [%s]\n", left, table[i].help, table[i].def[0] ? table[i].def : "none");
+    const opt_spec *o = &table[i];
+    char left[96], who[96];
+    snprintf(left, sizeof left, "--%s%s%s", o->name, o->type == OPT_FLAG ? "" : " ",
+             o->type == OPT_CHOICE ? o->choices : o->type == OPT_INT ? "N" : o->type == OPT_REAL ? "X"
+                                                : o->type == OPT_STRING ? "S" : "");
+    methods_text(o->methods, who, sizeof who);
+    printf("  %-44s %s%s%s%s [%s]\n", left, who[0] ? "{" : "", who, who[0] ? "} " : "", o->help,
+           o->type == OPT_FLAG ? "no" : o->def[0] ? o->def : "none");
   }
   printf("  %-44s %s\n", "--help", "this text");
   printf("\nPer-epoch lines on rank 0: epoch= loss= objective= train_acc= val_acc= test_acc= t_epoch= (seconds,\n"
          "training step only) t_eval= eta=. Environment: OPENBLAS_NUM_THREADS should be cores per rank.\n");
 }
 
-static int parse_long(const char *s, long *out)
+/* ------------------------------------------------------------------ parsing */
+
+static const opt_spec *find(const char *name, size_t len)
 {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end) return 0;
-  *out = v;
-  return 1;
+  for (int i = 0; i < NOPT; i++)
+    if (strlen(table[i].name) == len && strncmp(table[i].name, name, len) == 0) return &table[i];
+  return NULL;
 }
 
-static int parse_real(const char *s, double *out)
-{
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v)) return 0;
-  *out = v;
-  return 1;
-}
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return 0; } while (0)
 
-static int in_choices(const char *v, const char *choices)
-{
-  size_t n = strlen(v);
-  for (const char *p = choices; p && *p;) {
-    const char *bar = strchr(p, '|');
-    size_t len = bar ? (size_t)(bar - p) : strlen(p);
-    if (len == n && strncmp(p, v, n) == 0) return 1;
-    p = bar ? bar + 1 : NULL;
-  }
-  return 0;
-}
-
-/* Reads argv into rv; on error writes a one-line message into err and returns 0. */
-static int read_argv(raw_values *rv, int argc, char **argv, int *help, char *err, size_t errlen)
+/* Defaults, then argv over them; given[i] marks options set on the command line. */
+static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *help, char *err, size_t errlen)
 {
   for (int i = 0; i < NOPT; i++) {
-    snprintf(rv->v[i], sizeof rv->v[i], "%s", table[i].def);
-    rv->given[i] = 0;
+    given[i] = 0;
+    if (!set_value(cfg, &table[i], table[i].def, err, errlen)) return 0;
   }
   *help = 0;
   for (int a = 1; a < argc; a++) {
     const char *arg = argv[a];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { *help = 1; return 1; }
-    if (strncmp(arg, "--", 2) != 0) { snprintf(err, errlen, "unexpected argument '%s' (options start with --; see --help)", arg); return 0; }
+    if (strncmp(arg, "--", 2) != 0) FAIL("unexpected argument '%s' (options start with --; see --help)", arg);
     const char *name = arg + 2, *eq = strchr(name, '=');
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-    int k = -1;
-    for (int i = 0; i < NOPT; i++)
-      if (strlen(table[i].name) == nlen && strncmp(table[i].name, name, nlen) == 0) k = i;
-    if (k < 0) { snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name); return 0; }
-    /* "--epochs --beta 2" is a missing value, not the value "--beta" */
-    const char *val = eq ? eq + 1 : (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 ? argv[++a] : NULL);
-    if (!val) { snprintf(err, errlen, "option --%s needs a value", table[k].name); return 0; }
-    if (strlen(val) >= sizeof rv->v[k]) { snprintf(err, errlen, "option --%s: value too long", table[k].name); return 0; }
-    long lv;
-    double dv;
-    if (table[k].type == T_INT && !parse_long(val, &lv)) { snprintf(err, errlen, "option --%s: '%s' is not an integer", table[k].name, val); return 0; }
-    if (table[k].type == T_REAL && !parse_real(val, &dv)) { snprintf(err, errlen, "option --%s: '%s' is not a finite number", table[k].name, val); return 0; }
-    if (table[k].type == T_CHOICE && !in_choices(val, table[k].choices)) { snprintf(err, errlen, "option --%s: '%s' is not one of %s", table[k].name, val, table[k].choices); return 0; }
-    snprintf(rv->v[k], sizeof rv->v[k], "%s", val);
-    rv->given[k] = 1;
+    const opt_spec *o = find(name, nlen);
+    if (!o) FAIL("unknown option '--%.*s' (see --help)", (int)nlen, name);
+    const char *val;
+    if (o->type == OPT_FLAG) {
+      val = eq ? eq + 1 : "1";
+      if (strcmp(val, "0") && strcmp(val, "1")) FAIL("option --%s takes no value (or =0, =1), got '%s'", o->name, val);
+    } else {
+      /* "--epochs --beta 2" is a missing value, not the value "--beta" */
+      val = eq ? eq + 1 : (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 ? argv[++a] : NULL);
+      if (!val) FAIL("option --%s needs a value", o->name);
+    }
+    /* given twice: the later value wins, so scripts can append overrides to a base line */
+    if (!set_value(cfg, o, val, err, errlen)) return 0;
+    given[o - table] = 1;
   }
   return 1;
 }
@@ -219,249 +376,159 @@ static int parse_layers(nn_config *cfg, char *err, size_t errlen)
   const char *p = cfg->layers;
   while (*p) {
     char *end;
+    errno = 0;
     long w = strtol(p, &end, 10);
-    if (end == p || w < 1 || w > 1000000 || (*end && *end != ',')) {
-      snprintf(err, errlen, "option --layers: '%s' is not a comma-separated list of positive widths", cfg->layers);
-      return 0;
-    }
-    if (++L > NN_MAX_LAYERS) { snprintf(err, errlen, "option --layers: more than %d layers", NN_MAX_LAYERS); return 0; }
+    if (end == p || errno || w < 1 || w > 1000000 || (*end && *end != ','))
+      FAIL("option --layers: '%s' is not a comma-separated list of widths in [1, 1000000]", cfg->layers);
+    if (++L > NN_MAX_LAYERS) FAIL("option --layers: more than %d layers", NN_MAX_LAYERS);
     cfg->n[L] = (int)w;
     p = *end ? end + 1 : end;
   }
-  if (L < 1) { snprintf(err, errlen, "option --layers: need at least an input and an output width, got '%s'", cfg->layers); return 0; }
-  if (cfg->n[L] < 2) { snprintf(err, errlen, "option --layers: the last width is the number of classes, at least 2"); return 0; }
+  if (L < 1) FAIL("option --layers: need at least an input and an output width, got '%s'", cfg->layers);
+  if (cfg->n[L] < 2) FAIL("option --layers: the last width is the number of classes, at least 2");
   cfg->L = L;
   return 1;
 }
 
-static int fill_config(nn_config *cfg, const raw_values *rv, char *err, size_t errlen)
+static int parse_grid(nn_config *cfg, char *err, size_t errlen)
 {
-#define S(field, name) snprintf(cfg->field, sizeof cfg->field, "%.*s", (int)sizeof cfg->field - 1, value_of(rv, name))
-#define I(name) strtol(value_of(rv, name), NULL, 10)
-#define D(name) strtod(value_of(rv, name), NULL)
-  S(method, "method"); S(data, "data"); S(data_dir, "data-dir"); S(layers, "layers");
-  S(train_images, "train-images"); S(train_labels, "train-labels");
-  S(test_images, "test-images"); S(test_labels, "test-labels");
-  S(normalize, "normalize"); S(output, "output");
-  cfg->n_train = I("n-train"); cfg->n_test = I("n-test"); cfg->validation = I("validation");
-  cfg->beta = D("beta"); cfg->gamma = D("gamma"); cfg->ridge = D("ridge");
-  cfg->warmup = (int)I("warmup"); cfg->epochs = (int)I("epochs"); cfg->patience = (int)I("patience");
-  cfg->seed = I("seed"); cfg->lr = D("lr"); cfg->batch = I("batch"); cfg->momentum = D("momentum");
-  cfg->reduce_group = (int)I("reduce-group");
-  cfg->weight_solve = strcmp(value_of(rv, "weight-solve"), "pinv") == 0 ? NN_WEIGHT_SOLVE_PINV : NN_WEIGHT_SOLVE_RIDGE;
-  cfg->pinv_rcond = D("pinv-rcond"); cfg->force = (int)I("force");
-  cfg->eval_train = (int)I("eval-train"); cfg->block = (int)I("block"); cfg->quiet = (int)I("quiet");
-  const char *init = value_of(rv, "init"), *loss = value_of(rv, "loss");
-  cfg->init = !strcmp(init, "he") ? NN_INIT_HE : !strcmp(init, "xavier") ? NN_INIT_XAVIER
-            : !strcmp(init, "normalized") ? NN_INIT_NORMALIZED : !strcmp(init, "pytorch") ? NN_INIT_PYTORCH
-            : NN_INIT_ZERO;
-  cfg->loss = !strcmp(loss, "hinge") ? NN_LOSS_HINGE : !strcmp(loss, "cross-entropy") ? NN_LOSS_CROSS_ENTROPY
-            : !strcmp(loss, "squared-hinge") ? NN_LOSS_SQUARED_HINGE : NN_LOSS_LEAST_SQUARES;
-  cfg->float32 = !strcmp(value_of(rv, "precision"), "float32");
-  cfg->aux_random = !strcmp(value_of(rv, "aux-init"), "random");
-  cfg->bcd_init = !strcmp(value_of(rv, "bcd-init"), "pairs") ? NN_BCD_INIT_PAIRS : NN_BCD_INIT_RANDOM;
-  cfg->bcd_prox = D("bcd-prox"); cfg->bcd_decay = D("bcd-decay"); cfg->bcd_reanchor = (int)I("bcd-reanchor"); cfg->bcd_growth = D("bcd-growth");
-#undef S
-#undef I
-#undef D
-  if (!parse_layers(cfg, err, errlen)) return 0;
-  const char *grid = value_of(rv, "grid");
-  if (strcmp(grid, "auto") == 0) cfg->nprow = cfg->npcol = 0;
-  else if (sscanf(grid, "%dx%d", &cfg->nprow, &cfg->npcol) != 2 || cfg->nprow < 1 || cfg->npcol < 1) {
-    snprintf(err, errlen, "option --grid: '%s' is not PxQ or auto", grid);
-    return 0;
-  } else if (cfg->nprow * cfg->npcol != nn_nranks()) {
-    snprintf(err, errlen, "option --grid: %dx%d needs %d ranks, running on %d", cfg->nprow, cfg->npcol,
-             cfg->nprow * cfg->npcol, nn_nranks());
-    return 0;
-  }
-#define REQUIRE(cond, ...) do { if (!(cond)) { snprintf(err, errlen, __VA_ARGS__); return 0; } } while (0)
-  REQUIRE(cfg->beta > 0, "option --beta: must be positive, got %g", cfg->beta);
-  REQUIRE(cfg->gamma > 0, "option --gamma: must be positive, got %g", cfg->gamma);
-  REQUIRE(cfg->warmup >= 0, "option --warmup: must be >= 0, got %d", cfg->warmup);
-  REQUIRE(cfg->epochs >= 0, "option --epochs: must be >= 0, got %d", cfg->epochs);
-  REQUIRE(cfg->warmup + cfg->epochs >= 1, "options --warmup + --epochs: at least one epoch must run");
-  REQUIRE(cfg->patience >= 0, "option --patience: must be >= 0, got %d", cfg->patience);
-  REQUIRE(cfg->n_train >= 0 && cfg->n_test >= 0 && cfg->validation >= 0, "options --n-train/--n-test/--validation must be >= 0");
-  REQUIRE(cfg->block >= 1, "option --block: must be >= 1, got %d", cfg->block);
-  REQUIRE(cfg->ridge >= 0 && cfg->ridge < 1, "option --ridge: %g is not in [0, 1) (relative to trace/n)", cfg->ridge);
-  REQUIRE(cfg->eval_train == 0 || cfg->eval_train == 1, "option --eval-train: 0 or 1");
-  if (strcmp(cfg->normalize, "dataset") && strcmp(cfg->normalize, "none")) {
-    double m, s;
-    char tail;
-    REQUIRE(sscanf(cfg->normalize, "%lf,%lf%c", &m, &s, &tail) == 2 && s > 0,
-            "option --normalize: '%s' is not dataset, none or MEAN,STD with STD > 0", cfg->normalize);
-  }
-  int paths_given = given(rv, "train-images") || given(rv, "train-labels") || given(rv, "test-images") ||
-                    given(rv, "test-labels");
-  if (paths_given && !given(rv, "data")) snprintf(cfg->data, sizeof cfg->data, "idx"); /* paths imply idx */
-  REQUIRE(!paths_given || strcmp(cfg->data, "idx") == 0,
-          "options --train-images/--train-labels/--test-images/--test-labels go with --data idx, not --data %s", cfg->data);
-  if (strcmp(cfg->data, "idx") == 0)
-    REQUIRE(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0],
-            "option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
-  REQUIRE(cfg->bcd_prox > 0 && cfg->bcd_prox < 1e6, "option --bcd-prox: must be in (0, 1e6), got %g", cfg->bcd_prox);
-  /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
-   * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
-  if (cfg->bcd_decay == -1) cfg->bcd_decay = cfg->float32 ? 1e-3 : 0;
-  REQUIRE(cfg->bcd_decay >= 0 && cfg->bcd_decay < 1e6, "option --bcd-decay: must be in [0, 1e6), got %g", cfg->bcd_decay);
-  REQUIRE(cfg->bcd_reanchor >= 0, "option --bcd-reanchor: must be >= 0, got %d", cfg->bcd_reanchor);
-  REQUIRE(cfg->bcd_growth >= 1 && cfg->bcd_growth <= 10, "option --bcd-growth: must be in [1, 10], got %g", cfg->bcd_growth);
-  int admm = strcmp(cfg->method, "admm") == 0, floor = strcmp(cfg->method, "random-features") == 0;
-  cfg->preset_thesis = !strcmp(value_of(rv, "preset"), "thesis");
-  int thesis = admm && cfg->preset_thesis, bcd = admm && !cfg->preset_thesis;
-  REQUIRE(admm || !given(rv, "preset"), "option --preset: goes with --method admm, not --method %s", cfg->method);
-  if (admm) {
-    /* The gradient-free presets take no gradient method's option: nothing here steps along a gradient. */
-    static const char *const gradient_only[][2] = {
-      { "lr", "learning rate" }, { "batch", "mini-batch" }, { "momentum", "momentum" }, { "reduce-group", "gradient sum" }
-    };
-    for (int i = 0; i < 4; i++)
-      REQUIRE(!given(rv, gradient_only[i][0]), "option --%s: --method admm is gradient-free and has no %s",
-              gradient_only[i][0], gradient_only[i][1]);
-  }
-  if (!thesis) {
-    /* Common arguments of a sweep reach every method: say so rather than fail. */
-    static const char *const thesis_only[] = { "warmup", "aux-init" };
-    for (int i = 0; i < 2; i++)
-      if (given(rv, thesis_only[i]))
-        note("--%s applies to --method admm --preset thesis only; ignored", thesis_only[i]);
-  }
-  int loss_auto = !strcmp(value_of(rv, "loss"), "auto");
-  if (bcd && loss_auto) cfg->loss = NN_LOSS_SQUARED_HINGE; /* measured best: see README, Methods */
-  if (bcd)
-    REQUIRE(cfg->loss == NN_LOSS_LEAST_SQUARES || cfg->loss == NN_LOSS_SQUARED_HINGE,
-            "option --loss %s: --preset best fits the output by least-squares or squared-hinge", value_of(rv, "loss"));
-  else
-    REQUIRE(cfg->loss != NN_LOSS_SQUARED_HINGE, "option --loss squared-hinge: goes with --method admm --preset best only");
-  if (thesis) {
-    static const char *const best_only[] = { "bcd-init", "bcd-prox", "bcd-decay", "bcd-reanchor", "bcd-growth" };
-    for (int i = 0; i < 5; i++)
-      REQUIRE(!given(rv, best_only[i]), "option --%s: applies to --preset best only", best_only[i]);
-  }
-  if (floor) {
-    /* a closed-form solve: one epoch is the whole method */
-    cfg->warmup = 0;
-    cfg->epochs = 1;
-  }
-  if (!thesis) cfg->warmup = 0; /* warm-up is the thesis ADMM's: epochs without multiplier updates */
-  if (admm || floor)
-    REQUIRE(cfg->loss != NN_LOSS_CROSS_ENTROPY, "option --loss cross-entropy: ADMM's output step has closed forms for least-squares and hinge only");
-  else {
-    REQUIRE(loss_auto || cfg->loss == NN_LOSS_CROSS_ENTROPY,
-            "option --loss %s: --method %s trains with softmax cross-entropy", value_of(rv, "loss"), cfg->method);
+  cfg->nprow = cfg->npcol = 0;
+  if (strcmp(cfg->grid, "auto") == 0) return 1;
+  long p, q;
+  char tail;
+  if (sscanf(cfg->grid, "%ldx%ld%c", &p, &q, &tail) != 2 || p < 1 || q < 1 || p > 1000000 || q > 1000000)
+    FAIL("option --grid: '%s' is not PxQ (each 1 to 1000000) or auto", cfg->grid);
+  if (p * q != nn_nranks()) FAIL("option --grid: %ldx%ld needs %ld ranks, running on %d", p, q, p * q, nn_nranks());
+  cfg->nprow = (int)p;
+  cfg->npcol = (int)q;
+  return 1;
+}
+
+/* --normalize: the inputs become (pixel/255 - MEAN) / STD for pixels in [0, 1]; both ends of
+ * that range must stay finite and moderate, or the Gram matrices overflow (1e-200 as STD
+ * trained to NaN weights) or every input vanishes. */
+static int check_normalize(const nn_config *cfg, char *err, size_t errlen)
+{
+  if (strcmp(cfg->normalize, "dataset") == 0 || strcmp(cfg->normalize, "none") == 0) return 1;
+  double m, s;
+  char tail;
+  if (sscanf(cfg->normalize, "%lf,%lf%c", &m, &s, &tail) != 2 || !isfinite(m) || !isfinite(s) || !(s > 0))
+    FAIL("option --normalize: '%s' is not dataset, none or MEAN,STD with finite MEAN and STD > 0", cfg->normalize);
+  double reach = fmax(fabs(m), fabs(1 - m)) / s;
+  if (s < 1e-6 || s > 1e6 || reach > 1e6)
+    FAIL("option --normalize: %s maps pixels to [%g, %g]; STD must be in [1e-6, 1e6] and the inputs within +-1e6",
+         cfg->normalize, -m / s, (1 - m) / s);
+  return 1;
+}
+
+static int given_name(const int *given, const char *name)
+{
+  const opt_spec *o = find(name, strlen(name));
+  return o && given[o - table];
+}
+
+/* Resolves the auto values for the chosen method and checks what one row cannot. */
+static int check_combinations(nn_config *cfg, const int *given, char *err, size_t errlen)
+{
+  unsigned m = method_bit(cfg);
+  for (int i = 0; i < NOPT; i++)
+    if (given[i] && !(table[i].methods & m)) {
+      char who[96];
+      methods_text(table[i].methods, who, sizeof who);
+      FAIL("option --%s: does not apply to --method %s (it applies to %s)", table[i].name, cfg->method, who);
+    }
+  if (!parse_layers(cfg, err, errlen) || !parse_grid(cfg, err, errlen) || !check_normalize(cfg, err, errlen)) return 0;
+
+  if (cfg->init == NN_INIT_AUTO) cfg->init = m & (M_BCD | M_RF) ? NN_INIT_PAIRS : NN_INIT_HE;
+  int loss_auto = cfg->loss == NN_LOSS_AUTO;
+  char given_loss[32];
+  value_text(cfg, find("loss", 4), given_loss, sizeof given_loss);
+  if (m & (M_BCD | M_RF)) {
+    if (loss_auto) cfg->loss = NN_LOSS_SQUARED_HINGE; /* measured best readout: see README, Methods */
+    if (cfg->loss != NN_LOSS_SQUARED_HINGE && cfg->loss != NN_LOSS_LEAST_SQUARES)
+      FAIL("option --loss %s: --method %s fits the output by squared-hinge or least-squares", given_loss, cfg->method);
+  } else if (m & M_ADMM) {
+    if (loss_auto) cfg->loss = NN_LOSS_LEAST_SQUARES; /* the thesis's eq. 3.12 */
+    if (cfg->loss != NN_LOSS_LEAST_SQUARES && cfg->loss != NN_LOSS_HINGE)
+      FAIL("option --loss %s: --method admm has closed-form output steps for least-squares and hinge only", given_loss);
+  } else {
+    if (!loss_auto && cfg->loss != NN_LOSS_CROSS_ENTROPY)
+      FAIL("option --loss %s: --method %s trains with softmax cross-entropy", given_loss, cfg->method);
     cfg->loss = NN_LOSS_CROSS_ENTROPY;
   }
-  if (cfg->lr < 0) cfg->lr = strcmp(cfg->method, "adam") == 0 ? 1e-3 : 1e-2;
-  REQUIRE(cfg->lr > 0, "option --lr: must be positive, got %g", cfg->lr);
-  if (cfg->batch < 0) cfg->batch = strcmp(cfg->method, "sgd") == 0 ? 1 : 128;
-  REQUIRE(cfg->batch >= 1, "option --batch: must be >= 1, got %ld", cfg->batch);
-  REQUIRE(cfg->reduce_group >= 0, "option --reduce-group: must be >= 0, got %d", cfg->reduce_group);
-  REQUIRE(cfg->momentum >= 0 && cfg->momentum < 1, "option --momentum: must be in [0, 1), got %g", cfg->momentum);
-  if (strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0)
-    REQUIRE(cfg->n[0] == 784, "option --layers: %s images have 784 pixels, the first width is %d", cfg->data, cfg->n[0]);
-  if (strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0)
-    REQUIRE(cfg->n[cfg->L] == 10, "option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
+  if (isnan(cfg->lr)) cfg->lr = m & M_ADAM ? 1e-3 : 1e-2;
+  if (cfg->batch < 0) cfg->batch = m & M_SGD ? 1 : 128;
+  /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
+   * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
+  if (isnan(cfg->bcd_decay)) cfg->bcd_decay = cfg->float32 ? 1e-3 : 0;
+  if (!(m & M_ADMM)) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
+  if (!(m & M_RF)) cfg->biases = !(m & M_ADMM); /* Taylor's ADMM has no biases; the rest do */
+  if ((long)cfg->warmup + cfg->epochs > 1000000) FAIL("options --warmup + --epochs: %ld epochs exceed 1000000", (long)cfg->warmup + cfg->epochs);
+
+  int paths_given = given_name(given, "train-images") || given_name(given, "train-labels") ||
+                    given_name(given, "test-images") || given_name(given, "test-labels");
+  if (paths_given && !given_name(given, "data")) snprintf(cfg->data, sizeof cfg->data, "idx"); /* paths imply idx */
+  if (paths_given && strcmp(cfg->data, "idx") != 0)
+    FAIL("options --train-images/--train-labels/--test-images/--test-labels go with --data idx, not --data %s", cfg->data);
+  if (strcmp(cfg->data, "idx") == 0 && !(cfg->train_images[0] && cfg->train_labels[0] && cfg->test_images[0] && cfg->test_labels[0]))
+    FAIL("option --data idx needs --train-images, --train-labels, --test-images and --test-labels");
+  int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
+  if (images && cfg->n[0] != 784) FAIL("option --layers: %s images have 784 pixels, the first width is %d", cfg->data, cfg->n[0]);
+  if (images && cfg->n[cfg->L] != 10) FAIL("option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
+  if (cfg->validation < 0) {
+    if (images) cfg->validation = 5000;
+    else if (strcmp(cfg->data, "synthetic") == 0) cfg->validation = (cfg->n_train > 0 ? cfg->n_train : 2048) / 8;
+    /* idx: left at -1, io/dataset.c takes 1/12 of the file once it knows its size */
+  }
   if (!cfg->data_dir[0]) {
     const char *env = getenv("ADMM_DATA_DIR");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s",
              env && env[0] ? env : strcmp(cfg->data, "fashion-mnist") == 0 ? "/usr/share/datasets/fashion-mnist" : "data/mnist");
   }
-#undef REQUIRE
   return 1;
 }
 
 int nn_options_parse(nn_config *cfg, int argc, char **argv)
 {
-  static raw_values rv;
+  static int given[NOPT];
   char err[1400] = "";
   int help = 0;
   memset(cfg, 0, sizeof *cfg);
-  int ok = read_argv(&rv, argc, argv, &help, err, sizeof err);
+  int ok = read_argv(cfg, given, argc, argv, &help, err, sizeof err);
   if (ok && help) {
     if (nn_rank() == 0) nn_options_print_help();
     return 1;
   }
-  if (ok) ok = fill_config(cfg, &rv, err, sizeof err);
+  if (ok) ok = check_combinations(cfg, given, err, sizeof err);
   nn_check_all(ok, err);
-  if (nn_rank() == 0 && notes[0]) {
-    fputs(notes, stderr);
-    fflush(stderr);
-  }
   size_t len = 0;
   for (int a = 0; a < argc && len + 2 < sizeof cfg->command_line; a++)
     len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, "%s%s", a ? " " : "", argv[a]);
   return 0;
 }
 
-/* The effective value of option i as text (defaults resolved where the config holds them). */
-static void effective_text(const nn_config *cfg, int i, char *out, size_t len)
-{
-  const char *n = table[i].name;
-  static const char *inits[] = { "he", "xavier", "normalized", "zero", "pytorch" };
-  static const char *losses[] = { "least-squares", "hinge", "cross-entropy", "squared-hinge" };
-#define IS(x) (strcmp(n, x) == 0)
-  if (IS("method")) snprintf(out, len, "%s", cfg->method);
-  else if (IS("preset")) snprintf(out, len, "%s", cfg->preset_thesis ? "thesis" : "best");
-  else if (IS("data")) snprintf(out, len, "%s", cfg->data);
-  else if (IS("data-dir")) snprintf(out, len, "%s", cfg->data_dir);
-  else if (IS("train-images")) snprintf(out, len, "%s", cfg->train_images);
-  else if (IS("train-labels")) snprintf(out, len, "%s", cfg->train_labels);
-  else if (IS("test-images")) snprintf(out, len, "%s", cfg->test_images);
-  else if (IS("test-labels")) snprintf(out, len, "%s", cfg->test_labels);
-  else if (IS("n-train")) snprintf(out, len, "%ld", cfg->n_train);
-  else if (IS("n-test")) snprintf(out, len, "%ld", cfg->n_test);
-  else if (IS("validation")) snprintf(out, len, "%ld", cfg->validation);
-  else if (IS("normalize")) snprintf(out, len, "%s", cfg->normalize);
-  else if (IS("layers")) snprintf(out, len, "%s", cfg->layers);
-  else if (IS("beta")) snprintf(out, len, "%.15g", cfg->beta);
-  else if (IS("gamma")) snprintf(out, len, "%.15g", cfg->gamma);
-  else if (IS("warmup")) snprintf(out, len, "%d", cfg->warmup);
-  else if (IS("epochs")) snprintf(out, len, "%d", cfg->epochs);
-  else if (IS("patience")) snprintf(out, len, "%d", cfg->patience);
-  else if (IS("init")) snprintf(out, len, "%s", inits[cfg->init]);
-  else if (IS("aux-init")) snprintf(out, len, "%s", cfg->aux_random ? "random" : "forward");
-  else if (IS("loss")) snprintf(out, len, "%s", losses[cfg->loss]);
-  else if (IS("precision")) snprintf(out, len, "%s", cfg->float32 ? "float32" : "float64");
-  else if (IS("ridge")) snprintf(out, len, "%.15g", cfg->ridge);
-  else if (IS("seed")) snprintf(out, len, "%ld", cfg->seed);
-  else if (IS("lr")) snprintf(out, len, "%.15g", cfg->lr);
-  else if (IS("batch")) snprintf(out, len, "%ld", cfg->batch);
-  else if (IS("momentum")) snprintf(out, len, "%.15g", cfg->momentum);
-  else if (IS("reduce-group")) snprintf(out, len, "%d", cfg->reduce_group);
-  else if (IS("eval-train")) snprintf(out, len, "%d", cfg->eval_train);
-  else if (IS("grid")) {
-    if (cfg->nprow) snprintf(out, len, "%dx%d", cfg->nprow, cfg->npcol);
-    else snprintf(out, len, "auto");
-  }
-  else if (IS("block")) snprintf(out, len, "%d", cfg->block);
-  else if (IS("bcd-init")) snprintf(out, len, "%s", cfg->bcd_init == NN_BCD_INIT_PAIRS ? "pairs" : "random");
-  else if (IS("bcd-prox")) snprintf(out, len, "%.15g", cfg->bcd_prox);
-  else if (IS("bcd-reanchor")) snprintf(out, len, "%d", cfg->bcd_reanchor);
-  else if (IS("bcd-decay")) snprintf(out, len, "%.15g", cfg->bcd_decay);
-  else if (IS("bcd-growth")) snprintf(out, len, "%.15g", cfg->bcd_growth);
-  else if (IS("output")) snprintf(out, len, "%s", cfg->output);
-  else if (IS("weight-solve")) snprintf(out, len, "%s", cfg->weight_solve == NN_WEIGHT_SOLVE_PINV ? "pinv" : "ridge");
-  else if (IS("pinv-rcond")) snprintf(out, len, "%.15g", cfg->pinv_rcond);
-  else if (IS("force")) snprintf(out, len, "%d", cfg->force);
-  else if (IS("quiet")) snprintf(out, len, "%d", cfg->quiet);
-  else nn_fail(__FILE__, __LINE__, "internal: option --%s has no effective value", n);
-#undef IS
-}
+/* ------------------------------------------------------------------ echo and /config */
 
 int nn_options_attrs(const nn_config *cfg, nn_attr *out, int max)
 {
   int k = 0;
-  for (int i = 0; i < NOPT && k < max; i++, k++) {
-    nn_attr *a = &out[k];
+  for (int i = 0; i < NOPT && k < max; i++) {
+    const opt_spec *o = &table[i];
+    if (!applies(o, cfg)) continue; /* /config holds what shaped the run, nothing else */
+    nn_attr *a = &out[k++];
     memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", table[i].name);
+    snprintf(a->name, sizeof a->name, "%s", o->name);
     for (char *c = a->name; *c; c++)
       if (*c == '-') *c = '_';
-    effective_text(cfg, i, a->s, sizeof a->s);
-    if (table[i].type == T_INT) { a->type = NN_ATTR_INT; a->i = strtol(a->s, NULL, 10); }
-    else if (table[i].type == T_REAL) { a->type = NN_ATTR_REAL; a->d = strtod(a->s, NULL); }
-    else a->type = NN_ATTR_STRING;
+    value_text(cfg, o, a->s, sizeof a->s);
+    if (o->type == OPT_INT || o->type == OPT_FLAG) {
+      a->type = NN_ATTR_INT;
+      a->i = o->type == OPT_FLAG ? *(const int *)cfield(cfg, o) : get_int(cfg, o);
+    } else if (o->type == OPT_REAL) {
+      a->type = NN_ATTR_REAL;
+      a->d = *(const double *)cfield(cfg, o);
+    } else
+      a->type = NN_ATTR_STRING;
   }
   if (k < max) {
     nn_attr *a = &out[k++];
@@ -479,8 +546,9 @@ void nn_options_echo(const nn_config *cfg)
   if (nn_rank() != 0) return;
   printf("config:");
   for (int i = 0; i < NOPT; i++) {
+    if (!applies(&table[i], cfg)) continue;
     char v[1024];
-    effective_text(cfg, i, v, sizeof v);
+    value_text(cfg, &table[i], v, sizeof v);
     printf(" %s=%s", table[i].name, v[0] ? v : "-");
   }
   printf("\n");

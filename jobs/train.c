@@ -10,6 +10,7 @@
 #include "../io/results.h"
 #include "../solver/bcd.h"
 #include "../solver/check.h"
+#include "../solver/init_pairs.h"
 #include "../solver/method.h"
 #include "options.h"
 #include "run_info.h"
@@ -37,10 +38,24 @@ static split_score R(score)(const R(nn_model) *net, const R(nn_shard) *s, enum n
 static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                      const nn_grid *g)
 {
-  if (strcmp(cfg->method, "admm") == 0)
-    return cfg->preset_thesis ? R(nn_admm_create)(cfg, net, train, g) : R(nn_bcd_create)(cfg, net, train, g);
+  if (strcmp(cfg->method, "bcd") == 0) return R(nn_bcd_create)(cfg, net, train, g);
+  if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
   if (strcmp(cfg->method, "random-features") == 0) return R(nn_random_features_create)(cfg, net, train, g);
   return R(nn_gradient_create)(cfg, net, train);
+}
+
+/* 1 when every weight and bias is finite. The weights are replicated, so every rank reaches
+ * the same verdict. */
+static int R(weights_finite)(const R(nn_model) *net, int *bad_layer)
+{
+  for (int l = 1; l <= net->L; l++) {
+    size_t count = (size_t)net->n[l] * net->n[l - 1];
+    int ok = 1;
+    for (size_t e = 0; e < count; e++) ok &= isfinite(net->W[l][e]);
+    for (int i = 0; i < net->n[l]; i++) ok &= isfinite(net->b[l][i]);
+    if (!ok) { *bad_layer = l; return 0; }
+  }
+  return 1;
 }
 
 static double max_over_ranks(double v)
@@ -77,25 +92,34 @@ int R(nn_train_run)(const nn_config *cfg)
            data.train.n_global, data.val.n_global, data.test.n_global, nn_nranks(), grid.nprow, grid.npcol,
            REAL_NAME, path);
 
-  /* biases: everywhere but the thesis's ADMM (which has none) and the floor */
-  int bias = !(strcmp(cfg->method, "admm") == 0 && cfg->preset_thesis) && strcmp(cfg->method, "random-features") != 0;
   R(nn_model) net, best;
-  R(nn_model_alloc)(&net, cfg->L, cfg->n, bias);
-  R(nn_model_alloc)(&best, cfg->L, cfg->n, bias);
+  R(nn_model_alloc)(&net, cfg->L, cfg->n, cfg->biases);
+  R(nn_model_alloc)(&best, cfg->L, cfg->n, cfg->biases);
   R(nn_model_init)(&net, cfg->init, cfg->seed);
+  if (cfg->init == NN_INIT_PAIRS) R(nn_init_pairs)(&net, &data.train, cfg->seed);
   R(nn_model_copy)(&best, &net);
 
-  static nn_attr config_attrs[64], run_attrs[32], final[16];
-  int nconfig = nn_options_attrs(cfg, config_attrs, 64);
+  /* /config records --validation as resolved ("auto" on IDX files is only known here). */
+  nn_config recorded = *cfg;
+  recorded.validation = data.val.n_global;
+  static nn_attr config_attrs[64], run_attrs[40], final[16];
+  int nconfig = nn_options_attrs(&recorded, config_attrs, 64);
   int nrun = nn_run_info_attrs(cfg, grid.nprow, grid.npcol, run_attrs, 32);
   const char *split_names[3] = { "n_train", "n_val", "n_test" };
-  long split_sizes[3] = { data.train.n_global, data.val.n_global, data.test.n_global };
+  const char *sum_names[3] = { "train_checksum", "val_checksum", "test_checksum" };
+  const R(nn_shard) *splits[3] = { &data.train, &data.val, &data.test };
   for (int i = 0; i < 3; i++) {
     nn_attr *a = &run_attrs[nrun++];
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", split_names[i]);
     a->type = NN_ATTR_INT;
-    a->i = split_sizes[i];
+    a->i = splits[i]->n_global;
+    a = &run_attrs[nrun++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", sum_names[i]);
+    a->type = NN_ATTR_STRING;
+    snprintf(a->s, sizeof a->s, "%016llx",
+             (unsigned long long)R(nn_split_checksum)(splits[i], data.mean, data.std));
   }
   nn_results *res = nn_results_create(path, config_attrs, nconfig, run_attrs, nrun);
 
@@ -110,7 +134,7 @@ int R(nn_train_run)(const nn_config *cfg)
     int warm = e <= cfg->warmup;
     nn_timer t;
     nn_timer_reset(&t);
-    nn_epoch_stats st = { NAN, NAN, NAN };
+    nn_epoch_stats st = { NAN, NAN, NAN, NAN, 0 };
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
     method.epoch(method.self, e, warm, &st, &t);
@@ -124,12 +148,18 @@ int R(nn_train_run)(const nn_config *cfg)
     split_score te = R(score)(&net, &data.test, loss);
     nn_timer_stop(&t);
     double t_eval = max_over_ranks(MPI_Wtime() - t1);
+    /* The loss can stay finite while some weights are not (a unit that no sample activates). */
+    int bad_layer = 0, finite = R(weights_finite)(&net, &bad_layer);
+    char msg[300];
+    snprintf(msg, sizeof msg, "the weights of layer %d became NaN or Inf at epoch %d (diverged: check --normalize, "
+             "lower --lr, or --beta/--gamma)", bad_layer, e);
+    nn_check_all(finite, msg);
     CHECK_ALL_RANKS(!cfg->eval_train || isfinite(tr.loss), "the network's outputs became NaN or Inf at epoch %d "
           "(diverged: lower --lr, or --beta/--gamma)", e);
 
     /* Early stopping and the kept model follow the validation slice only, never the test set.
      * Warm-up epochs are not candidates; without a validation slice the last epoch is kept. */
-    if (!warm || cfg->epochs == 0) {
+    if (!warm) {
       double v = data.val.n_global > 0 ? va.acc : (double)e;
       if (v > best_val) {
         best_val = v;
@@ -145,7 +175,7 @@ int R(nn_train_run)(const nn_config *cfg)
     double eta = spent / e * (total - e);
 
     nn_epoch_row row = { .epoch = e, .warmup = warm, .loss = tr.loss, .objective = st.objective,
-                         .residual_z = st.residual_z, .residual_a = st.residual_a, .train_acc = tr.acc,
+                         .residual_z = st.residual_z, .residual_a = st.residual_a, .multiplier = st.multiplier, .train_acc = tr.acc,
                          .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch, .t_eval = t_eval,
                          .t_wall = MPI_Wtime() - t_train0, .rss_mb = nn_peak_rss_mb() };
     t.total[PH_IO] = last_io; /* the previous row's write: a row cannot hold its own */
@@ -163,6 +193,10 @@ int R(nn_train_run)(const nn_config *cfg)
     }
     if (!warm && cfg->patience > 0 && data.val.n_global > 0 && since_best >= cfg->patience) {
       stop_reason = "early_stopping";
+      break;
+    }
+    if (st.converged) {
+      stop_reason = "converged";
       break;
     }
   }

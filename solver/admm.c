@@ -145,7 +145,7 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
   const int *n = s->net->n;
   int L = s->L;
   double beta = s->cfg->beta, gamma = s->cfg->gamma;
-  double local[4] = {0, 0, 0, 0}; /* hidden objective, res_z, res_a, output objective */
+  double local[5] = {0, 0, 0, 0, 0}; /* hidden objective, res_z, res_a, output objective, |lambda|^2 */
   for (int l = 1; l < L; l++) {
     R(nn_admm_weight_step)(s, l, t);
     R(nn_admm_activation_step)(s, l, t);
@@ -176,16 +176,17 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
     }
   local[1] += rz;
   local[3] = out_obj;
-  if (update_multiplier) {
-    size_t cnt = (size_t)k * s->N;
+  size_t cnt = (size_t)k * s->N;
+  if (update_multiplier)
     for (size_t e = 0; e < cnt; e++) s->lambda[e] += (real)(beta * (s->z[L][e] - s->m[e]));
-  }
+  for (size_t e = 0; e < cnt; e++) local[4] += (double)s->lambda[e] * s->lambda[e];
   nn_timer_stop(t);
-  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 5, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
   double ng = (double)s->n_global;
   st->objective = (local[0] + local[3]) / ng;
   st->residual_z = local[1] / ng;
   st->residual_a = local[2] / ng;
+  st->multiplier = local[4] / ng;
   CHECK_ALL_RANKS(isfinite(st->objective), "ADMM iterates became NaN or Inf (objective %g): lower --beta/--gamma "
         "or raise --ridge", st->objective);
 }

@@ -19,7 +19,11 @@
  *   T      = argmin_{T in C} |Wbar_L abar_{L-1} - T|^2 = clip of the outputs onto C (bcd.h)
  *   Wbar_L = argmin 1/2 |Wbar abar_{L-1} - T|^2 + ridge |Wbar|^2
  *          : (abar abar^T + ridge I) X = abar T^T.
- * No step evaluates a derivative of the loss: each is the exact minimiser of F over its block. */
+ * No step evaluates a derivative of the loss: each is the exact minimiser of F over its block.
+ * What it shares with back-propagation: after re-anchoring, the top hidden a-step moves a_{L-1}
+ * by K (T - f(x)) with K ~ W_L^T (W_L W_L^T + gamma I)^{-1}, the output error carried down
+ * through W_L^T, damped and preconditioned (as in target propagation or Gauss-Newton); lower
+ * layers receive it through their z targets. The initialisation is the driver's (--init). */
 #include "bcd.h"
 
 #include <math.h>
@@ -28,7 +32,7 @@
 
 #include "check.h"
 #include "closed_forms.h"
-#include "rng.h"
+#include "layer_fit.h"
 
 enum { CHUNK = 2048 };
 
@@ -37,114 +41,6 @@ static real *alloc_real(size_t count, const char *what)
   real *p = calloc(count ? count : 1, sizeof(real));
   CHECK(p, "out of memory allocating %s (%zu values)", what, count);
   return p;
-}
-
-/* G ((n+1) x (n+1), lower triangle; the upper triangle of its diagonal blocks is written too)
- * = abar abar^T, a is n x N. The bias row (row sums of a)
- * is a GEMV against ones written straight into row n, not a loop over samples that writes
- * n scattered entries per sample. */
-static void gram_bias(const real *a, int n, long N, const real *ones, real *G)
-{
-  int ld = n + 1;
-  /* The lower triangle a a^T one panel of GRAM_PANEL columns at a time, each by one GEMM of
-   * the rows from the panel's diagonal down (the panel's diagonal block is computed whole:
-   * GRAM_PANEL / n extra flops). OpenBLAS's SYRK ran at 72% of its GEMM rate on a 8192 x
-   * 27500 activation block (20 s of a 28 s sweep of 784-8192-10). */
-  enum { GRAM_PANEL = 512 };
-  for (int j0 = 0; j0 < n; j0 += GRAM_PANEL) {
-    int w = n - j0 < GRAM_PANEL ? n - j0 : GRAM_PANEL;
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n - j0, w, (int)N, 1, a + j0, n, a + j0, n, 0,
-               G + j0 + (size_t)j0 * ld, ld);
-  }
-  cblas_gemv(CblasColMajor, CblasNoTrans, n, (int)N, 1, a, n, ones, 1, 0, G + n, ld);
-  G[n + (size_t)n * ld] = (real)N;
-}
-
-/* B ((n+1) x m) = abar z^T, a is n x N, z is m x N; row n (z's row sums) by GEMV likewise. */
-static void cross_bias(const real *a, int n, const real *z, int m, long N, const real *ones, real *B)
-{
-  int ld = n + 1;
-  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, m, (int)N, 1, a, n, z, m, 0, B, ld);
-  cblas_gemv(CblasColMajor, CblasNoTrans, m, (int)N, 1, z, m, ones, 1, 0, B + n, ld);
-}
-
-/* X ((in+1) x out) = Wbar^T and back. */
-static void wbar_to_x(const R(nn_model) *net, int l, real *X)
-{
-  int in = net->n[l - 1], out = net->n[l];
-  for (int i = 0; i < out; i++) {
-    for (int j = 0; j < in; j++) X[j + (size_t)i * (in + 1)] = net->W[l][i + (size_t)j * out];
-    X[in + (size_t)i * (in + 1)] = net->b[l][i];
-  }
-}
-
-static void x_to_wbar(R(nn_model) *net, int l, const real *X)
-{
-  int in = net->n[l - 1], out = net->n[l];
-  for (int i = 0; i < out; i++) {
-    for (int j = 0; j < in; j++) net->W[l][i + (size_t)j * out] = X[j + (size_t)i * (in + 1)];
-    net->b[l][i] = X[in + (size_t)i * (in + 1)];
-  }
-}
-
-/* ============================== data-pair initialisation ============================== */
-
-void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed)
-{
-  int P = nn_nranks(), L = net->L;
-  long ng = train->n_global;
-  /* Every rank needs every label to draw pairs of different classes. */
-  int *counts = malloc(sizeof(int) * P), *displs = malloc(sizeof(int) * P), *labels = malloc(sizeof(int) * ng);
-  CHECK(counts && displs && labels, "out of memory in the pair initialisation");
-  int mine = (int)train->n;
-  CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD));
-  for (int r = 0, d = 0; r < P; r++) { displs[r] = d; d += counts[r]; }
-  CHECK_MPI(MPI_Allgatherv(train->label, mine, MPI_INT, labels, counts, displs, MPI_INT, MPI_COMM_WORLD));
-  int wmax = 0;
-  for (int l = 0; l <= L; l++) wmax = net->n[l] > wmax ? net->n[l] : wmax;
-  int d0 = net->n[0];
-  for (int l = 1; l < L; l++) {
-    int H = net->n[l], in = net->n[l - 1];
-    long *idx = malloc(sizeof(long) * 2 * H);
-    real *xs = calloc((size_t)d0 * 2 * H, sizeof(real));
-    real *f[2] = { malloc(sizeof(real) * (size_t)wmax * 2 * H), malloc(sizeof(real) * (size_t)wmax * 2 * H) };
-    CHECK(idx && xs && f[0] && f[1], "out of memory in the pair initialisation (%d units)", H);
-    for (int i = 0; i < H; i++) {
-      long p = (long)(nn_rng_u64((uint64_t)seed, 3000 + l, (uint64_t)i) % (uint64_t)ng), q = p;
-      for (int t = 0; t < 256 && labels[q] == labels[p]; t++)
-        q = (long)(nn_rng_u64((uint64_t)seed, 4000 + l, (uint64_t)i * 256 + t) % (uint64_t)ng);
-      idx[2 * i] = p;
-      idx[2 * i + 1] = q;
-    }
-    /* The owners fill their samples' columns; a sum gives every rank all of them. */
-    for (int c = 0; c < 2 * H; c++) {
-      long j = idx[c] - train->first;
-      if (j >= 0 && j < train->n) memcpy(xs + (size_t)c * d0, train->x + (size_t)j * d0, sizeof(real) * d0);
-    }
-    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, xs, d0 * 2 * H, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
-    /* Features at layer l's input: the forward pass of the (already initialised) layers below. */
-    const real *feat = xs;
-    for (int m = 1; m < l; m++) {
-      real *o = f[m & 1];
-      R(nn_affine)(net->W[m], net->b[m], net->n[m], net->n[m - 1], feat, 2 * H, o);
-      R(nn_relu)(o, o, (size_t)net->n[m] * 2 * H);
-      feat = o;
-    }
-    for (int i = 0; i < H; i++) {
-      const real *u = feat + (size_t)(2 * i) * in, *v = feat + (size_t)(2 * i + 1) * in;
-      double nrm2 = 0, mid = 0;
-      for (int j = 0; j < in; j++) nrm2 += (double)(v[j] - u[j]) * (v[j] - u[j]);
-      if (!(nrm2 > 0) || labels[idx[2 * i]] == labels[idx[2 * i + 1]]) continue; /* keep --init's unit */
-      for (int j = 0; j < in; j++) {
-        double w = 2.0 * (v[j] - u[j]) / nrm2;
-        net->W[l][i + (size_t)j * H] = (real)w;
-        mid += w * 0.5 * ((double)u[j] + v[j]);
-      }
-      net->b[l][i] = (real)-mid;
-    }
-    free(idx); free(xs); free(f[0]); free(f[1]);
-  }
-  free(counts); free(displs); free(labels);
 }
 
 /* ==================================== the state ==================================== */
@@ -191,14 +87,12 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
   for (int l = 1; l <= L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1] + 1, n[l]);
   for (int l = 1; l < L; l++) R(nn_spd_init)(&s->asys[l], g, n[l] < n[l + 1] ? n[l] : n[l + 1], n[l + 1]);
 
-  if (cfg->bcd_init == NN_BCD_INIT_PAIRS) R(nn_bcd_pair_init)(net, train, cfg->seed);
-
   nn_timer t;
   nn_timer_reset(&t);
   /* a_0 never changes: its Gram matrix (and so the layer-1 system with its proximal ridge)
    * is summed and factored once, outside the epoch loop. */
   if (L > 1) {
-    gram_bias(s->x, n[0], s->N, s->ones, s->G);
+    R(nn_fit_gram)(s->x, n[0], s->N, s->ones, s->G);
     R(nn_spd_factor_sum)(&s->wsys[1], s->G, cfg->bcd_prox + cfg->bcd_decay, &t);
   }
   /* Start at the forward pass, with the output layer already solved for it. */
@@ -287,22 +181,21 @@ void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
   int in = n[l - 1], out = n[l], ld = in + 1;
   const real *a = s->a[l - 1];
   nn_timer_start(t, PH_GRAM);
-  if (l > 1) gram_bias(a, in, s->N, s->ones, s->G);
-  cross_bias(a, in, s->z[l], out, s->N, s->ones, s->B);
+  if (l > 1) R(nn_fit_gram)(a, in, s->N, s->ones, s->G);
+  R(nn_fit_cross)(a, in, s->z[l], out, s->N, s->ones, s->B);
   nn_timer_stop(t);
   double prox = s->cfg->bcd_prox, decay = s->cfg->bcd_decay;
   if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, prox + decay, t);
   if (nn_rank() == 0) {
-    wbar_to_x(s->net, l, s->X);
+    R(nn_fit_weights_to_x)(s->net, l, s->X);
     real mu = (real)(s->wsys[l].ridge_abs * prox / (prox + decay));
     for (size_t e = 0; e < (size_t)ld * out; e++) s->B[e] += mu * s->X[e];
   }
   R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
-  x_to_wbar(s->net, l, s->X);
+  R(nn_fit_x_to_weights)(s->net, l, s->X);
 }
 
-/* T = the projection of the network's outputs Wbar_L abar_{L-1} onto C (bcd.h): the class
- * output raised to at least 1, the others lowered to at most 0, the rest left where they are. */
+/* T = the projection of the network's outputs Wbar_L abar_{L-1} onto C (bcd.h). */
 static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
 {
   const int *n = s->net->n;
@@ -313,12 +206,8 @@ static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     real *T = s->T + (size_t)j0 * k;
     R(nn_affine)(s->net->W[L], s->net->b[L], k, in, s->a[L - 1] + (size_t)j0 * in, C, T);
-    for (long j = 0; j < C; j++)
-      for (int i = 0; i < k; i++) {
-        real *e = T + i + (size_t)j * k;
-        *e = i == s->label[j0 + j] ? (*e > 1 ? *e : 1) : (*e < 0 ? *e : 0);
-        tsq += (double)*e * *e;
-      }
+    double dist2 = 0;
+    R(nn_hinge_targets)(T, s->label + j0, k, C, &tsq, &dist2);
   }
   s->tsq = tsq;
   nn_timer_stop(t);
@@ -360,12 +249,12 @@ void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
   const real *a = s->a[L - 1];
   if (s->hinge && s->sweeps > 0) R(targets_step)(s, t);
   nn_timer_start(t, PH_GRAM);
-  gram_bias(a, in, s->N, s->ones, s->G);
-  cross_bias(a, in, s->T, k, s->N, s->ones, s->B);
+  R(nn_fit_gram)(a, in, s->N, s->ones, s->G);
+  R(nn_fit_cross)(a, in, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
   R(nn_spd_factor_sum)(&s->wsys[L], s->G, s->ridge, t);
   R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, s->X, t);
-  x_to_wbar(s->net, L, s->X);
+  R(nn_fit_x_to_weights)(s->net, L, s->X);
   s->merit_anchored = anchor ? R(anchored_merit)(s, ld, k) : NAN;
 }
 

@@ -65,10 +65,4 @@ void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t);
 /* F above over all ranks, divided by the global sample count. */
 double R(nn_bcd_merit)(R(nn_bcd) *s);
 
-/* Data-pair initialisation of hidden layers 1..L-1: unit i of layer l takes two training
- * samples p, q of different classes (drawn from (seed, l, i), the same for any rank count),
- * their features u, v at the layer's input (forward pass of the layers below), and sets
- * w = 2 (v - u) / |v - u|^2, b = -w . (u + v) / 2, so w.u + b = -1 and w.v + b = +1. */
-void R(nn_bcd_pair_init)(R(nn_model) *net, const R(nn_shard) *train, long seed);
-
 #endif

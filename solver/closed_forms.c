@@ -83,3 +83,14 @@ void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const 
         z[e] = (real)((y - lambda[e] + beta * m[e]) / (1.0 + beta));
     }
 }
+
+void R(nn_hinge_targets)(real *T, const int *label, int k, long C, double *tsq, double *dist2)
+{
+  for (long j = 0; j < C; j++)
+    for (int i = 0; i < k; i++) {
+      real *e = T + i + (size_t)j * k, before = *e;
+      *e = i == label[j] ? (*e > 1 ? *e : 1) : (*e < 0 ? *e : 0);
+      *tsq += (double)*e * *e;
+      *dist2 += ((double)*e - before) * ((double)*e - before);
+    }
+}

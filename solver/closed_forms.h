@@ -20,6 +20,13 @@ double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real 
 void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const real *m, int k,
                            long N, double beta, int hinge);
 
+/* Squared-hinge targets: T (k x C, the network's outputs on entry) becomes their projection
+ * onto {T_yj >= 1 for the class y = label[j] of column j, T_ij <= 0 for the others}: the class
+ * output raised to at least 1, the others lowered to at most 0, the rest left where they are.
+ * Adds sum T^2 (after) to *tsq and sum (after - before)^2, twice the squared-hinge loss of the
+ * outputs, to *dist2. */
+void R(nn_hinge_targets)(real *T, const int *label, int k, long C, double *tsq, double *dist2);
+
 /* The 1-D objectives above, for tests and for the record. */
 double R(nn_relu_z_objective)(double z, double a, double m, double beta, double gamma);
 double R(nn_output_objective)(double z, double y, double lambda, double m, double beta, int hinge);

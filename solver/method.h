@@ -25,6 +25,8 @@ typedef struct {
   double objective;    /* the method's own objective, per training sample */
   double residual_z;   /* ADMM: sum_l |z_l - W_l a_{l-1}|^2 / n_train */
   double residual_a;   /* ADMM: sum_l |a_l - h(z_l)|^2 / n_train */
+  double multiplier;   /* admm: |lambda|^2 / n_train after the epoch (0 through warm-up) */
+  int converged;       /* 1: the method has reached its fixed point (the driver stops) */
 } nn_epoch_stats;
 
 typedef struct {
@@ -34,12 +36,13 @@ typedef struct {
   void (*destroy)(void *self);
 } R(nn_method);
 
-/* ADMM (Taylor et al. 2016, as in the thesis): solver/admm.c. g is the BLACS grid. */
+/* ADMM (Taylor et al. 2016, as in the thesis): solver/admm.c. g is the BLACS grid. The
+ * gradient-free block coordinate descent (bcd) is declared in bcd.h. */
 R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                const nn_grid *g);
 
-/* The random-features floor: hidden layers left at their initialisation, the output layer
- * solved by ridge least squares. solver/random_features.c. */
+/* The floor: hidden layers frozen at their initialisation, the output layer solved exactly
+ * for cfg->loss (least squares or squared hinge). solver/random_features.c. */
 R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                           const nn_grid *g);
 

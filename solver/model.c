@@ -46,6 +46,7 @@ void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed)
       double v;
       switch (init) {
       case NN_INIT_HE: /* N(0, 2/fan_in): keeps ReLU activations at unit scale */
+      case NN_INIT_PAIRS: /* He, then hidden units from sample pairs (init_pairs.h) */
         v = sqrt(2.0 / fan_in) * nn_rng_normal((uint64_t)seed, 1000 + l, k);
         break;
       case NN_INIT_XAVIER: /* Glorot normal: N(0, 2/(fan_in+fan_out)) */

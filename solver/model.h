@@ -21,7 +21,8 @@ void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias);
 void R(nn_model_free)(R(nn_model) *m);
 void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src);
 /* Draws W[l] by the init method from counter-based streams keyed on (seed, layer): the same
- * on every rank and for every rank count. Biases start at zero. */
+ * on every rank and for every rank count. Biases start at zero (pytorch draws them). NN_INIT_PAIRS
+ * draws He here; the driver then calls nn_init_pairs (init_pairs.h), which needs the data. */
 void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed);
 
 /* x is n[0] x N (column-major), label has N entries. Accumulates into *correct the number

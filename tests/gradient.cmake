@@ -4,7 +4,7 @@
 # results files with test_gradient's h5cmp / h5learn modes.
 set(GRAD_MPIEXEC ${MPIEXEC_EXECUTABLE})
 set(GRAD_DIR ${CMAKE_CURRENT_BINARY_DIR})
-set(GRAD_DATA --data synthetic --n-train 1024 --n-test 512 --validation 0 --layers 16,32,4 --warmup 0 --quiet 1)
+set(GRAD_DATA --data synthetic --n-train 1024 --n-test 512 --validation 0 --layers 16,32,4 --quiet 1)
 
 foreach(prec f64 f32)
   add_executable(test_gradient_${prec} ${CMAKE_CURRENT_LIST_DIR}/test_gradient.c)

@@ -1,5 +1,5 @@
 /* Writes small IDX files for the tests, deterministic from their arguments:
- *   make_idx images FILE COUNT ROWS COLS [zero]   pixels from a hash, or all zero
+ *   make_idx images FILE COUNT ROWS COLS [zero|SEED]   pixels from a hash (seeded), or all zero
  *   make_idx labels FILE COUNT CLASSES [BAD]      labels i % CLASSES, sample 0 set to BAD
  * The image content is class-dependent so that a network can learn from it: a bright bar
  * at a position set by the label i % 10. */
@@ -17,7 +17,7 @@ static void be32(FILE *f, uint32_t v)
 int main(int argc, char **argv)
 {
   if (argc < 5) {
-    fprintf(stderr, "usage: make_idx images FILE COUNT ROWS COLS [zero] | labels FILE COUNT CLASSES [BAD]\n");
+    fprintf(stderr, "usage: make_idx images FILE COUNT ROWS COLS [zero|SEED] | labels FILE COUNT CLASSES [BAD]\n");
     return 2;
   }
   FILE *f = fopen(argv[2], "wb");
@@ -25,10 +25,10 @@ int main(int argc, char **argv)
   long count = atol(argv[3]);
   if (strcmp(argv[1], "images") == 0 && argc >= 6) {
     int rows = atoi(argv[4]), cols = atoi(argv[5]), zero = argc > 6 && strcmp(argv[6], "zero") == 0;
+    uint32_t h = argc > 6 && !zero ? (uint32_t)strtoul(argv[6], NULL, 10) : 12345;
     unsigned char hdr[4] = { 0, 0, 8, 3 };
     fwrite(hdr, 1, 4, f);
     be32(f, (uint32_t)count); be32(f, (uint32_t)rows); be32(f, (uint32_t)cols);
-    uint32_t h = 12345;
     for (long i = 0; i < count; i++)
       for (int p = 0; p < rows * cols; p++) {
         h = h * 1103515245u + 12345u;

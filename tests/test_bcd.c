@@ -16,6 +16,7 @@
 #include "../io/dataset.h"
 #include "../solver/bcd.h"
 #include "../solver/check.h"
+#include "../solver/init_pairs.h"
 #include "../solver/rng.h"
 #include "../solver/scalapack.h"
 #include "testing.h"
@@ -44,8 +45,7 @@ static void make_config(nn_config *cfg, int reanchor)
   cfg->gamma = 1.3;
   cfg->ridge = 1e-3;
   cfg->seed = 5;
-  cfg->init = NN_INIT_HE;
-  cfg->bcd_init = NN_BCD_INIT_PAIRS;
+  cfg->init = NN_INIT_PAIRS;
   cfg->bcd_prox = 0.05;
   cfg->bcd_decay = 0.02;
   cfg->bcd_reanchor = reanchor;
@@ -184,6 +184,7 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
   R(nn_model) net;
   R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
   R(nn_model_init)(&net, cfg.init, cfg.seed);
+  R(nn_init_pairs)(&net, &data.train, cfg.seed);
   R(nn_bcd) s;
   R(nn_bcd_init)(&s, &cfg, &net, &data.train, g);
   nn_timer t;
@@ -283,7 +284,7 @@ static void test_pair_init(void)
   R(nn_model) net;
   R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
   R(nn_model_init)(&net, cfg.init, cfg.seed);
-  R(nn_bcd_pair_init)(&net, &data.train, cfg.seed);
+  R(nn_init_pairs)(&net, &data.train, cfg.seed);
   int H = net.n[1], found = 0;
   double *cls = malloc(sizeof(double) * 2 * H);
   for (int i = 0; i < H; i++) {
@@ -314,6 +315,7 @@ static void dump(const nn_grid *g, const char *path)
   R(nn_model) net;
   R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
   R(nn_model_init)(&net, cfg.init, cfg.seed);
+  R(nn_init_pairs)(&net, &data.train, cfg.seed);
   R(nn_bcd) s;
   R(nn_bcd_init)(&s, &cfg, &net, &data.train, g);
   nn_timer t;

@@ -12,9 +12,9 @@ pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 run() { "$mpiexec" -n "$1" "$train" "${@:2}"; }
-# Most checks run the thesis's ADMM; the default preset (best) has its own checks below.
-tiny=(--preset thesis --data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
-preset_best=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3)
+# Most checks run Taylor's ADMM; the default method (bcd) has its own checks below.
+tiny=(--method admm --data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
+bcd=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3)
 
 # expect_error NAME PATTERN RANKS ARGS...: exit != 0, exactly one 'admm-train: error:' line
 # matching PATTERN, no results file or .part left behind.
@@ -37,24 +37,36 @@ if run 1 --help >help.txt && grep -q -- '--layers' help.txt && grep -q -- '--bet
 
 expect_error "unknown option" "unknown option '--bogus'" 2 --bogus 1
 expect_error "malformed number" "--beta: 'abc' is not a finite number" 2 --beta abc
-expect_error "negative beta" "--beta: must be positive" 2 "${tiny[@]}" --beta -1
+expect_error "negative beta" "option --beta: -1 is outside (0, 1000000000000\]" 2 "${tiny[@]}" --beta -1
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
-expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${preset_best[@]}" --method adam --loss hinge
-expect_error "squared hinge is the best preset's" "--loss squared-hinge: goes with --method admm --preset best only" 1 "${tiny[@]}" --loss squared-hinge
-expect_error "best preset refuses Taylor's hinge" "--loss hinge: --preset best fits the output by least-squares or squared-hinge" 1 "${preset_best[@]}" --loss hinge
+expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${bcd[@]}" --method adam --loss hinge
+expect_error "squared hinge is not admm's" "--loss squared-hinge: --method admm has closed-form output steps for least-squares and hinge only" 1 "${tiny[@]}" --loss squared-hinge
+expect_error "bcd refuses Taylor's hinge" "--loss hinge: --method bcd fits the output by squared-hinge or least-squares" 1 "${bcd[@]}" --loss hinge
 rm -f sqh.h5
-if run 2 "${preset_best[@]}" --loss squared-hinge --output sqh.h5 >/dev/null 2>&1 && h5dump -a /config/loss sqh.h5 | grep -q '"squared-hinge"'; then
+if run 2 "${bcd[@]}" --loss squared-hinge --output sqh.h5 >/dev/null 2>&1 && h5dump -a /config/loss sqh.h5 | grep -q '"squared-hinge"'; then
   ok "--loss squared-hinge trains and is recorded"; else bad "--loss squared-hinge run"; fi
-expect_error "gradient-free presets refuse gradient options" "--lr: --method admm is gradient-free" 1 "${preset_best[@]}" --lr 0.1
-expect_error "gradient-free presets refuse the gradient sum's grouping" "--reduce-group: --method admm is gradient-free and has no gradient sum" 1 "${preset_best[@]}" --reduce-group 1
-expect_error "negative --reduce-group" "--reduce-group: must be >= 0" 1 "${preset_best[@]}" --method adam --reduce-group -1
-expect_error "thesis preset refuses best-only options" "--bcd-prox: applies to --preset best only" 1 "${tiny[@]}" --bcd-prox 0.1
-expect_error "preset with a gradient method" "--preset: goes with --method admm" 1 "${preset_best[@]}" --method gd --preset thesis
-rm -f note.h5
-if run 1 "${preset_best[@]}" --warmup 3 --output note.h5 >/dev/null 2>note.txt && grep -q 'note: --warmup applies to --method admm --preset thesis only; ignored' note.txt &&
-   [ "$(h5dump -a /epochs_run note.h5 | grep -o '(0): [0-9]*' | cut -d' ' -f2)" = 3 ]; then ok "--warmup with the best preset: noted and ignored"; else bad "--warmup with the best preset"; cat note.txt; fi
+expect_error "gradient-free methods refuse gradient options" "option --lr: does not apply to --method bcd (it applies to gd,sgd,momentum,adam)" 1 "${bcd[@]}" --lr 0.1
+expect_error "gradient-free methods refuse the gradient sum's grouping" "option --reduce-group: does not apply to --method admm" 1 "${tiny[@]}" --reduce-group 1
+expect_error "negative --reduce-group" "option --reduce-group: -1 is outside \[0, 1000000\]" 1 "${bcd[@]}" --method adam --reduce-group -1
+expect_error "admm refuses bcd's options" "option --bcd-prox: does not apply to --method admm (it applies to bcd)" 1 "${tiny[@]}" --bcd-prox 0.1
+expect_error "bcd refuses ADMM's warm-up" "option --warmup: does not apply to --method bcd (it applies to admm)" 1 "${bcd[@]}" --warmup 3
+expect_error "the floor refuses penalties" "option --beta: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --beta 2
+expect_error "auto is a word, not a number" "option --lr: -1 is outside (0, 100\]" 1 "${bcd[@]}" --method gd --lr -1
+expect_error "integer wrap" "option --epochs: 4294967297 is outside \[1, 1000000\]" 1 "${bcd[@]}" --epochs 4294967297
+expect_error "zero epochs" "option --epochs: 0 is outside \[1, 1000000\]" 1 "${bcd[@]}" --epochs 0
+expect_error "negative batch" "option --batch: -5 is outside \[1, 2147483647\]" 1 "${bcd[@]}" --method gd --batch -5
+expect_error "normalisation to huge inputs" "option --normalize: 0,1e-200 maps pixels" 1 "${bcd[@]}" --normalize 0,1e-200
+expect_error "normalisation not finite" "option --normalize: 'nan,1'" 1 "${bcd[@]}" --normalize nan,1
+expect_error "grid product overflow" "option --grid: '4294967296x4294967296' is not PxQ" 1 "${bcd[@]}" --grid 4294967296x4294967296
+rm -f plain.h5
+if run 1 --data synthetic --layers 8,6,3 --epochs 1 --output plain.h5 >/dev/null 2>plain.txt &&
+   [ "$(h5dump -a /n_val plain.h5 | grep -o '(0): [0-9]*' | cut -d' ' -f2)" = 256 ]; then
+  ok "plain --data synthetic runs (validation auto: 256 of 2048)"; else bad "plain --data synthetic"; cat plain.txt; fi
+if [ -f plain.h5 ] && ! h5dump -a /config/lr plain.h5 >/dev/null 2>&1 && ! h5dump -a /config/warmup plain.h5 >/dev/null 2>&1 &&
+   h5dump -a /config/bcd_prox plain.h5 >/dev/null 2>&1; then
+  ok "/config holds only the options of the run's method"; else bad "/config holds options of other methods"; fi
 expect_error "missing value" "--epochs needs a value" 1 --epochs
 expect_error "grid mismatch" "--grid: 3x3 needs 9 ranks" 2 "${tiny[@]}" --grid 3x3
 expect_error "mnist needs 784 inputs" "784 pixels" 1 --data mnist --layers 10,5,10
@@ -63,14 +75,14 @@ expect_error "output not writable" "cannot create" 2 "${tiny[@]}" --output /proc
 # IDX files: good ones, then each kind of damage
 "$make_idx" images tr-img 200 4 5 && "$make_idx" labels tr-lab 200 10 && "$make_idx" images te-img 50 4 5 &&
   "$make_idx" labels te-lab 50 10 || bad "make_idx"
-idx=(--preset thesis --data idx --train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab
+idx=(--method admm --data idx --train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab
      --layers 20,8,10 --epochs 2 --warmup 0 --validation 40)
 rm -f good.h5
 if run 2 "${idx[@]}" --output good.h5 >out.txt 2>&1 && [ -f good.h5 ]; then ok "IDX files train"; else bad "IDX files train"; cat out.txt; fi
 gzip -c tr-img >tr-img.gz && gzip -c tr-lab >tr-lab.gz
 if run 2 "${idx[@]}" --train-images tr-img.gz --train-labels tr-lab.gz --output gz.h5 >out.txt 2>&1 &&
    h5diff good.h5 gz.h5 /weights /weights >/dev/null; then ok "gzip IDX gives the same weights"; else bad "gzip IDX"; cat out.txt; fi
-if run 1 "${idx[@]:4}" --preset thesis --output implied.h5 >out.txt 2>&1 && h5dump -a /config/data implied.h5 | grep -q '"idx"'; then ok "IDX paths imply --data idx"; else bad "IDX paths imply --data idx"; cat out.txt; fi
+if run 1 "${idx[@]:4}" --method admm --output implied.h5 >out.txt 2>&1 && h5dump -a /config/data implied.h5 | grep -q '"idx"'; then ok "IDX paths imply --data idx"; else bad "IDX paths imply --data idx"; cat out.txt; fi
 expect_error "IDX paths with another data set" "go with --data idx, not --data mnist" 1 "${idx[@]}" --data mnist
 expect_error "missing file" "no-such-file: cannot open" 2 "${idx[@]}" --train-images no-such-file
 head -c 3000 tr-img >trunc-img
@@ -86,7 +98,8 @@ expect_error "wrong input width" "images have 20 pixels but --layers starts with
 expect_error "validation too large" "--validation 500 leaves no training samples" 2 "${idx[@]}" --validation 500
 "$make_idx" images zero-img 200 4 5 zero
 expect_error "singular factorisation" "p?potrf (weight-step Gram matrix): info=" 2 "${idx[@]}" --train-images zero-img --ridge 0
-expect_error "diverging iterates" "not positive definite\|NaN or Inf" 2 "${tiny[@]}" --beta 1e300
+expect_error "penalty out of range" "option --beta: 1e300 is outside" 2 "${tiny[@]}" --beta 1e300
+expect_error "diverging iterates" "became NaN or Inf" 2 "${bcd[@]}" --method momentum --lr 100 --epochs 50 --patience 0
 
 # The results file reads back and is complete
 rm -f a.h5
@@ -100,9 +113,7 @@ if h5dump -a /status a.h5 2>/dev/null | grep -q '"complete"' &&
 # the per-epoch line carries the documented keys, fractions in [0,1]
 line=$(grep '^epoch=4 ' a.txt)
 if echo "$line" | grep -Eq 'loss=[0-9.e+-]+ .*train_acc=0\.[0-9]+ .*test_acc=(0\.[0-9]+|1\.0+) .*t_epoch=[0-9.]+'; then ok "epoch line keys"; else bad "epoch line keys: $line"; fi
-# the kept weights are the best validation epoch's, and the final accuracy is a forward pass
-best=$(h5dump -a /best_epoch a.h5 | grep -o '(0): [0-9]*' | cut -d' ' -f2)
-[ -n "$best" ] && [ "$best" -ge 2 ] && ok "best epoch recorded" || bad "best epoch recorded ($best)"
+# The kept weights, the best epoch, early stopping and the splits: tests/test_guards.sh.
 
 # Determinism: same seed and ranks give identical bits; other rank counts agree closely
 for prec in float64 float32; do
@@ -119,13 +130,14 @@ for np in 2 4; do
     bad "$np ranks agree with 1 rank"; h5diff --relative=1e-8 r1.h5 r$np.h5 /weights /weights | tail -3; fi
 done
 
-# The default preset: identical bits for the same seed, rank counts agree, biases stored
-run 2 "${preset_best[@]}" --output b1.h5 >/dev/null 2>&1
-run 2 "${preset_best[@]}" --output b2.h5 >/dev/null 2>&1
-run 1 "${preset_best[@]}" --output b0.h5 >/dev/null 2>&1
-if h5diff b1.h5 b2.h5 /weights /weights >/dev/null; then ok "best preset: same seed, same ranks, identical weights"; else bad "best preset: same seed"; fi
-if h5diff --relative=1e-8 b0.h5 b1.h5 /weights /weights >/dev/null; then ok "best preset: 2 ranks agree with 1 rank"; else bad "best preset: 2 ranks agree with 1 rank"; fi
-if h5dump -a /config/preset b1.h5 | grep -q '"best"' && h5dump -H -d /weights/b1 b1.h5 | grep -q 'SIMPLE { ( 6 )'; then ok "best preset recorded, biases stored"; else bad "best preset recorded, biases stored"; fi
+# The default method (bcd): identical bits for the same seed, rank counts agree, biases stored
+run 2 "${bcd[@]}" --output b1.h5 >/dev/null 2>&1
+run 2 "${bcd[@]}" --output b2.h5 >/dev/null 2>&1
+run 1 "${bcd[@]}" --output b0.h5 >/dev/null 2>&1
+if h5diff b1.h5 b2.h5 /weights /weights >/dev/null; then ok "bcd: same seed, same ranks, identical weights"; else bad "bcd: same seed"; fi
+if h5diff --relative=1e-8 b0.h5 b1.h5 /weights /weights >/dev/null; then ok "bcd: 2 ranks agree with 1 rank"; else bad "bcd: 2 ranks agree with 1 rank"; fi
+if h5dump -a /config/method b1.h5 | grep -q '"bcd"' && h5dump -a /method b1.h5 | grep -q '"bcd"' &&
+   h5dump -H -d /weights/b1 b1.h5 | grep -q 'SIMPLE { ( 6 )'; then ok "bcd recorded as bcd, biases stored"; else bad "bcd recorded, biases stored"; fi
 
 # Linked against MPICH only
 if ldd "$train" | grep -q libmpich && ! ldd "$train" | grep -Eq 'libmpi\.so|openmpi|libopen-'; then ok "links MPICH, not OpenMPI"; else bad "links MPICH, not OpenMPI"; ldd "$train"; fi

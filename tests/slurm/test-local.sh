@@ -18,7 +18,7 @@ export ADMM_TRAIN ADMM_ANALYZE
 [ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
 [ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analyses will fail, and so will this test"
 # shellcheck disable=SC2054  # --layers 16,8,4 is one word
-TINY=(--data synthetic --n-train 256 --n-test 128 --validation 64 --layers 16,8,4 --epochs 2 --warmup 0)
+TINY=(--data synthetic --n-train 256 --n-test 128 --validation 64 --layers 16,8,4 --epochs 2)
 LOCAL=$SLURM_DIR/run-local.sh
 make_work slurm-local
 cd "$WORK" || bail "cd $WORK"

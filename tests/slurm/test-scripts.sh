@@ -100,9 +100,9 @@ check_grep "sweep-status.sh: counts" '^runs=5 ok=2 failed=3 running=0 not_run=0$
 check_grep "sweep-status.sh: analysis not run" '^analysis NOT-RUN job=local2 ' sw-status.txt
 
 # a good sweep (sweep-grid output) runs its analysis; --analyze-always analyses a bad one too
-"$SLURM_DIR/sweep-grid.sh" --fixed "--method admm --preset thesis" "beta=1 5 10" "gamma=1 5 10" >grid.sweep
+"$SLURM_DIR/sweep-grid.sh" --fixed "--method admm" "beta=1 5 10" "gamma=1 5 10" >grid.sweep
 check "sweep-grid: 9 points" test "$(grep -vc '^#' grid.sweep)" = 9
-check_grep "sweep-grid: last axis fastest" '^--method admm --preset thesis --beta 1 --gamma 5$' <(sed -n 3p grid.sweep)
+check_grep "sweep-grid: last axis fastest" '^--method admm --beta 1 --gamma 5$' <(sed -n 3p grid.sweep)
 check "shipped thesis-beta-gamma.sweep is sweep-grid's output" \
   diff <(grep -v '^#' grid.sweep) <(grep -v '^#' "$SLURM_DIR/sweeps/thesis-beta-gamma.sweep")
 "$LOCAL" sweep --ntasks 1 --results good grid.sweep >/dev/null 2>&1

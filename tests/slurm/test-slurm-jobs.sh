@@ -21,7 +21,7 @@ export ADMM_TRAIN ADMM_ANALYZE
 [ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analysis jobs will fail, and so will this test"
 
 # shellcheck disable=SC2054  # --layers 16,8,4 is one word
-DATA=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 2 --warmup 0)
+DATA=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 2)
 TINY=("${DATA[@]}" --n-train 256)
 # 8 MPICH ranks on 2 cores take 25-80 s for 2 tiny epochs (set-up dominates, and it varies with
 # the machine's load): the default keeps to one 4-rank job; ADMM_TEST_RANKS=1,2,8 checks 8.
@@ -57,7 +57,7 @@ cat >"$WORK/bad.sweep" <<'EOF'
 EOF
 "$SLURM_DIR/submit-sweep.sh" --results "$WORK/bad" "$WORK/bad.sweep" "${TINY[@]}" ||
   fail "submit-sweep.sh bad.sweep" "exit $?"
-# 4. a good sweep: the shipped method comparison (admm thesis/best, gd, momentum, adam), 1 rank each
+# 4. a good sweep: the shipped method comparison (admm, bcd, gd, momentum, adam), 1 rank each
 "$SLURM_DIR/submit-sweep.sh" --ntasks 1 --results "$WORK/methods" \
   "$SLURM_DIR/sweeps/thesis-methods.sweep" "${TINY[@]}" || fail "submit-sweep.sh thesis-methods.sweep" "exit $?"
 # 5. an analysis binary that does not exist fails its job, it is not skipped
@@ -141,7 +141,7 @@ check "no report after a failed sweep" test ! -e "$WORK/bad/report.status"
 # ---------------------------------------------------------------------------------------------
 arr=$(job_id_of "$WORK/methods/jobs.txt" "kind=array")
 i=0
-for m in "admm --preset thesis" admm gd momentum adam; do
+for m in admm bcd gd momentum adam; do
   check_job "methods sweep point $i (--method $m) state" "${arr}_$i" COMPLETED 0:0
   check_results "methods sweep point $i results" "$WORK/methods/point-00$i.h5" 1
   i=$((i + 1))

@@ -1,0 +1,20 @@
+/* Least-squares fits of one affine layer z = W a + b, shared by the methods that solve for a
+ * layer's weights exactly (bcd, random-features): the Gram matrix and cross product of the
+ * layer's input with a row of ones appended for the bias (abar = [a; 1]), and the
+ * transposition between the model's W, b and the solution X = [W b]^T that the solves
+ * return. Local: the sums over ranks are the solver's (spd.h). */
+#ifndef NN_LAYER_FIT_H
+#define NN_LAYER_FIT_H
+
+#include "model.h"
+
+/* G (ld x ld, ld = n + 1 with ones, n without; lower triangle, and the upper triangle of its
+ * diagonal blocks) = abar abar^T for a (n x N). ones: N ones (the bias row), or NULL. */
+void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G);
+/* B (ld x m) = abar z^T for a (n x N), z (m x N). */
+void R(nn_fit_cross)(const real *a, int n, const real *z, int m, long N, const real *ones, real *B);
+/* X ((n[l-1] + bias) x n[l]) = [W_l b_l]^T (bias row only when net->bias), and back. */
+void R(nn_fit_weights_to_x)(const R(nn_model) *net, int l, real *X);
+void R(nn_fit_x_to_weights)(R(nn_model) *net, int l, const real *X);
+
+#endif
