@@ -58,6 +58,19 @@ static int always_skipped(const admm_Analysis *an, const char *name)
            in_list(name, an->ignore, an->nignore);
 }
 
+/* 1 when a and b hold the same value, NaN equal to NaN: admm-train stores a real "auto" option that
+ * does not apply as NaN (pinv_rcond with --weight-solve ridge), and admm_attr_equal's == would make
+ * such a run differ from itself. */
+static int same_attr(const admm_Attr *a, const admm_Attr *b)
+{
+    if (a && b && a->kind == ADMM_ATTR_REAL && b->kind == ADMM_ATTR_REAL && a->n == b->n) {
+        for (int k = 0; k < a->n; k++)
+            if (a->r[k] != b->r[k] && !(isnan(a->r[k]) && isnan(b->r[k]))) return 0;
+        return 1;
+    }
+    return admm_attr_equal(a, b);
+}
+
 /* 1 when runs a and b have the same configuration except seed, output, --ignore keys and the keys
  * in except; "ranks" in except also leaves out the root attribute ranks. */
 static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Run *b,
@@ -68,7 +81,7 @@ static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Ru
         int c = i == a->ncfg ? 1 : j == b->ncfg ? -1 : strcmp(a->cfg[i].name, b->cfg[j].name);
         const char *name = c <= 0 ? a->cfg[i].name : b->cfg[j].name;
         int skip = always_skipped(an, name) || in_list(name, except, nexcept);
-        if (c == 0 && !skip && !admm_attr_equal(&a->cfg[i], &b->cfg[j])) return 0;
+        if (c == 0 && !skip && !same_attr(&a->cfg[i], &b->cfg[j])) return 0;
         if (c != 0 && !skip) return 0; /* present in one run only */
         if (c <= 0) i++;
         if (c >= 0) j++;
@@ -147,7 +160,7 @@ static void label_groups(admm_Analysis *an)
             for (int h = 0; h < an->ngroup && !varies; h++) {
                 const admm_Run *o = admm_group_rep(an, h);
                 varies = !strcmp(o->method, r->method) &&
-                         !admm_attr_equal(mine, admm_run_cfg(o, name[k]));
+                         !same_attr(mine, admm_run_cfg(o, name[k]));
             }
             if (!varies) continue;
             char v[256];
@@ -231,8 +244,8 @@ static void build_groups(admm_Analysis *an)
         if (owner[i] >= 0) continue;
         admm_Group *gr = &an->group[an->ngroup];
         gr->run = admm_xmalloc((size_t)an->nrun * sizeof *gr->run);
-        for (int j = i; j < an->nrun; j++)
-            if (owner[j] < 0 && same_config(an, &an->run[i], &an->run[j], NULL, 0)) {
+        for (int j = i; j < an->nrun; j++) /* run i opens its group whatever same_config says */
+            if (owner[j] < 0 && (j == i || same_config(an, &an->run[i], &an->run[j], NULL, 0))) {
                 owner[j] = an->ngroup;
                 gr->run[gr->nrun++] = j;
             }
@@ -380,7 +393,7 @@ static int shared_seeds(const admm_Analysis *an, int g, int h)
         const admm_Attr *s = admm_run_cfg(&an->run[b->run[j]], "seed");
         int hit = 0;
         for (int k = 0; k < a->nrun && !hit; k++)
-            hit = admm_attr_equal(s, admm_run_cfg(&an->run[a->run[k]], "seed"));
+            hit = same_attr(s, admm_run_cfg(&an->run[a->run[k]], "seed"));
         n += hit;
     }
     return n;
@@ -408,7 +421,7 @@ int admm_group_floor(const admm_Analysis *an, int g, admm_Floor *fl)
         int match = !strcmp(f->method, ADMM_FLOOR_METHOD) && str_cfg_is(f, "loss", fl->loss) &&
                     str_cfg_is(f, "biases", fl->biases);
         for (int k = 0; k < 3 && match; k++)
-            match = admm_attr_equal(admm_run_cfg(r, same[k]), admm_run_cfg(f, same[k]));
+            match = same_attr(admm_run_cfg(r, same[k]), admm_run_cfg(f, same[k]));
         if (!match) continue;
         int n = shared_seeds(an, g, h);
         if (n > best_shared) { /* strictly more: ties keep the first group */
@@ -423,7 +436,7 @@ int admm_group_floor(const admm_Analysis *an, int g, admm_Floor *fl)
     const admm_Attr *seed = admm_run_cfg(r, "seed");
     for (int j = 0; j < fg->nrun; j++) {
         const admm_Run *f = &an->run[fg->run[j]];
-        if (!fl->seed_only || admm_attr_equal(seed, admm_run_cfg(f, "seed")))
+        if (!fl->seed_only || same_attr(seed, admm_run_cfg(f, "seed")))
             x[fl->nrun++] = 100.0 * f->final_test_acc;
     }
     admm_Stat st;

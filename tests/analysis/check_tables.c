@@ -201,8 +201,8 @@ static int cfg_equal(const Cfg *a, const Cfg *b)
     if (!a || !b) return a == b;
     if (a->cls != b->cls || a->n != b->n) return 0;
     if (a->cls == CFG_STR) return !strcmp(a->s, b->s);
-    for (int k = 0; k < a->n; k++)
-        if (a->v[k] != b->v[k]) return 0;
+    for (int k = 0; k < a->n; k++) /* NaN (an "auto" real that does not apply) equals NaN */
+        if (a->v[k] != b->v[k] && !(isnan(a->v[k]) && isnan(b->v[k]))) return 0;
     return 1;
 }
 

@@ -17,7 +17,8 @@
  * /epochs dataset written one row short).
  *
  * As admm-train does, /config holds only the options that apply to the method: lr, batch and
- * momentum for the gradient methods, beta and gamma for admm and bcd, warmup for admm.
+ * momentum for the gradient methods, beta and gamma for admm and bcd, warmup and pinv_rcond (NaN,
+ * as admm-train stores its "auto") for admm.
  *
  * Values per epoch e = 1..E, rank r = 0..R-1 (what the expected tables are computed from):
  *   test_acc = acc * e / E, val_acc = val * e / E, train_acc = min(1, test_acc + 0.01),
@@ -273,6 +274,7 @@ static void write_file(const char *path)
     if (admm) {
         x = inum("warmup");
         attr_i64(c, "warmup", 1, &x);
+        attr_f64(c, "pinv_rcond", NAN); /* as admm-train stores "auto" with --weight-solve ridge */
     }
     x = admm ? E - inum("warmup") : E;
     attr_i64(c, "epochs", 1, &x);
