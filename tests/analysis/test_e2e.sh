@@ -27,8 +27,10 @@ check "bcd seed 2, 2 ranks" run 2 res/bcd/b1-s2-p2.h5 --method bcd --n-train 256
 check "admm (Taylor's ADMM), 1 rank" run 1 res/admm/s1-p1.h5 --method admm --n-train 256 --seed 1 --warmup 0
 check "bcd weak scaling, 2 ranks, 512 samples" run 2 res/bcd/b1-s1-p2-n512.h5 --method bcd --n-train 512 --seed 1 --beta 1
 check "gd seed 1, 1 rank" run 1 res/gd/s1-p1.h5 --method gd --n-train 256 --seed 1
-# the least-squares floor of init he: gd's floor when the trainer gives the floor biases
-check "random-features floor, 1 rank" run 1 res/floor/ls-s1-p1.h5 --method random-features --n-train 256 --seed 1 --loss least-squares
+# floors: the default one (pairs, squared-hinge, biases) is bcd's; the least-squares one of init he
+# is gd's; none has --biases no, so admm has none
+check "random-features floor, 1 rank" run 1 res/floor/sh-s1-p1.h5 --method random-features --n-train 256 --seed 1
+check "random-features floor he least-squares, 1 rank" run 1 res/floor/ls-he-s1-p1.h5 --method random-features --n-train 256 --seed 1 --init he --loss least-squares
 
 # damaged copies: truncated, still "running", random bytes named .h5, an unfinished .h5.part
 good=res/bcd/b1-s1-p1.h5
@@ -39,13 +41,13 @@ cp $good res/bad/killed.h5.part && "$fixture" --set-status res/bad/killed.h5.par
 
 valid=$(find res -name '*.h5' ! -path '*/bad/*' | sort)
 flagged=$(find res/bad -type f | sort)
-check "9 trainer files written" test "$(echo $valid | wc -w)" -eq 9
+check "10 trainer files written" test "$(echo $valid | wc -w)" -eq 10
 
 "$analyze" res --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 (rc=$rc)" test $rc -eq 0
-check "9 analysed in 7 groups, 4 flagged" grep -q "13 results files: 9 analysed in 7 groups, 4 flagged" stdout.txt
-if ! grep -q " 9 analysed" stdout.txt; then
+check "10 analysed in 8 groups, 4 flagged" grep -q "14 results files: 10 analysed in 8 groups, 4 flagged" stdout.txt
+if ! grep -q " 10 analysed" stdout.txt; then
   echo "--- admm-analyze output (a trainer file refused means it disagrees with io/SCHEMA.md)"
   cat stdout.txt stderr.txt
 fi
@@ -68,7 +70,12 @@ check "two seeds aggregated at 1 rank" \
 check "admm, bcd, gd and random-features in the methods table" \
   test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm bcd gd random-features "
 check "the floor run's /config carries init, loss and biases" \
-  bash -c "h5dump -a /config/init -a /config/loss -a /config/biases res/floor/ls-s1-p1.h5"
+  bash -c "h5dump -a /config/init -a /config/loss -a /config/biases res/floor/sh-s1-p1.h5"
+check "bcd's floor is the default random-features run" \
+  test "$(csv $T/methods.csv method=bcd floor | cut -d' ' -f1)" = "$(csv $T/runs.csv file=res/floor/sh-s1-p1.h5 group)"
+check "gd's floor is the least-squares he run of its seed" \
+  test "$(csv $T/methods.csv method=gd floor)" = "$(csv $T/runs.csv file=res/floor/ls-he-s1-p1.h5 group) seed 1"
+check "admm (no biases) has no floor" test "$(csv $T/methods.csv method=admm floor)" = "-"
 check "methods.md states the rule" grep -q "Chosen by mean validation accuracy; test accuracy is only reported" $T/methods.md
 for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ranks \
            strong-1_test_accuracy beta-1_test_accuracy; do
