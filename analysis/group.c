@@ -58,6 +58,19 @@ static int always_skipped(const admm_Analysis *an, const char *name)
            in_list(name, an->ignore, an->nignore);
 }
 
+/* 1 when a and b hold the same value, NaN equal to NaN: admm-train stores a real "auto" option that
+ * does not apply as NaN (pinv_rcond with --weight-solve ridge), and admm_attr_equal's == would make
+ * such a run differ from itself. */
+static int same_attr(const admm_Attr *a, const admm_Attr *b)
+{
+    if (a && b && a->kind == ADMM_ATTR_REAL && b->kind == ADMM_ATTR_REAL && a->n == b->n) {
+        for (int k = 0; k < a->n; k++)
+            if (a->r[k] != b->r[k] && !(isnan(a->r[k]) && isnan(b->r[k]))) return 0;
+        return 1;
+    }
+    return admm_attr_equal(a, b);
+}
+
 /* 1 when runs a and b have the same configuration except seed, output, --ignore keys and the keys
  * in except; "ranks" in except also leaves out the root attribute ranks. */
 static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Run *b,
@@ -68,7 +81,7 @@ static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Ru
         int c = i == a->ncfg ? 1 : j == b->ncfg ? -1 : strcmp(a->cfg[i].name, b->cfg[j].name);
         const char *name = c <= 0 ? a->cfg[i].name : b->cfg[j].name;
         int skip = always_skipped(an, name) || in_list(name, except, nexcept);
-        if (c == 0 && !skip && !admm_attr_equal(&a->cfg[i], &b->cfg[j])) return 0;
+        if (c == 0 && !skip && !same_attr(&a->cfg[i], &b->cfg[j])) return 0;
         if (c != 0 && !skip) return 0; /* present in one run only */
         if (c <= 0) i++;
         if (c >= 0) j++;
@@ -147,7 +160,7 @@ static void label_groups(admm_Analysis *an)
             for (int h = 0; h < an->ngroup && !varies; h++) {
                 const admm_Run *o = admm_group_rep(an, h);
                 varies = !strcmp(o->method, r->method) &&
-                         !admm_attr_equal(mine, admm_run_cfg(o, name[k]));
+                         !same_attr(mine, admm_run_cfg(o, name[k]));
             }
             if (!varies) continue;
             char v[256];
@@ -173,6 +186,7 @@ static void label_groups(admm_Analysis *an)
 
 static void group_stats(admm_Analysis *an, admm_Group *gr)
 {
+    double *val = admm_xmalloc((size_t)gr->nrun * sizeof *val);
     double *acc = admm_xmalloc((size_t)gr->nrun * sizeof *acc);
     double *loss = admm_xmalloc((size_t)gr->nrun * sizeof *loss);
     double *ep = admm_xmalloc((size_t)gr->nrun * sizeof *ep);
@@ -186,6 +200,7 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
     nt = 0;
     for (int k = 0; k < gr->nrun; k++) {
         const admm_Run *r = &an->run[gr->run[k]];
+        val[k] = 100.0 * r->final_val_acc;
         acc[k] = 100.0 * r->final_test_acc;
         loss[k] = r->final_loss;
         ep[k] = (double)r->epochs_run;
@@ -205,11 +220,13 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
             }
         }
     }
+    admm_stat(&gr->val_pct, val, gr->nrun);
     admm_stat(&gr->acc_pct, acc, gr->nrun);
     admm_stat(&gr->loss, loss, gr->nrun);
     admm_stat(&gr->epochs, ep, gr->nrun);
     admm_stat(&gr->t_epoch, t, nt);
     gr->comm_share = has_comm && tsum > 0.0 ? comm / tsum : NAN;
+    free(val);
     free(acc);
     free(loss);
     free(ep);
@@ -227,8 +244,8 @@ static void build_groups(admm_Analysis *an)
         if (owner[i] >= 0) continue;
         admm_Group *gr = &an->group[an->ngroup];
         gr->run = admm_xmalloc((size_t)an->nrun * sizeof *gr->run);
-        for (int j = i; j < an->nrun; j++)
-            if (owner[j] < 0 && same_config(an, &an->run[i], &an->run[j], NULL, 0)) {
+        for (int j = i; j < an->nrun; j++) /* run i opens its group whatever same_config says */
+            if (owner[j] < 0 && (j == i || same_config(an, &an->run[i], &an->run[j], NULL, 0))) {
                 owner[j] = an->ngroup;
                 gr->run[gr->nrun++] = j;
             }
@@ -353,6 +370,83 @@ void admm_analysis_free(admm_Analysis *an)
 }
 
 /* ---------------------------------------------------------------------------------------------- */
+/* random-features floor */
+
+static int is_gradient_method(const char *method)
+{
+    return !strcmp(method, "gd") || !strcmp(method, "sgd") || !strcmp(method, "momentum") ||
+           !strcmp(method, "adam");
+}
+
+static int str_cfg_is(const admm_Run *r, const char *key, const char *want)
+{
+    const admm_Attr *a = admm_run_cfg(r, key);
+    return a && a->kind == ADMM_ATTR_STR && !strcmp(a->s, want);
+}
+
+/* Runs of group h whose seed is also the seed of some run of group g. */
+static int shared_seeds(const admm_Analysis *an, int g, int h)
+{
+    const admm_Group *a = &an->group[g], *b = &an->group[h];
+    int n = 0;
+    for (int j = 0; j < b->nrun; j++) {
+        const admm_Attr *s = admm_run_cfg(&an->run[b->run[j]], "seed");
+        int hit = 0;
+        for (int k = 0; k < a->nrun && !hit; k++)
+            hit = same_attr(s, admm_run_cfg(&an->run[a->run[k]], "seed"));
+        n += hit;
+    }
+    return n;
+}
+
+int admm_group_floor(const admm_Analysis *an, int g, admm_Floor *fl)
+{
+    const admm_Run *r = admm_group_rep(an, g);
+    memset(fl, 0, sizeof *fl);
+    fl->group = -1;
+    fl->acc_pct = NAN;
+    if (!strcmp(r->method, ADMM_FLOOR_METHOD)) return 1;
+    /* the readout the trained network would get if only its output layer were solved */
+    fl->proxy_loss = is_gradient_method(r->method);
+    const admm_Attr *loss = admm_run_cfg(r, "loss");
+    if (fl->proxy_loss)
+        snprintf(fl->loss, sizeof fl->loss, "least-squares");
+    else /* a run without /config/loss matches no floor: "-" is no loss's name */
+        admm_attr_format(loss, fl->loss, sizeof fl->loss);
+    snprintf(fl->biases, sizeof fl->biases, "%s", !strcmp(r->method, "admm") ? "no" : "yes");
+    static const char *const same[] = {"data", "layers", "init"};
+    int best_shared = -1;
+    for (int h = 0; h < an->ngroup; h++) {
+        const admm_Run *f = admm_group_rep(an, h);
+        int match = !strcmp(f->method, ADMM_FLOOR_METHOD) && str_cfg_is(f, "loss", fl->loss) &&
+                    str_cfg_is(f, "biases", fl->biases);
+        for (int k = 0; k < 3 && match; k++)
+            match = same_attr(admm_run_cfg(r, same[k]), admm_run_cfg(f, same[k]));
+        if (!match) continue;
+        int n = shared_seeds(an, g, h);
+        if (n > best_shared) { /* strictly more: ties keep the first group */
+            best_shared = n;
+            fl->group = h;
+        }
+    }
+    if (fl->group < 0) return 0;
+    const admm_Group *fg = &an->group[fl->group];
+    fl->seed_only = an->group[g].nrun == 1 && best_shared > 0;
+    double *x = admm_xmalloc((size_t)fg->nrun * sizeof *x);
+    const admm_Attr *seed = admm_run_cfg(r, "seed");
+    for (int j = 0; j < fg->nrun; j++) {
+        const admm_Run *f = &an->run[fg->run[j]];
+        if (!fl->seed_only || same_attr(seed, admm_run_cfg(f, "seed")))
+            x[fl->nrun++] = 100.0 * f->final_test_acc;
+    }
+    admm_Stat st;
+    admm_stat(&st, x, fl->nrun);
+    fl->acc_pct = st.mean;
+    free(x);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
 /* per-epoch values */
 
 double admm_field_test_acc_pct(const admm_Run *r, int e)
@@ -362,6 +456,10 @@ double admm_field_test_acc_pct(const admm_Run *r, int e)
 double admm_field_train_acc_pct(const admm_Run *r, int e)
 {
     return 100.0 * r->train_acc[e];
+}
+double admm_field_val_acc_pct(const admm_Run *r, int e)
+{
+    return 100.0 * r->val_acc[e];
 }
 double admm_field_loss(const admm_Run *r, int e)
 {

@@ -1,8 +1,8 @@
 /* group: sorts runs into groups (identical configuration except seed and output), pools each
  * group's statistics, and finds the families that the scaling and sensitivity tables compare:
  * groups that differ only in ranks (strong scaling), only in ranks and n_train at a fixed number of
- * samples per rank (weak scaling), or only in one of beta, gamma, warmup, init. Pure computation
- * over admm_Run; no I/O. */
+ * samples per rank (weak scaling), or only in one of beta, gamma, warmup, init; pairs each trained
+ * group with its random-features floor. Pure computation over admm_Run; no I/O. */
 #ifndef ADMM_ANALYSIS_GROUP_H
 #define ADMM_ANALYSIS_GROUP_H
 
@@ -25,7 +25,8 @@ typedef struct {
     int *run;          /* nrun indices into the run array, ascending (path order) */
     char *label;       /* method, then the keys that differ between groups of that method:
                           "admm beta=5 ranks=2" */
-    admm_Stat acc_pct; /* final_test_acc x 100, over runs */
+    admm_Stat val_pct; /* final_val_acc x 100, over runs: what a method's group is chosen by */
+    admm_Stat acc_pct; /* final_test_acc x 100, over runs: reported, never used to choose */
     admm_Stat loss;    /* final_loss, over runs */
     admm_Stat epochs;  /* epochs_run, over runs */
     admm_Stat t_epoch; /* t_epoch of every epoch of every run, pooled */
@@ -72,10 +73,38 @@ void admm_group_param(const admm_Analysis *an, int g, const char *param, char *b
 /* Seeds of group g joined with ',' ("-" when the runs have no seed attribute). */
 void admm_group_seeds(const admm_Analysis *an, int g, char *buf, size_t len);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* The random-features floor of a trained group: the same network with its hidden layers frozen at
+ * the initialisation and only the output layer solved exactly for the readout loss. A floor run
+ * (method random-features) matches a trained group when its /config data, layers and init equal the
+ * trained group's, its loss is the trained method's (least-squares for the gradient methods, whose
+ * cross-entropy has no exact readout solve) and its biases are the trained method's (admm: no,
+ * every other method: yes). Among matching floor groups the one sharing most seeds with the
+ * trained group wins, then the first. A one-run trained group is compared with the floor runs of
+ * its own seed when the floor group has them (its own initialisation, readout solved); otherwise
+ * with the floor group's mean. */
+
+#define ADMM_FLOOR_METHOD "random-features"
+
+typedef struct {
+    int group;      /* index of the floor group; -1: none matches (or g is itself a floor) */
+    int nrun;       /* floor runs averaged */
+    int seed_only;  /* 1: only the floor runs with the trained group's one seed were averaged */
+    double acc_pct; /* mean final_test_acc x 100 of those runs; NaN when group < 0 */
+    int proxy_loss; /* 1: the method's loss has no readout solve; least-squares stands in */
+    char loss[64];  /* the /config/loss and /config/biases a matching floor run must have */
+    char biases[8];
+} admm_Floor;
+
+/* Fills *fl for group g. Returns 1 for a floor group itself (nothing to compare), 0 otherwise
+ * (fl->group < 0 when no floor run matches). */
+int admm_group_floor(const admm_Analysis *an, int g, admm_Floor *fl);
+
 /* One value per (run, epoch e, 0-based). */
 typedef double (*admm_EpochField)(const admm_Run *run, int e);
 double admm_field_test_acc_pct(const admm_Run *run, int e);
 double admm_field_train_acc_pct(const admm_Run *run, int e);
+double admm_field_val_acc_pct(const admm_Run *run, int e);
 double admm_field_loss(const admm_Run *run, int e);
 double admm_field_t_epoch(const admm_Run *run, int e);
 double admm_field_rss_max(const admm_Run *run, int e); /* max over ranks */

@@ -35,6 +35,8 @@ static void usage(FILE *f)
                "Reads admm-train results files (folders are searched recursively for *.h5 and\n"
                "*.h5.part) and writes OUTDIR/report.md, OUTDIR/tables/*.{md,csv} and\n"
                "OUTDIR/figures/*.png. Runs differing only in seed are aggregated (mean +- std).\n"
+               "Each method's configuration is chosen by mean validation accuracy (the test\n"
+               "accuracy is only reported) and set against its random-features floor.\n"
                "Files that are not complete results files are listed in the report and on stderr,\n"
                "never averaged in; they do not change the exit status.\n\n");
     fprintf(f, "%-12s %-5s %-10s %s\n", "option", "arg", "default", "help");

@@ -464,17 +464,6 @@ static int check_weights(hid_t f, const admm_Run *run, Why *w)
     return 0;
 }
 
-/* The two algorithms behind --method admm are different methods in every table: the thesis's
- * ADMM (/config/preset = "thesis") is labelled "admm-thesis". */
-static void label_thesis_admm(admm_Run *run)
-{
-    const admm_Attr *p = admm_run_cfg(run, "preset");
-    if (strcmp(run->method, "admm") == 0 && p && p->kind == ADMM_ATTR_STR && strcmp(p->s, "thesis") == 0) {
-        free(run->method);
-        run->method = admm_xstrdup("admm-thesis");
-    }
-}
-
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
 {
     Why w = {why, whylen};
@@ -506,7 +495,6 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
     if (!rc) rc = read_config(f, run, &w);
     if (!rc) rc = read_epoch_data(f, run, &w);
     if (!rc) rc = check_weights(f, run, &w);
-    if (!rc) label_thesis_admm(run);
     if (H5Fclose(f) < 0 && !rc) rc = h5fail(&w, "cannot close");
     if (rc) admm_run_free(run);
     return rc ? -1 : 0;

@@ -5,17 +5,24 @@
  *   analysis-fixture OUT.h5 [key=value]...    write a file (keys below)
  *   analysis-fixture --set-status FILE VALUE  rewrite the root attribute status in place
  *
- * Keys (default): method (admm), ranks (1), seed (1), beta (1), gamma (10), warmup (0), init (he),
+ * Keys (default): method (admm: Taylor's ADMM; also bcd, random-features, gd, sgd, momentum, adam),
+ * ranks (1), seed (1), beta (1), gamma (10), warmup (0), init (he), loss (admm, random-features:
+ * least-squares; bcd: squared-hinge; gradient methods: cross-entropy), biases (admm: no, others:
+ * yes), preset (none: written only when given, as files from the days of --preset have it),
  * lr (0.01), batch (128), patience (5), precision (float64), n_train (256), n_test (128),
  * layers (16,8,4), epochs (3: epochs_run, warm-up included), host (node1), acc (0.5: final test
- * accuracy), t (1: t_epoch of epoch 1), tstep (0: added per epoch), comm (0.15: share of t_epoch
- * in comm_ phases), rss (100: MiB), status (complete), format (admm-nn-results), omit (a dataset
- * under /epochs or a root attribute to leave out), badshape (an /epochs dataset written one row
- * short).
+ * accuracy), val (acc: final validation accuracy), t (1: t_epoch of epoch 1), tstep (0: added per
+ * epoch), comm (0.15: share of t_epoch in comm_ phases), rss (100: MiB), status (complete), format
+ * (admm-nn-results), omit (a dataset under /epochs or a root attribute to leave out), badshape (an
+ * /epochs dataset written one row short).
+ *
+ * As admm-train does, /config holds only the options that apply to the method: lr, batch and
+ * momentum for the gradient methods, beta and gamma for admm and bcd, warmup and pinv_rcond (NaN,
+ * as admm-train stores its "auto") for admm.
  *
  * Values per epoch e = 1..E, rank r = 0..R-1 (what the expected tables are computed from):
- *   test_acc = val_acc = acc * e / E, train_acc = min(1, test_acc + 0.01), loss = 1 / e,
- *   t_epoch = t + tstep * (e - 1), phase_avg: comm_reduce = 2/3 comm t_epoch,
+ *   test_acc = acc * e / E, val_acc = val * e / E, train_acc = min(1, test_acc + 0.01),
+ *   loss = 1 / e, t_epoch = t + tstep * (e - 1), phase_avg: comm_reduce = 2/3 comm t_epoch,
  *   comm_gather = 1/3 comm t_epoch, gram = solve = (1 - comm) t_epoch / 2, others 0,
  *   rss_mb = rss + 10 r + e. */
 #define _XOPEN_SOURCE 700
@@ -50,6 +57,9 @@ static Opt opts[] = {
     {"gamma", "10"},
     {"warmup", "0"},
     {"init", "he"},
+    {"loss", ""},
+    {"biases", ""},
+    {"preset", ""},
     {"lr", "0.01"},
     {"batch", "128"},
     {"patience", "5"},
@@ -60,6 +70,7 @@ static Opt opts[] = {
     {"epochs", "3"},
     {"host", "node1"},
     {"acc", "0.5"},
+    {"val", ""},
     {"t", "1"},
     {"tstep", "0"},
     {"comm", "0.15"},
@@ -154,9 +165,16 @@ static void write_file(const char *path)
 {
     const int E = (int)inum("epochs"), R = (int)inum("ranks"), P = 9;
     const char *method = get("method");
-    const int admm = !strcmp(method, "admm");
-    double acc = num("acc"), t = num("t"), tstep = num("tstep"), comm = num("comm"),
-           rss = num("rss");
+    const int admm = !strcmp(method, "admm"), bcd = !strcmp(method, "bcd");
+    const int gradient = !strcmp(method, "gd") || !strcmp(method, "sgd") ||
+                         !strcmp(method, "momentum") || !strcmp(method, "adam");
+    double acc = num("acc"), val = get("val")[0] ? num("val") : acc, t = num("t"),
+           tstep = num("tstep"), comm = num("comm"), rss = num("rss");
+    const char *loss_name = get("loss")[0] ? get("loss")
+                            : gradient     ? "cross-entropy"
+                            : bcd          ? "squared-hinge"
+                                           : "least-squares";
+    const char *biases = get("biases")[0] ? get("biases") : admm ? "no" : "yes";
     long long sizes[16];
     int nsize = 0;
     char layers[256];
@@ -180,12 +198,13 @@ static void write_file(const char *path)
         int e = i + 1;
         epoch[i] = e;
         warm[i] = admm && e <= inum("warmup");
-        te[i] = va[i] = acc * e / E;
+        te[i] = acc * e / E;
+        va[i] = val * e / E;
         tra[i] = fmin(1.0, te[i] + 0.01);
         loss[i] = 1.0 / e;
         obj[i] = loss[i] + 0.1;
-        rz[i] = admm ? 0.5 / e : NAN;
-        ra[i] = admm ? 0.25 / e : NAN;
+        rz[i] = admm || bcd ? 0.5 / e : NAN;
+        ra[i] = admm || bcd ? 0.25 / e : NAN;
         tep[i] = t + tstep * i;
         tev[i] = 0.1 * tep[i];
         wall += tep[i] + tev[i];
@@ -234,7 +253,7 @@ static void write_file(const char *path)
     attr_i64(f, "epochs_run", 1, &x);
     attr_i64(f, "best_epoch", 1, &x);
     attr_f64(f, "final_train_acc", tra[E - 1]);
-    attr_f64(f, "final_val_acc", va[E - 1]);
+    attr_f64(f, "final_val_acc", val);
     attr_f64(f, "final_test_acc", acc);
     attr_f64(f, "final_loss", loss[E - 1]);
     attr_str(f, "stop_reason", "max_epochs");
@@ -244,26 +263,35 @@ static void write_file(const char *path)
     hid_t c = H5Gcreate2(f, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5OK(c);
     attr_str(c, "method", method);
+    if (get("preset")[0]) attr_str(c, "preset", get("preset"));
     attr_str(c, "data", "synthetic");
     attr_str(c, "layers", layers);
     attr_i64(c, "layer_sizes", nsize, sizes);
-    attr_f64(c, "beta", num("beta"));
-    attr_f64(c, "gamma", num("gamma"));
-    x = inum("warmup");
-    attr_i64(c, "warmup", 1, &x);
+    if (admm || bcd) {
+        attr_f64(c, "beta", num("beta"));
+        attr_f64(c, "gamma", num("gamma"));
+    }
+    if (admm) {
+        x = inum("warmup");
+        attr_i64(c, "warmup", 1, &x);
+        attr_f64(c, "pinv_rcond", NAN); /* as admm-train stores "auto" with --weight-solve ridge */
+    }
     x = admm ? E - inum("warmup") : E;
     attr_i64(c, "epochs", 1, &x);
     x = inum("patience");
     attr_i64(c, "patience", 1, &x);
     attr_str(c, "init", get("init"));
-    attr_str(c, "loss", admm ? "least-squares" : "cross-entropy");
+    attr_str(c, "loss", loss_name);
+    attr_str(c, "biases", biases);
     attr_str(c, "precision", get("precision"));
     x = inum("seed");
     attr_i64(c, "seed", 1, &x);
-    attr_f64(c, "lr", num("lr"));
-    x = inum("batch");
-    attr_i64(c, "batch", 1, &x);
-    attr_f64(c, "momentum", 0.9);
+    if (gradient) {
+        attr_f64(c, "lr", num("lr"));
+        x = inum("batch");
+        attr_i64(c, "batch", 1, &x);
+        attr_f64(c, "momentum", 0.9);
+    }
     attr_f64(c, "ridge", 1e-8);
     x = 64;
     attr_i64(c, "validation", 1, &x);

@@ -10,26 +10,30 @@ analyze=$1 train=$2 mpiexec=$3 fixture=$4 checker=$5 work=$6
 export OPENBLAS_NUM_THREADS=1 # 2 ranks on a 2-core machine
 
 rm -rf "$work"
-mkdir -p "$work/res/admm" "$work/res/gd" "$work/res/bad"
+mkdir -p "$work/res/bcd" "$work/res/admm" "$work/res/gd" "$work/res/floor" "$work/res/bad"
 cd "$work" || exit 1
 
-tiny=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 3 --warmup 0 --quiet 1)
+tiny=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 3 --quiet 1)
 run() { # RANKS OUTPUT ARGS...: one training run; its log is kept beside the file
   local np=$1 out=$2
   shift 2
   "$mpiexec" -n "$np" "$train" "${tiny[@]}" --output "$out" "$@" > "$out.log" 2>&1
 }
-check "admm seed 1, 1 rank" run 1 res/admm/b1-s1-p1.h5 --n-train 256 --seed 1 --beta 1
-check "admm seed 2, 1 rank" run 1 res/admm/b1-s2-p1.h5 --n-train 256 --seed 2 --beta 1
-check "admm beta 5, 1 rank" run 1 res/admm/b5-s1-p1.h5 --n-train 256 --seed 1 --beta 5
-check "admm seed 1, 2 ranks" run 2 res/admm/b1-s1-p2.h5 --n-train 256 --seed 1 --beta 1
-check "admm seed 2, 2 ranks" run 2 res/admm/b1-s2-p2.h5 --n-train 256 --seed 2 --beta 1
-check "admm thesis preset, 1 rank" run 1 res/admm/thesis-s1-p1.h5 --n-train 256 --seed 1 --preset thesis
-check "admm weak scaling, 2 ranks, 512 samples" run 2 res/admm/b1-s1-p2-n512.h5 --n-train 512 --seed 1 --beta 1
+check "bcd seed 1, 1 rank" run 1 res/bcd/b1-s1-p1.h5 --method bcd --n-train 256 --seed 1 --beta 1
+check "bcd seed 2, 1 rank" run 1 res/bcd/b1-s2-p1.h5 --method bcd --n-train 256 --seed 2 --beta 1
+check "bcd beta 5, 1 rank" run 1 res/bcd/b5-s1-p1.h5 --method bcd --n-train 256 --seed 1 --beta 5
+check "bcd seed 1, 2 ranks" run 2 res/bcd/b1-s1-p2.h5 --method bcd --n-train 256 --seed 1 --beta 1
+check "bcd seed 2, 2 ranks" run 2 res/bcd/b1-s2-p2.h5 --method bcd --n-train 256 --seed 2 --beta 1
+check "admm (Taylor's ADMM), 1 rank" run 1 res/admm/s1-p1.h5 --method admm --n-train 256 --seed 1 --warmup 0
+check "bcd weak scaling, 2 ranks, 512 samples" run 2 res/bcd/b1-s1-p2-n512.h5 --method bcd --n-train 512 --seed 1 --beta 1
 check "gd seed 1, 1 rank" run 1 res/gd/s1-p1.h5 --method gd --n-train 256 --seed 1
+# floors: the default one (pairs, squared-hinge, biases) is bcd's; the least-squares one of init he
+# is gd's; none has --biases no, so admm has none
+check "random-features floor, 1 rank" run 1 res/floor/sh-s1-p1.h5 --method random-features --n-train 256 --seed 1
+check "random-features floor he least-squares, 1 rank" run 1 res/floor/ls-he-s1-p1.h5 --method random-features --n-train 256 --seed 1 --init he --loss least-squares
 
 # damaged copies: truncated, still "running", random bytes named .h5, an unfinished .h5.part
-good=res/admm/b1-s1-p1.h5
+good=res/bcd/b1-s1-p1.h5
 head -c $(($(stat -c %s $good) / 2)) $good > res/bad/truncated.h5
 cp $good res/bad/running.h5 && "$fixture" --set-status res/bad/running.h5 running
 head -c 8192 /dev/urandom > res/bad/x.h5
@@ -37,13 +41,13 @@ cp $good res/bad/killed.h5.part && "$fixture" --set-status res/bad/killed.h5.par
 
 valid=$(find res -name '*.h5' ! -path '*/bad/*' | sort)
 flagged=$(find res/bad -type f | sort)
-check "8 trainer files written" test "$(echo $valid | wc -w)" -eq 8
+check "10 trainer files written" test "$(echo $valid | wc -w)" -eq 10
 
 "$analyze" res --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 (rc=$rc)" test $rc -eq 0
-check "8 analysed in 6 groups, 4 flagged" grep -q "12 results files: 8 analysed in 6 groups, 4 flagged" stdout.txt
-if ! grep -q "7 analysed" stdout.txt; then
+check "10 analysed in 8 groups, 4 flagged" grep -q "14 results files: 10 analysed in 8 groups, 4 flagged" stdout.txt
+if ! grep -q " 10 analysed" stdout.txt; then
   echo "--- admm-analyze output (a trainer file refused means it disagrees with io/SCHEMA.md)"
   cat stdout.txt stderr.txt
 fi
@@ -62,8 +66,17 @@ check "weak scaling family at 1 and 2 ranks" \
   test "$(awk -F, '$2 == "weak" { printf "%s ", $4 }' $T/scaling.csv)" = "1 2 "
 check "beta family 1, 5" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_beta.csv)" = "1 5 "
 check "two seeds aggregated at 1 rank" \
-  test "$(csv $T/configs.csv group=$(csv $T/runs.csv file=res/admm/b1-s2-p1.h5 group) runs)" = 2
-check "admm, admm-thesis and gd in Table 4.1" test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm admm-thesis gd "
+  test "$(csv $T/configs.csv group=$(csv $T/runs.csv file=res/bcd/b1-s2-p1.h5 group) runs)" = 2
+check "admm, bcd, gd and random-features in the methods table" \
+  test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm bcd gd random-features "
+check "the floor run's /config carries init, loss and biases" \
+  bash -c "h5dump -a /config/init -a /config/loss -a /config/biases res/floor/sh-s1-p1.h5"
+check "bcd's floor is the default random-features run" \
+  test "$(csv $T/methods.csv method=bcd floor | cut -d' ' -f1)" = "$(csv $T/runs.csv file=res/floor/sh-s1-p1.h5 group)"
+check "gd's floor is the least-squares he run of its seed" \
+  test "$(csv $T/methods.csv method=gd floor)" = "$(csv $T/runs.csv file=res/floor/ls-he-s1-p1.h5 group) seed 1"
+check "admm (no biases) has no floor" test "$(csv $T/methods.csv method=admm floor)" = "-"
+check "methods.md states the rule" grep -q "Chosen by mean validation accuracy; test accuracy is only reported" $T/methods.md
 for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ranks \
            strong-1_test_accuracy beta-1_test_accuracy; do
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png

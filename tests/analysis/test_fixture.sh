@@ -9,7 +9,8 @@ analyze=$1 fixture=$2 checker=$3 work=$4
 . "$(dirname "$0")/lib.sh"
 
 rm -rf "$work"
-mkdir -p "$work/res/gd" "$work/res/admm" "$work/res/bad" "$work/empty"
+mkdir -p "$work/res/gd" "$work/res/admm" "$work/res/bcd" "$work/res/floor" "$work/res/bad" \
+  "$work/empty"
 cd "$work" || exit 1
 R=res
 
@@ -20,7 +21,8 @@ for s in 1 2 3; do
 done
 # sgd: t_epoch 2, 3, 4 -> 3 +- 1
 "$fixture" $R/sgd.h5 method=sgd t=2 tstep=1
-# admm base (beta 1, gamma 10, warmup 0, he, 1 rank): two seeds, 80/90 % -> 85 +- 7.0711
+# admm (Taylor's ADMM, no biases) base (beta 1, gamma 10, warmup 0, he, 1 rank): two seeds,
+# 80/90 % -> 85 +- 7.0711 (validation accuracy = test accuracy unless val= is given)
 "$fixture" $R/admm/base_s1.h5 seed=1 acc=0.8
 "$fixture" $R/admm/base_s2.h5 seed=2 acc=0.9
 # one-parameter changes: sensitivity families
@@ -34,6 +36,23 @@ done
 "$fixture" $R/admm/p4.h5 ranks=4 t=0.25 comm=0.4 acc=0.8 host=node2
 # weak scaling: twice the samples on twice the ranks, 1.25 s -> efficiency 0.8, speed-up 1.6
 "$fixture" $R/admm/weak_p2.h5 ranks=2 n_train=512 t=1.25 acc=0.8
+# a file from the days of --preset: /config/preset is read as any other key, the method stays admm
+"$fixture" $R/admm/old_thesis.h5 preset=thesis acc=0.3
+# bcd, two configurations whose validation and test rankings disagree: A (beta 1) val 90 test 80,
+# B (beta 2) val 80 test 95 -> the methods table takes A: chosen by validation, test only reported
+"$fixture" $R/bcd/a.h5 method=bcd init=pairs beta=1 val=0.9 acc=0.8
+"$fixture" $R/bcd/b.h5 method=bcd init=pairs beta=2 val=0.8 acc=0.95
+# momentum, equal validation accuracy (60 %): the group with more runs (lr 0.1, seeds 1 and 2,
+# test 50 %) is chosen over the first group (lr 0.01, test 90 %)
+"$fixture" $R/gd/mom_lr01.h5 method=momentum lr=0.01 val=0.6 acc=0.9
+"$fixture" $R/gd/mom_lr1_s1.h5 method=momentum lr=0.1 seed=1 val=0.6 acc=0.5
+"$fixture" $R/gd/mom_lr1_s2.h5 method=momentum lr=0.1 seed=2 val=0.6 acc=0.5
+# random-features floors (one epoch, biases): bcd's (pairs, squared-hinge, seed 1: 70 %) and the
+# least-squares one of init he that the gradient methods stand against (seeds 1, 2: 40, 50 %);
+# none has biases=no, so admm has no floor
+"$fixture" $R/floor/pairs_sh.h5 method=random-features init=pairs loss=squared-hinge epochs=1 acc=0.7
+"$fixture" $R/floor/he_ls_s1.h5 method=random-features seed=1 epochs=1 acc=0.4
+"$fixture" $R/floor/he_ls_s2.h5 method=random-features seed=2 epochs=1 acc=0.5
 
 # --- damaged files ------------------------------------------------------------------------------
 "$fixture" $R/bad/running.h5 status=running
@@ -54,8 +73,8 @@ flagged=$(find $R/bad -type f | sort)
 "$analyze" $R --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 although files were flagged (rc=$rc)" test $rc -eq 0
-check "stdout summary counts 22 files, 14 analysed in 11 groups, 8 flagged" \
-  grep -q "22 results files: 14 analysed in 11 groups, 8 flagged" stdout.txt
+check "stdout summary counts 31 files, 23 analysed in 18 groups, 8 flagged" \
+  grep -q "31 results files: 23 analysed in 18 groups, 8 flagged" stdout.txt
 for f in $flagged; do
   check "stderr names refused $f" grep -q "refused $f: " stderr.txt
 done
@@ -102,8 +121,8 @@ for r in 1:1:1:15:103 2:2:1:20:113 4:4:1:40:133; do
 done
 check "weak scaling at 2 ranks: efficiency 0.8, scaled speed-up 1.6" \
   bash -c "$(declare -f near csv); near \$(csv $S family=weak-1,ranks=2 efficiency) 0.8 && near \$(csv $S family=weak-1,ranks=2 speedup) 1.6"
-check "beta family: values 1, 5, 10 in order" \
-  test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_beta.csv)" = "1 5 10 "
+check "beta family: values 1, 5, 10 in order (admm), 1, 2 (bcd)" \
+  test "$(awk -F, 'NR > 1 { printf "%s:%s ", $1, $2 }' $T/sensitivity_beta.csv)" = "beta-1:1 beta-1:5 beta-1:10 beta-2:1 beta-2:2 "
 check "beta family accuracies 85, 60, 40" \
   bash -c "$(declare -f near csv); near \$(csv $T/sensitivity_beta.csv beta=1 test_acc_pct_mean) 85 && near \$(csv $T/sensitivity_beta.csv beta=5 test_acc_pct_mean) 60 && near \$(csv $T/sensitivity_beta.csv beta=10 test_acc_pct_mean) 40"
 check "gamma family: 1 and 10" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_gamma.csv)" = "1 10 "
@@ -112,8 +131,35 @@ check "warmup family: 0 and 2, 5 epochs run with warm-up" \
 check "init family: he and xavier" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_init.csv)" = "he xavier "
 check "groups table: p4 ran on node2" bash -c "grep -q 'node2' $T/groups.csv"
 
+# --- choice by validation accuracy, floors --------------------------------------------------------
+group_of() { csv $T/runs.csv file=$R/$1 group; }
+check "bcd: config A (val 90, test 80) chosen over B (val 80, test 95)" \
+  bash -c "$(declare -f near csv); test \$(csv $T/methods.csv method=bcd group) = $(group_of bcd/a.h5) && near \$(csv $T/methods.csv method=bcd val_acc_pct_mean) 90 && near \$(csv $T/methods.csv method=bcd test_acc_pct_mean) 80"
+check "momentum: equal validation accuracy, the group with more runs (2) is chosen" \
+  bash -c "$(declare -f csv); test \$(csv $T/methods.csv method=momentum group) = $(group_of gd/mom_lr1_s1.h5) && test \$(csv $T/methods.csv method=momentum runs) = 2"
+check "bcd floor: its own seed's pairs/squared-hinge floor run, 70 %, gain 10 points" \
+  bash -c "$(declare -f near csv); test \"\$(csv $T/methods.csv method=bcd floor)\" = '$(group_of floor/pairs_sh.h5) seed 1' && near \$(csv $T/methods.csv method=bcd floor_test_acc_pct) 70 && near \$(csv $T/methods.csv method=bcd gain_pts) 10"
+check "gd floor: the least-squares he floor over its two shared seeds, 45 %, gain 5 points" \
+  bash -c "$(declare -f near csv); test \$(csv $T/methods.csv method=gd floor) = $(group_of floor/he_ls_s1.h5) && near \$(csv $T/methods.csv method=gd floor_test_acc_pct) 45 && near \$(csv $T/methods.csv method=gd gain_pts) 5"
+check "sgd floor: the floor run of its one seed, 40 %, gain 10 points" \
+  bash -c "$(declare -f near csv); test \"\$(csv $T/methods.csv method=sgd floor)\" = '$(group_of floor/he_ls_s1.h5) seed 1' && near \$(csv $T/methods.csv method=sgd floor_test_acc_pct) 40 && near \$(csv $T/methods.csv method=sgd gain_pts) 10"
+check "admm (no biases): no floor run matches, empty floor and gain" \
+  test "$(csv $T/methods.csv method=admm floor),$(csv $T/methods.csv method=admm floor_test_acc_pct),$(csv $T/methods.csv method=admm gain_pts)" = "-,-,-"
+check "random-features is the floor: no floor of its own" \
+  test "$(csv $T/methods.csv method=random-features floor)" = "-"
+check "methods table: one row per method, in order" \
+  test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm bcd gd momentum random-features sgd "
+check "methods.md states the rule" grep -q "Chosen by mean validation accuracy; test accuracy is only reported" $T/methods.md
+check "methods.md notes the missing admm floor" grep -q "No floor for admm (G[0-9]*): no random-features run .*biases=no" $T/methods.md
+check "methods.md says the gradient methods stand against the least-squares floor" \
+  grep -q "gd, momentum, sgd train cross-entropy, which has no exact readout solve" $T/methods.md
+check "report states the rule and the floor" \
+  bash -c "grep -q 'Chosen by mean validation accuracy; test accuracy is only reported' out/report.md && grep -q 'No floor for admm' out/report.md"
+check "the old thesis-preset file is labelled admm; no admm-thesis anywhere" \
+  bash -c "$(declare -f csv); test \$(csv $T/runs.csv file=$R/admm/old_thesis.h5 method) = admm && ! grep -rq admm-thesis out"
+
 # --- figures and report -------------------------------------------------------------------------
-for fig in test_accuracy train_accuracy loss epoch_time memory final_accuracy accuracy_vs_ranks \
+for fig in test_accuracy train_accuracy loss epoch_time memory val_accuracy final_accuracy accuracy_vs_ranks \
            speedup_vs_ranks strong-1_test_accuracy weak-1_epoch_time beta-1_test_accuracy \
            gamma-1_memory warmup-1_test_accuracy init-1_train_accuracy; do
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png
