@@ -1,4 +1,4 @@
-# Floating-point operations of one sweep of --method admm --preset best (solver/bcd.c), by
+# Floating-point operations of one sweep of --method bcd (solver/bcd.c), by
 # the BLAS and ScaLAPACK calls it makes; elementwise work is left out. Input: none; set
 #   -v layers=784,2048,2048,10 -v N=<global training samples>
 # Prints the count. Conventions: GEMM m x n x k = 2mnk, SYRK n x n x k = n^2 k, Cholesky

@@ -12,6 +12,6 @@ mkdir -p "$out"
 slurm/run-local.sh sweep --no-analysis --results "$out/methods" jobs/sweeps/mnist-study.sweep -- "${common[@]}"
 slurm/run-local.sh sweep --no-analysis --ntasks 1 --results "$out/sgd" slurm/sweeps/thesis-sgd.sweep -- "${common[@]}" --epochs 5
 slurm/run-local.sh sweep --no-analysis --results "$out/gamma" jobs/sweeps/mnist-gamma.sweep -- "${common[@]}"
-slurm/run-local.sh scaling --no-analysis --ranks 1,2 --results "$out/scaling" -- "${common[@]}" --preset thesis --epochs 5 --warmup 10 --patience 0
+slurm/run-local.sh scaling --no-analysis --ranks 1,2 --results "$out/scaling" -- "${common[@]}" --method admm --epochs 5 --warmup 10 --patience 0
 "$ADMM_ANALYZE" "$out/methods" "$out/sgd" "$out/gamma" "$out/scaling" --out "$out/report"
 echo "report: $out/report/report.md"
