@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../io/dataset.h"
+#include "../io/output_guard.h"
 #include "../io/results.h"
 #include "../solver/bcd.h"
 #include "../solver/check.h"
@@ -69,6 +70,7 @@ int R(nn_train_run)(const nn_config *cfg)
 
   char path[1024];
   nn_output_path(cfg, path, sizeof path);
+  nn_output_claim(cfg, path); /* refuses a harmful --output and locks it, before any data is read */
 
   R(nn_data) data;
   R(nn_data_load)(&data, cfg);
