@@ -8,11 +8,14 @@
 
 #include "util.h"
 
+#include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     char *buf;
@@ -322,6 +325,53 @@ static int read_phase_names(hid_t g, admm_Run *run, Why *w)
 
 /* ---------------------------------------------------------------------------------------------- */
 
+/* The root attributes against the ranges of io/SCHEMA.md: a value outside them means a damaged
+ * or forged file, and one such file would skew every mean it entered. NaN is a valid accuracy
+ * only for an empty split (final_val_acc without validation samples, final_test_acc without
+ * test samples). */
+static int out_of_range_i(Why *w, const char *name, long long v, const char *range)
+{
+    return refuse(w, "attribute /%s = %lld is out of range (%s)", name, v, range);
+}
+
+static int out_of_range_r(Why *w, const char *name, double v, const char *range)
+{
+    return refuse(w, "attribute /%s = %.10g is out of range (%s)", name, v, range);
+}
+
+static int check_ranges(const admm_Run *run, const long long grid[2], Why *w)
+{
+    char range[64];
+    if (run->ranks < 1) return out_of_range_i(w, "ranks", run->ranks, ">= 1");
+    if (grid[0] < 1 || grid[1] < 1 || grid[0] * grid[1] > run->ranks)
+        return refuse(w, "attribute /blacs_grid = %lld,%lld is out of range (each >= 1, product <= ranks = %lld)",
+                      grid[0], grid[1], run->ranks);
+    if (run->n_train < 1) return out_of_range_i(w, "n_train", run->n_train, ">= 1");
+    if (run->n_val < 0) return out_of_range_i(w, "n_val", run->n_val, ">= 0");
+    if (run->n_test < 0) return out_of_range_i(w, "n_test", run->n_test, ">= 0");
+    if (run->epochs_run < 1) return out_of_range_i(w, "epochs_run", run->epochs_run, ">= 1: no epochs");
+    snprintf(range, sizeof range, "1..epochs_run = %lld", run->epochs_run);
+    if (run->best_epoch < 1 || run->best_epoch > run->epochs_run)
+        return out_of_range_i(w, "best_epoch", run->best_epoch, range);
+    const struct {
+        const char *name;
+        double v;
+        int may_be_nan;
+    } acc[] = {{"final_train_acc", run->final_train_acc, 0},
+               {"final_val_acc", run->final_val_acc, run->n_val == 0},
+               {"final_test_acc", run->final_test_acc, run->n_test == 0}};
+    for (size_t k = 0; k < sizeof acc / sizeof acc[0]; k++)
+        if (isnan(acc[k].v) ? !acc[k].may_be_nan : !(acc[k].v >= 0 && acc[k].v <= 1))
+            return out_of_range_r(w, acc[k].name, acc[k].v, "an accuracy in [0, 1]");
+    if (!isfinite(run->final_loss) || run->final_loss < 0)
+        return out_of_range_r(w, "final_loss", run->final_loss, "a finite loss >= 0");
+    if (!isfinite(run->total_time_s) || run->total_time_s < 0)
+        return out_of_range_r(w, "total_time_s", run->total_time_s, "finite seconds >= 0");
+    if (!isfinite(run->train_time_s) || run->train_time_s < 0)
+        return out_of_range_r(w, "train_time_s", run->train_time_s, "finite seconds >= 0");
+    return 0;
+}
+
 static int read_root(hid_t f, admm_Run *run, Why *w)
 {
     char *format = NULL;
@@ -368,11 +418,12 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
     H5T_class_t cls;
     if (open_attr(f, "/", "blacs_grid", &a, w)) return -1;
     hssize_t n = attr_shape(a, &cls);
+    long long grid[2] = {0, 0};
+    int unread = n == 2 && cls == H5T_INTEGER && H5Aread(a, H5T_NATIVE_LLONG, grid) < 0;
     H5Aclose(a);
     if (n != 2 || cls != H5T_INTEGER) return refuse(w, "attribute /blacs_grid is not int[2]");
-    if (run->ranks < 1) return refuse(w, "attribute /ranks = %lld", run->ranks);
-    if (run->epochs_run < 1) return refuse(w, "no epochs (epochs_run = %lld)", run->epochs_run);
-    return 0;
+    if (unread) return h5fail(w, "cannot read attribute /blacs_grid");
+    return check_ranges(run, grid, w);
 }
 
 static int read_config(hid_t f, admm_Run *run, Why *w)
@@ -441,6 +492,18 @@ static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
             refuse(w, "/epochs/epoch[%d] = %lld, expected %d", e, run->epoch[e], e + 1);
             goto done;
         }
+    /* NaN marks an accuracy not measured (--eval-train 0, an empty split) */
+    const struct {
+        const char *name;
+        const double *v;
+    } acc[] = {{"train_acc", run->train_acc}, {"val_acc", run->val_acc}, {"test_acc", run->test_acc}};
+    for (size_t k = 0; k < sizeof acc / sizeof acc[0]; k++)
+        for (int e = 0; e < run->E; e++)
+            if (!isnan(acc[k].v[e]) && !(acc[k].v[e] >= 0 && acc[k].v[e] <= 1)) {
+                refuse(w, "dataset /epochs/%s[%d] = %.10g is out of range (an accuracy in [0, 1] or NaN)",
+                       acc[k].name, e, acc[k].v[e]);
+                goto done;
+            }
     rc = 0;
 done:
     H5Gclose(g);
@@ -464,6 +527,22 @@ static int check_weights(hid_t f, const admm_Run *run, Why *w)
     return 0;
 }
 
+/* Refuses anything but a regular file before HDF5 opens it: opening a FIFO blocks for ever and
+ * opening a device may act on it. Links to regular files are followed. */
+static int not_regular(const char *path, Why *w)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return refuse(w, "cannot read: %s", strerror(errno));
+    if (S_ISREG(st.st_mode)) return 0;
+    const char *kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a special file";
+    return refuse(w, "is %s, not a results file", kind);
+}
+
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
 {
     Why w = {why, whylen};
@@ -472,6 +551,10 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
     why[0] = '\0';
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
+    if (not_regular(path, &w)) {
+        admm_run_free(run);
+        return -1;
+    }
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
         if (is == 0)
@@ -506,7 +589,7 @@ char *admm_run_peek_status(const char *path)
     Why w = {buf, sizeof buf};
     char *status = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) return NULL;
+    if (not_regular(path, &w) || H5Fis_hdf5(path) <= 0) return NULL;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         H5Eclear2(H5E_DEFAULT);

@@ -39,8 +39,9 @@ typedef struct {
 } admm_Run;
 
 /* Reads path into *run (zeroed first). Returns 0, or -1 with a one-line reason in why when the file
- * is not a complete results file (not HDF5, truncated, status != "complete", a missing or misshapen
- * attribute or dataset); *run is then freed. */
+ * is not a complete results file (not a regular file, not HDF5, truncated, status != "complete", a
+ * missing or misshapen attribute or dataset, a root attribute or accuracy outside the ranges of
+ * io/SCHEMA.md: the reason names it and its value); *run is then freed. */
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen);
 
 /* Reads only the root status attribute, for files refused for another reason (.part files).

@@ -9,6 +9,7 @@
 #include "../solver/check.h"
 #include "../solver/rng.h"
 #include "idx.h"
+#include "inputs.h"
 
 static void shard_alloc(R(nn_shard) *s, int d, int classes, long n_global, long first, long n)
 {
@@ -20,14 +21,6 @@ static void shard_alloc(R(nn_shard) *s, int d, int classes, long n_global, long 
   s->x = malloc(sizeof(real) * (size_t)d * (n ? n : 1));
   s->label = malloc(sizeof(int) * (size_t)(n ? n : 1));
   CHECK(s->x && s->label, "out of memory for a data shard of %ld samples", n);
-}
-
-/* Names of the four files of a data set in the usual MNIST layout. */
-static void standard_paths(const char *dir, const char *suffix, char paths[4][1100])
-{
-  static const char *names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
-  for (int i = 0; i < 4; i++) snprintf(paths[i], 1100, "%.1023s/%s%s", dir, names[i], suffix);
 }
 
 /* Reads samples [first, first+n) of an image/label pair into shard columns [col, col+n). */
@@ -114,17 +107,8 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
   memset(d, 0, sizeof *d);
   if (strcmp(cfg->data, "synthetic") == 0) { load_synthetic(d, cfg, me, p); return; }
 
-  char paths[4][1100];
-  if (strcmp(cfg->data, "mnist") == 0)
-    standard_paths(cfg->data_dir, "", paths);
-  else if (strcmp(cfg->data, "fashion-mnist") == 0)
-    standard_paths(cfg->data_dir, ".gz", paths);
-  else {
-    snprintf(paths[0], 1100, "%s", cfg->train_images);
-    snprintf(paths[1], 1100, "%s", cfg->train_labels);
-    snprintf(paths[2], 1100, "%s", cfg->test_images);
-    snprintf(paths[3], 1100, "%s", cfg->test_labels);
-  }
+  char paths[4][NN_INPUT_PATH_MAX];
+  nn_input_files(cfg, paths, NULL);
   snprintf(d->source, sizeof d->source, "%s;%s;%s;%s", paths[0], paths[1], paths[2], paths[3]);
 
   /* Every rank opens and validates the headers itself, so all ranks reach the same verdict
@@ -141,7 +125,12 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
     snprintf(err, sizeof err, "%s has %ld images but %s has %ld labels", paths[2], f[2].count, paths[3], f[3].count);
     ok = 0;
   }
-  if (ok && (f[0].sample_size != cfg->n[0] || f[2].sample_size != cfg->n[0])) {
+  if (ok && (f[2].rows != f[0].rows || f[2].cols != f[0].cols)) {
+    snprintf(err, sizeof err, "%s holds %d x %d images (%ld pixels) but the training images %s are %d x %d (%ld pixels)",
+             paths[2], f[2].rows, f[2].cols, f[2].sample_size, paths[0], f[0].rows, f[0].cols, f[0].sample_size);
+    ok = 0;
+  }
+  if (ok && f[0].sample_size != cfg->n[0]) {
     snprintf(err, sizeof err, "%s: images have %ld pixels but --layers starts with %d", paths[0],
              f[0].sample_size, cfg->n[0]);
     ok = 0;

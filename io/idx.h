@@ -1,6 +1,7 @@
 /* IDX files (the MNIST format), raw or gzip-compressed (chosen by a ".gz" suffix). Opening
- * validates the header and the file length; reading takes one contiguous slice of samples
- * without reading the rest. Local (each rank reads its own slice); errors name the file. */
+ * refuses anything but a regular file before reading it (a FIFO would block), validates the
+ * header and the length, and reads a gzip stream to its end so that zlib checks its CRC and
+ * length; reading takes one contiguous slice of samples. Local; errors name the file. */
 #ifndef NN_IDX_H
 #define NN_IDX_H
 
@@ -9,6 +10,7 @@
 typedef struct {
   char path[1024];
   int ndim;          /* 1 for labels, 3 for images */
+  int gzip;          /* 1: the file is a gzip stream (".gz" suffix) */
   long count;        /* samples */
   long sample_size;  /* bytes per sample: rows * cols, or 1 */
   int rows, cols;

@@ -1,8 +1,12 @@
 /* Parallel-HDF5 results writer; see results.h and SCHEMA.md. Metadata calls (creating
  * objects, attributes, set_extent) are collective; data writes are collective MPI-IO, with
- * ranks that own nothing selecting none. */
+ * ranks that own nothing selecting none. After every collective call the ranks agree that it
+ * succeeded everywhere (nn_io_agree) before any rank makes the next one: a rank that went on
+ * alone would wait for the failed one for ever. Each public function is one watched region
+ * (io_failure.h), so a call that HDF5 itself never returns from still ends the run. */
 #include "results.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +14,13 @@
 #include <sys/resource.h>
 
 #include "../solver/check.h"
+#include "io_failure.h"
+#include "output_guard.h"
 
-#define CHECK_H5(expr) do { if ((expr) < 0) nn_fail(__FILE__, __LINE__, "HDF5 call failed: %s", #expr); } while (0)
+/* Runs one HDF5 call; a negative result records why on this rank (the first failure only).
+ * errno is cleared first so that a value left by an earlier, harmless call is not blamed. */
+#define TRY(r, what, call) \
+  do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
 enum { SCALARS = 13, REALS = 11 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
@@ -27,7 +36,28 @@ struct nn_results {
   hid_t rss;
   hsize_t rows;
   int me, nranks;
+  int ok;            /* 0 once an HDF5 call failed on this rank */
+  char region[96];   /* the watched region, for messages: "appending epoch 7" */
+  char msg[2400];    /* the first failure: "FILE: reason (call while region)" */
 };
+
+static void failed(nn_results *r, const char *what, int errno_after)
+{
+  if (!r->ok) return;
+  r->ok = 0;
+  char why[700];
+  nn_io_reason(why, sizeof why, errno_after);
+  snprintf(r->msg, sizeof r->msg, "%s: %s (%s while %s)", r->part, why, what, r->region);
+}
+
+/* Collective: all ranks stop together, with the first failure's line, if any rank failed. */
+static void agree(nn_results *r) { nn_io_agree(r->ok, r->msg); }
+
+static void region_begin(nn_results *r, const char *fmt, long arg)
+{
+  snprintf(r->region, sizeof r->region, fmt, arg);
+  nn_io_watch_begin(r->part, r->region);
+}
 
 double nn_peak_rss_mb(void)
 {
@@ -36,48 +66,56 @@ double nn_peak_rss_mb(void)
   return ru.ru_maxrss / 1024.0;
 }
 
-static void write_attr(hid_t obj, const nn_attr *a)
+/* Creates (or replaces) one attribute on obj. Collective: every rank, same value. */
+static void write_attr(nn_results *r, hid_t obj, const nn_attr *a)
 {
-  hid_t space, type, attr;
-  if (H5Aexists(obj, a->name) > 0) CHECK_H5(H5Adelete(obj, a->name));
+  hid_t space = -1, type = -1, attr = -1;
+  char what[120];
+  snprintf(what, sizeof what, "writing attribute %s", a->name);
+  if (H5Aexists(obj, a->name) > 0) TRY(r, what, H5Adelete(obj, a->name));
   if (a->type == NN_ATTR_STRING) {
-    type = H5Tcopy(H5T_C_S1);
-    CHECK_H5(H5Tset_size(type, H5T_VARIABLE));
-    CHECK_H5(H5Tset_cset(type, H5T_CSET_UTF8));
-    space = H5Screate(H5S_SCALAR);
-    attr = H5Acreate2(obj, a->name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    const char *s = a->s;
-    CHECK_H5(H5Awrite(attr, type, &s));
-    H5Tclose(type);
+    TRY(r, what, type = H5Tcopy(H5T_C_S1));
+    TRY(r, what, H5Tset_size(type, H5T_VARIABLE));
+    TRY(r, what, H5Tset_cset(type, H5T_CSET_UTF8));
+    TRY(r, what, space = H5Screate(H5S_SCALAR));
+    TRY(r, what, attr = H5Acreate2(obj, a->name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+    const char *str = a->s;
+    if (r->ok) TRY(r, what, H5Awrite(attr, type, &str));
   } else if (a->type == NN_ATTR_INTS) {
     hsize_t dim = (hsize_t)a->nints;
-    space = H5Screate_simple(1, &dim, NULL);
-    attr = H5Acreate2(obj, a->name, H5T_NATIVE_LONG, space, H5P_DEFAULT, H5P_DEFAULT);
-    CHECK_H5(H5Awrite(attr, H5T_NATIVE_LONG, a->ints));
+    TRY(r, what, space = H5Screate_simple(1, &dim, NULL));
+    TRY(r, what, attr = H5Acreate2(obj, a->name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT));
+    if (r->ok) TRY(r, what, H5Awrite(attr, H5T_NATIVE_LONG, a->ints));
   } else {
-    space = H5Screate(H5S_SCALAR);
-    hid_t t = a->type == NN_ATTR_INT ? H5T_NATIVE_LONG : H5T_NATIVE_DOUBLE;
-    attr = H5Acreate2(obj, a->name, a->type == NN_ATTR_INT ? H5T_STD_I64LE : H5T_IEEE_F64LE, space,
-                      H5P_DEFAULT, H5P_DEFAULT);
-    CHECK_H5(H5Awrite(attr, t, a->type == NN_ATTR_INT ? (const void *)&a->i : (const void *)&a->d));
+    int integer = a->type == NN_ATTR_INT;
+    TRY(r, what, space = H5Screate(H5S_SCALAR));
+    TRY(r, what, attr = H5Acreate2(obj, a->name, integer ? H5T_STD_I64LE : H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                   H5P_DEFAULT));
+    if (r->ok)
+      TRY(r, what, H5Awrite(attr, integer ? H5T_NATIVE_LONG : H5T_NATIVE_DOUBLE,
+                            integer ? (const void *)&a->i : (const void *)&a->d));
   }
-  CHECK(attr >= 0, "HDF5: cannot create attribute %s", a->name);
-  H5Aclose(attr);
-  H5Sclose(space);
+  if (attr >= 0) H5Aclose(attr);
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  agree(r);
 }
 
-static hid_t create_extendable(hid_t group, const char *name, hid_t type, int cols)
+static hid_t create_extendable(nn_results *r, hid_t group, const char *name, hid_t type, int cols)
 {
   hsize_t dims[2] = { 0, (hsize_t)cols }, maxd[2] = { H5S_UNLIMITED, (hsize_t)cols };
   hsize_t chunk[2] = { 64, (hsize_t)cols };
   int rank = cols > 0 ? 2 : 1;
-  hid_t space = H5Screate_simple(rank, dims, maxd);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  CHECK_H5(H5Pset_chunk(dcpl, rank, chunk));
-  hid_t d = H5Dcreate2(group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  CHECK(d >= 0, "HDF5: cannot create dataset /epochs/%s", name);
-  H5Pclose(dcpl);
-  H5Sclose(space);
+  hid_t space = -1, dcpl = -1, d = -1;
+  char what[120];
+  snprintf(what, sizeof what, "H5Dcreate /epochs/%s", name);
+  TRY(r, what, space = H5Screate_simple(rank, dims, maxd));
+  TRY(r, what, dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  TRY(r, what, H5Pset_chunk(dcpl, rank, chunk));
+  if (r->ok) TRY(r, what, d = H5Dcreate2(group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  agree(r);
   return d;
 }
 
@@ -85,111 +123,145 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
 {
   nn_results *r = calloc(1, sizeof *r);
   CHECK(r, "out of memory");
+  r->ok = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &r->me);
   MPI_Comm_size(MPI_COMM_WORLD, &r->nranks);
   snprintf(r->path, sizeof r->path, "%s", path);
   snprintf(r->part, sizeof r->part, "%s.part", path);
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  CHECK_H5(H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL));
+  char msg[1300] = "";
+  nn_check_all(nn_io_init(msg, sizeof msg) == 0, msg);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  r->file = H5Fcreate(r->part, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+
+  region_begin(r, "creating the file", 0);
+  /* H5F_ACC_EXCL: MPI-IO creates with O_CREAT|O_EXCL, which never follows a symbolic link and
+   * fails if the name exists. nn_output_claim removed any stale OUT.part under the run's lock,
+   * so "exists" here means a writer that ignores the lock. */
+  hid_t fapl = -1;
+  TRY(r, "H5Pset_fapl_mpio", fapl = H5Pcreate(H5P_FILE_ACCESS));
+  TRY(r, "H5Pset_fapl_mpio", H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL));
+  agree(r);
+  errno = 0;
+  r->file = H5Fcreate(r->part, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  if (r->file < 0) {
+    char why[700];
+    nn_io_reason(why, sizeof why, errno);
+    snprintf(r->msg, sizeof r->msg, "--output %s: cannot create %s: %s%s", path, r->part, why,
+             strstr(why, "exists") ? " (another program writes it without taking the lock)" : "");
+    r->ok = 0;
+  }
   H5Pclose(fapl);
-  int ok = r->file >= 0, all_ok;
-  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  char msg[1300];
-  snprintf(msg, sizeof msg, "--output %s: cannot create %s (does the directory exist and is it writable?)", path, r->part);
-  nn_check_all(all_ok, msg);
+  agree(r);
+  nn_output_part_created();
   nn_on_failure_remove(r->part);
-  r->dxpl = H5Pcreate(H5P_DATASET_XFER);
-  CHECK_H5(H5Pset_dxpl_mpio(r->dxpl, H5FD_MPIO_COLLECTIVE));
+  TRY(r, "H5Pset_dxpl_mpio", r->dxpl = H5Pcreate(H5P_DATASET_XFER));
+  TRY(r, "H5Pset_dxpl_mpio", H5Pset_dxpl_mpio(r->dxpl, H5FD_MPIO_COLLECTIVE));
+  agree(r);
 
   nn_attr a = { .type = NN_ATTR_STRING };
   snprintf(a.name, sizeof a.name, "format");
   snprintf(a.s, sizeof a.s, "admm-nn-results");
-  write_attr(r->file, &a);
+  write_attr(r, r->file, &a);
   nn_attr v = { .name = "format_version", .type = NN_ATTR_INT, .i = 1 };
-  write_attr(r->file, &v);
+  write_attr(r, r->file, &v);
   snprintf(a.name, sizeof a.name, "status");
   snprintf(a.s, sizeof a.s, "running");
-  write_attr(r->file, &a);
-  for (int i = 0; i < nrun; i++) write_attr(r->file, &run[i]);
-  hid_t cfg = H5Gcreate2(r->file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  CHECK(cfg >= 0, "HDF5: cannot create /config");
-  for (int i = 0; i < nconfig; i++) write_attr(cfg, &config[i]);
+  write_attr(r, r->file, &a);
+  for (int i = 0; i < nrun; i++) write_attr(r, r->file, &run[i]);
+  hid_t cfg = -1;
+  TRY(r, "H5Gcreate /config", cfg = H5Gcreate2(r->file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  agree(r);
+  for (int i = 0; i < nconfig; i++) write_attr(r, cfg, &config[i]);
   H5Gclose(cfg);
 
-  r->epochs = H5Gcreate2(r->file, "epochs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  CHECK(r->epochs >= 0, "HDF5: cannot create /epochs");
+  TRY(r, "H5Gcreate /epochs", r->epochs = H5Gcreate2(r->file, "epochs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  agree(r);
   for (int i = 0; i < SCALARS; i++)
-    r->scalar[i] = create_extendable(r->epochs, scalar_names[i], i < REALS ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
+    r->scalar[i] = create_extendable(r, r->epochs, scalar_names[i], i < REALS ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
   static const char *const pn[3] = { "phase_min", "phase_avg", "phase_max" };
   for (int i = 0; i < 3; i++) {
-    r->phase[i] = create_extendable(r->epochs, pn[i], H5T_IEEE_F64LE, NN_NPHASES);
+    r->phase[i] = create_extendable(r, r->epochs, pn[i], H5T_IEEE_F64LE, NN_NPHASES);
     nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING, .s = NN_PHASE_NAMES_CSV };
-    write_attr(r->phase[i], &names);
+    write_attr(r, r->phase[i], &names);
   }
-  r->rss = create_extendable(r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
-  CHECK_H5(H5Fflush(r->file, H5F_SCOPE_GLOBAL));
+  r->rss = create_extendable(r, r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
+  TRY(r, "H5Fflush", H5Fflush(r->file, H5F_SCOPE_GLOBAL));
+  agree(r);
+  nn_io_watch_end();
   return r;
 }
 
 /* Grows dataset d by one row and writes `values` (cols of them, or 1 for a 1-D dataset)
  * into it from rank `writer` (all ranks when writer < 0, each its own column). */
-static void append_row(nn_results *r, hid_t d, hid_t memtype, const void *values, int cols, int writer)
+static void append_row(nn_results *r, hid_t d, const char *name, hid_t memtype, const void *values, int cols,
+                       int writer)
 {
+  char what[120];
   hsize_t rows = r->rows + 1;
   hsize_t dims[2] = { rows, (hsize_t)cols };
-  CHECK_H5(H5Dset_extent(d, dims));
-  hid_t fspace = H5Dget_space(d);
+  snprintf(what, sizeof what, "H5Dset_extent /epochs/%s", name);
+  TRY(r, what, H5Dset_extent(d, dims));
+  agree(r);
+  snprintf(what, sizeof what, "H5Dwrite /epochs/%s", name);
+  hid_t fspace = -1, mspace = -1;
   hsize_t start[2] = { r->rows, 0 }, count[2] = { 1, (hsize_t)(cols > 0 ? cols : 1) };
   int mine = writer < 0 || writer == r->me;
   if (writer < 0) { start[1] = (hsize_t)r->me; count[1] = 1; }
   hsize_t mcount = mine ? count[1] : 0;
-  hid_t mspace = H5Screate_simple(1, &mcount, NULL);
-  if (mine)
-    CHECK_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  else {
-    CHECK_H5(H5Sselect_none(fspace));
-    CHECK_H5(H5Sselect_none(mspace));
+  TRY(r, what, fspace = H5Dget_space(d));
+  TRY(r, what, mspace = H5Screate_simple(1, &mcount, NULL));
+  if (r->ok && mine)
+    TRY(r, what, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else if (r->ok) {
+    TRY(r, what, H5Sselect_none(fspace));
+    TRY(r, what, H5Sselect_none(mspace));
   }
-  CHECK_H5(H5Dwrite(d, memtype, mspace, fspace, r->dxpl, values));
+  agree(r);
+  TRY(r, what, H5Dwrite(d, memtype, mspace, fspace, r->dxpl, values));
+  agree(r);
   H5Sclose(mspace);
   H5Sclose(fspace);
 }
 
 void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
+  region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
                       row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier };
-  for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
-  append_row(r, r->scalar[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
-  append_row(r, r->scalar[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);
-  append_row(r, r->phase[0], H5T_NATIVE_DOUBLE, row->phase_min, NN_NPHASES, 0);
-  append_row(r, r->phase[1], H5T_NATIVE_DOUBLE, row->phase_avg, NN_NPHASES, 0);
-  append_row(r, r->phase[2], H5T_NATIVE_DOUBLE, row->phase_max, NN_NPHASES, 0);
-  append_row(r, r->rss, H5T_NATIVE_DOUBLE, &row->rss_mb, r->nranks, -1);
+  for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
+  append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
+  append_row(r, r->scalar[REALS + 1], scalar_names[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);
+  append_row(r, r->phase[0], "phase_min", H5T_NATIVE_DOUBLE, row->phase_min, NN_NPHASES, 0);
+  append_row(r, r->phase[1], "phase_avg", H5T_NATIVE_DOUBLE, row->phase_avg, NN_NPHASES, 0);
+  append_row(r, r->phase[2], "phase_max", H5T_NATIVE_DOUBLE, row->phase_max, NN_NPHASES, 0);
+  append_row(r, r->rss, "rss_mb", H5T_NATIVE_DOUBLE, &row->rss_mb, r->nranks, -1);
   r->rows++;
   /* A crash later still leaves every finished epoch readable in the .part file. */
-  CHECK_H5(H5Fflush(r->file, H5F_SCOPE_GLOBAL));
+  TRY(r, "H5Fflush", H5Fflush(r->file, H5F_SCOPE_GLOBAL));
+  agree(r);
+  nn_io_watch_end();
 }
 
 void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void *const *b, int float32)
 {
-  hid_t g = H5Gcreate2(r->file, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  CHECK(g >= 0, "HDF5: cannot create /weights");
+  region_begin(r, "writing the weights", 0);
+  hid_t g = -1;
+  TRY(r, "H5Gcreate /weights", g = H5Gcreate2(r->file, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  agree(r);
   nn_attr sizes = { .name = "layer_sizes", .type = NN_ATTR_INTS, .nints = L + 1 };
   for (int l = 0; l <= L; l++) sizes.ints[l] = n[l];
-  write_attr(g, &sizes);
+  write_attr(r, g, &sizes);
   hid_t ftype = float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, mtype = float32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
   size_t esize = float32 ? sizeof(float) : sizeof(double);
   for (int l = 1; l <= L; l++) {
     for (int which = 0; which < (b ? 2 : 1); which++) {
-      char name[16];
+      char name[16], what[64];
       snprintf(name, sizeof name, "%c%d", which ? 'b' : 'W', l);
       hsize_t dims[2] = { (hsize_t)n[l], (hsize_t)n[l - 1] };
-      hid_t space = H5Screate_simple(which ? 1 : 2, dims, NULL);
-      hid_t d = H5Dcreate2(g, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      CHECK(d >= 0, "HDF5: cannot create /weights/%s", name);
+      hid_t space = -1, d = -1;
+      snprintf(what, sizeof what, "H5Dcreate /weights/%s", name);
+      TRY(r, what, space = H5Screate_simple(which ? 1 : 2, dims, NULL));
+      if (r->ok) TRY(r, what, d = H5Dcreate2(g, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      agree(r);
       /* Memory is column-major n[l] x n[l-1]; the dataset is row-major (n[l], n[l-1]),
        * so rank 0 writes a transposed copy. */
       const char *src = which ? b[l] : W[l];
@@ -202,30 +274,42 @@ void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void
             memcpy(buf + (i * dims[1] + j) * esize, src + (i + j * dims[0]) * esize, esize);
         src = buf;
       }
-      if (r->me != 0) H5Sselect_none(space);
-      CHECK_H5(H5Dwrite(d, mtype, space, space, r->dxpl, src));
+      snprintf(what, sizeof what, "H5Dwrite /weights/%s", name);
+      if (r->me != 0) TRY(r, what, H5Sselect_none(space));
+      agree(r);
+      TRY(r, what, H5Dwrite(d, mtype, space, space, r->dxpl, src));
+      agree(r);
       free(buf);
       H5Dclose(d);
       H5Sclose(space);
     }
   }
   H5Gclose(g);
+  nn_io_watch_end();
 }
 
 void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
 {
-  for (int i = 0; i < nfinal; i++) write_attr(r->file, &final[i]);
+  region_begin(r, "closing the file", 0);
+  for (int i = 0; i < nfinal; i++) write_attr(r, r->file, &final[i]);
   nn_attr st = { .name = "status", .type = NN_ATTR_STRING, .s = "complete" };
-  write_attr(r->file, &st);
+  write_attr(r, r->file, &st);
   for (int i = 0; i < SCALARS; i++) H5Dclose(r->scalar[i]);
   for (int i = 0; i < 3; i++) H5Dclose(r->phase[i]);
   H5Dclose(r->rss);
   H5Gclose(r->epochs);
   H5Pclose(r->dxpl);
-  CHECK_H5(H5Fclose(r->file));
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (r->me == 0) CHECK(rename(r->part, r->path) == 0, "cannot rename %s to %s", r->part, r->path);
+  /* closing flushes everything still cached: the last place a full disk can show */
+  TRY(r, "H5Fclose", H5Fclose(r->file));
+  agree(r);
+  if (r->me == 0 && rename(r->part, r->path) != 0) {
+    r->ok = 0;
+    snprintf(r->msg, sizeof r->msg, "%s: cannot rename it to %s: %s", r->part, r->path, strerror(errno));
+  }
+  agree(r);
   nn_on_failure_remove(NULL);
+  nn_output_release();
+  nn_io_watch_end();
   MPI_Barrier(MPI_COMM_WORLD);
   free(r);
 }

@@ -1,7 +1,7 @@
-/* The run's results file (schema: io/SCHEMA.md), written collectively with parallel HDF5.
- * Every function here is collective over MPI_COMM_WORLD: all ranks call it with the same
- * arguments (except an epoch row's rss_mb, which is each rank's own). The file lives as
- * PATH.part until nn_results_finish renames it, and a failure on any rank removes it. */
+/* The run's results file (schema: io/SCHEMA.md), written with parallel HDF5. Every function is
+ * collective over MPI_COMM_WORLD, same arguments on all ranks (but each rank's own rss_mb). PATH
+ * is claimed first (output_guard.h); it lives as PATH.part, created exclusively, until
+ * nn_results_finish renames it; an I/O failure ends every rank and removes it (io_failure.h). */
 #ifndef NN_RESULTS_H
 #define NN_RESULTS_H
 

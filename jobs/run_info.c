@@ -1,13 +1,11 @@
 /* Run facts for the results file; see run_info.h. */
 #include "run_info.h"
 
-#include <errno.h>
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "../solver/check.h"
@@ -79,23 +77,11 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
   return k;
 }
 
-static int mkdir_parents(const char *path)
-{
-  char buf[1024];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0775) != 0 && errno != EEXIST) return -1;
-    *p = '/';
-  }
-  return 0;
-}
-
+/* Only names the file: nn_output_claim (io/output_guard.h) checks it, and creates the default
+ * results/ directory, before anything is written. */
 void nn_output_path(const nn_config *cfg, char *path, size_t len)
 {
   char buf[1024] = "";
-  int ok = 1;
   if (nn_rank() == 0) {
     if (cfg->output[0]) snprintf(buf, sizeof buf, "%s", cfg->output);
     else {
@@ -104,12 +90,8 @@ void nn_output_path(const nn_config *cfg, char *path, size_t len)
       strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", gmtime(&now));
       snprintf(buf, sizeof buf, "results/%s-%s-%s-p%d.h5", cfg->method, cfg->data, when, nn_nranks());
     }
-    ok = mkdir_parents(buf) == 0;
   }
-  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
-  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  char msg[1200];
-  snprintf(msg, sizeof msg, "--output %s: cannot create its directory", buf);
-  nn_check_all(ok, msg);
+  /* rank 0's clock names the file for everyone */
+  CHECK_MPI(MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD));
   snprintf(path, len, "%s", buf);
 }

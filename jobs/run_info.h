@@ -10,8 +10,8 @@
 
 /* Fills out[0..] with the root attributes of SCHEMA.md known at start; returns the count. */
 int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, int max);
-/* The output path (default name if --output is empty), identical on all ranks; creates its
- * directory. */
+/* The output path (default name if --output is empty), identical on all ranks. Creates
+ * nothing: nn_output_claim (io/output_guard.h) checks and locks it. */
 void nn_output_path(const nn_config *cfg, char *path, size_t len);
 
 #endif

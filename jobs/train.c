@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../io/dataset.h"
+#include "../io/output_guard.h"
 #include "../io/results.h"
 #include "../solver/bcd.h"
 #include "../solver/check.h"
@@ -87,6 +88,7 @@ int R(nn_train_run)(const nn_config *cfg)
 
   char path[1024];
   nn_output_path(cfg, path, sizeof path);
+  nn_output_claim(cfg, path); /* refuses a harmful --output and locks it, before any data is read */
 
   /* The data's size is known from the options for every data set but idx files: check what
    * can be checked before reading anything, the rest once the shards are in. */

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 static char failure_remove_path[4096];
+static void (*failure_hook)(void);
+
+void nn_on_failure_call(void (*cleanup)(void)) { failure_hook = cleanup; }
 
 void nn_on_failure_remove(const char *path)
 {
@@ -35,6 +38,7 @@ static void remove_partial_output(void)
 {
   /* Any rank may be the one that fails; unlink is harmless if the file is already gone. */
   if (failure_remove_path[0]) unlink(failure_remove_path);
+  if (failure_hook) failure_hook();
 }
 
 void nn_fail(const char *file, int line, const char *fmt, ...)

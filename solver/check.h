@@ -13,6 +13,9 @@
 
 /* Registers a file that must be deleted if the run fails (the partial results file). */
 void nn_on_failure_remove(const char *path);
+/* Registers a function that every failure path calls (the output guard's: its .part and lock).
+ * It must be async-signal-safe. */
+void nn_on_failure_call(void (*cleanup)(void));
 
 __attribute__((noreturn, format(printf, 3, 4)))
 void nn_fail(const char *file, int line, const char *fmt, ...);

@@ -26,7 +26,7 @@ endforeach()
 # One admm-train run whose results file grad-<name>.h5 later tests read (fixture grad_<name>).
 function(grad_run name np)
   add_test(NAME grad_run_${name}
-           COMMAND ${GRAD_MPIEXEC} -n ${np} $<TARGET_FILE:admm-train> ${GRAD_DATA} ${ARGN}
+           COMMAND ${GRAD_MPIEXEC} -n ${np} $<TARGET_FILE:admm-train> ${GRAD_DATA} ${ARGN} --force
                    --output ${GRAD_DIR}/grad-${name}.h5)
   set_tests_properties(grad_run_${name} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
                        FIXTURES_SETUP grad_${name})

@@ -133,6 +133,7 @@ if echo "$line" | grep -Eq 'loss=[0-9.e+-]+ .*train_acc=0\.[0-9]+ .*test_acc=(0\
 
 # Determinism: same seed and ranks give identical bits; other rank counts agree closely
 for prec in float64 float32; do
+  rm -f d1.h5 d2.h5
   run 2 "${tiny[@]}" --precision $prec --output d1.h5 >/dev/null 2>&1
   run 2 "${tiny[@]}" --precision $prec --output d2.h5 >/dev/null 2>&1
   if h5diff d1.h5 d2.h5 /weights /weights >/dev/null && h5diff d1.h5 d2.h5 /epochs/test_acc /epochs/test_acc >/dev/null; then

@@ -1,0 +1,26 @@
+/* Input file names; see inputs.h. */
+#include "inputs.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int nn_input_files(const nn_config *cfg, char paths[4][NN_INPUT_PATH_MAX], const char *option[4])
+{
+  static const char *const names[4] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
+  static const char *const idx_options[4] = { "--train-images", "--train-labels", "--test-images",
+                                              "--test-labels" };
+  if (strcmp(cfg->data, "synthetic") == 0) return 0;
+  int idx = strcmp(cfg->data, "idx") == 0;
+  /* Fashion-MNIST ships gzipped in the usual MNIST layout */
+  const char *suffix = strcmp(cfg->data, "fashion-mnist") == 0 ? ".gz" : "";
+  const char *given[4] = { cfg->train_images, cfg->train_labels, cfg->test_images, cfg->test_labels };
+  for (int i = 0; i < 4; i++) {
+    if (idx)
+      snprintf(paths[i], NN_INPUT_PATH_MAX, "%s", given[i]);
+    else
+      snprintf(paths[i], NN_INPUT_PATH_MAX, "%.1023s/%s%s", cfg->data_dir, names[i], suffix);
+    if (option) option[i] = idx ? idx_options[i] : "--data-dir";
+  }
+  return 4;
+}

@@ -1,0 +1,15 @@
+/* The data files a configuration reads, with the option that names each (none for --data
+ * synthetic): one list, so that the loader reads exactly the files the output guard protects.
+ * Local; touches no file. */
+#ifndef NN_INPUTS_H
+#define NN_INPUTS_H
+
+#include "../solver/config.h"
+
+enum { NN_INPUT_PATH_MAX = 1100 };
+
+/* Fills paths[0..3] (train images, train labels, test images, test labels) and, when given,
+ * option[0..3] (e.g. "--train-images", "--data-dir"); returns 4, or 0 for synthetic data. */
+int nn_input_files(const nn_config *cfg, char paths[4][NN_INPUT_PATH_MAX], const char *option[4]);
+
+#endif
