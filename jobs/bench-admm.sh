@@ -37,7 +37,7 @@ for prec in float64 float32; do
     export OPENBLAS_NUM_THREADS=$th
     gf=$(mpiexec.mpich -n "$np" "$rate" "$prec" 256 784 "$n" 5 | grep -o 'gflops=[0-9.]*' | cut -d= -f2)
     mpiexec.mpich -n "$np" "$train" --method admm --data mnist --layers "$layers" --epochs "$epochs" --warmup 0 --patience 0 \
-      --eval-train 0 --quiet 1 --precision "$prec" --output "$out/$prec-$np-$th.h5" >/dev/null
+      --eval-train 0 --quiet 1 --precision "$prec" --force --output "$out/$prec-$np-$th.h5" >/dev/null
     s=$(median_epoch "$out/$prec-$np-$th.h5")
     t[$prec-$np-$th]=$s
     awk -v p="$prec" -v np="$np" -v th="$th" -v s="$s" -v f="$flops" -v g="$gf" \

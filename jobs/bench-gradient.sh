@@ -72,7 +72,7 @@ run() { # method ranks threads epochs batch [extra admm-train options, shown aft
     step_rate "$name" "$bpr" "$t" "$np"
     OPENBLAS_NUM_THREADS=$t "$MPIEXEC" -n "$np" "$TRAIN" --method "$method" --data mnist --data-dir "$DATA" \
       --precision "$PRECISION" --validation 0 --eval-train 0 --epochs "$e" --patience 0 "$@" \
-      --output "$OUT/$name.h5" > "$log" 2>&1 < /dev/null || { echo "bench-gradient: $name failed:"; tail -3 "$log"; return 0; }
+      --force --output "$OUT/$name.h5" > "$log" 2>&1 < /dev/null || { echo "bench-gradient: $name failed:"; tail -3 "$log"; return 0; }
     row=$(awk -v np="$np" -v t="$t" -v b="$b" -v tstep="${TSTEP[$name]:-nan}" -v steps="$steps" -v L="$LAYERS" \
       -v load="$(cut -d' ' -f1 /proc/loadavg)" '
       BEGIN { n = split(L, w, ","); f = 0; for (l = 2; l <= n; l++) f += (l > 2 ? 6 : 4) * w[l] * w[l - 1]; f *= 60000 }

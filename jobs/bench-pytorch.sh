@@ -39,7 +39,7 @@ torch_run() { # name method seed epochs threads init
 ours_run() { # name method seed epochs threads init
   OPENBLAS_NUM_THREADS=$5 "$MPIEXEC" -n 1 "$TRAIN" --method "$2" --seed "$3" --epochs "$4" --init "$6" \
     --data-dir "$DATA" --precision float32 --validation 0 --eval-train 0 --patience 0 \
-    --output "$OUT/$1.h5" < /dev/null > "$OUT/$1.log"
+    --force --output "$OUT/$1.h5" < /dev/null > "$OUT/$1.log"
 }
 # "mean seconds per epoch over epochs 2.., test accuracy after each epoch" of one log
 summary() {
