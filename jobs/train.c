@@ -216,7 +216,7 @@ int R(nn_train_run)(const nn_config *cfg)
     if (sig) {
       snprintf(msg, sizeof msg, "stopped by %s after epoch %d of %d; the partial results file is removed",
                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", e, total);
-      nn_check_all(0, msg);
+      nn_check_all_status(0, msg, 128 + sig);
     }
   }
 

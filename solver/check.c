@@ -105,7 +105,9 @@ void nn_fail_mpi(const char *file, int line, const char *call, int rc)
   nn_fail(file, line, "%s failed: %s", call, text);
 }
 
-void nn_check_all(int ok, const char *msg)
+void nn_check_all(int ok, const char *msg) { nn_check_all_status(ok, msg, 1); }
+
+void nn_check_all_status(int ok, const char *msg, int status)
 {
   int me = nn_rank(), first_bad = ok ? nn_nranks() : me;
   MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -117,7 +119,7 @@ void nn_check_all(int ok, const char *msg)
   remove_partial_output();
   MPI_Barrier(MPI_COMM_WORLD);
   MPI_Finalize();
-  exit(1);
+  exit(status);
 }
 
 void nn_check_info(const char *file, int line, const char *who, int info)

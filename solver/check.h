@@ -26,6 +26,8 @@ void nn_fail_mpi(const char *file, int line, const char *call, int rc);
  * rank prints msg (its own, so it names the cause it saw) and all ranks exit with status 1.
  * Use for input validation, where every rank can detect a problem by itself. */
 void nn_check_all(int ok, const char *msg);
+/* The same with another exit status (128 + N after signal N, as shells report it). */
+void nn_check_all_status(int ok, const char *msg, int status);
 
 /* For conditions every rank evaluates identically (results of collective calls): rank 0
  * prints the one line and every rank leaves through MPI_Finalize with status 1; a rank that
