@@ -73,6 +73,7 @@ expect_error "mnist needs 784 inputs" "784 pixels" 1 --data mnist --layers 10,5,
 expect_error "output not writable" "cannot create" 2 "${tiny[@]}" --output /proc/x/y.h5
 
 expect_error "a network that cannot fit in memory" "the run needs about .* GiB per rank" 2 "${bcd[@]}" --layers 8,1000000,3
+expect_error "a synthetic set that cannot fit in memory" "the run needs about .* GiB per rank" 2 "${bcd[@]}" --n-train 2000000000
 
 # A signal that reaches one rank only: every rank stops at the end of that epoch, one line,
 # exit non-zero, no results file.
