@@ -3,6 +3,7 @@
  * the CRC and length only there, and a slice that stops short of the end would accept a
  * corrupt file (costs one pass over the data per rank: about 0.3 s for Fashion-MNIST). */
 #include "idx.h"
+#include "inputs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,16 +22,6 @@ static int has_gz_suffix(const char *p)
 
 static uint32_t be32(const unsigned char *b) { return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
 
-static const char *file_kind(mode_t m)
-{
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISSOCK(m)) return "a socket";
-  return "not a regular file";
-}
-
 /* A read-only descriptor of the regular file at path, or -1 with the reason in err. The type
  * is checked by stat before opening (opening a FIFO blocks, opening a device may act on it)
  * and again on the descriptor, so a file swapped in between cannot slip through; O_NONBLOCK
@@ -43,7 +34,7 @@ static int open_regular(const char *path, char *err, int errlen)
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "%s: is %s, not an IDX file", path, file_kind(st.st_mode));
+    snprintf(err, errlen, "%s: is %s, not an IDX file", path, nn_file_kind(st.st_mode));
     return -1;
   }
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -52,7 +43,7 @@ static int open_regular(const char *path, char *err, int errlen)
     return -1;
   }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "%s: is %s, not an IDX file", path, file_kind(st.st_mode));
+    snprintf(err, errlen, "%s: is %s, not an IDX file", path, nn_file_kind(st.st_mode));
     close(fd);
     return -1;
   }

@@ -1,6 +1,8 @@
 /* Input file names; see inputs.h. */
 #include "inputs.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -23,4 +25,15 @@ int nn_input_files(const nn_config *cfg, char paths[4][NN_INPUT_PATH_MAX], const
     if (option) option[i] = idx ? idx_options[i] : "--data-dir";
   }
   return 4;
+}
+
+const char *nn_file_kind(mode_t m)
+{
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISLNK(m)) return "a symbolic link";
+  return "a special file";
 }

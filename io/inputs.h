@@ -4,6 +4,8 @@
 #ifndef NN_INPUTS_H
 #define NN_INPUTS_H
 
+#include <sys/types.h>
+
 #include "../solver/config.h"
 
 enum { NN_INPUT_PATH_MAX = 1100 };
@@ -11,5 +13,8 @@ enum { NN_INPUT_PATH_MAX = 1100 };
 /* Fills paths[0..3] (train images, train labels, test images, test labels) and, when given,
  * option[0..3] (e.g. "--train-images", "--data-dir"); returns 4, or 0 for synthetic data. */
 int nn_input_files(const nn_config *cfg, char paths[4][NN_INPUT_PATH_MAX], const char *option[4]);
+
+/* "a directory", "a FIFO (named pipe)", ... for messages about a file of the wrong type. */
+const char *nn_file_kind(mode_t mode);
 
 #endif

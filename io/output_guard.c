@@ -47,17 +47,6 @@ static int same_file(const file_id *a, const file_id *b)
   return 0;
 }
 
-static const char *file_kind(mode_t m)
-{
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISSOCK(m)) return "a socket";
-  if (S_ISLNK(m)) return "a symbolic link";
-  return "a special file";
-}
-
 /* The root attribute status of an existing HDF5 results file, or why it has none. Serial HDF5
  * (default driver): only rank 0 looks, before any parallel file is open. */
 static void describe_existing(const char *path, char *out, size_t len)
@@ -107,7 +96,7 @@ static int take_lock(const char *label, char *msg, size_t len)
     struct stat held, now;
     if (fstat(fd, &held) != 0 || !S_ISREG(held.st_mode)) {
       snprintf(msg, len, "%s: the lock file %s is %s, not a regular file (remove it)", label, lock_path,
-               file_kind(held.st_mode));
+               nn_file_kind(held.st_mode));
       close(fd);
       return -1;
     }
@@ -183,7 +172,7 @@ static int check_and_lock(const nn_config *cfg, const char *label, char *msg, si
     return -1;
   }
   if (exists && !S_ISREG(st.st_mode)) {
-    snprintf(msg, len, "%s: is %s, not a results file", label, file_kind(st.st_mode));
+    snprintf(msg, len, "%s: is %s, not a results file", label, nn_file_kind(st.st_mode));
     return -1;
   }
 
@@ -245,7 +234,7 @@ static int check_and_lock(const nn_config *cfg, const char *label, char *msg, si
   }
   if (lstat(part_path, &lst) == 0) {
     if (!S_ISREG(lst.st_mode) && !S_ISLNK(lst.st_mode)) {
-      snprintf(msg, len, "%s: %s exists and is %s (remove it)", label, part_path, file_kind(lst.st_mode));
+      snprintf(msg, len, "%s: %s exists and is %s (remove it)", label, part_path, nn_file_kind(lst.st_mode));
       drop_lock();
       return -1;
     }
