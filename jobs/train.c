@@ -96,7 +96,8 @@ int R(nn_train_run)(const nn_config *cfg)
   int synthetic = strcmp(cfg->data, "synthetic") == 0;
   long all = cfg->n_train > 0 ? cfg->n_train : images ? 60000 : synthetic ? 2048 : 0;
   long tests = cfg->n_test > 0 ? cfg->n_test : images ? 10000 : synthetic ? 512 : 0;
-  if (all > 0) nn_memory_check(cfg, all - (cfg->validation > 0 ? cfg->validation : 0), cfg->validation > 0 ? cfg->validation : 0, tests);
+  long vals = cfg->validation > 0 ? cfg->validation : 0;
+  if (all > 0) nn_memory_check(cfg, all - vals, vals, tests);
   R(nn_data) data;
   R(nn_data_load)(&data, cfg);
   if (all == 0) nn_memory_check(cfg, data.train.n_global, data.val.n_global, data.test.n_global);
