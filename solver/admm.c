@@ -3,6 +3,7 @@
 #include "admm.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,14 @@ void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, cons
   s->P = alloc_real((size_t)nmax * nmax, "activation matrix");
   s->Pinv = alloc_real((size_t)nmax * nmax, "activation inverse");
   s->K = alloc_real((size_t)nmax * nmax, "activation operator");
-  for (int l = 1; l <= s->L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1], n[l]);
+  s->pinv = cfg->weight_solve == NN_WEIGHT_SOLVE_PINV;
+  for (int l = 1; l <= s->L; l++) {
+    s->kept_min[l] = s->kept_max[l] = -1;
+    if (s->pinv)
+      R(nn_pinv_init)(&s->wpinv[l], g, n[l - 1], n[l]);
+    else
+      R(nn_spd_init)(&s->wsys[l], g, n[l - 1], n[l]);
+  }
   for (int l = 1; l < s->L; l++) R(nn_spd_init)(&s->asys[l], g, n[l], n[l]);
 
   /* Auxiliary variables start at the forward pass of the initial weights (so --init decides
@@ -67,11 +75,15 @@ void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, cons
     }
   }
 
-  /* a_0 never changes: sum and factor its Gram matrix once, outside the epoch loop. */
+  /* a_0 never changes: sum and factor (or eigendecompose) its Gram matrix once, outside the
+   * epoch loop. */
   nn_timer t;
   nn_timer_reset(&t);
   cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n[0], (int)s->N, 1, s->a0, n[0], 0, s->G, n[0]);
-  R(nn_spd_factor_sum)(&s->wsys[1], s->G, s->ridge, &t);
+  if (s->pinv)
+    R(nn_pinv_factor_sum)(&s->wpinv[1], s->G, cfg->pinv_rcond, &t);
+  else
+    R(nn_spd_factor_sum)(&s->wsys[1], s->G, s->ridge, &t);
 }
 
 void R(nn_admm_free)(R(nn_admm) *s)
@@ -79,7 +91,10 @@ void R(nn_admm_free)(R(nn_admm) *s)
   for (int l = 1; l <= s->L; l++) {
     free(s->z[l]);
     if (l < s->L) free(s->a[l]);
-    R(nn_spd_free)(&s->wsys[l]);
+    if (s->pinv)
+      R(nn_pinv_free)(&s->wpinv[l]);
+    else
+      R(nn_spd_free)(&s->wsys[l]);
     if (l < s->L) R(nn_spd_free)(&s->asys[l]);
   }
   free(s->lambda);
@@ -93,8 +108,26 @@ void R(nn_admm_free)(R(nn_admm) *s)
   free(s->K);
 }
 
+/* The rank the pseudo-inverse used for layer l: told once, at the layer's first weight step
+ * (the user sees how singular a_0 a_0^T is), and tallied for the summary at the end. The count
+ * is the same on every rank (pinv.c broadcasts the eigenvalues). */
+static void note_kept(R(nn_admm) *s, int l)
+{
+  const R(nn_pinv) *p = &s->wpinv[l];
+  int first = s->kept_min[l] < 0;
+  if (first || p->kept < s->kept_min[l]) s->kept_min[l] = p->kept;
+  if (first || p->kept > s->kept_max[l]) s->kept_max[l] = p->kept;
+  if (first && nn_rank() == 0) {
+    printf("admm: pinv layer %d keeps %d of %d eigenvalues (cutoff %.3g x largest %.4g)\n", l, p->kept, p->n,
+           p->rcond, p->lambda_max);
+    fflush(stdout);
+  }
+}
+
 /* W_l = z_l a_{l-1}^T (a_{l-1} a_{l-1}^T + ridge)^{-1}, i.e. G W_l^T = a_{l-1} z_l^T with G
- * and the right-hand side summed over ranks: the least-squares fit, W_l = z_l a_{l-1}^+. */
+ * and the right-hand side summed over ranks: the least-squares fit, W_l = z_l a_{l-1}^+ in the
+ * limit ridge -> 0. --weight-solve pinv takes that limit: W_l^T = G^+ a_{l-1} z_l^T, which is
+ * z_l a_{l-1}^+ exactly (a^+ = a^T (a a^T)^+). */
 void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
@@ -107,8 +140,14 @@ void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, in, out, (int)s->N, 1, a, in, s->z[l], out, 0,
              s->B, in);
   nn_timer_stop(t);
-  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
-  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
+  if (s->pinv) {
+    if (l > 1) R(nn_pinv_factor_sum)(&s->wpinv[l], s->G, s->cfg->pinv_rcond, t);
+    R(nn_pinv_solve_sum)(&s->wpinv[l], s->B, out, s->X, t);
+    note_kept(s, l);
+  } else {
+    if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
+    R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
+  }
   /* X = W_l^T (in x out) */
   real *W = s->net->W[l];
   for (int i = 0; i < out; i++)
@@ -199,7 +238,20 @@ static void admm_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn
 
 static void admm_destroy(void *self)
 {
-  R(nn_admm_free)((R(nn_admm) *)self);
+  R(nn_admm) *s = self;
+  if (s->pinv && s->kept_min[1] >= 0 && nn_rank() == 0) {
+    printf("admm: pinv eigenvalues kept over the run:");
+    for (int l = 1; l <= s->L; l++) {
+      const char *sep = l < s->L ? "," : "";
+      if (s->kept_min[l] == s->kept_max[l])
+        printf(" layer %d %d of %d%s", l, s->kept_min[l], s->wpinv[l].n, sep);
+      else
+        printf(" layer %d %d-%d of %d%s", l, s->kept_min[l], s->kept_max[l], s->wpinv[l].n, sep);
+    }
+    printf("\n");
+    fflush(stdout);
+  }
+  R(nn_admm_free)(s);
   free(self);
 }
 

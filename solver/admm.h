@@ -1,11 +1,13 @@
 /* The ADMM sweep of Taylor et al. (2016) as the thesis runs it (Algorithm 1): per layer a
- * weight least-squares step (ScaLAPACK, Gram matrices summed over ranks), an activation
+ * weight least-squares step (ScaLAPACK, Gram matrices summed over ranks; ridge normal equations,
+ * or the thesis's pseudo-inverse with --weight-solve pinv), an activation
  * least-squares step (ScaLAPACK factor of beta W^T W + gamma I, applied to local columns),
  * the exact ReLU z step, then the output z step and the multiplier. Collective. */
 #ifndef NN_ADMM_H
 #define NN_ADMM_H
 
 #include "method.h"
+#include "pinv.h"
 #include "spd.h"
 
 typedef struct {
@@ -24,7 +26,10 @@ typedef struct {
   real *h;                        /* nmax x N scratch: relu(z_l) in the activation step */
   real *G, *B, *X;                /* nmax x nmax local Gram, cross product, solution */
   real *P, *Pinv, *K;             /* nmax x nmax activation-step matrices */
+  int pinv;                       /* 1: weight steps by pseudo-inverse (wpinv), 0: by ridge (wsys) */
   R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] */
+  R(nn_pinv) wpinv[NN_MAX_LAYERS + 1]; /* the same, --weight-solve pinv */
+  int kept_min[NN_MAX_LAYERS + 1], kept_max[NN_MAX_LAYERS + 1]; /* pinv: eigenvalues kept so far (-1: no step yet) */
   R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems, order n[l] */
   double ridge;
 } R(nn_admm);

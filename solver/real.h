@@ -27,6 +27,8 @@ typedef float real;
 #define pXpotrf_ pspotrf_
 #define pXpotrs_ pspotrs_
 #define pXpotri_ pspotri_
+#define pXsyevd_ pssyevd_
+#define pXgemm_ psgemm_
 #else
 typedef double real;
 #define R(name) name##_f64
@@ -46,6 +48,8 @@ typedef double real;
 #define pXpotrf_ pdpotrf_
 #define pXpotrs_ pdpotrs_
 #define pXpotri_ pdpotri_
+#define pXsyevd_ pdsyevd_
+#define pXgemm_ pdgemm_
 #endif
 
 #endif

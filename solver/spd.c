@@ -75,28 +75,39 @@ void R(nn_spd_free)(R(nn_spd) *s)
   free(s->displs);
 }
 
+void R(nn_bc_reduce_scatter)(const nn_grid *g, const real *full, int n, int ncols, real *pack, int *counts,
+                             int *displs, real *loc, nn_timer *t)
+{
+  nn_timer_start(t, PH_COMM_REDUCE);
+  R(nn_bc_pack)(g, full, n, n, ncols, pack);
+  nn_bc_counts(g, n, ncols, counts, displs);
+  /* The piece we receive is column-major with leading dimension mloc; our storage uses
+   * lld = max(1, mloc), which differs only when we own nothing, so receive in place. */
+  CHECK_MPI(MPI_Reduce_scatter(pack, loc, counts, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
+  nn_timer_stop(t);
+}
+
+void R(nn_bc_allgather)(const nn_grid *g, const real *loc, int n, int ncols, real *pack, int *counts, int *displs,
+                        real *full, nn_timer *t)
+{
+  nn_timer_start(t, PH_COMM_GATHER);
+  nn_bc_counts(g, n, ncols, counts, displs);
+  int me = nn_rank();
+  CHECK_MPI(MPI_Allgatherv(loc, counts[me], MPI_REAL_T, pack, counts, displs, MPI_REAL_T, MPI_COMM_WORLD));
+  R(nn_bc_unpack)(g, pack, n, ncols, full, n);
+  nn_timer_stop(t);
+}
+
 /* Sums the n x ncols matrix `full` over ranks into this rank's blocks `loc` (lld = A.lld). */
 static void reduce_scatter_blocks(R(nn_spd) *s, const real *full, int ncols, real *loc, nn_timer *t)
 {
-  nn_timer_start(t, PH_COMM_REDUCE);
-  R(nn_bc_pack)(s->g, full, s->n, s->n, ncols, s->pack);
-  nn_bc_counts(s->g, s->n, ncols, s->counts, s->displs);
-  /* The piece we receive is column-major with leading dimension mloc; our storage uses
-   * lld = max(1, mloc), which differs only when we own nothing, so receive in place. */
-  CHECK_MPI(MPI_Reduce_scatter(s->pack, loc, s->counts, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
-  nn_timer_stop(t);
+  R(nn_bc_reduce_scatter)(s->g, full, s->n, ncols, s->pack, s->counts, s->displs, loc, t);
 }
 
 /* Gathers every rank's blocks of an n x ncols matrix and rebuilds it in full on all ranks. */
 static void allgather_blocks(R(nn_spd) *s, const real *loc, int ncols, real *full, nn_timer *t)
 {
-  nn_timer_start(t, PH_COMM_GATHER);
-  nn_bc_counts(s->g, s->n, ncols, s->counts, s->displs);
-  int me = nn_rank();
-  CHECK_MPI(MPI_Allgatherv(loc, s->counts[me], MPI_REAL_T, s->pack, s->counts, s->displs,
-                           MPI_REAL_T, MPI_COMM_WORLD));
-  R(nn_bc_unpack)(s->g, s->pack, s->n, ncols, full, s->n);
-  nn_timer_stop(t);
+  R(nn_bc_allgather)(s->g, loc, s->n, ncols, s->pack, s->counts, s->displs, full, t);
 }
 
 /* Adds ridge_rel * trace / n to the diagonal of the distributed matrix in s->a. */

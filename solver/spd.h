@@ -43,4 +43,14 @@ void R(nn_spd_inverse)(R(nn_spd) *s, const real *P, real *Pinv, nn_timer *t);
 void R(nn_bc_pack)(const nn_grid *g, const real *full, int ld, int m, int n, real *buf);
 void R(nn_bc_unpack)(const nn_grid *g, const real *buf, int m, int n, real *full, int ld);
 
+/* The two collectives every distributed solve here is built on (also used by pinv.c).
+ * reduce_scatter sums the n x ncols matrix `full` (leading dimension n) over the ranks
+ * straight into this rank's block-cyclic pieces `loc` (leading dimension max(1, local rows)),
+ * one MPI_Reduce_scatter; allgather rebuilds such a matrix in full on every rank from its
+ * pieces. pack (n * ncols values), counts and displs (one per rank) are scratch. */
+void R(nn_bc_reduce_scatter)(const nn_grid *g, const real *full, int n, int ncols, real *pack, int *counts,
+                             int *displs, real *loc, nn_timer *t);
+void R(nn_bc_allgather)(const nn_grid *g, const real *loc, int n, int ncols, real *pack, int *counts, int *displs,
+                        real *full, nn_timer *t);
+
 #endif

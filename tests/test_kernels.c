@@ -10,6 +10,7 @@
 #include "../solver/admm.h"
 #include "../solver/check.h"
 #include "../solver/closed_forms.h"
+#include "../solver/pinv.h"
 #include "../solver/rng.h"
 #include "../solver/scalapack.h"
 #include "../solver/spd.h"
@@ -127,6 +128,152 @@ static void test_spd_inverse(const nn_grid *g)
   EXPECT(err < TOL * 1000, "activation-step inverse: |P P^-1 - I| = %.3g", err);
   R(nn_spd_free)(&s);
   free(W); free(P); free(Pinv); free(Wd); free(Pd); free(Id); free(Pinvd);
+}
+
+/* ---- the pseudo-inverse weight solve (pinv.c) against the SPD solve and a Jacobi reference ---- */
+
+/* The local Gram matrix and right-hand side as the weight step forms them (G lower triangle,
+ * working precision), and their sums over ranks in double with G mirrored to full. */
+static void pinv_system(int n, int nrhs, int k, const real *A, const real *Z, real *G, real *B, double *Gd, double *Bd)
+{
+  cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n, k, 1, A, n, 0, G, n);
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, nrhs, k, 1, A, n, Z, nrhs, 0, B, n);
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++) Gd[i + j * n] = i >= j ? G[i + j * n] : G[j + i * n];
+  to_double(B, Bd, (size_t)n * nrhs);
+  MPI_Allreduce(MPI_IN_PLACE, Gd, n * n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, Bd, n * nrhs, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+/* Full-rank G = sum of A A^T (2n + 3 rank samples per rank): the pseudo-inverse solve is the
+ * solve of the normal equations. Compared with nn_spd (no ridge); the forward error of either
+ * is bounded by kappa(G) times a backward error of order n eps, so the tolerance is
+ * 10 n eps kappa, kappa from the reference's eigenvalues. */
+static void test_pinv_full_rank(const nn_grid *g, int n, int nrhs)
+{
+  int k = 2 * n + 3 * me;
+  real *A = malloc(sizeof(real) * n * k), *Z = malloc(sizeof(real) * nrhs * k);
+  for (int i = 0; i < n * k; i++) A[i] = (real)rnd(70 + me, i);
+  for (int i = 0; i < nrhs * k; i++) Z[i] = (real)rnd(80 + me, i);
+  real *G = calloc(n * n, sizeof(real)), *B = malloc(sizeof(real) * n * nrhs);
+  real *Xp = malloc(sizeof(real) * n * nrhs), *Xs = malloc(sizeof(real) * n * nrhs);
+  double *Gd = malloc(sizeof(double) * n * n), *Bd = malloc(sizeof(double) * n * nrhs);
+  pinv_system(n, nrhs, k, A, Z, G, B, Gd, Bd);
+  nn_timer t;
+  nn_timer_reset(&t);
+  R(nn_pinv) p;
+  R(nn_pinv_init)(&p, g, n, nrhs);
+  int kept = R(nn_pinv_factor_sum)(&p, G, 0, &t);
+  R(nn_pinv_solve_sum)(&p, B, nrhs, Xp, &t);
+  R(nn_spd) s;
+  R(nn_spd_init)(&s, g, n, nrhs);
+  R(nn_spd_factor_sum)(&s, G, 0, &t);
+  R(nn_spd_solve_sum)(&s, B, nrhs, Xs, &t);
+
+  double *Xpd = malloc(sizeof(double) * n * nrhs), *Xsd = malloc(sizeof(double) * n * nrhs);
+  double *Res = malloc(sizeof(double) * n * nrhs), *Xr = malloc(sizeof(double) * n * nrhs);
+  double *S = malloc(sizeof(double) * n * n);
+  to_double(Xp, Xpd, n * nrhs);
+  to_double(Xs, Xsd, n * nrhs);
+  double kappa;
+  memcpy(S, Gd, sizeof(double) * n * n);
+  ref_pinv_solve(n, S, nrhs, Bd, 0, Xr, &kappa);
+  ref_gemm(0, 0, n, nrhs, n, Gd, Xpd, Res);
+  for (int i = 0; i < n * nrhs; i++) Res[i] -= Bd[i];
+  double scaled = max_abs(Res, n * nrhs) / (max_abs(Gd, n * n) * max_abs(Xpd, n * nrhs) * n * REAL_EPS);
+  double rel = max_abs_diff(Xpd, Xsd, n * nrhs) / max_abs(Xsd, n * nrhs), tol = 10 * n * REAL_EPS * kappa;
+  int ok = kept == n && scaled < 16 && rel < tol;
+  if (me == 0)
+    printf("pinv full rank n=%d nrhs=%d nb=%d grid=%dx%d: kept %d of %d, scaled residual %.3g, vs spd solve %.3g "
+           "(tolerance %.3g, kappa %.3g) %s\n", n, nrhs, g->nb, g->nprow, g->npcol, kept, n, scaled, rel, tol, kappa,
+           ok ? "PASSED" : "FAILED");
+  EXPECT(kept == n, "pinv of a full-rank G (n=%d) kept %d eigenvalues", n, kept);
+  EXPECT(scaled < 16, "pinv solve n=%d: scaled residual %.3g", n, scaled);
+  EXPECT(rel < tol, "pinv solve n=%d differs from the spd solve by %.3g (tolerance %.3g)", n, rel, tol);
+  R(nn_pinv_free)(&p);
+  R(nn_spd_free)(&s);
+  free(A); free(Z); free(G); free(B); free(Xp); free(Xs); free(Gd); free(Bd); free(Xpd); free(Xsd); free(Res);
+  free(S); free(Xr);
+}
+
+/* Rank-deficient G = sum of A A^T with A = P Q of rank r < n, where P (n x r) has an all-zero
+ * row and two equal rows, as MNIST's constant pixels give a_0 (zero, or after standardisation
+ * equal). Checks: the rank found is r; X against the Jacobi reference (same cutoff rule;
+ * tolerance 10 n eps kappa_r, kappa_r = largest / smallest kept eigenvalue); and the four
+ * Moore-Penrose conditions on G^+ (solved for B = I), each scaled HPL-style by the norms of
+ * its terms times n eps, PASSED below 16. */
+static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
+{
+  int k = 2 * r + 3 + 3 * me, big = nrhs > n ? nrhs : n;
+  real *P = malloc(sizeof(real) * n * r), *Q = malloc(sizeof(real) * r * k), *A = malloc(sizeof(real) * n * k);
+  real *Z = malloc(sizeof(real) * nrhs * k);
+  for (int i = 0; i < n * r; i++) P[i] = (real)rnd(90, i); /* P is the same on every rank */
+  for (int c = 0; c < r; c++) {
+    P[n / 2 + c * n] = 0;
+    P[n - 1 + c * n] = P[1 + c * n];
+  }
+  for (int i = 0; i < r * k; i++) Q[i] = (real)rnd(100 + me, i);
+  for (int i = 0; i < nrhs * k; i++) Z[i] = (real)rnd(110 + me, i);
+  cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, k, r, 1, P, n, Q, r, 0, A, n);
+  for (int j = 0; j < k; j++) A[n / 2 + j * n] = 0; /* exactly, as the pixels are */
+  real *G = calloc(n * n, sizeof(real)), *B = malloc(sizeof(real) * n * big), *X = malloc(sizeof(real) * n * big);
+  double *Gd = malloc(sizeof(double) * n * n), *Bd = malloc(sizeof(double) * n * nrhs);
+  pinv_system(n, nrhs, k, A, Z, G, B, Gd, Bd);
+  nn_timer t;
+  nn_timer_reset(&t);
+  R(nn_pinv) p;
+  R(nn_pinv_init)(&p, g, n, big);
+  int kept = R(nn_pinv_factor_sum)(&p, G, 0, &t);
+  R(nn_pinv_solve_sum)(&p, B, nrhs, X, &t);
+
+  double rcond = n * REAL_EPS, kappa;
+  double *S = malloc(sizeof(double) * n * n), *Xr = malloc(sizeof(double) * n * nrhs);
+  double *Xd = malloc(sizeof(double) * n * big);
+  memcpy(S, Gd, sizeof(double) * n * n);
+  int kept_ref = ref_pinv_solve(n, S, nrhs, Bd, rcond, Xr, &kappa);
+  to_double(X, Xd, n * nrhs);
+  double rel = max_abs_diff(Xd, Xr, n * nrhs) / max_abs(Xr, n * nrhs), tol = 10 * n * REAL_EPS * kappa;
+
+  /* G^+ itself: the solve of B = I (rank 0 contributes I, the others 0). */
+  for (int i = 0; i < n * n; i++) B[i] = 0;
+  if (me == 0)
+    for (int i = 0; i < n; i++) B[i + i * n] = 1;
+  R(nn_pinv_solve_sum)(&p, B, n, X, &t);
+  to_double(X, Xd, n * n);
+  double *GX = malloc(sizeof(double) * n * n), *XG = malloc(sizeof(double) * n * n);
+  double *T = malloc(sizeof(double) * n * n);
+  ref_gemm(0, 0, n, n, n, Gd, Xd, GX);
+  ref_gemm(0, 0, n, n, n, Xd, Gd, XG);
+  double ng = max_abs(Gd, n * n), nx = max_abs(Xd, n * n), unit = n * REAL_EPS, mp[4];
+  ref_gemm(0, 0, n, n, n, GX, Gd, T); /* G X G - G */
+  for (int i = 0; i < n * n; i++) T[i] -= Gd[i];
+  mp[0] = max_abs(T, n * n) / (ng * nx * ng * unit);
+  ref_gemm(0, 0, n, n, n, XG, Xd, T); /* X G X - X */
+  for (int i = 0; i < n * n; i++) T[i] -= Xd[i];
+  mp[1] = max_abs(T, n * n) / (nx * ng * nx * unit);
+  for (int j = 0; j < n; j++) /* (G X)^T - G X and (X G)^T - X G */
+    for (int i = 0; i < n; i++) {
+      T[i + j * n] = GX[j + i * n] - GX[i + j * n];
+      S[i + j * n] = XG[j + i * n] - XG[i + j * n];
+    }
+  mp[2] = max_abs(T, n * n) / (ng * nx * unit);
+  mp[3] = max_abs(S, n * n) / (nx * ng * unit);
+  double worst = fmax(fmax(mp[0], mp[1]), fmax(mp[2], mp[3]));
+  int ok = kept == r && kept_ref == r && rel < tol && worst < 16;
+  if (me == 0)
+    printf("pinv rank %d of n=%d nrhs=%d nb=%d grid=%dx%d: kept %d (reference %d), vs Jacobi reference %.3g "
+           "(tolerance %.3g, kappa_r %.3g), Moore-Penrose scaled residuals GXG-G %.3g XGX-X %.3g (GX)^T-GX %.3g "
+           "(XG)^T-XG %.3g %s\n", r, n, nrhs, g->nb, g->nprow, g->npcol, kept, kept_ref, rel, tol, kappa, mp[0],
+           mp[1], mp[2], mp[3], ok ? "PASSED" : "FAILED");
+  EXPECT(kept == r && kept_ref == r, "pinv of a rank-%d G (n=%d) kept %d eigenvalues (reference %d)", r, n, kept,
+         kept_ref);
+  EXPECT(rel < tol, "pinv solve (rank %d of %d) differs from the Jacobi reference by %.3g (tolerance %.3g)", r, n, rel,
+         tol);
+  EXPECT(worst < 16, "pinv (rank %d of %d): Moore-Penrose scaled residuals %.3g %.3g %.3g %.3g", r, n, mp[0], mp[1],
+         mp[2], mp[3]);
+  R(nn_pinv_free)(&p);
+  free(P); free(Q); free(A); free(Z); free(G); free(B); free(X); free(Gd); free(Bd); free(S); free(Xr); free(Xd);
+  free(GX); free(XG); free(T);
 }
 
 /* Independent statements of the 1-D objectives. */
@@ -269,18 +416,26 @@ static void naive_relu_z(double *z, const double *a, const double *m, int count,
   }
 }
 
-static void naive_sweep(naive_state *s, const int *label, double beta, double gamma, double ridge, int hinge, int update)
+/* pinv: the weight step by the pseudo-inverse, with the product's cutoff rule (n eps of the
+ * working precision), instead of the ridge normal equations. */
+static void naive_sweep(naive_state *s, const int *label, double beta, double gamma, double ridge, int hinge,
+                        int update, int pinv)
 {
-  double G[64 * 64], S[64 * 64], B[64 * 64], m[64 * TN], R_[64 * TN];
+  double G[64 * 64], S[64 * 64], B[64 * 64], X[64 * 64], m[64 * TN], R_[64 * TN];
   for (int l = 1; l <= TL; l++) {
     int in = tn[l - 1], out = tn[l];
-    /* weight step: (a a^T + ridge) W^T = a z^T */
+    /* weight step: (a a^T + ridge) W^T = a z^T, or W^T = (a a^T)^+ a z^T */
     ref_gemm(0, 1, in, in, TN, s->a[l - 1], s->a[l - 1], G);
-    double tr = 0;
-    for (int i = 0; i < in; i++) tr += G[i + i * in];
-    for (int i = 0; i < in; i++) G[i + i * in] += ridge * tr / in;
     ref_gemm(0, 1, in, out, TN, s->a[l - 1], s->z[l], B);
-    ref_cholesky_solve(in, G, out, B);
+    if (pinv) {
+      ref_pinv_solve(in, G, out, B, in * REAL_EPS, X, NULL);
+      memcpy(B, X, sizeof(double) * in * out);
+    } else {
+      double tr = 0;
+      for (int i = 0; i < in; i++) tr += G[i + i * in];
+      for (int i = 0; i < in; i++) G[i + i * in] += ridge * tr / in;
+      ref_cholesky_solve(in, G, out, B);
+    }
     for (int i = 0; i < out; i++)
       for (int j = 0; j < in; j++) s->W[l][i + j * out] = B[j + i * in];
     if (l < TL) {
@@ -309,17 +464,24 @@ static void naive_sweep(naive_state *s, const int *label, double beta, double ga
   }
 }
 
-static void test_admm_sweeps(const nn_grid *g, int hinge)
+/* pinv: --weight-solve pinv, on inputs with a zero and a repeated row (a_0 a_0^T singular). */
+static void test_admm_sweeps(const nn_grid *g, int hinge, int pinv)
 {
   double beta = 1.3, gamma = 0.7, ridge = 1e-4;
   /* global data, identical on every rank */
   real *x = malloc(sizeof(real) * TD * TN);
   int label[TN];
   for (int i = 0; i < TD * TN; i++) x[i] = (real)rnd(60, i);
+  if (pinv)
+    for (int j = 0; j < TN; j++) {
+      x[TD - 1 + j * TD] = 0;
+      x[TD - 2 + j * TD] = x[j * TD];
+    }
   for (int j = 0; j < TN; j++) label[j] = (int)(nn_rng_u64(42, 61, j) % 3);
   nn_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.beta = beta; cfg.gamma = gamma; cfg.ridge = ridge; cfg.loss = hinge ? NN_LOSS_HINGE : NN_LOSS_LEAST_SQUARES;
+  cfg.weight_solve = pinv ? NN_WEIGHT_SOLVE_PINV : NN_WEIGHT_SOLVE_RIDGE;
   cfg.L = TL;
   for (int l = 0; l <= TL; l++) cfg.n[l] = tn[l];
   R(nn_model) net;
@@ -350,7 +512,7 @@ static void test_admm_sweeps(const nn_grid *g, int hinge)
   for (int sweep = 0; sweep < 3; sweep++) {
     int update = sweep > 0; /* one warm-up sweep, then two with the multiplier */
     R(nn_admm_sweep)(&s, update, &st, &t);
-    naive_sweep(&ns, label, beta, gamma, ridge, hinge, update);
+    naive_sweep(&ns, label, beta, gamma, ridge, hinge, update, pinv);
   }
   double worst = 0;
   for (int l = 1; l <= TL; l++) {
@@ -373,9 +535,11 @@ static void test_admm_sweeps(const nn_grid *g, int hinge)
     free(zl);
   }
   double tol = hinge ? fmax(TOL * 1000, 1e-5) : TOL * 1000;
-  if (me == 0) printf("admm 3 sweeps (%s) vs plain loops: max relative difference %.3g\n", hinge ? "hinge" : "least squares", worst);
-  EXPECT(worst < tol, "ADMM (%s) differs from the plain-loop reference by %.3g (tolerance %.1g)",
-         hinge ? "hinge" : "least squares", worst, tol);
+  const char *what = pinv ? (hinge ? "hinge, pinv" : "least squares, pinv") : (hinge ? "hinge" : "least squares");
+  if (me == 0)
+    printf("admm 3 sweeps (%s) vs plain loops: max relative difference %.3g (tolerance %.1g) %s\n", what, worst, tol,
+           worst < tol ? "PASSED" : "FAILED");
+  EXPECT(worst < tol, "ADMM (%s) differs from the plain-loop reference by %.3g (tolerance %.1g)", what, worst, tol);
   R(nn_admm_free)(&s);
   R(nn_model_free)(&net);
   for (int l = 0; l <= TL; l++) { free(ns.a[l]); if (l) { free(ns.W[l]); free(ns.z[l]); } }
@@ -395,8 +559,14 @@ int main(int argc, char **argv)
     test_pack_roundtrip(&g);
     test_spd_solve(&g);
     test_spd_inverse(&g);
-    test_admm_sweeps(&g, 0);
-    test_admm_sweeps(&g, 1);
+    int sizes[3][2] = { { 7, 3 }, { 13, 6 }, { 37, 20 } }; /* n, rank */
+    for (int c = 0; c < 3; c++) {
+      test_pinv_full_rank(&g, sizes[c][0], 5);
+      test_pinv_rank_deficient(&g, sizes[c][0], sizes[c][1], 5);
+    }
+    test_admm_sweeps(&g, 0, 0);
+    test_admm_sweeps(&g, 1, 0);
+    test_admm_sweeps(&g, 0, 1);
     nn_grid_free(&g);
   }
   test_closed_forms();
