@@ -131,7 +131,7 @@ int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_t
    * are rounding noise, whose reciprocals would swamp the solution. MNIST's constant pixels make
    * a_0 a_0^T exactly singular, and its null directions come out of p?syevd as such noise, of
    * either sign (negative eigenvalues of a Gram matrix are rounding too: always dropped). */
-  s->rcond = rcond > 0 ? rcond : n * REAL_EPS;
+  s->rcond = isnan(rcond) ? n * REAL_EPS : rcond; /* NaN: --pinv-rcond auto */
   s->lambda_max = n > 0 ? s->w[n - 1] : 0;
   double cutoff = s->rcond * s->lambda_max;
   s->kept = 0;

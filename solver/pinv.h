@@ -26,7 +26,7 @@ typedef struct {
   int *iwork;
   int lwork, liwork;
   int kept;            /* eigenvalues kept by the last decomposition */
-  double rcond;        /* relative cutoff of the last decomposition (rcond 0 resolved to n * eps) */
+  double rcond;        /* relative cutoff of the last decomposition (NaN resolved to n * eps) */
   double lambda_max;   /* largest eigenvalue of the last decomposition */
 } R(nn_pinv);
 
@@ -35,7 +35,7 @@ void R(nn_pinv_free)(R(nn_pinv) *s);
 
 /* G_local is n x n (lower triangle read) on each rank. Sums it over ranks into the block-cyclic
  * layout, eigendecomposes the sum (p?syevd), keeps the eigenvalues above rcond * lambda_max
- * (rcond 0: n * machine epsilon of the working precision; negative ones are always dropped) and
+ * (rcond NaN: n * machine epsilon of the working precision; negative ones are always dropped) and
  * forms G^+ on the grid. Returns the number of eigenvalues kept (the rank used). */
 int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_timer *t);
 

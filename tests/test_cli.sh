@@ -148,6 +148,13 @@ for np in 2 4; do
     bad "$np ranks agree with 1 rank"; h5diff --relative=1e-8 r1.h5 r$np.h5 /weights /weights | tail -3; fi
 done
 
+# The thesis's pseudo-inverse weight step: recorded, and 2 ranks agree with 1
+run 1 "${tiny[@]}" --weight-solve pinv --output p1.h5 >/dev/null 2>&1
+run 2 "${tiny[@]}" --weight-solve pinv --output p2.h5 >p2.txt 2>&1
+if h5dump -a /config/weight_solve p2.h5 | grep -q '"pinv"' && grep -q '^admm: pinv layer 1 keeps 8 of 8 eigenvalues' p2.txt &&
+   h5diff --relative=1e-8 p1.h5 p2.h5 /weights /weights >/dev/null; then ok "--weight-solve pinv: recorded, noted, 2 ranks agree with 1"
+else bad "--weight-solve pinv"; cat p2.txt; fi
+
 # The default method (bcd): identical bits for the same seed, rank counts agree, biases stored
 run 2 "${bcd[@]}" --output b1.h5 >/dev/null 2>&1
 run 2 "${bcd[@]}" --output b2.h5 >/dev/null 2>&1

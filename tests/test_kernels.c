@@ -163,7 +163,7 @@ static void test_pinv_full_rank(const nn_grid *g, int n, int nrhs)
   nn_timer_reset(&t);
   R(nn_pinv) p;
   R(nn_pinv_init)(&p, g, n, nrhs);
-  int kept = R(nn_pinv_factor_sum)(&p, G, 0, &t);
+  int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
   R(nn_pinv_solve_sum)(&p, B, nrhs, Xp, &t);
   R(nn_spd) s;
   R(nn_spd_init)(&s, g, n, nrhs);
@@ -223,7 +223,7 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
   nn_timer_reset(&t);
   R(nn_pinv) p;
   R(nn_pinv_init)(&p, g, n, big);
-  int kept = R(nn_pinv_factor_sum)(&p, G, 0, &t);
+  int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
   R(nn_pinv_solve_sum)(&p, B, nrhs, X, &t);
 
   double rcond = n * REAL_EPS, kappa;
@@ -482,6 +482,7 @@ static void test_admm_sweeps(const nn_grid *g, int hinge, int pinv)
   memset(&cfg, 0, sizeof cfg);
   cfg.beta = beta; cfg.gamma = gamma; cfg.ridge = ridge; cfg.loss = hinge ? NN_LOSS_HINGE : NN_LOSS_LEAST_SQUARES;
   cfg.weight_solve = pinv ? NN_WEIGHT_SOLVE_PINV : NN_WEIGHT_SOLVE_RIDGE;
+  cfg.pinv_rcond = NAN; /* auto: order x machine epsilon */
   cfg.L = TL;
   for (int l = 0; l <= TL; l++) cfg.n[l] = tn[l];
   R(nn_model) net;
