@@ -60,7 +60,9 @@ typedef struct {
 
 static const opt_spec table[] = {
   { "method", OPT_CHOICE, "bcd", "bcd|admm|random-features|gd|sgd|momentum|adam", 0, 0, 0, M_ALL, AT(method),
-    "bcd: gradient-free block coordinate descent on a quadratic penalty (no multipliers; solver/bcd.c); "
+    "bcd: block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
+    "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error T - f(x) back "
+    "through W_L^T, damped and preconditioned (solver/bcd.c); "
     "admm: Taylor et al.'s ADMM as the thesis runs it (solver/admm.c); random-features: the floor, hidden "
     "layers frozen at --init and the output layer solved exactly for --loss; gd, sgd, momentum, adam: "
     "backpropagation (see README, Methods)" },
