@@ -49,12 +49,12 @@ static int in_list(const char *name, const char *const *list, int n)
 }
 
 /* Keys left out of every grouping key: seed (runs that differ only in it are repeats), output
- * (where the file went), quiet (console only), data_dir (where the same data set lives on each
- * machine), and the user's --ignore keys. */
+ * and force (where the file went, whether it replaced one), quiet (console only), data_dir
+ * (where the same data set lives on each machine), and the user's --ignore keys. */
 static int always_skipped(const admm_Analysis *an, const char *name)
 {
     return strcmp(name, "seed") == 0 || strcmp(name, "output") == 0 || strcmp(name, "quiet") == 0 ||
-           strcmp(name, "data_dir") == 0 ||
+           strcmp(name, "data_dir") == 0 || strcmp(name, "force") == 0 ||
            in_list(name, an->ignore, an->nignore);
 }
 

@@ -12,7 +12,7 @@ set xtics 1
 set mxtics 1
 set offsets 0.2, 0.2, 0, 0
 plot \
-  'gamma-1_test_accuracy.dat' index 0 using 1:3:4 with filledcurves lc 1 notitle, \
-  'gamma-1_test_accuracy.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'gamma=1 (G5, 2 runs)', \
-  'gamma-1_test_accuracy.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'gamma=5 (G6, 1 run)', \
-  'gamma-1_test_accuracy.dat' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 title 'gamma=10 (G7, 1 run)'
+  'gamma-1_test_accuracy.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'gamma=1 (G9, 1 run)', \
+  'gamma-1_test_accuracy.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'gamma=5 (G14, 1 run)', \
+  'gamma-1_test_accuracy.dat' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 title 'gamma=7 (G19, 1 run)', \
+  'gamma-1_test_accuracy.dat' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 title 'gamma=10 (G4, 1 run)'

@@ -12,5 +12,5 @@ set xtics 1
 set mxtics 1
 set offsets 0.2, 0.2, 0, 0
 plot \
-  'strong-1_test_accuracy.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'ranks=1 (G3, 1 run)', \
-  'strong-1_test_accuracy.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'ranks=2 (G8, 1 run)'
+  'strong-1_test_accuracy.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'ranks=1 (G12, 1 run)', \
+  'strong-1_test_accuracy.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'ranks=2 (G65, 1 run)'

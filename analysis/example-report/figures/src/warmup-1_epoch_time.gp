@@ -12,7 +12,8 @@ set xtics 1
 set mxtics 1
 set offsets 0.2, 0.2, 0, 0
 plot \
-  'warmup-1_epoch_time.dat' index 0 using 1:3:4 with filledcurves lc 1 notitle, \
-  'warmup-1_epoch_time.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'warmup=2 (G4, 2 runs)', \
-  'warmup-1_epoch_time.dat' index 1 using 1:3:4 with filledcurves lc 2 notitle, \
-  'warmup-1_epoch_time.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'warmup=10 (G5, 2 runs)'
+  'warmup-1_epoch_time.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'warmup=0 (G4, 1 run)', \
+  'warmup-1_epoch_time.dat' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 title 'warmup=1 (G5, 1 run)', \
+  'warmup-1_epoch_time.dat' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 title 'warmup=2 (G7, 1 run)', \
+  'warmup-1_epoch_time.dat' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 title 'warmup=5 (G8, 1 run)', \
+  'warmup-1_epoch_time.dat' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 title 'warmup=10 (G6, 1 run)'
