@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian machine: install the packages, fetch MNIST, build, and run
-# the default training job (ADMM, 784-256-256-10, full MNIST) on local MPI ranks.
+# the default training job (--method bcd, 784-256-256-10, full MNIST) on local MPI ranks.
 # Usage: jobs/quickstart.sh [RANKS] [-- extra admm-train options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
