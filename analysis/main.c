@@ -27,6 +27,7 @@ static const struct {
      "also leave the /config attribute KEY out of the grouping key (repeatable)"},
     {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
     {"--help", "", "", "print this help and exit"},
+    {"--version", "", "", "print the version and exit"},
 };
 
 static void usage(FILE *f)
@@ -142,6 +143,9 @@ int main(int argc, char **argv)
         const char *a = argv[k];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("admm-analyze %s\n", NN_VERSION);
             return 0;
         } else if (!strcmp(a, "--out") || !strcmp(a, "--ignore")) {
             if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);

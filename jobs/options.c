@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../solver/check.h"
+#include "run_info.h"
 
 /* ------------------------------------------------------------------ the methods */
 
@@ -325,6 +326,7 @@ void nn_options_print_help(void)
            o->type == OPT_FLAG ? "no" : o->def[0] ? o->def : "none");
   }
   printf("  %-44s %s\n", "--help", "this text");
+  printf("  %-44s %s\n", "--version", "the version and the git revision it was built from");
   printf("\nPer-epoch lines on rank 0: epoch= loss= objective= train_acc= val_acc= test_acc= t_epoch= (seconds,\n"
          "training step only) t_eval= eta=. Environment: OPENBLAS_NUM_THREADS should be cores per rank.\n");
 }
@@ -351,6 +353,7 @@ static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *hel
   for (int a = 1; a < argc; a++) {
     const char *arg = argv[a];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { *help = 1; return 1; }
+    if (strcmp(arg, "--version") == 0) { *help = 2; return 1; }
     if (strncmp(arg, "--", 2) != 0) FAIL("unexpected argument '%s' (options start with --; see --help)", arg);
     const char *name = arg + 2, *eq = strchr(name, '=');
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
@@ -498,14 +501,23 @@ int nn_options_parse(nn_config *cfg, int argc, char **argv)
   memset(cfg, 0, sizeof *cfg);
   int ok = read_argv(cfg, given, argc, argv, &help, err, sizeof err);
   if (ok && help) {
-    if (nn_rank() == 0) nn_options_print_help();
+    if (nn_rank() == 0 && help == 1) nn_options_print_help();
+    if (nn_rank() == 0 && help == 2) printf("admm-train %s (git %s)\n", NN_VERSION, nn_git_revision());
     return 1;
   }
   if (ok) ok = check_combinations(cfg, given, err, sizeof err);
-  nn_check_all(ok, err);
+  nn_check_all_status(ok, err, 2); /* usage errors exit 2, as admm-analyze's do */
+  /* The command line as a shell would read it back: words with anything but safe characters
+   * are single-quoted (a ' inside becomes '\''). */
   size_t len = 0;
-  for (int a = 0; a < argc && len + 2 < sizeof cfg->command_line; a++)
-    len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, "%s%s", a ? " " : "", argv[a]);
+  for (int a = 0; a < argc && len + 8 < sizeof cfg->command_line; a++) {
+    const char *w = argv[a];
+    int plain = w[0] != 0 && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.,/:=+@%") == strlen(w);
+    len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, "%s%s", a ? " " : "", plain ? "" : "'");
+    for (const char *c = w; *c && len + 6 < sizeof cfg->command_line; c++)
+      len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, *c == '\'' ? "'\\''" : "%c", *c);
+    if (!plain && len + 2 < sizeof cfg->command_line) cfg->command_line[len++] = '\'', cfg->command_line[len] = 0;
+  }
   return 0;
 }
 

@@ -66,6 +66,7 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
   snprintf(next(out, &k, max, "versions", NN_ATTR_STRING)->s, 4096, "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi,
            maj, min, rel, openblas_get_config(), "gcc " __VERSION__);
   snprintf(next(out, &k, max, "git_revision", NN_ATTR_STRING)->s, 4096, "%s", NN_GIT_REVISION);
+  snprintf(next(out, &k, max, "version", NN_ATTR_STRING)->s, 4096, "%s", NN_VERSION);
   snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, 4096, "%s", cfg->command_line);
   char when[64] = "";
   if (nn_rank() == 0) {
@@ -95,3 +96,5 @@ void nn_output_path(const nn_config *cfg, char *path, size_t len)
   CHECK_MPI(MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD));
   snprintf(path, len, "%s", buf);
 }
+
+const char *nn_git_revision(void) { return NN_GIT_REVISION; }

@@ -14,4 +14,7 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
  * nothing: nn_output_claim (io/output_guard.h) checks and locks it. */
 void nn_output_path(const nn_config *cfg, char *path, size_t len);
 
+/* The git revision the binary was built from (`git describe --always --dirty` at configure time). */
+const char *nn_git_revision(void);
+
 #endif

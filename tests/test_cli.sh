@@ -36,6 +36,15 @@ if run 1 --help >help.txt && grep -q -- '--layers' help.txt && grep -q -- '--bet
    grep -q -- '--precision float64|float32' help.txt && grep -q '\[50\]' help.txt; then ok "--help"; else bad "--help"; fi
 
 expect_error "unknown option" "unknown option '--bogus'" 2 --bogus 1
+run 2 --bogus 1 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && ok "usage errors exit 2" || bad "usage errors exit 2 (rc=$rc)"
+if run 1 --version | grep -Eq '^admm-train [0-9]+\.[0-9]+\.[0-9]+ \(git .+\)$'; then ok "--version"; else bad "--version"; fi
+# command_line reads back as the same words through a shell
+rm -f "q u'o.h5"
+run 1 "${bcd[@]}" --epochs 1 --output "q u'o.h5" >/dev/null 2>&1
+line=$(h5dump -a /command_line "q u'o.h5" 2>/dev/null | sed -n 's/^ *(0): "\(.*\)"$/\1/p' | sed 's/\\"/"/g')
+words=$(eval "printf '%s|' $line" 2>/dev/null)
+[ "${words##*--output|}" = "q u'o.h5|" ] && ok "command_line is shell-quoted" || bad "command_line is shell-quoted ($line)"
 expect_error "malformed number" "--beta: 'abc' is not a finite number" 2 --beta abc
 expect_error "negative beta" "option --beta: -1 is outside (0, 1000000000000\]" 2 "${tiny[@]}" --beta -1
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3

@@ -122,7 +122,7 @@ done
 # ---------------------------------------------------------------------------------------------
 arr=$(job_id_of "$WORK/bad/jobs.txt" "kind=array")
 check_job "bad sweep point 0 state" "${arr}_0" COMPLETED 0:0
-check_job "bad sweep point 1 (--beta -1) state" "${arr}_1" FAILED 1:0
+check_job "bad sweep point 1 (--beta -1, a usage error: exit 2) state" "${arr}_1" FAILED 2:0
 check_job "bad sweep point 2 state" "${arr}_2" COMPLETED 0:0
 check_results "bad sweep point 0 results" "$WORK/bad/point-000.h5" 2
 check_results "bad sweep point 2 results" "$WORK/bad/point-002.h5" 2
