@@ -151,8 +151,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   }
   H5Pclose(fapl);
   agree(r);
-  nn_output_part_created();
-  nn_on_failure_remove(r->part);
+  nn_output_part_created(); /* from here a failure removes it (output_guard.h) */
   TRY(r, "H5Pset_dxpl_mpio", r->dxpl = H5Pcreate(H5P_DATASET_XFER));
   TRY(r, "H5Pset_dxpl_mpio", H5Pset_dxpl_mpio(r->dxpl, H5FD_MPIO_COLLECTIVE));
   agree(r);
@@ -307,7 +306,6 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
     snprintf(r->msg, sizeof r->msg, "%s: cannot rename it to %s: %s", r->part, r->path, strerror(errno));
   }
   agree(r);
-  nn_on_failure_remove(NULL);
   nn_output_release();
   nn_io_watch_end();
   MPI_Barrier(MPI_COMM_WORLD);

@@ -7,16 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static char failure_remove_path[4096];
 static void (*failure_hook)(void);
 
 void nn_on_failure_call(void (*cleanup)(void)) { failure_hook = cleanup; }
-
-void nn_on_failure_remove(const char *path)
-{
-  if (!path) { failure_remove_path[0] = 0; return; }
-  snprintf(failure_remove_path, sizeof failure_remove_path, "%s", path);
-}
 
 int nn_rank(void)
 {
@@ -37,7 +30,6 @@ int nn_nranks(void)
 static void remove_partial_output(void)
 {
   /* Any rank may be the one that fails; unlink is harmless if the file is already gone. */
-  if (failure_remove_path[0]) unlink(failure_remove_path);
   if (failure_hook) failure_hook();
 }
 

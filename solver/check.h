@@ -11,10 +11,8 @@
 #define CHECK_MPI(call) \
   do { int rc_ = (call); if (rc_ != MPI_SUCCESS) nn_fail_mpi(__FILE__, __LINE__, #call, rc_); } while (0)
 
-/* Registers a file that must be deleted if the run fails (the partial results file). */
-void nn_on_failure_remove(const char *path);
-/* Registers a function that every failure path calls (the output guard's: its .part and lock).
- * It must be async-signal-safe. */
+/* Registers the function every failure path calls (the output guard's, which removes the
+ * run's .part and lock). It must be async-signal-safe. */
 void nn_on_failure_call(void (*cleanup)(void));
 
 __attribute__((noreturn, format(printf, 3, 4)))
