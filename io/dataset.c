@@ -81,8 +81,8 @@ static void synth_fill(R(nn_shard) *s, long global_first, uint64_t seed, uint64_
 
 static void load_synthetic(R(nn_data) *d, const nn_config *cfg, int me, int p)
 {
-  long n_all = cfg->n_train > 0 ? cfg->n_train : 2048;
-  long n_test = cfg->n_test > 0 ? cfg->n_test : 512;
+  long n_all, n_test;
+  nn_input_sizes(cfg, &n_all, &n_test);
   nn_check_all(cfg->validation < n_all, "--validation must leave training samples (synthetic data)");
   long n_train = n_all - cfg->validation, f, c;
   int dim = cfg->n[0], k = cfg->n[cfg->L];

@@ -37,3 +37,11 @@ const char *nn_file_kind(mode_t m)
   if (S_ISLNK(m)) return "a symbolic link";
   return "a special file";
 }
+
+void nn_input_sizes(const nn_config *cfg, long *n_all, long *n_test)
+{
+  int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
+  int synthetic = strcmp(cfg->data, "synthetic") == 0;
+  *n_all = cfg->n_train > 0 ? cfg->n_train : images ? 60000 : synthetic ? 2048 : 0;
+  *n_test = cfg->n_test > 0 ? cfg->n_test : images ? 10000 : synthetic ? 512 : 0;
+}

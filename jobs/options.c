@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../io/inputs.h"
 #include "../solver/check.h"
 #include "run_info.h"
 
@@ -482,7 +483,11 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   if (images && cfg->n[cfg->L] != 10) FAIL("option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
   if (cfg->validation < 0) {
     if (images) cfg->validation = 5000;
-    else if (strcmp(cfg->data, "synthetic") == 0) cfg->validation = (cfg->n_train > 0 ? cfg->n_train : 2048) / 8;
+    else if (strcmp(cfg->data, "synthetic") == 0) {
+      long n_all, n_test;
+      nn_input_sizes(cfg, &n_all, &n_test);
+      cfg->validation = n_all / 8;
+    }
     /* idx: left at -1, io/dataset.c takes 1/12 of the file once it knows its size */
   }
   if (!cfg->data_dir[0]) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../io/dataset.h"
+#include "../io/inputs.h"
 #include "../io/output_guard.h"
 #include "../io/results.h"
 #include "../solver/bcd.h"
@@ -92,10 +93,8 @@ int R(nn_train_run)(const nn_config *cfg)
 
   /* The data's size is known from the options for every data set but idx files: check what
    * can be checked before reading anything, the rest once the shards are in. */
-  int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
-  int synthetic = strcmp(cfg->data, "synthetic") == 0;
-  long all = cfg->n_train > 0 ? cfg->n_train : images ? 60000 : synthetic ? 2048 : 0;
-  long tests = cfg->n_test > 0 ? cfg->n_test : images ? 10000 : synthetic ? 512 : 0;
+  long all, tests;
+  nn_input_sizes(cfg, &all, &tests);
   long vals = cfg->validation > 0 ? cfg->validation : 0;
   if (all > 0) nn_memory_check(cfg, all - vals, vals, tests);
   R(nn_data) data;
