@@ -8,6 +8,7 @@
 #include "plot.h"
 #include "report.h"
 #include "results.h"
+#include "scaling.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -26,6 +27,9 @@ static const struct {
     {"--ignore", "KEY", "(none)",
      "also leave the /config attribute KEY out of the grouping key (repeatable)"},
     {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
+    {"--scaling", "DIR", "(none)",
+     "analyse a jobs/study-scaling.sh folder instead: scaling tables, the performance model "
+     "against every run, the projection (OUTDIR/scaling.md)"},
     {"--help", "", "", "print this help and exit"},
     {"--version", "", "", "print the version and exit"},
 };
@@ -135,7 +139,7 @@ static void dedupe(List *l)
 
 int main(int argc, char **argv)
 {
-    const char *outdir = NULL;
+    const char *outdir = NULL, *scaling = NULL;
     int plots = 1, ninput = 0, nignore = 0;
     const char **input = admm_xcalloc((size_t)argc, sizeof *input);
     const char **ignore = admm_xcalloc((size_t)argc, sizeof *ignore);
@@ -159,14 +163,26 @@ int main(int argc, char **argv)
             ignore[nignore++] = a + 9;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
+        } else if (!strcmp(a, "--scaling")) {
+            if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);
+            scaling = argv[++k];
         } else if (a[0] == '-' && a[1]) {
             bad_usage("unknown option %s", a);
         } else {
             input[ninput++] = a;
         }
     }
-    if (!ninput) bad_usage("no results folder or file given%s", "");
     if (!outdir || !outdir[0]) bad_usage("--out OUTDIR is required%s", "");
+    if (scaling) {
+        if (ninput) bad_usage("--scaling takes its study folder alone, not also %s", input[0]);
+        char why[512];
+        if (plots && !admm_plot_available(why, sizeof why)) {
+            fprintf(stderr, "admm-analyze: %s\n", why);
+            return 1;
+        }
+        return admm_scaling_main(scaling, outdir, plots);
+    }
+    if (!ninput) bad_usage("no results folder or file given%s", "");
 
     List files = {0, 0, NULL};
     for (int k = 0; k < ninput; k++) {

@@ -22,10 +22,10 @@
 #define TRY(r, what, call) \
   do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
-enum { SCALARS = 13, REALS = 11 }; /* the first REALS are float64, the rest int64 */
+enum { SCALARS = 14, REALS = 12 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
-  "t_epoch", "t_eval", "t_wall", "multiplier", "epoch", "warmup"
+  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "epoch", "warmup"
 };
 
 struct nn_results {
@@ -34,6 +34,7 @@ struct nn_results {
   hid_t scalar[SCALARS];
   hid_t phase[3];  /* min, avg, max */
   hid_t rss;
+  hid_t flops, comm_calls, comm_bytes, sent, recv;
   hsize_t rows;
   int me, nranks;
   int ok;            /* 0 once an HDF5 call failed on this rank */
@@ -183,6 +184,16 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
     write_attr(r, r->phase[i], &names);
   }
   r->rss = create_extendable(r, r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
+  r->flops = create_extendable(r, r->epochs, "phase_flops", H5T_IEEE_F64LE, NN_NPHASES);
+  nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING, .s = NN_PHASE_NAMES_CSV };
+  write_attr(r, r->flops, &names);
+  nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRING, .s = NN_COMM_KIND_NAMES_CSV };
+  r->comm_calls = create_extendable(r, r->epochs, "comm_calls", H5T_IEEE_F64LE, NN_NCOMM);
+  write_attr(r, r->comm_calls, &kinds);
+  r->comm_bytes = create_extendable(r, r->epochs, "comm_bytes", H5T_IEEE_F64LE, NN_NCOMM);
+  write_attr(r, r->comm_bytes, &kinds);
+  r->sent = create_extendable(r, r->epochs, "bytes_sent", H5T_IEEE_F64LE, r->nranks);
+  r->recv = create_extendable(r, r->epochs, "bytes_recv", H5T_IEEE_F64LE, r->nranks);
   TRY(r, "H5Fflush", H5Fflush(r->file, H5F_SCOPE_GLOBAL));
   agree(r);
   nn_io_watch_end();
@@ -225,7 +236,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
   region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
-                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier };
+                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes };
   for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
   append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
   append_row(r, r->scalar[REALS + 1], scalar_names[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);
@@ -233,6 +244,11 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
   append_row(r, r->phase[1], "phase_avg", H5T_NATIVE_DOUBLE, row->phase_avg, NN_NPHASES, 0);
   append_row(r, r->phase[2], "phase_max", H5T_NATIVE_DOUBLE, row->phase_max, NN_NPHASES, 0);
   append_row(r, r->rss, "rss_mb", H5T_NATIVE_DOUBLE, &row->rss_mb, r->nranks, -1);
+  append_row(r, r->flops, "phase_flops", H5T_NATIVE_DOUBLE, row->phase_flops, NN_NPHASES, 0);
+  append_row(r, r->comm_calls, "comm_calls", H5T_NATIVE_DOUBLE, row->comm_calls, NN_NCOMM, 0);
+  append_row(r, r->comm_bytes, "comm_bytes", H5T_NATIVE_DOUBLE, row->comm_bytes, NN_NCOMM, 0);
+  append_row(r, r->sent, "bytes_sent", H5T_NATIVE_DOUBLE, &row->bytes_sent, r->nranks, -1);
+  append_row(r, r->recv, "bytes_recv", H5T_NATIVE_DOUBLE, &row->bytes_recv, r->nranks, -1);
   r->rows++;
   /* A crash later still leaves every finished epoch readable in the .part file. */
   TRY(r, "H5Fflush", H5Fflush(r->file, H5F_SCOPE_GLOBAL));
@@ -296,6 +312,8 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   for (int i = 0; i < SCALARS; i++) H5Dclose(r->scalar[i]);
   for (int i = 0; i < 3; i++) H5Dclose(r->phase[i]);
   H5Dclose(r->rss);
+  hid_t work[5] = { r->flops, r->comm_calls, r->comm_bytes, r->sent, r->recv };
+  for (int i = 0; i < 5; i++) H5Dclose(work[i]);
   H5Gclose(r->epochs);
   H5Pclose(r->dxpl);
   /* closing flushes everything still cached: the last place a full disk can show */

@@ -5,6 +5,7 @@
 #ifndef NN_RESULTS_H
 #define NN_RESULTS_H
 
+#include "../solver/counters.h"
 #include "../solver/timer.h"
 
 enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS };
@@ -28,6 +29,12 @@ typedef struct {
   double multiplier;  /* admm: |lambda|^2 / n_train; NaN for methods without one */
   double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];
   double rss_mb;  /* this rank's peak resident set size */
+  /* The training step's work (counters.h): flops per phase and calls and bytes per message
+   * kind, max over ranks; this rank's own bytes sent and received. */
+  double phase_flops[NN_NPHASES];
+  double comm_calls[NN_NCOMM], comm_bytes[NN_NCOMM];
+  double bytes_sent, bytes_recv;
+  double stream_bytes;  /* max over ranks (counters.h) */
 } nn_epoch_row;
 
 typedef struct nn_results nn_results;

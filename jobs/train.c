@@ -148,10 +148,12 @@ int R(nn_train_run)(const nn_config *cfg)
     nn_timer t;
     nn_timer_reset(&t);
     nn_epoch_stats st = { NAN, NAN, NAN, NAN, 0 };
-    MPI_Barrier(MPI_COMM_WORLD);
+    CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+    nn_counters before = nn_count, work;
     double t0 = MPI_Wtime();
     method.epoch(method.self, e, warm, &st, &t);
     double t_epoch = max_over_ranks(MPI_Wtime() - t0);
+    nn_counters_diff(&work, &nn_count, &before);
 
     double t1 = MPI_Wtime();
     nn_timer_start(&t, PH_EVAL);
@@ -192,7 +194,12 @@ int R(nn_train_run)(const nn_config *cfg)
                          .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch, .t_eval = t_eval,
                          .t_wall = MPI_Wtime() - t_train0, .rss_mb = nn_peak_rss_mb() };
     t.total[PH_IO] = last_io; /* the previous row's write: a row cannot hold its own */
-    nn_timer_reduce(&t, row.phase_min, row.phase_avg, row.phase_max);
+    nn_timer_reduce(&t, row.phase_min, row.phase_avg, row.phase_max, row.phase_flops);
+    CHECK_MPI(MPI_Allreduce(work.calls, row.comm_calls, NN_NCOMM, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+    CHECK_MPI(MPI_Allreduce(work.bytes, row.comm_bytes, NN_NCOMM, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+    row.bytes_sent = work.sent;
+    row.bytes_recv = work.received;
+    row.stream_bytes = max_over_ranks(work.stream);
     double tio = MPI_Wtime();
     nn_results_append(res, &row);
     tio = MPI_Wtime() - tio;

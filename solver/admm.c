@@ -216,8 +216,10 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
   local[1] += rz;
   local[3] = out_obj;
   size_t cnt = (size_t)k * s->N;
-  if (update_multiplier)
+  if (update_multiplier) {
     for (size_t e = 0; e < cnt; e++) s->lambda[e] += (real)(beta * (s->z[L][e] - s->m[e]));
+    nn_count_stream(3.0 * sizeof(real) * cnt);
+  }
   for (size_t e = 0; e < cnt; e++) local[4] += (double)s->lambda[e] * s->lambda[e];
   nn_timer_stop(t);
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 5, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));

@@ -14,6 +14,7 @@ double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real 
 {
   enum { BLOCK = 4096 };
   double res_z = 0, ra = 0;
+  nn_count_stream(4.0 * sizeof(real) * count); /* reads z, a, m; writes z */
   const real g = (real)gamma, b = (real)beta, inv = (real)(1.0 / (gamma + beta)), zero = 0;
   /* In the working precision and branch-free, so it vectorises at full width; the residuals
    * are summed per block in that precision and across blocks in double. The reductions are
@@ -73,6 +74,7 @@ static double hinge_z(double y, double lambda, double m, double beta)
 void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const real *m, int k,
                            long N, double beta, int hinge)
 {
+  nn_count_stream(4.0 * sizeof(real) * k * N); /* reads lambda, m, z; writes z */
   for (long j = 0; j < N; j++)
     for (int i = 0; i < k; i++) {
       size_t e = (size_t)j * k + i;

@@ -22,14 +22,10 @@
 #include "node_sum.h"
 
 #ifdef NN_FLOAT32
-#define cblas_gemv cblas_sgemv
-#define cblas_ger cblas_sger
 #define r_exp expf
 #define r_log logf
 #define r_sqrt sqrtf
 #else
-#define cblas_gemv cblas_dgemv
-#define cblas_ger cblas_dger
 #define r_exp exp
 #define r_log log
 #define r_sqrt sqrt
@@ -190,6 +186,7 @@ static double R(forward_backward)(R(nn_model) *net, R(workspace) *w, const real 
                    0, Dn, cols);
       size_t cnt = (size_t)cols * nb;
       for (size_t i = 0; i < cnt; i++) Dn[i] = A[i] > 0 ? Dn[i] : 0;
+      nn_count_stream(3.0 * sizeof(real) * cnt);
     }
     if (nb == 1) {
       if (beta == 0) {
@@ -315,6 +312,8 @@ static void R(apply_update)(R(gradient) *s, long Bs)
   real inv_b = (real)(1.0 / (double)Bs), lr = (real)s->lr;
   real *p = red->param + red->lo;
   size_t cnt = red->hi - red->lo;
+  /* streams: plain reads p, g and writes p; momentum also reads and writes v; Adam m and v */
+  nn_count_stream((s->rule == RULE_PLAIN ? 3.0 : s->rule == RULE_MOMENTUM ? 5.0 : 7.0) * sizeof(real) * cnt);
   if (s->rule == RULE_PLAIN) {
     R(update_plain)(p, red->sum, cnt, lr, inv_b);
   } else if (s->rule == RULE_MOMENTUM) {

@@ -76,6 +76,7 @@ void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *
 {
   if (b) {
     for (long j = 0; j < N; j++) memcpy(z + (size_t)j * rows, b, sizeof(real) * rows);
+    nn_count_stream((double)sizeof(real) * rows * N);
   }
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, (int)N, cols, 1, W, rows, a, cols,
              b ? 1 : 0, z, rows);
@@ -109,6 +110,7 @@ static double column_loss(const real *z, int k, int y, enum nn_loss loss)
 
 void R(nn_relu)(real *dst, const real *src, size_t count)
 {
+  nn_count_stream(2.0 * sizeof(real) * count);
 #pragma omp simd
   for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
 }

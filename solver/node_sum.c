@@ -112,6 +112,9 @@ void R(nn_node_sum_reduce)(R(nn_node_sum) *s)
       const real *restrict c = s->seg[r] + s->lo;
       for (size_t i = 0; i < n; i++) out[i] += c[i];
     }
+    /* This rank read its slice of every other segment; every other rank read one slice of its. */
+    double moved = (double)(s->nlocal - 1) * n * sizeof(real);
+    nn_count_comm(NN_COMM_SHM, moved, moved, moved);
   }
   if (s->ngroups > 1) {
     CHECK(n <= 2147483647UL, "%zu values exceed one MPI_Allreduce count", n);
@@ -121,7 +124,13 @@ void R(nn_node_sum_reduce)(R(nn_node_sum) *s)
 
 void R(nn_node_sum_publish)(R(nn_node_sum) *s)
 {
-  if (s->nlocal > 1) R(window_barrier)(s);
+  if (s->nlocal > 1) {
+    R(window_barrier)(s);
+    /* The next forward pass reads the other ranks' updated slices in place. */
+    double in = (double)(s->P - (s->hi - s->lo)) * sizeof(real);
+    double out = (double)(s->nlocal - 1) * (s->hi - s->lo) * sizeof(real);
+    nn_count_comm(NN_COMM_SHM, in, out, in);
+  }
 }
 
 void R(nn_node_sum_free)(R(nn_node_sum) *s)

@@ -8,48 +8,62 @@
 #include <lapacke.h>
 #include <mpi.h>
 
+#include "counters.h"
+#include "scalapack.h"
+
 #ifdef NN_FLOAT32
 typedef float real;
 #define R(name) name##_f32
 #define MPI_REAL_T MPI_FLOAT
 #define REAL_EPS 1.1920929e-07
 #define REAL_NAME "float32"
-#define cblas_gemm cblas_sgemm
-#define cblas_syrk cblas_ssyrk
-#define cblas_symm cblas_ssymm
-#define cblas_gemv cblas_sgemv
-#define cblas_axpy cblas_saxpy
-#define cblas_scal cblas_sscal
-#define cblas_dot_r cblas_sdot
-#define LAPACKE_potrf LAPACKE_spotrf
-#define LAPACKE_potrs LAPACKE_spotrs
-#define LAPACKE_potri LAPACKE_spotri
-#define pXpotrf_ pspotrf_
-#define pXpotrs_ pspotrs_
-#define pXpotri_ pspotri_
-#define pXsyevd_ pssyevd_
-#define pXgemm_ psgemm_
+#define NN_BLAS(name) cblas_s##name
+#define NN_PBLAS(name) ps##name##_
 #else
 typedef double real;
 #define R(name) name##_f64
 #define MPI_REAL_T MPI_DOUBLE
 #define REAL_EPS 2.220446049250313e-16
 #define REAL_NAME "float64"
-#define cblas_gemm cblas_dgemm
-#define cblas_syrk cblas_dsyrk
-#define cblas_symm cblas_dsymm
-#define cblas_gemv cblas_dgemv
-#define cblas_axpy cblas_daxpy
-#define cblas_scal cblas_dscal
-#define cblas_dot_r cblas_ddot
-#define LAPACKE_potrf LAPACKE_dpotrf
-#define LAPACKE_potrs LAPACKE_dpotrs
-#define LAPACKE_potri LAPACKE_dpotri
-#define pXpotrf_ pdpotrf_
-#define pXpotrs_ pdpotrs_
-#define pXpotri_ pdpotri_
-#define pXsyevd_ pdsyevd_
-#define pXgemm_ pdgemm_
+#define NN_BLAS(name) cblas_d##name
+#define NN_PBLAS(name) pd##name##_
 #endif
+
+/* The BLAS and ScaLAPACK calls in this precision. Each one adds its floating-point operations
+ * to this rank's counter (counters.h) before it runs: the performance model of
+ * jobs/study-scaling.sh reads them per phase. Conventions: GEMM m x n x k = 2mnk, SYRK
+ * n x n x k = n(n+1)k, SYMM 2 m^2 n (left), GEMV and GER 2mn, AXPY and DOT 2n, SCAL n;
+ * Cholesky n^3/3, its solve 2 n^2 per right-hand side, the inverse from the factor 2n^3/3,
+ * the symmetric eigensolver with vectors ~14n^3/3 (reduction 4/3, back-transformation 2,
+ * divide and conquer ~4/3: approximate); a distributed call counts its share
+ * (total / grid size). Sizes are evaluated twice: pass plain values. */
+#define cblas_gemm(o, ta, tb, m, n, k, ...) \
+  (nn_count_flops(2.0 * (m) * (n) * (k)), NN_BLAS(gemm)(o, ta, tb, m, n, k, __VA_ARGS__))
+#define cblas_syrk(o, uplo, tr, n, k, ...) \
+  (nn_count_flops((double)(n) * ((n) + 1.0) * (k)), NN_BLAS(syrk)(o, uplo, tr, n, k, __VA_ARGS__))
+#define cblas_symm(o, side, uplo, m, n, ...)                                                   \
+  (nn_count_flops((side) == CblasLeft ? 2.0 * (m) * (m) * (n) : 2.0 * (m) * (n) * (n)),         \
+   NN_BLAS(symm)(o, side, uplo, m, n, __VA_ARGS__))
+#define cblas_gemv(o, tr, m, n, ...) \
+  (nn_count_flops(2.0 * (m) * (n)), NN_BLAS(gemv)(o, tr, m, n, __VA_ARGS__))
+#define cblas_ger(o, m, n, ...) (nn_count_flops(2.0 * (m) * (n)), NN_BLAS(ger)(o, m, n, __VA_ARGS__))
+#define cblas_axpy(n, ...) (nn_count_flops(2.0 * (n)), NN_BLAS(axpy)(n, __VA_ARGS__))
+#define cblas_scal(n, ...) (nn_count_flops(1.0 * (n)), NN_BLAS(scal)(n, __VA_ARGS__))
+#define cblas_dot_r(n, ...) (nn_count_flops(2.0 * (n)), NN_BLAS(dot)(n, __VA_ARGS__))
+#define pXpotrf_(uplo, n, a, ia, ja, desc, ...)                          \
+  (nn_count_grid_flops(desc, (double)*(n) * *(n) * *(n) / 3.0),          \
+   NN_PBLAS(potrf)(uplo, n, a, ia, ja, desc, __VA_ARGS__))
+#define pXpotrs_(uplo, n, nrhs, a, ia, ja, desc, ...)                    \
+  (nn_count_grid_flops(desc, 2.0 * *(n) * *(n) * *(nrhs)),               \
+   NN_PBLAS(potrs)(uplo, n, nrhs, a, ia, ja, desc, __VA_ARGS__))
+#define pXpotri_(uplo, n, a, ia, ja, desc, ...)                          \
+  (nn_count_grid_flops(desc, 2.0 * *(n) * *(n) * *(n) / 3.0),            \
+   NN_PBLAS(potri)(uplo, n, a, ia, ja, desc, __VA_ARGS__))
+#define pXsyevd_(jobz, uplo, n, a, ia, ja, desc, ...)                    \
+  (nn_count_grid_flops(desc, 14.0 * *(n) * *(n) * *(n) / 3.0),           \
+   NN_PBLAS(syevd)(jobz, uplo, n, a, ia, ja, desc, __VA_ARGS__))
+#define pXgemm_(ta, tb, m, n, k, alpha, a, ia, ja, desc, ...)            \
+  (nn_count_grid_flops(desc, 2.0 * *(m) * *(n) * *(k)),                  \
+   NN_PBLAS(gemm)(ta, tb, m, n, k, alpha, a, ia, ja, desc, __VA_ARGS__))
 
 #endif

@@ -1,0 +1,339 @@
+/* admm-microbench: the machine constants of the performance model (analysis/scaling.c),
+ * measured on every rank of the allocation at once, as the ranks of admm-train run:
+ *
+ *   gemm     the float64 GEMM rate of one rank at the shape of a data-parallel layer product,
+ *            m x k times k x n with n = S / ranks columns for each S of --samples (the Gram,
+ *            cross products and forward passes of bcd and admm all sweep the rank's samples);
+ *   sweep    the rate of the products of one bcd or admm sweep over S / ranks columns, layer by
+ *            layer: the Gram matrix of the layer's input, the cross product with its output,
+ *            the forward product (their shapes, not one square GEMM, set the rate);
+ *   step     the rate of one gradient step's products on --batch / ranks columns (the
+ *            gradient methods split each global batch over the ranks), as solver/gradient.c
+ *            calls them: forward, weight gradients, input gradients, each step followed by a
+ *            barrier, as the steps of the gradient methods run in lockstep;
+ *   stream   the memory bandwidth of one rank, a triad over arrays far larger than cache:
+ *            the cost of the elementwise loops of a bcd or admm sweep (whole layers);
+ *   stream_cache  the same over 3 x 1 MiB per rank, which stays in cache: the elementwise work
+ *            of a gradient step (a batch, a slice of the parameters) and node-shared sums;
+ *   allreduce, reduce_scatter, bcast, allgather, reduce, p2p, barrier
+ *            the time of one call on MPI_COMM_WORLD for message sizes 8 B to 8 MiB
+ *            (p2p: every rank exchanges with a partner at once, one way; barrier: size 0).
+ *
+ * Each figure is the best of several rounds, each round timed between barriers, max over
+ * ranks (the slowest rank sets the pace of a bulk-synchronous step).
+ *
+ *   mpiexec -n P admm-microbench [--layers 784,256,256,10] [--samples 50000[,S2...]] [--batch 128]
+ *                                [--seconds 0.2]
+ * Output on rank 0, one line per figure, key=value:
+ *   microbench ranks=P threads=T what=gemm m= k= n= gflops=
+ *   microbench ranks=P threads=T what=sweep layers= n= gflops=
+ *   microbench ranks=P threads=T what=step layers= columns= gflops=
+ *   microbench ranks=P threads=T what=stream gbytes_per_s=
+ *   microbench ranks=P threads=T what=stream_cache gbytes_per_s=
+ *   microbench ranks=P threads=T what=KIND bytes=N seconds=S
+ * Exit 2 on bad usage. */
+#include <cblas.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXL 16
+
+static int me, np;
+
+static void usage_error(const char *what, const char *value)
+{
+  if (me == 0)
+    fprintf(stderr, "admm-microbench: error: %s %s (see the comment at the top of jobs/microbench.c)\n", what,
+            value);
+  MPI_Finalize();
+  exit(2);
+}
+
+static double max_over_ranks(double v)
+{
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return v;
+}
+
+/* Seconds per call of fn(arg), best over rounds of about `seconds` / 5, max over ranks. Every
+ * rank runs the same number of calls per round (rank 0 decides it), so collectives match. */
+static double time_call(void (*fn)(void *), void *arg, double seconds)
+{
+  fn(arg); /* warm up: first-touch pages, library set-up */
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = MPI_Wtime();
+  fn(arg);
+  double once = max_over_ranks(MPI_Wtime() - t0);
+  long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
+  if (reps < 1) reps = 1;
+  if (reps > 100000) reps = 100000;
+  MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  double best = 1e300;
+  for (int round = 0; round < 5; round++) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    t0 = MPI_Wtime();
+    for (long r = 0; r < reps; r++) fn(arg);
+    double t = max_over_ranks((MPI_Wtime() - t0) / reps);
+    if (t < best) best = t;
+  }
+  return best;
+}
+
+static double *filled(size_t count)
+{
+  double *p = malloc(sizeof(double) * (count ? count : 1));
+  if (!p) {
+    fprintf(stderr, "admm-microbench: error: [rank %d] out of memory (%zu doubles)\n", me, count);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  for (size_t i = 0; i < count; i++) p[i] = 1e-3 * (double)(i % 97);
+  return p;
+}
+
+/* ---- compute ---------------------------------------------------------------------------- */
+
+typedef struct { int m, k, n; double *A, *B, *C; } gemm_arg;
+
+static void run_gemm(void *p)
+{
+  gemm_arg *g = p;
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k, 1, g->A, g->m, g->B, g->k, 0, g->C,
+              g->m);
+}
+
+typedef struct { int L; const int *n; int B; double *W[MAXL + 1], *A[MAXL + 1], *D[MAXL + 1], *G[MAXL + 1]; } step_arg;
+
+/* The products of one step on B columns (B >= 2), as solver/gradient.c makes them. */
+static void run_step(void *p)
+{
+  step_arg *s = p;
+  const int *n = s->n;
+  for (int l = 1; l <= s->L; l++)
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n[l], s->B, n[l - 1], 1, s->W[l], n[l], s->A[l - 1],
+                n[l - 1], 0, s->A[l], n[l]);
+  for (int l = s->L; l >= 1; l--) {
+    if (l > 1)
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n[l - 1], s->B, n[l], 1, s->W[l], n[l], s->D[l], n[l], 0,
+                  s->D[l - 1], n[l - 1]);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, n[l], n[l - 1], s->B, 1, s->D[l], n[l], s->A[l - 1],
+                n[l - 1], 0, s->G[l], n[l]);
+  }
+  PMPI_Barrier(MPI_COMM_WORLD);
+}
+
+typedef struct { int L; const int *n; int cols; double *A[MAXL + 1], *G, *X; } sweep_arg;
+
+/* The products of one sweep over `cols` columns: per layer the Gram of its input (as
+ * solver/layer_fit.c forms it, one GEMM), the cross product with its output, the forward
+ * product. */
+static void run_sweep(void *p)
+{
+  sweep_arg *s = p;
+  const int *n = s->n;
+  for (int l = 1; l <= s->L; l++) {
+    int in = n[l - 1], out = n[l];
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, in, in, s->cols, 1, s->A[l - 1], in, s->A[l - 1], in, 0,
+                s->G, in);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, out, in, s->cols, 1, s->A[l], out, s->A[l - 1], in, 0,
+                s->X, out);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, out, s->cols, in, 1, s->X, out, s->A[l - 1], in, 0,
+                s->A[l], out);
+  }
+}
+
+typedef struct { size_t n; double *a, *b, *c; } stream_arg;
+
+static void run_stream(void *p)
+{
+  stream_arg *s = p;
+  double *restrict a = s->a;
+  const double *restrict b = s->b, *restrict c = s->c;
+  for (size_t i = 0; i < s->n; i++) a[i] = b[i] + 0.5 * c[i];
+}
+
+/* ---- communication ---------------------------------------------------------------------- */
+
+typedef struct { int count; double *send, *recv; } comm_arg; /* count doubles */
+
+static void run_allreduce(void *p)
+{
+  comm_arg *c = p;
+  MPI_Allreduce(c->send, c->recv, c->count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+static void run_reduce_scatter(void *p)
+{
+  comm_arg *c = p;
+  MPI_Reduce_scatter_block(c->send, c->recv, c->count / np, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+static void run_bcast(void *p)
+{
+  comm_arg *c = p;
+  MPI_Bcast(c->send, c->count, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+}
+
+static void run_allgather(void *p)
+{
+  comm_arg *c = p;
+  MPI_Allgather(c->send, c->count / np, MPI_DOUBLE, c->recv, c->count / np, MPI_DOUBLE, MPI_COMM_WORLD);
+}
+
+static void run_reduce(void *p)
+{
+  comm_arg *c = p;
+  MPI_Reduce(c->send, c->recv, c->count, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+}
+
+/* Every rank exchanges with its partner (r xor 1) at once; half a round trip is one message. */
+static void run_p2p(void *p)
+{
+  comm_arg *c = p;
+  int partner = me ^ 1;
+  if (partner >= np) return;
+  if (me & 1) {
+    MPI_Recv(c->recv, c->count, MPI_DOUBLE, partner, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Send(c->recv, c->count, MPI_DOUBLE, partner, 7, MPI_COMM_WORLD);
+  } else {
+    MPI_Send(c->send, c->count, MPI_DOUBLE, partner, 7, MPI_COMM_WORLD);
+    MPI_Recv(c->recv, c->count, MPI_DOUBLE, partner, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+}
+
+static void run_barrier(void *p)
+{
+  (void)p;
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+int main(int argc, char **argv)
+{
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  MPI_Comm_size(MPI_COMM_WORLD, &np);
+  const char *layers = "784,256,256,10";
+  long samples[4] = { 50000 }, batch = 128;
+  int nsamples = 1;
+  double seconds = 0.2;
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc) usage_error("option needs a value:", argv[i]);
+    char *end;
+    if (!strcmp(argv[i], "--layers")) layers = argv[i + 1];
+    else if (!strcmp(argv[i], "--samples")) {
+      nsamples = 0;
+      for (const char *q = argv[i + 1]; nsamples < 4;) {
+        samples[nsamples] = strtol(q, &end, 10);
+        if (end == q || samples[nsamples] < np || (*end && *end != ',')) usage_error("--samples: not a list of integers >= ranks:", argv[i + 1]);
+        nsamples++;
+        if (!*end) break;
+        q = end + 1;
+      }
+    }
+    else if (!strcmp(argv[i], "--batch")) { batch = strtol(argv[i + 1], &end, 10); if (*end || batch < 1) usage_error("--batch: not a positive integer:", argv[i + 1]); }
+    else if (!strcmp(argv[i], "--seconds")) { seconds = strtod(argv[i + 1], &end); if (*end || !(seconds > 0)) usage_error("--seconds: not a positive number:", argv[i + 1]); }
+    else usage_error("unknown option", argv[i]);
+  }
+  int n[MAXL + 1], L = -1;
+  for (const char *p = layers; *p && L < MAXL;) {
+    char *end;
+    n[++L] = (int)strtol(p, &end, 10);
+    if (end == p || n[L] < 1) usage_error("--layers: not a list of widths:", layers);
+    p = *end ? end + 1 : end;
+  }
+  if (L < 1) usage_error("--layers: needs at least two widths:", layers);
+  int threads = openblas_get_num_threads();
+  char head[64];
+  snprintf(head, sizeof head, "microbench ranks=%d threads=%d", np, threads);
+
+  /* gemm: the first layer's product over this rank's samples */
+  double t;
+  for (int i = 0; i < nsamples; i++) {
+    gemm_arg g = { n[1], n[0], (int)(samples[i] / np), NULL, NULL, NULL };
+    g.A = filled((size_t)g.m * g.k);
+    g.B = filled((size_t)g.k * g.n);
+    g.C = filled((size_t)g.m * g.n);
+    t = time_call(run_gemm, &g, 5 * seconds);
+    if (me == 0)
+      printf("%s what=gemm m=%d k=%d n=%d gflops=%.3f\n", head, g.m, g.k, g.n, 2.0 * g.m * g.k * g.n / t * 1e-9);
+    free(g.A); free(g.B); free(g.C);
+  }
+  for (int i = 0; i < nsamples; i++) {
+    sweep_arg w = { .L = L, .n = n, .cols = (int)(samples[i] / np) };
+    int wide = 0;
+    double flops = 0;
+    for (int l = 0; l <= L; l++) {
+      w.A[l] = filled((size_t)n[l] * w.cols);
+      if (n[l] > wide) wide = n[l];
+      if (l) flops += 2.0 * w.cols * ((double)n[l - 1] * n[l - 1] + 2.0 * n[l] * n[l - 1]);
+    }
+    w.G = filled((size_t)wide * wide);
+    w.X = filled((size_t)wide * wide);
+    t = time_call(run_sweep, &w, 5 * seconds);
+    if (me == 0) printf("%s what=sweep layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, flops / t * 1e-9);
+    for (int l = 0; l <= L; l++) free(w.A[l]);
+    free(w.G); free(w.X);
+  }
+
+  /* step: one gradient step on this rank's share of the batch */
+  int cols = (int)((batch + np - 1) / np);
+  if (cols < 2) cols = 2; /* gemv/ger at one column: the step rate of two columns stands in */
+  step_arg s = { .L = L, .n = n, .B = cols };
+  double flops = 0;
+  for (int l = 0; l <= L; l++) {
+    s.A[l] = filled((size_t)n[l] * cols);
+    s.D[l] = filled((size_t)n[l] * cols);
+    if (l == 0) continue;
+    s.W[l] = filled((size_t)n[l] * n[l - 1]);
+    s.G[l] = filled((size_t)n[l] * n[l - 1]);
+    flops += (l > 1 ? 6.0 : 4.0) * n[l] * n[l - 1] * cols;
+  }
+  t = time_call(run_step, &s, 5 * seconds);
+  if (me == 0) printf("%s what=step layers=%s columns=%d gflops=%.3f\n", head, layers, cols, flops / t * 1e-9);
+  for (int l = 0; l <= L; l++) {
+    free(s.A[l]); free(s.D[l]);
+    if (l) { free(s.W[l]); free(s.G[l]); }
+  }
+
+  /* stream: 3 x 64 MiB per rank */
+  stream_arg st = { (size_t)8 << 20, NULL, NULL, NULL };
+  st.a = filled(st.n); st.b = filled(st.n); st.c = filled(st.n);
+  t = time_call(run_stream, &st, 5 * seconds);
+  if (me == 0) printf("%s what=stream gbytes_per_s=%.3f\n", head, 24.0 * st.n / t * 1e-9);
+  st.n = (size_t)1 << 17; /* 3 x 1 MiB */
+  t = time_call(run_stream, &st, 5 * seconds);
+  if (me == 0) printf("%s what=stream_cache gbytes_per_s=%.3f\n", head, 24.0 * st.n / t * 1e-9);
+  free(st.a); free(st.b); free(st.c);
+
+  /* collectives and messages */
+  static const struct { const char *name; void (*fn)(void *); } kinds[] = {
+    { "allreduce", run_allreduce }, { "reduce_scatter", run_reduce_scatter }, { "bcast", run_bcast },
+    { "allgather", run_allgather }, { "reduce", run_reduce }, { "p2p", run_p2p },
+  };
+  static const long sizes[] = { 8, 64, 512, 4096, 32768, 262144, 2097152, 8388608 };
+  enum { NSIZES = sizeof sizes / sizeof sizes[0] };
+  comm_arg c;
+  c.send = filled((size_t)sizes[NSIZES - 1] / 8 * 2);
+  c.recv = filled((size_t)sizes[NSIZES - 1] / 8 * 2);
+  if (np > 1)
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+      for (int i = 0; i < NSIZES; i++) {
+        c.count = (int)(sizes[i] / 8);
+        /* reduce_scatter and allgather: the total is a multiple of the rank count */
+        if (!strcmp(kinds[k].name, "reduce_scatter") || !strcmp(kinds[k].name, "allgather"))
+          c.count = (c.count + np - 1) / np * np;
+        t = time_call(kinds[k].fn, &c, seconds);
+        if (!strcmp(kinds[k].name, "p2p")) t /= 2; /* a round trip is two messages */
+        if (me == 0) printf("%s what=%s bytes=%ld seconds=%.9g\n", head, kinds[k].name, 8L * c.count, t);
+      }
+  if (np > 1) {
+    t = time_call(run_barrier, NULL, seconds);
+    if (me == 0) printf("%s what=barrier bytes=0 seconds=%.9g\n", head, t);
+  }
+  fflush(stdout);
+  free(c.send);
+  free(c.recv);
+  MPI_Finalize();
+  return 0;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Scaling study with one command: machine constants, strong and weak scaling of every method,
+# the performance model checked against every measured point, and the projection.
+#
+#   jobs/study-scaling.sh [--quick] [--ranks LIST] [--methods LIST] [--per-rank N] [--out DIR]
+#     --quick          1 and 2 ranks only (a 2-core machine: under 10 minutes on full MNIST)
+#     --ranks LIST     rank counts                                 default 1,2,4,8,16
+#     --methods LIST   methods                                     default bcd,admm,gd,momentum,adam
+#     --per-rank N     weak scaling: training samples per rank     default 3125 (x16 = 50000)
+#     --repeat R       runs per point (the analysis takes their median epoch time)   default 1
+#     --out DIR        study folder                                default results/study-scaling
+#     --no-analysis    measure only
+#
+# Per rank count P (one after another, on this machine):
+#   DIR/microbench/rP.txt        admm-microbench: GEMM and step rates, memory bandwidth, and
+#                                the time of each collective from 8 B to 8 MiB (the model's
+#                                constants, measured in this run, on these ranks)
+#   DIR/strong/METHOD-rP[-K].h5  full MNIST (50,000 training samples, 10,000 validation), fixed
+#                                over P; enough epochs to time and to reach 95% where it can
+#   DIR/weak/METHOD-rP[-K].h5    N x P training samples (the first of MNIST's, 5,000 more for
+#                                validation): each rank keeps N samples as P grows
+# then `admm-analyze --scaling DIR --out DIR/report`: the scaling table, the model against
+# every point, the projection; its last line is model_max_rel_error=X.
+#
+# Environment: ADMM_TRAIN, ADMM_MICROBENCH, ADMM_ANALYZE (default: build/...), MPIEXEC
+# (default mpiexec.mpich), MPIEXEC_FLAGS (e.g. "-bind-to core"), ADMM_DATA_DIR (default
+# data/mnist). OPENBLAS_NUM_THREADS is set to 1: one core per rank. Precision float64.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROG=study-scaling.sh
+die() { echo "$PROG: error: $*" >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+RANKS=1,2,4,8,16
+METHODS=bcd,admm,gd,momentum,adam
+PER_RANK=3125
+REPEAT=1
+OUT=results/study-scaling
+ANALYSIS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) RANKS=1,2; shift ;;
+    --ranks) RANKS=${2:?--ranks needs a value}; shift 2 ;;
+    --methods) METHODS=${2:?--methods needs a value}; shift 2 ;;
+    --per-rank) PER_RANK=${2:?--per-rank needs a value}; shift 2 ;;
+    --repeat) REPEAT=${2:?--repeat needs a value}; shift 2 ;;
+    --out) OUT=${2:?--out needs a value}; shift 2 ;;
+    --no-analysis) ANALYSIS=0; shift ;;
+    -h|--help) usage 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+IFS=, read -r -a RANK_LIST <<<"$RANKS"
+IFS=, read -r -a METHOD_LIST <<<"$METHODS"
+for p in "${RANK_LIST[@]}"; do [[ $p =~ ^[1-9][0-9]*$ ]] || die "--ranks $RANKS: '$p' is not a positive integer"; done
+[[ $PER_RANK =~ ^[1-9][0-9]*$ ]] || die "--per-rank $PER_RANK: not a positive integer"
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat $REPEAT: not a positive integer"
+for m in "${METHOD_LIST[@]}"; do
+  case "$m" in bcd|admm|gd|momentum|adam) ;; *) die "--methods: '$m' is not one of bcd,admm,gd,momentum,adam" ;; esac
+done
+
+TRAIN=${ADMM_TRAIN:-$PWD/build/jobs/admm-train}
+BENCH=${ADMM_MICROBENCH:-$PWD/build/jobs/admm-microbench}
+ANALYZE=${ADMM_ANALYZE:-$PWD/build/analysis/admm-analyze}
+MPIEXEC=${MPIEXEC:-mpiexec.mpich}
+read -r -a MPIFLAGS <<<"${MPIEXEC_FLAGS:-}"
+DATA=${ADMM_DATA_DIR:-$PWD/data/mnist}
+for b in "$TRAIN" "$BENCH"; do [ -x "$b" ] || die "$b: not built (cmake --build build)"; done
+[ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] ||
+  die "ADMM_DATA_DIR=$DATA: no MNIST there (bash io/fetch-mnist.sh)"
+export OPENBLAS_NUM_THREADS=1
+mkdir -p "$OUT/microbench" "$OUT/strong" "$OUT/weak"
+
+# Epochs per method: enough to time an epoch after the first and, on full MNIST, to reach 95%
+# validation accuracy where the method can (bcd in 3-4 sweeps, adam and momentum in 1-2).
+epochs_of() {
+  case "$1" in bcd) echo 6 ;; *) echo 3 ;; esac
+}
+# admm's warm-up epochs count as epochs here: one, so that its multiplier steps are timed too.
+extra_of() {
+  case "$1" in admm) echo "--warmup 1" ;; *) echo "" ;; esac
+}
+
+run() { # SERIES METHOD P REPEAT [trainer args...]
+  local series=$1 m=$2 p=$3 k=$4; shift 4
+  local name=$m-r$p
+  [ "$REPEAT" -eq 1 ] || name=$name-$k
+  local out=$OUT/$series/$name.h5
+  # shellcheck disable=SC2046
+  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" --data mnist --data-dir "$DATA" \
+    --epochs "$(epochs_of "$m")" $(extra_of "$m") --patience 0 --eval-train 0 --quiet 1 --force \
+    --output "$out" "$@" >"$OUT/$series/$name.log" 2>&1 ||
+    { tail -3 "$OUT/$series/$name.log" >&2; die "$series run $m at $p ranks failed (log: $OUT/$series/$name.log)"; }
+  tail -1 "$OUT/$series/$name.log" | sed "s/^/$series p=$p /"
+}
+
+t_start=$(date +%s)
+for p in "${RANK_LIST[@]}"; do
+  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$BENCH" --samples "50000,$((PER_RANK * p))" --batch 128 \
+    >"$OUT/microbench/r$p.txt"
+  echo "microbench p=$p: $(grep -c . "$OUT/microbench/r$p.txt") figures"
+  for k in $(seq "$REPEAT"); do
+    for m in "${METHOD_LIST[@]}"; do run strong "$m" "$p" "$k"; done
+    # --n-train counts the validation samples, which are cut from the training file's end
+    for m in "${METHOD_LIST[@]}"; do
+      run weak "$m" "$p" "$k" --n-train $((PER_RANK * p + 5000)) --validation 5000
+    done
+  done
+done
+{
+  echo "ranks=$RANKS methods=$METHODS per_rank=$PER_RANK repeat=$REPEAT"
+  echo "host=$(uname -n) cores=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "mpiexec=$MPIEXEC flags=${MPIEXEC_FLAGS:-} openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
+  echo "measure_seconds=$(($(date +%s) - t_start))"
+} >"$OUT/study.txt"
+echo "measured in $(($(date +%s) - t_start)) s: $OUT"
+[ $ANALYSIS -eq 1 ] || exit 0
+"$ANALYZE" --scaling "$OUT" --out "$OUT/report"

@@ -1,0 +1,30 @@
+/* Work counters; see counters.h. */
+#include "counters.h"
+
+#include "scalapack.h"
+
+const char *const nn_comm_kind_names[NN_NCOMM] = {
+  "allreduce", "reduce_scatter", "bcast", "allgather", "reduce", "p2p", "barrier", "shm"
+};
+
+nn_counters nn_count;
+
+void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b)
+{
+  d->flops = a->flops - b->flops;
+  for (int k = 0; k < NN_NCOMM; k++) {
+    d->calls[k] = a->calls[k] - b->calls[k];
+    d->bytes[k] = a->bytes[k] - b->bytes[k];
+  }
+  d->sent = a->sent - b->sent;
+  d->received = a->received - b->received;
+  d->stream = a->stream - b->stream;
+}
+
+void nn_count_grid_flops(const int *desc, double total)
+{
+  int nprow = 1, npcol = 1, myrow, mycol;
+  Cblacs_gridinfo(desc[1], &nprow, &npcol, &myrow, &mycol);
+  if (nprow < 1 || npcol < 1) return; /* not in the grid: no share of the work */
+  nn_count.flops += total / ((double)nprow * npcol);
+}

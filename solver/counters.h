@@ -1,0 +1,57 @@
+/* Work counters for the performance model (jobs/study-scaling.sh, analysis/scaling.c):
+ * floating-point operations of the BLAS, LAPACK and ScaLAPACK calls this rank makes, and the
+ * messages it exchanges, by kind. Every count is this rank's own: a distributed ScaLAPACK
+ * call adds its flops divided by the process-grid size.
+ *
+ * The flops are counted where the calls are made (solver/real.h wraps each BLAS and ScaLAPACK
+ * name), the messages by PMPI interposition (solver/comm_count.c, linked into admm-train):
+ * every MPI call of this program and of the libraries under it (ScaLAPACK's BLACS) passes
+ * through it. Traffic through node-shared memory, which MPI never sees, is added by the
+ * code that makes it (node_sum.c) as kind `shm`. Plain counters: never synchronised. */
+#ifndef NN_COUNTERS_H
+#define NN_COUNTERS_H
+
+enum nn_comm_kind {
+  NN_COMM_ALLREDUCE, NN_COMM_REDUCE_SCATTER, NN_COMM_BCAST, NN_COMM_ALLGATHER, NN_COMM_REDUCE,
+  NN_COMM_P2P, NN_COMM_BARRIER, NN_COMM_SHM, NN_NCOMM
+};
+
+extern const char *const nn_comm_kind_names[NN_NCOMM];
+#define NN_COMM_KIND_NAMES_CSV "allreduce,reduce_scatter,bcast,allgather,reduce,p2p,barrier,shm"
+
+typedef struct {
+  double flops;               /* floating-point operations */
+  double calls[NN_NCOMM];     /* calls (p2p: messages sent or received) */
+  double bytes[NN_NCOMM];     /* the size parameter of each call's cost, summed: allreduce,
+                                 reduce_scatter, reduce and bcast the vector; allgather the
+                                 gathered result; p2p the message; shm the bytes read from
+                                 other ranks' segments */
+  double sent, received;      /* payload bytes this rank sent and received, all kinds */
+  double stream;              /* bytes read and written by the large elementwise loops (ReLU,
+                                 the z steps, bias broadcasts, optimiser updates): memory-bound
+                                 work that the flop count does not see */
+} nn_counters;
+
+/* This rank's running totals since the process started. */
+extern nn_counters nn_count;
+
+static inline void nn_count_flops(double f) { nn_count.flops += f; }
+static inline void nn_count_stream(double bytes) { nn_count.stream += bytes; }
+
+/* One call of `kind` with size parameter `bytes`, `sent` and `received` by this rank. */
+static inline void nn_count_comm(enum nn_comm_kind kind, double bytes, double sent, double received)
+{
+  nn_count.calls[kind] += 1;
+  nn_count.bytes[kind] += bytes;
+  nn_count.sent += sent;
+  nn_count.received += received;
+}
+
+/* d = a - b, field by field. */
+void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b);
+
+/* Flops of one distributed ScaLAPACK/PBLAS call of `total` flops on the grid of descriptor
+ * `desc`: this rank's share, total / (nprow npcol). */
+void nn_count_grid_flops(const int *desc, double total);
+
+#endif
