@@ -237,7 +237,7 @@ int R(nn_train_run)(const nn_config *cfg)
   final_attr(final, &nf, "final_val_acc", NN_ATTR_REAL)->d = va.acc;
   final_attr(final, &nf, "final_test_acc", NN_ATTR_REAL)->d = te.acc;
   final_attr(final, &nf, "final_loss", NN_ATTR_REAL)->d = tr.loss;
-  snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, 4096, "%s", stop_reason);
+  snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", stop_reason);
   final_attr(final, &nf, "train_time_s", NN_ATTR_REAL)->d = train_time;
   final_attr(final, &nf, "total_time_s", NN_ATTR_REAL)->d = MPI_Wtime() - t_start;
   nn_results_finish(res, final, nf);
