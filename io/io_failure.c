@@ -212,9 +212,15 @@ void nn_io_agree(int ok, const char *msg)
   nn_output_abandon();
   /* every rank has removed its files (rank 0 the lock) before the abort takes them down */
   MPI_Barrier(MPI_COMM_WORLD);
+  /* Not MPI_Finalize: HDF5 would close the file there, collectively, after a failed I/O call.
+   * The rank that printed aborts the job once the launcher has had time to forward its line;
+   * the others, which all passed the barrier with it, abort by themselves should that abort
+   * not reach them within seconds (one sleep, no loop: they need nothing from that rank). */
   if (me == first) {
     usleep(200000);
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  for (;;) pause();
+  sleep(5);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  _exit(1);
 }

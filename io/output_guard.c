@@ -22,7 +22,7 @@
  * the lock. Plain static buffers: nn_output_abandon runs in the watchdog thread and may only
  * unlink. */
 static char out_path[1100], part_path[1108], lock_path[1108];
-static volatile int part_ours = 0, lock_fd = -1;
+static volatile int part_ours = 0, lock_ours = 0, lock_fd = -1;
 
 typedef struct {
   int n;
@@ -150,7 +150,7 @@ static void drop_lock(void)
 }
 
 /* A failure that ends the process by exit() (nn_check_all) runs this: the lock file goes too.
- * MPI_Abort kills without it; the stale file left then blocks nothing (flock died with us). */
+ * MPI_Abort kills without it; the failing rank's nn_output_abandon has removed the file. */
 static void cleanup_at_exit(void)
 {
   nn_output_abandon();
@@ -267,6 +267,7 @@ void nn_output_claim(const nn_config *cfg, const char *path)
   }
   /* only rank 0 can refuse: it prints, and every rank exits */
   nn_check_all(ok, msg);
+  lock_ours = 1; /* every rank: the one that fails may not be rank 0 (nn_output_abandon) */
 }
 
 void nn_output_part_created(void) { part_ours = 1; }
@@ -274,11 +275,15 @@ void nn_output_part_created(void) { part_ours = 1; }
 void nn_output_release(void)
 {
   part_ours = 0;
+  lock_ours = 0;
   drop_lock();
 }
 
 void nn_output_abandon(void)
 {
   if (part_ours && part_path[0]) unlink(part_path);
-  if (lock_fd >= 0) unlink(lock_path);
+  /* Any rank, not only rank 0 that holds it: a rank that fails alone aborts the job, and
+   * MPI_Abort kills rank 0 before it can clean up. Rank 0's flock dies with it; meanwhile a
+   * new run that takes a fresh lock file finds rank 0 unable to write (its partner is gone). */
+  if (lock_ours && lock_path[0]) unlink(lock_path);
 }

@@ -218,6 +218,7 @@ int R(nn_train_run)(const nn_config *cfg)
                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", e, total);
       nn_check_all_status(0, msg, 128 + sig);
     }
+    nn_test_fail_point(e); /* inert unless ADMM_TEST_FAIL_EPOCH is set (check.h) */
   }
 
   R(nn_model_copy)(&net, &best);
