@@ -51,32 +51,37 @@ static int same_file(const file_id *a, const file_id *b)
  * (default driver): only rank 0 looks, before any parallel file is open. */
 static void describe_existing(const char *path, char *out, size_t len)
 {
-  H5E_auto2_t fn;
-  void *data;
-  H5Eget_auto2(H5E_DEFAULT, &fn, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  /* Only words for a refusal that happens anyway: a failed call leaves the vaguer wording. */
+  H5E_auto2_t fn = NULL;
+  void *data = NULL;
+  int saved = H5Eget_auto2(H5E_DEFAULT, &fn, &data) >= 0;
+  int quiet = H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0;
   snprintf(out, len, "a file that is not an admm-nn results file");
   if (H5Fis_hdf5(path) > 0) {
+    int closed = 1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t a = f >= 0 && H5Aexists(f, "status") > 0 ? H5Aopen(f, "status", H5P_DEFAULT) : -1;
     if (a >= 0) {
       hid_t t = H5Tcopy(H5T_C_S1), ft = H5Aget_type(a);
-      H5Tset_size(t, H5T_VARIABLE);
-      H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no string between character sets */
-      H5Tclose(ft);
+      H5T_cset_t cset = ft >= 0 ? H5Tget_cset(ft) : H5T_CSET_ERROR;
       char *s = NULL;
-      if (H5Aread(a, t, &s) >= 0 && s) {
+      /* HDF5 converts no string between character sets: read in the attribute's own */
+      if (t >= 0 && cset != H5T_CSET_ERROR && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, cset) >= 0 &&
+          H5Aread(a, t, &s) >= 0 && s) {
         if (strcmp(s, "complete") == 0) snprintf(out, len, "a complete results file");
         else snprintf(out, len, "a results file with status \"%.40s\"", s);
-        H5free_memory(s);
+        closed &= H5free_memory(s) >= 0;
       }
-      H5Tclose(t);
-      H5Aclose(a);
+      if (ft >= 0) closed &= H5Tclose(ft) >= 0;
+      if (t >= 0) closed &= H5Tclose(t) >= 0;
+      closed &= H5Aclose(a) >= 0;
     }
-    if (f >= 0) H5Fclose(f);
+    if (f >= 0) closed &= H5Fclose(f) >= 0;
+    if (!closed) snprintf(out + strlen(out), len - strlen(out), " (HDF5 could not release it cleanly)");
   }
-  H5Eclear2(H5E_DEFAULT);
-  H5Eset_auto2(H5E_DEFAULT, fn, data);
+  if (quiet) (void)H5Eclear2(H5E_DEFAULT); /* the stack only held what we just read past */
+  if (quiet && saved && H5Eset_auto2(H5E_DEFAULT, fn, data) < 0)
+    fprintf(stderr, "admm-train: note: HDF5's error printing could not be restored\n");
 }
 
 /* Rank 0: flock on OUT.lock, retried when the previous holder unlinked the file between our

@@ -148,7 +148,7 @@ int R(nn_train_run)(const nn_config *cfg)
     nn_timer t;
     nn_timer_reset(&t);
     nn_epoch_stats st = { NAN, NAN, NAN, NAN, 0 };
-    MPI_Barrier(MPI_COMM_WORLD);
+    CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     double t0 = MPI_Wtime();
     method.epoch(method.self, e, warm, &st, &t);
     double t_epoch = max_over_ranks(MPI_Wtime() - t0);
