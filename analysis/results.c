@@ -32,6 +32,14 @@ static int refuse(Why *w, const char *fmt, ...)
     return -1;
 }
 
+/* Releasing a handle of a file opened read-only cannot change what was read, but a failure
+ * means HDF5 is in trouble: RELEASE notes it and admm_run_read refuses the file at its end. */
+static int release_failed;
+#define RELEASE(call)                      \
+    do {                                   \
+        if ((call) < 0) release_failed = 1; \
+    } while (0)
+
 static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data)
 {
     /* walked upward, entry 0 is where HDF5 first detected the problem: the most specific message */
@@ -43,8 +51,8 @@ static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data)
 static const char *h5msg(char *buf)
 {
     buf[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, buf);
-    H5Eclear2(H5E_DEFAULT);
+    if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, buf) < 0) buf[0] = '\0';
+    (void)H5Eclear2(H5E_DEFAULT); /* best effort: a stale stack only lengthens a later message */
     if (!buf[0]) snprintf(buf, 256, "HDF5 reported an error without a message");
     return buf;
 }
@@ -77,8 +85,14 @@ static char *read_str(hid_t a, const char *what, Why *w)
     out = admm_xcalloc(1, 1);
     if (H5Tis_variable_str(ft) > 0) {
         mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5Tget_cset(ft));
+        H5T_cset_t cset = H5Tget_cset(ft);
+        if (mt < 0 || cset == H5T_CSET_ERROR || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
+            H5Tset_cset(mt, cset) < 0) {
+            h5fail(w, what);
+            free(out);
+            out = NULL;
+            goto done;
+        }
         char **v = admm_xcalloc((size_t)n, sizeof *v);
         if (H5Aread(a, mt, v) < 0) {
             h5fail(w, what);
@@ -96,13 +110,19 @@ static char *read_str(hid_t a, const char *what, Why *w)
             memcpy(out + used, s, m + 1);
             used += m;
         }
-        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        RELEASE(H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v));
         free(v);
     } else {
         size_t sz = H5Tget_size(ft);
+        if (sz == 0) { /* H5Tget_size's failure */
+            h5fail(w, what);
+            free(out);
+            out = NULL;
+            goto done;
+        }
         char *raw = admm_xcalloc((size_t)n * sz + 1, 1);
         mt = H5Tcopy(ft);
-        if (H5Aread(a, mt, raw) < 0) {
+        if (mt < 0 || H5Aread(a, mt, raw) < 0) {
             h5fail(w, what);
             free(raw);
             free(out);
@@ -123,9 +143,9 @@ static char *read_str(hid_t a, const char *what, Why *w)
         free(raw);
     }
 done:
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (sp >= 0) H5Sclose(sp);
+    if (mt >= 0) RELEASE(H5Tclose(mt));
+    if (ft >= 0) RELEASE(H5Tclose(ft));
+    if (sp >= 0) RELEASE(H5Sclose(sp));
     return out;
 }
 
@@ -135,8 +155,8 @@ static hssize_t attr_shape(hid_t a, H5T_class_t *cls)
     hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     *cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
-    if (ft >= 0) H5Tclose(ft);
-    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) RELEASE(H5Tclose(ft));
+    if (sp >= 0) RELEASE(H5Sclose(sp));
     return n;
 }
 
@@ -161,7 +181,7 @@ static int attr_str(hid_t obj, const char *objname, const char *name, char **out
     if (open_attr(obj, objname, name, &a, w)) return -1;
     snprintf(what, sizeof what, "attribute %s%s", objname, name);
     *out = read_str(a, what, w);
-    H5Aclose(a);
+    RELEASE(H5Aclose(a));
     return *out ? 0 : -1;
 }
 
@@ -184,7 +204,7 @@ static int attr_num(hid_t obj, const char *objname, const char *name, int intege
         snprintf(what, sizeof what, "cannot read attribute %s%s", objname, name);
         rc = h5fail(w, what);
     }
-    H5Aclose(a);
+    RELEASE(H5Aclose(a));
     return rc;
 }
 
@@ -228,7 +248,7 @@ static herr_t read_cfg_attr(hid_t loc, const char *name, const H5A_info_t *info,
         at.kind = ADMM_ATTR_STR;
         at.s = admm_xasprintf("<HDF5 type class %d>", (int)cls);
     }
-    H5Aclose(a);
+    RELEASE(H5Aclose(a));
     run->cfg = admm_xrealloc(run->cfg, (size_t)(run->ncfg + 1) * sizeof *run->cfg);
     run->cfg[run->ncfg++] = at; /* freed with the run even on failure */
     return rc < 0 ? -1 : 0;
@@ -265,7 +285,7 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
     hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[2] = {0, 0};
-    if (rank >= 1 && rank <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (rank >= 1 && rank <= 2 && H5Sget_simple_extent_dims(sp, dims, NULL) < 0) rank = -1;
     void *buf = NULL;
     H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
     int want = cols ? 2 : 1;
@@ -283,6 +303,8 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
                    (unsigned long long)dims[0], (unsigned long long)rows);
     } else if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
         refuse(w, "%s is not numeric", what);
+    } else if (H5Tget_size(memtype) == 0) {
+        h5fail(w, what);
     } else {
         buf = admm_xcalloc((size_t)(rows * (cols ? cols : 1)), H5Tget_size(memtype));
         if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
@@ -293,9 +315,9 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
             buf = NULL;
         }
     }
-    if (ft >= 0) H5Tclose(ft);
-    if (sp >= 0) H5Sclose(sp);
-    H5Dclose(d);
+    if (ft >= 0) RELEASE(H5Tclose(ft));
+    if (sp >= 0) RELEASE(H5Sclose(sp));
+    RELEASE(H5Dclose(d));
     return buf;
 }
 
@@ -306,7 +328,7 @@ static int read_phase_names(hid_t g, admm_Run *run, Why *w)
     if (d < 0) return h5fail(w, "dataset /epochs/phase_avg");
     char *s = NULL;
     int rc = attr_str(d, "/epochs/phase_avg/", "phase_names", &s, w);
-    H5Dclose(d);
+    RELEASE(H5Dclose(d));
     if (rc) return -1;
     run->P = 0;
     if (s[0]) {
@@ -420,7 +442,7 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
     hssize_t n = attr_shape(a, &cls);
     long long grid[2] = {0, 0};
     int unread = n == 2 && cls == H5T_INTEGER && H5Aread(a, H5T_NATIVE_LLONG, grid) < 0;
-    H5Aclose(a);
+    RELEASE(H5Aclose(a));
     if (n != 2 || cls != H5T_INTEGER) return refuse(w, "attribute /blacs_grid is not int[2]");
     if (unread) return h5fail(w, "cannot read attribute /blacs_grid");
     return check_ranges(run, grid, w);
@@ -435,7 +457,7 @@ static int read_config(hid_t f, admm_Run *run, Why *w)
     CfgWalk cw = {run, w};
     w->buf[0] = '\0';
     herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, read_cfg_attr, &cw);
-    H5Gclose(g);
+    RELEASE(H5Gclose(g));
     if (rc < 0) return w->buf[0] ? -1 : h5fail(w, "attributes of /config");
     qsort(run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
     return 0;
@@ -506,7 +528,7 @@ static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
             }
     rc = 0;
 done:
-    H5Gclose(g);
+    RELEASE(H5Gclose(g));
     return rc;
 }
 
@@ -549,7 +571,12 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
     memset(run, 0, sizeof *run);
     run->path = admm_xstrdup(path);
     why[0] = '\0';
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    release_failed = 0;
+    if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0) { /* HDF5 would print its own stack too */
+        refuse(&w, "cannot switch off HDF5's error printing");
+        admm_run_free(run);
+        return -1;
+    }
 
     if (not_regular(path, &w)) {
         admm_run_free(run);
@@ -579,6 +606,7 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
     if (!rc) rc = read_epoch_data(f, run, &w);
     if (!rc) rc = check_weights(f, run, &w);
     if (H5Fclose(f) < 0 && !rc) rc = h5fail(&w, "cannot close");
+    if (release_failed && !rc) rc = refuse(&w, "HDF5 failed to release an object of the file");
     if (rc) admm_run_free(run);
     return rc ? -1 : 0;
 }
@@ -588,16 +616,20 @@ char *admm_run_peek_status(const char *path)
     char buf[256];
     Why w = {buf, sizeof buf};
     char *status = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* a hint for messages only: any failure below means "status unknown" (NULL) */
+    if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0) return NULL;
     if (not_regular(path, &w) || H5Fis_hdf5(path) <= 0) return NULL;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
-        H5Eclear2(H5E_DEFAULT);
+        (void)H5Eclear2(H5E_DEFAULT);
         return NULL;
     }
     if (attr_str(f, "/", "status", &status, &w)) status = NULL;
-    H5Fclose(f);
-    H5Eclear2(H5E_DEFAULT);
+    if (H5Fclose(f) < 0) {
+        free(status);
+        status = NULL;
+    }
+    (void)H5Eclear2(H5E_DEFAULT);
     return status;
 }
 

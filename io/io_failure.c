@@ -48,8 +48,9 @@ static void mpi_reason(int code, int errno_seen, char *out, size_t len)
 {
   int cls = 0, n = 0;
   char s[MPI_MAX_ERROR_STRING] = "";
-  MPI_Error_class(code, &cls);
-  MPI_Error_string(code, s, &n);
+  /* inside MPI's error handler: a query that fails leaves its default (no class, no text) */
+  if (MPI_Error_class(code, &cls) != MPI_SUCCESS) cls = MPI_SUCCESS;
+  if (MPI_Error_string(code, s, &n) != MPI_SUCCESS) snprintf(s, sizeof s, "MPI-IO error code %d", code);
   int e = cls == MPI_ERR_NO_SPACE ? ENOSPC : cls == MPI_ERR_QUOTA ? EDQUOT : cls == MPI_ERR_READ_ONLY ? EROFS
         : cls == MPI_ERR_ACCESS ? EACCES : cls == MPI_ERR_FILE_EXISTS ? EEXIST : cls == MPI_ERR_NO_SUCH_FILE ? ENOENT
         : 0;
@@ -189,8 +190,8 @@ void nn_io_reason(char *buf, size_t len, int errno_after)
   pthread_mutex_unlock(&mu);
   if (have) return;
   char h5[256] = "";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, h5);
-  H5Eclear2(H5E_DEFAULT);
+  if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, h5) < 0) h5[0] = 0; /* no message, then */
+  (void)H5Eclear2(H5E_DEFAULT); /* best effort: a stale stack only lengthens a later message */
   if (h5[0] && errno_after) snprintf(buf, len, "%s (HDF5: %s)", strerror(errno_after), h5);
   else if (h5[0]) snprintf(buf, len, "HDF5: %s", h5);
   else if (errno_after) snprintf(buf, len, "%s", strerror(errno_after));
@@ -200,7 +201,7 @@ void nn_io_reason(char *buf, size_t len, int errno_after)
 void nn_io_agree(int ok, const char *msg)
 {
   int me = nn_rank(), p = nn_nranks(), first = ok ? p : me;
-  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
   if (first == p) return;
   pthread_mutex_lock(&mu);
   quiet = 1; /* the line below is the run's one line; a late watchdog only ends the process */
@@ -211,10 +212,16 @@ void nn_io_agree(int ok, const char *msg)
   }
   nn_output_abandon();
   /* every rank has removed its files (rank 0 the lock) before the abort takes them down */
-  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+  /* Not MPI_Finalize: HDF5 would close the file there, collectively, after a failed I/O call.
+   * The rank that printed aborts the job once the launcher has had time to forward its line;
+   * the others, which all passed the barrier with it, abort by themselves should that abort
+   * not reach them within seconds (one sleep, no loop: they need nothing from that rank). */
   if (me == first) {
     usleep(200000);
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  for (;;) pause();
+  sleep(5);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  _exit(1);
 }

@@ -22,7 +22,7 @@
  * the lock. Plain static buffers: nn_output_abandon runs in the watchdog thread and may only
  * unlink. */
 static char out_path[1100], part_path[1108], lock_path[1108];
-static volatile int part_ours = 0, lock_fd = -1;
+static volatile int part_ours = 0, lock_ours = 0, lock_fd = -1;
 
 typedef struct {
   int n;
@@ -51,32 +51,37 @@ static int same_file(const file_id *a, const file_id *b)
  * (default driver): only rank 0 looks, before any parallel file is open. */
 static void describe_existing(const char *path, char *out, size_t len)
 {
-  H5E_auto2_t fn;
-  void *data;
-  H5Eget_auto2(H5E_DEFAULT, &fn, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  /* Only words for a refusal that happens anyway: a failed call leaves the vaguer wording. */
+  H5E_auto2_t fn = NULL;
+  void *data = NULL;
+  int saved = H5Eget_auto2(H5E_DEFAULT, &fn, &data) >= 0;
+  int quiet = H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0;
   snprintf(out, len, "a file that is not an admm-nn results file");
   if (H5Fis_hdf5(path) > 0) {
+    int closed = 1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t a = f >= 0 && H5Aexists(f, "status") > 0 ? H5Aopen(f, "status", H5P_DEFAULT) : -1;
     if (a >= 0) {
       hid_t t = H5Tcopy(H5T_C_S1), ft = H5Aget_type(a);
-      H5Tset_size(t, H5T_VARIABLE);
-      H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no string between character sets */
-      H5Tclose(ft);
+      H5T_cset_t cset = ft >= 0 ? H5Tget_cset(ft) : H5T_CSET_ERROR;
       char *s = NULL;
-      if (H5Aread(a, t, &s) >= 0 && s) {
+      /* HDF5 converts no string between character sets: read in the attribute's own */
+      if (t >= 0 && cset != H5T_CSET_ERROR && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, cset) >= 0 &&
+          H5Aread(a, t, &s) >= 0 && s) {
         if (strcmp(s, "complete") == 0) snprintf(out, len, "a complete results file");
         else snprintf(out, len, "a results file with status \"%.40s\"", s);
-        H5free_memory(s);
+        closed &= H5free_memory(s) >= 0;
       }
-      H5Tclose(t);
-      H5Aclose(a);
+      if (ft >= 0) closed &= H5Tclose(ft) >= 0;
+      if (t >= 0) closed &= H5Tclose(t) >= 0;
+      closed &= H5Aclose(a) >= 0;
     }
-    if (f >= 0) H5Fclose(f);
+    if (f >= 0) closed &= H5Fclose(f) >= 0;
+    if (!closed) snprintf(out + strlen(out), len - strlen(out), " (HDF5 could not release it cleanly)");
   }
-  H5Eclear2(H5E_DEFAULT);
-  H5Eset_auto2(H5E_DEFAULT, fn, data);
+  if (quiet) (void)H5Eclear2(H5E_DEFAULT); /* the stack only held what we just read past */
+  if (quiet && saved && H5Eset_auto2(H5E_DEFAULT, fn, data) < 0)
+    fprintf(stderr, "admm-train: note: HDF5's error printing could not be restored\n");
 }
 
 /* Rank 0: flock on OUT.lock, retried when the previous holder unlinked the file between our
@@ -150,7 +155,7 @@ static void drop_lock(void)
 }
 
 /* A failure that ends the process by exit() (nn_check_all) runs this: the lock file goes too.
- * MPI_Abort kills without it; the stale file left then blocks nothing (flock died with us). */
+ * MPI_Abort kills without it; the failing rank's nn_output_abandon has removed the file. */
 static void cleanup_at_exit(void)
 {
   nn_output_abandon();
@@ -267,6 +272,7 @@ void nn_output_claim(const nn_config *cfg, const char *path)
   }
   /* only rank 0 can refuse: it prints, and every rank exits */
   nn_check_all(ok, msg);
+  lock_ours = 1; /* every rank: the one that fails may not be rank 0 (nn_output_abandon) */
 }
 
 void nn_output_part_created(void) { part_ours = 1; }
@@ -274,11 +280,15 @@ void nn_output_part_created(void) { part_ours = 1; }
 void nn_output_release(void)
 {
   part_ours = 0;
+  lock_ours = 0;
   drop_lock();
 }
 
 void nn_output_abandon(void)
 {
   if (part_ours && part_path[0]) unlink(part_path);
-  if (lock_fd >= 0) unlink(lock_path);
+  /* Any rank, not only rank 0 that holds it: a rank that fails alone aborts the job, and
+   * MPI_Abort kills rank 0 before it can clean up. Rank 0's flock dies with it; meanwhile a
+   * new run that takes a fresh lock file finds rank 0 unable to write (its partner is gone). */
+  if (lock_ours && lock_path[0]) unlink(lock_path);
 }

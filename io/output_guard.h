@@ -16,8 +16,9 @@ void nn_output_claim(const nn_config *cfg, const char *path);
 void nn_output_part_created(void);
 /* Ends the claim after OUT.part was renamed to OUT: rank 0 removes the lock file and unlocks. */
 void nn_output_release(void);
-/* Removes this run's OUT.part and (rank 0) its lock file now. Async-signal-safe: the I/O
- * watchdog calls it from its thread just before ending the process. */
+/* Removes this run's OUT.part and its lock file now, from any rank (the lock stays held by
+ * rank 0 until it ends). Async-signal-safe: the I/O watchdog calls it from its thread just
+ * before ending the process. */
 void nn_output_abandon(void);
 
 #endif

@@ -73,7 +73,10 @@ static void write_attr(nn_results *r, hid_t obj, const nn_attr *a)
   hid_t space = -1, type = -1, attr = -1;
   char what[120];
   snprintf(what, sizeof what, "writing attribute %s", a->name);
-  if (H5Aexists(obj, a->name) > 0) TRY(r, what, H5Adelete(obj, a->name));
+  htri_t exists = -1;
+  TRY(r, what, exists = H5Aexists(obj, a->name));
+  agree(r); /* deleting is collective: no rank may skip it alone */
+  if (exists > 0) TRY(r, what, H5Adelete(obj, a->name));
   if (a->type == NN_ATTR_STRING) {
     TRY(r, what, type = H5Tcopy(H5T_C_S1));
     TRY(r, what, H5Tset_size(type, H5T_VARIABLE));
@@ -96,9 +99,9 @@ static void write_attr(nn_results *r, hid_t obj, const nn_attr *a)
       TRY(r, what, H5Awrite(attr, integer ? H5T_NATIVE_LONG : H5T_NATIVE_DOUBLE,
                             integer ? (const void *)&a->i : (const void *)&a->d));
   }
-  if (attr >= 0) H5Aclose(attr);
-  if (space >= 0) H5Sclose(space);
-  if (type >= 0) H5Tclose(type);
+  if (attr >= 0) TRY(r, what, H5Aclose(attr));
+  if (space >= 0) TRY(r, what, H5Sclose(space));
+  if (type >= 0) TRY(r, what, H5Tclose(type));
   agree(r);
 }
 
@@ -114,8 +117,8 @@ static hid_t create_extendable(nn_results *r, hid_t group, const char *name, hid
   TRY(r, what, dcpl = H5Pcreate(H5P_DATASET_CREATE));
   TRY(r, what, H5Pset_chunk(dcpl, rank, chunk));
   if (r->ok) TRY(r, what, d = H5Dcreate2(group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
-  if (dcpl >= 0) H5Pclose(dcpl);
-  if (space >= 0) H5Sclose(space);
+  if (dcpl >= 0) TRY(r, what, H5Pclose(dcpl));
+  if (space >= 0) TRY(r, what, H5Sclose(space));
   agree(r);
   return d;
 }
@@ -125,15 +128,15 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   nn_results *r = calloc(1, sizeof *r);
   CHECK(r, "out of memory");
   r->ok = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r->me);
-  MPI_Comm_size(MPI_COMM_WORLD, &r->nranks);
+  CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &r->me));
+  CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &r->nranks));
   snprintf(r->path, sizeof r->path, "%s", path);
   snprintf(r->part, sizeof r->part, "%s.part", path);
   char msg[1300] = "";
   nn_check_all(nn_io_init(msg, sizeof msg) == 0, msg);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
   region_begin(r, "creating the file", 0);
+  TRY(r, "H5Eset_auto2", H5Eset_auto2(H5E_DEFAULT, NULL, NULL)); /* failures are reported by us, once */
   /* H5F_ACC_EXCL: MPI-IO creates with O_CREAT|O_EXCL, which never follows a symbolic link and
    * fails if the name exists. nn_output_claim removed any stale OUT.part under the run's lock,
    * so "exists" here means a writer that ignores the lock. */
@@ -150,7 +153,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
              strstr(why, "exists") ? " (another program writes it without taking the lock)" : "");
     r->ok = 0;
   }
-  H5Pclose(fapl);
+  if (fapl >= 0) TRY(r, "H5Pclose", H5Pclose(fapl));
   agree(r);
   nn_output_part_created(); /* from here a failure removes it (output_guard.h) */
   TRY(r, "H5Pset_dxpl_mpio", r->dxpl = H5Pcreate(H5P_DATASET_XFER));
@@ -171,7 +174,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   TRY(r, "H5Gcreate /config", cfg = H5Gcreate2(r->file, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   agree(r);
   for (int i = 0; i < nconfig; i++) write_attr(r, cfg, &config[i]);
-  H5Gclose(cfg);
+  TRY(r, "H5Gclose /config", H5Gclose(cfg));
 
   TRY(r, "H5Gcreate /epochs", r->epochs = H5Gcreate2(r->file, "epochs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   agree(r);
@@ -228,8 +231,8 @@ static void append_row(nn_results *r, hid_t d, const char *name, hid_t memtype, 
   agree(r);
   TRY(r, what, H5Dwrite(d, memtype, mspace, fspace, r->dxpl, values));
   agree(r);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
+  TRY(r, what, H5Sclose(mspace));
+  TRY(r, what, H5Sclose(fspace));
 }
 
 void nn_results_append(nn_results *r, const nn_epoch_row *row)
@@ -295,11 +298,12 @@ void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void
       TRY(r, what, H5Dwrite(d, mtype, space, space, r->dxpl, src));
       agree(r);
       free(buf);
-      H5Dclose(d);
-      H5Sclose(space);
+      TRY(r, what, H5Dclose(d));
+      TRY(r, what, H5Sclose(space));
     }
   }
-  H5Gclose(g);
+  TRY(r, "H5Gclose /weights", H5Gclose(g));
+  agree(r);
   nn_io_watch_end();
 }
 
@@ -309,13 +313,13 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   for (int i = 0; i < nfinal; i++) write_attr(r, r->file, &final[i]);
   nn_attr st = { .name = "status", .type = NN_ATTR_STRING, .s = "complete" };
   write_attr(r, r->file, &st);
-  for (int i = 0; i < SCALARS; i++) H5Dclose(r->scalar[i]);
-  for (int i = 0; i < 3; i++) H5Dclose(r->phase[i]);
-  H5Dclose(r->rss);
+  for (int i = 0; i < SCALARS; i++) TRY(r, "H5Dclose", H5Dclose(r->scalar[i]));
+  for (int i = 0; i < 3; i++) TRY(r, "H5Dclose", H5Dclose(r->phase[i]));
+  TRY(r, "H5Dclose", H5Dclose(r->rss));
   hid_t work[5] = { r->flops, r->comm_calls, r->comm_bytes, r->sent, r->recv };
-  for (int i = 0; i < 5; i++) H5Dclose(work[i]);
-  H5Gclose(r->epochs);
-  H5Pclose(r->dxpl);
+  for (int i = 0; i < 5; i++) TRY(r, "H5Dclose", H5Dclose(work[i]));
+  TRY(r, "H5Gclose /epochs", H5Gclose(r->epochs));
+  TRY(r, "H5Pclose", H5Pclose(r->dxpl));
   /* closing flushes everything still cached: the last place a full disk can show */
   TRY(r, "H5Fclose", H5Fclose(r->file));
   agree(r);
@@ -326,6 +330,6 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   agree(r);
   nn_output_release();
   nn_io_watch_end();
-  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
   free(r);
 }

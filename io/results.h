@@ -9,6 +9,8 @@
 #include "../solver/timer.h"
 
 enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS };
+/* Bytes of a string attribute, its terminating 0 included: longer values are cut. */
+enum { NN_ATTR_STRING_MAX = 4096 };
 
 /* One attribute: a name and a value of one of the types above (ints: up to 32 values). */
 typedef struct {
@@ -16,7 +18,7 @@ typedef struct {
   enum nn_attr_type type;
   long i;
   double d;
-  char s[4096];
+  char s[NN_ATTR_STRING_MAX];
   long ints[32];
   int nints;
 } nn_attr;

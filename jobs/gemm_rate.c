@@ -10,15 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A standalone helper (no nncore): an MPI call that fails ends the job with its name. */
+#define MPI_OK(call)                                                        \
+  do {                                                                      \
+    if ((call) != MPI_SUCCESS) {                                            \
+      fprintf(stderr, "gemm-rate: error: %s failed\n", #call);              \
+      MPI_Abort(MPI_COMM_WORLD, 1);                                         \
+    }                                                                       \
+  } while (0)
+
 int main(int argc, char **argv)
 {
-  MPI_Init(&argc, &argv);
+  MPI_OK(MPI_Init(&argc, &argv));
   int me, np;
-  MPI_Comm_rank(MPI_COMM_WORLD, &me);
-  MPI_Comm_size(MPI_COMM_WORLD, &np);
+  MPI_OK(MPI_Comm_rank(MPI_COMM_WORLD, &me));
+  MPI_OK(MPI_Comm_size(MPI_COMM_WORLD, &np));
   if (argc < 5) {
     if (me == 0) fprintf(stderr, "usage: gemm-rate float64|float32 M K N [REPS]\n");
-    MPI_Finalize();
+    MPI_OK(MPI_Finalize());
     return 2;
   }
   int f32 = strcmp(argv[1], "float32") == 0;
@@ -35,7 +44,7 @@ int main(int argc, char **argv)
   }
   double best = 1e30;
   for (int r = 0; r < reps; r++) {
-    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_OK(MPI_Barrier(MPI_COMM_WORLD));
     double t = MPI_Wtime();
     if (f32)
       cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, A, (int)m, B, (int)k,
@@ -44,7 +53,7 @@ int main(int argc, char **argv)
       cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, A, (int)m, B, (int)k,
                   0.0, C, (int)m);
     t = MPI_Wtime() - t;
-    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    MPI_OK(MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
     best = t < best ? t : best;
   }
   if (me == 0) {
@@ -55,6 +64,6 @@ int main(int argc, char **argv)
   free(A);
   free(B);
   free(C);
-  MPI_Finalize();
+  MPI_OK(MPI_Finalize());
   return 0;
 }

@@ -1,5 +1,6 @@
 /* admm-train: parse the options, pick the precision, train. See --help and README.md. */
 #include <mpi.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../solver/scalapack.h"
@@ -9,7 +10,10 @@
 
 int main(int argc, char **argv)
 {
-  MPI_Init(&argc, &argv);
+  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    fprintf(stderr, "admm-train: error: MPI_Init failed (start it with mpiexec.mpich or srun)\n");
+    return 1;
+  }
   nn_stop_signal_install();
   nn_config cfg;
   int rc = 0;
@@ -17,6 +21,9 @@ int main(int argc, char **argv)
     rc = cfg.float32 ? nn_train_run_f32(&cfg) : nn_train_run_f64(&cfg);
   /* 1: BLACS must leave MPI to us. */
   Cblacs_exit(1);
-  MPI_Finalize();
+  if (MPI_Finalize() != MPI_SUCCESS && rc == 0) {
+    fprintf(stderr, "admm-train: error: MPI_Finalize failed\n");
+    rc = 1;
+  }
   return rc;
 }

@@ -66,8 +66,8 @@ void nn_memory_check(const nn_config *cfg, long n_train, long n_val, long n_test
   MPI_Comm node;
   int ranks_here = 1;
   if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-    MPI_Comm_size(node, &ranks_here);
-    MPI_Comm_free(&node);
+    CHECK_MPI(MPI_Comm_size(node, &ranks_here));
+    CHECK_MPI(MPI_Comm_free(&node));
   }
   double need = nn_memory_estimate_bytes(cfg, n_train, n_val, n_test), have = available_per_rank(ranks_here);
   char msg[1024];

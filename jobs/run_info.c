@@ -31,7 +31,7 @@ static void gather_hostnames(char *out, size_t len)
 {
   int p = nn_nranks(), nlen;
   char mine[MPI_MAX_PROCESSOR_NAME] = "";
-  MPI_Get_processor_name(mine, &nlen);
+  CHECK_MPI(MPI_Get_processor_name(mine, &nlen));
   char *all = calloc((size_t)p, MPI_MAX_PROCESSOR_NAME);
   CHECK(all, "out of memory");
   CHECK_MPI(MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD));
@@ -49,32 +49,32 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
 {
   int k = 0;
   nn_attr *a;
-  snprintf(next(out, &k, max, "method", NN_ATTR_STRING)->s, 4096, "%s", cfg->method);
+  snprintf(next(out, &k, max, "method", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", cfg->method);
   next(out, &k, max, "ranks", NN_ATTR_INT)->i = nn_nranks();
   a = next(out, &k, max, "blacs_grid", NN_ATTR_INTS);
   a->nints = 2;
   a->ints[0] = nprow;
   a->ints[1] = npcol;
-  gather_hostnames(next(out, &k, max, "hostnames", NN_ATTR_STRING)->s, 4096);
+  gather_hostnames(next(out, &k, max, "hostnames", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX);
   char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
   int len;
-  MPI_Get_library_version(mpi, &len);
+  CHECK_MPI(MPI_Get_library_version(mpi, &len));
   char *nl = strchr(mpi, '\n');
   if (nl) *nl = 0;
   unsigned maj, min, rel;
-  H5get_libversion(&maj, &min, &rel);
-  snprintf(next(out, &k, max, "versions", NN_ATTR_STRING)->s, 4096, "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi,
-           maj, min, rel, openblas_get_config(), "gcc " __VERSION__);
-  snprintf(next(out, &k, max, "git_revision", NN_ATTR_STRING)->s, 4096, "%s", NN_GIT_REVISION);
-  snprintf(next(out, &k, max, "version", NN_ATTR_STRING)->s, 4096, "%s", NN_VERSION);
-  snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, 4096, "%s", cfg->command_line);
+  CHECK(H5get_libversion(&maj, &min, &rel) >= 0, "H5get_libversion failed");
+  snprintf(next(out, &k, max, "versions", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX,
+           "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi, maj, min, rel, openblas_get_config(), "gcc " __VERSION__);
+  snprintf(next(out, &k, max, "git_revision", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", NN_GIT_REVISION);
+  snprintf(next(out, &k, max, "version", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", NN_VERSION);
+  snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", cfg->command_line);
   char when[64] = "";
   if (nn_rank() == 0) {
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   }
-  MPI_Bcast(when, sizeof when, MPI_CHAR, 0, MPI_COMM_WORLD);
-  snprintf(next(out, &k, max, "start_time", NN_ATTR_STRING)->s, 4096, "%s", when);
+  CHECK_MPI(MPI_Bcast(when, sizeof when, MPI_CHAR, 0, MPI_COMM_WORLD));
+  snprintf(next(out, &k, max, "start_time", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", when);
   return k;
 }
 

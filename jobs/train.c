@@ -225,6 +225,7 @@ int R(nn_train_run)(const nn_config *cfg)
                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", e, total);
       nn_check_all_status(0, msg, 128 + sig);
     }
+    nn_test_fail_point(e); /* inert unless ADMM_TEST_FAIL_EPOCH is set (check.h) */
   }
 
   R(nn_model_copy)(&net, &best);
@@ -244,7 +245,7 @@ int R(nn_train_run)(const nn_config *cfg)
   final_attr(final, &nf, "final_val_acc", NN_ATTR_REAL)->d = va.acc;
   final_attr(final, &nf, "final_test_acc", NN_ATTR_REAL)->d = te.acc;
   final_attr(final, &nf, "final_loss", NN_ATTR_REAL)->d = tr.loss;
-  snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, 4096, "%s", stop_reason);
+  snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", stop_reason);
   final_attr(final, &nf, "train_time_s", NN_ATTR_REAL)->d = train_time;
   final_attr(final, &nf, "total_time_s", NN_ATTR_REAL)->d = MPI_Wtime() - t_start;
   nn_results_finish(res, final, nf);

@@ -1,6 +1,7 @@
 /* Errors that stop every rank: CHECK prints "[rank r] file.c:line: message" once and aborts
  * MPI_COMM_WORLD, so no rank can hang waiting for one that died. nn_fail never returns.
- * Collective validation (all ranks agree before anyone stops) is nn_check_all. */
+ * Collective validation (all ranks agree before anyone stops) is nn_check_all and
+ * CHECK_ALL_RANKS: every rank calls them, so a verdict seen by any subset of ranks ends all. */
 #ifndef NN_CHECK_H
 #define NN_CHECK_H
 
@@ -27,18 +28,24 @@ void nn_check_all(int ok, const char *msg);
 /* The same with another exit status (128 + N after signal N, as shells report it). */
 void nn_check_all_status(int ok, const char *msg, int status);
 
-/* For conditions every rank evaluates identically (results of collective calls): rank 0
- * prints the one line and every rank leaves through MPI_Finalize with status 1; a rank that
- * does not arrive within seconds gets the communicator aborted. */
-#define CHECK_ALL_RANKS(cond, ...) \
-  do { if (!(cond)) nn_fail_collective(__FILE__, __LINE__, __VA_ARGS__); } while (0)
-__attribute__((noreturn, format(printf, 3, 4)))
-void nn_fail_collective(const char *file, int line, const char *fmt, ...);
+/* Collective, on every rank that reaches this line (all of them: the condition is evaluated
+ * everywhere, failed or not): if cond fails on any rank, the lowest such rank prints
+ * "file.c:line: message" (with "[rank r]" when not every rank failed) and every rank leaves
+ * through MPI_Finalize with status 1. Costs one small MPI_Allreduce when all is well. */
+#define CHECK_ALL_RANKS(cond, ...) nn_check_all_at(__FILE__, __LINE__, (cond) != 0, __VA_ARGS__)
+__attribute__((format(printf, 4, 5)))
+void nn_check_all_at(const char *file, int line, int ok, const char *fmt, ...);
 
-/* Explains a ScaLAPACK info code of routine `who` and fails when info != 0. ScaLAPACK's
- * info is the same on every rank of the grid, so this fails collectively. */
+/* Collective like CHECK_ALL_RANKS: explains a ScaLAPACK info code of routine `who` and fails
+ * every rank when info != 0 on any of them. */
 void nn_check_info(const char *file, int line, const char *who, int info);
 #define CHECK_INFO(who, info) nn_check_info(__FILE__, __LINE__, who, info)
+
+/* Test hook (tests/test_one_rank_fails.sh), inert unless ADMM_TEST_FAIL_EPOCH is set: at the
+ * end of that epoch, rank ADMM_TEST_FAIL_RANK (or every rank: "all") reports a failure that
+ * no other rank sees. ADMM_TEST_FAIL_KIND picks the path: "collective" (default,
+ * CHECK_ALL_RANKS) or "local" (CHECK, as an out-of-memory on that rank). Collective. */
+void nn_test_fail_point(int epoch);
 
 int nn_rank(void);
 int nn_nranks(void);

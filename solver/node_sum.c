@@ -34,10 +34,10 @@ static void split_groups(int group, MPI_Comm *node)
   MPI_Comm shm;
   CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &shm));
   int me;
-  MPI_Comm_rank(shm, &me);
+  CHECK_MPI(MPI_Comm_rank(shm, &me));
   int color = group > 0 ? me / group : 0;
   CHECK_MPI(MPI_Comm_split(shm, color, me, node));
-  MPI_Comm_free(&shm);
+  CHECK_MPI(MPI_Comm_free(&shm));
 }
 
 int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, size_t note_len)
@@ -45,7 +45,7 @@ int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, si
   *s = (R(nn_node_sum)){ .P = P };
   if (note && note_len) note[0] = 0;
   split_groups(group, &s->node);
-  MPI_Comm_size(s->node, &s->nlocal);
+  CHECK_MPI(MPI_Comm_size(s->node, &s->nlocal));
   int range[2] = { -s->nlocal, s->nlocal };
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
   if (-range[0] != range[1]) {
@@ -54,13 +54,13 @@ int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, si
       snprintf(note, note_len,
                "ranks per node (or --reduce-group) differ (%d to %d): the gradients are summed by one "
                "MPI_Allreduce of the whole buffer instead of through node-shared memory", -range[0], range[1]);
-    MPI_Comm_free(&s->node);
+    CHECK_MPI(MPI_Comm_free(&s->node));
     split_groups(1, &s->node);
-    MPI_Comm_size(s->node, &s->nlocal);
+    CHECK_MPI(MPI_Comm_size(s->node, &s->nlocal));
   }
-  MPI_Comm_rank(s->node, &s->local);
+  CHECK_MPI(MPI_Comm_rank(s->node, &s->local));
   CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, s->local, nn_rank(), &s->cross));
-  MPI_Comm_size(s->cross, &s->ngroups);
+  CHECK_MPI(MPI_Comm_size(s->cross, &s->ngroups));
 
   /* Local rank 0 holds the parameters ahead of its segment; strides keep segments on lines. */
   size_t stride = (P + LINE_VALUES - 1) / LINE_VALUES * LINE_VALUES;
@@ -137,10 +137,10 @@ void R(nn_node_sum_free)(R(nn_node_sum) *s)
 {
   if (s->nlocal > 1) free(s->sum);
   free(s->seg);
-  MPI_Win_unlock_all(s->win);
-  MPI_Win_free(&s->win);
-  MPI_Op_free(&s->sum_op);
-  MPI_Comm_free(&s->cross);
-  MPI_Comm_free(&s->node);
+  CHECK_MPI(MPI_Win_unlock_all(s->win));
+  CHECK_MPI(MPI_Win_free(&s->win));
+  CHECK_MPI(MPI_Op_free(&s->sum_op));
+  CHECK_MPI(MPI_Comm_free(&s->cross));
+  CHECK_MPI(MPI_Comm_free(&s->node));
   *s = (R(nn_node_sum)){ 0 };
 }
