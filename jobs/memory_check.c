@@ -8,14 +8,14 @@
 #include <string.h>
 
 #include "../solver/check.h"
+#include "../solver/util.h"
 
 double nn_memory_estimate_bytes(const nn_config *cfg, long n_train, long n_val, long n_test)
 {
   double P = nn_nranks(), r = cfg->float32 ? 4 : 8;
   const int *n = cfg->n;
   int L = cfg->L;
-  double nmax = 0, params = 0;
-  for (int l = 0; l <= L; l++) nmax = fmax(nmax, n[l]);
+  double nmax = nn_widest_layer(L, n), params = 0;
   for (int l = 1; l <= L; l++) params += (double)n[l] * (n[l - 1] + 1);
   double N = ceil(n_train / P); /* training samples on the busiest rank */
   double bytes = ceil((double)(n_train + n_val + n_test) / P) * (n[0] * r + sizeof(int));

@@ -9,18 +9,14 @@
 
 #include "check.h"
 #include "closed_forms.h"
+#include "layer_fit.h"
 #include "rng.h"
+#include "util.h"
 
-static real *alloc_real(size_t count, const char *what)
-{
-  real *p = calloc(count ? count : 1, sizeof(real));
-  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
-  return p;
-}
-
-void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+void R(nn_admm_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                      const nn_grid *g)
 {
+  R(nn_admm) *s = self;
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
   s->net = net;
@@ -32,23 +28,20 @@ void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, cons
   s->label = train->label;
   s->ridge = cfg->ridge;
   const int *n = net->n;
-  int nmax = 0;
-  for (int l = 0; l <= s->L; l++) nmax = n[l] > nmax ? n[l] : nmax;
-  size_t N = (size_t)s->N;
+  size_t nmax = (size_t)nn_widest_layer(s->L, n), N = (size_t)s->N;
   s->a[0] = (real *)train->x;
   for (int l = 1; l <= s->L; l++) {
-    s->z[l] = alloc_real((size_t)n[l] * N, "z");
-    if (l < s->L) s->a[l] = alloc_real((size_t)n[l] * N, "a");
+    s->z[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "z");
+    if (l < s->L) s->a[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "a");
   }
-  s->lambda = alloc_real((size_t)n[s->L] * N, "lambda");
-  s->m = alloc_real((size_t)nmax * N, "W a scratch");
-  s->h = alloc_real((size_t)nmax * N, "relu scratch");
-  s->G = alloc_real((size_t)nmax * nmax, "Gram");
-  s->B = alloc_real((size_t)nmax * nmax, "cross product");
-  s->X = alloc_real((size_t)nmax * nmax, "solution");
-  s->P = alloc_real((size_t)nmax * nmax, "activation matrix");
-  s->Pinv = alloc_real((size_t)nmax * nmax, "activation inverse");
-  s->K = alloc_real((size_t)nmax * nmax, "activation operator");
+  s->lambda = nn_alloc((size_t)n[s->L] * N, sizeof(real), "lambda");
+  s->m = nn_alloc(nmax * N, sizeof(real), "W a scratch");
+  s->h = nn_alloc(nmax * N, sizeof(real), "relu scratch");
+  s->G = nn_alloc(nmax * nmax, sizeof(real), "Gram");
+  s->B = nn_alloc(nmax * nmax, sizeof(real), "cross product");
+  s->P = nn_alloc(nmax * nmax, sizeof(real), "activation matrix");
+  s->Pinv = nn_alloc(nmax * nmax, sizeof(real), "activation inverse");
+  s->K = nn_alloc(nmax * nmax, sizeof(real), "activation operator");
   s->pinv = cfg->weight_solve == NN_WEIGHT_SOLVE_PINV;
   for (int l = 1; l <= s->L; l++) {
     s->kept_min[l] = s->kept_max[l] = -1;
@@ -86,8 +79,9 @@ void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, cons
     R(nn_spd_factor_sum)(&s->wsys[1], s->G, s->ridge, &t);
 }
 
-void R(nn_admm_free)(R(nn_admm) *s)
+void R(nn_admm_free)(void *self)
 {
+  R(nn_admm) *s = self;
   for (int l = 1; l <= s->L; l++) {
     free(s->z[l]);
     if (l < s->L) free(s->a[l]);
@@ -102,7 +96,6 @@ void R(nn_admm_free)(R(nn_admm) *s)
   free(s->h);
   free(s->G);
   free(s->B);
-  free(s->X);
   free(s->P);
   free(s->Pinv);
   free(s->K);
@@ -140,18 +133,16 @@ void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, in, out, (int)s->N, 1, a, in, s->z[l], out, 0,
              s->B, in);
   nn_timer_stop(t);
+  /* The solution X = W_l^T (in x out) is gathered transposed, straight into W_l. */
+  real *W = R(nn_fit_solution)(s->net, l);
   if (s->pinv) {
     if (l > 1) R(nn_pinv_factor_sum)(&s->wpinv[l], s->G, s->cfg->pinv_rcond, t);
-    R(nn_pinv_solve_sum)(&s->wpinv[l], s->B, out, s->X, t);
+    R(nn_pinv_solve_sum)(&s->wpinv[l], s->B, out, W, NN_BC_TRANSPOSED, t);
     note_kept(s, l);
   } else {
     if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
-    R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
+    R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, W, NN_BC_TRANSPOSED, t);
   }
-  /* X = W_l^T (in x out) */
-  real *W = s->net->W[l];
-  for (int i = 0; i < out; i++)
-    for (int j = 0; j < in; j++) W[i + (size_t)j * out] = s->X[j + (size_t)i * in];
 }
 
 /* a_l = (beta W^T W + gamma I)^{-1} (beta W^T z_{l+1} + gamma relu(z_l)), W = W_{l+1}.
@@ -235,10 +226,10 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
 static void admm_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
 {
   (void)epoch;
-  R(nn_admm_sweep)((R(nn_admm) *)self, !warmup, st, t);
+  R(nn_admm_sweep)(self, !warmup, st, t);
 }
 
-static void admm_destroy(void *self)
+static void admm_fini(void *self)
 {
   R(nn_admm) *s = self;
   if (s->pinv && s->kept_min[1] >= 0 && nn_rank() == 0) {
@@ -254,14 +245,14 @@ static void admm_destroy(void *self)
     fflush(stdout);
   }
   R(nn_admm_free)(s);
-  free(self);
 }
+
+static const R(nn_grid_method) R(admm_method) = {
+  .name = "the admm state", .size = sizeof(R(nn_admm)), .init = R(nn_admm_init), .epoch = admm_epoch, .fini = admm_fini
+};
 
 R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                                const nn_grid *g)
 {
-  R(nn_admm) *s = malloc(sizeof *s);
-  CHECK(s, "out of memory");
-  R(nn_admm_init)(s, cfg, net, train, g);
-  return (R(nn_method)){ .self = s, .epoch = admm_epoch, .destroy = admm_destroy };
+  return R(nn_grid_method_create)(&R(admm_method), cfg, net, train, g);
 }

@@ -24,7 +24,7 @@ typedef struct {
   real *lambda;                   /* n[L] x N, multiplier of z_L = W_L a_{L-1} */
   real *m;                        /* nmax x N scratch: W_l a_{l-1} */
   real *h;                        /* nmax x N scratch: relu(z_l) in the activation step */
-  real *G, *B, *X;                /* nmax x nmax local Gram, cross product, solution */
+  real *G, *B;                    /* nmax x nmax local Gram matrix and cross product */
   real *P, *Pinv, *K;             /* nmax x nmax activation-step matrices */
   int pinv;                       /* 1: weight steps by pseudo-inverse (wpinv), 0: by ridge (wsys) */
   R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] */
@@ -34,9 +34,11 @@ typedef struct {
   double ridge;
 } R(nn_admm);
 
-void R(nn_admm_init)(R(nn_admm) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+/* Set-up and tear-down of a state (self: an R(nn_admm)); nn_admm_create runs them on a heap one
+ * (method.h: nn_grid_method_create), tests on their own. */
+void R(nn_admm_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                      const nn_grid *g);
-void R(nn_admm_free)(R(nn_admm) *s);
+void R(nn_admm_free)(void *self);
 /* One sweep over all layers; update_multiplier = 0 during warm-up. */
 void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t);
 

@@ -33,21 +33,16 @@
 #include "check.h"
 #include "closed_forms.h"
 #include "layer_fit.h"
+#include "util.h"
 
 enum { CHUNK = 2048 };
 
-static real *alloc_real(size_t count, const char *what)
-{
-  real *p = calloc(count ? count : 1, sizeof(real));
-  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
-  return p;
-}
-
 /* ==================================== the state ==================================== */
 
-void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+void R(nn_bcd_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                     const nn_grid *g)
 {
+  R(nn_bcd) *s = self;
   CHECK(net->bias, "internal: --preset best needs a model with biases");
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
@@ -62,28 +57,27 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
   s->gamma = cfg->gamma;
   s->ridge = cfg->ridge;
   const int *n = net->n;
-  int L = s->L, nmax = 0;
-  for (int l = 0; l <= L; l++) nmax = n[l] > nmax ? n[l] : nmax;
-  size_t N = (size_t)s->N;
+  int L = s->L;
+  size_t nmax = (size_t)nn_widest_layer(L, n), N = (size_t)s->N;
   s->a[0] = (real *)train->x;
   for (int l = 1; l < L; l++) {
-    s->z[l] = alloc_real((size_t)n[l] * N, "z");
-    s->a[l] = alloc_real((size_t)n[l] * N, "a");
+    s->z[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "z");
+    s->a[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "a");
   }
   s->hinge = cfg->loss == NN_LOSS_SQUARED_HINGE;
-  s->T = alloc_real((size_t)n[L] * N, "output targets");
-  s->ones = alloc_real(N, "ones");
+  s->T = nn_alloc((size_t)n[L] * N, sizeof(real), "output targets");
+  s->ones = nn_alloc(N, sizeof(real), "ones");
   for (size_t j = 0; j < N; j++) s->ones[j] = 1;
   for (size_t j = 0; j < N; j++) s->T[(size_t)s->label[j] + j * n[L]] = 1;
   s->tsq = (double)N;
-  s->G = alloc_real((size_t)(nmax + 1) * (nmax + 1), "Gram");
-  s->B = alloc_real((size_t)(nmax + 1) * nmax, "cross product");
-  s->X = alloc_real((size_t)(nmax + 1) * nmax, "solution");
-  s->P = alloc_real((size_t)nmax * nmax, "activation matrix");
-  s->Pinv = alloc_real((size_t)nmax * nmax, "activation inverse");
-  s->K = alloc_real((size_t)nmax * nmax, "activation operator");
-  s->s1 = alloc_real((size_t)nmax * CHUNK, "chunk scratch");
-  s->s2 = alloc_real((size_t)nmax * CHUNK, "chunk scratch");
+  s->G = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "Gram");
+  s->B = nn_alloc((nmax + 1) * nmax, sizeof(real), "cross product");
+  s->X = nn_alloc((nmax + 1) * nmax, sizeof(real), "solution");
+  s->P = nn_alloc(nmax * nmax, sizeof(real), "activation matrix");
+  s->Pinv = nn_alloc(nmax * nmax, sizeof(real), "activation inverse");
+  s->K = nn_alloc(nmax * nmax, sizeof(real), "activation operator");
+  s->s1 = nn_alloc(nmax * CHUNK, sizeof(real), "chunk scratch");
+  s->s2 = nn_alloc(nmax * CHUNK, sizeof(real), "chunk scratch");
   for (int l = 1; l <= L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1] + 1, n[l]);
   for (int l = 1; l < L; l++) R(nn_spd_init)(&s->asys[l], g, n[l] < n[l + 1] ? n[l] : n[l + 1], n[l + 1]);
 
@@ -99,8 +93,9 @@ void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const 
   R(nn_bcd_output_step)(s, 1, &t);
 }
 
-void R(nn_bcd_free)(R(nn_bcd) *s)
+void R(nn_bcd_free)(void *self)
 {
+  R(nn_bcd) *s = self;
   for (int l = 1; l <= s->L; l++) {
     if (l < s->L) {
       free(s->z[l]);
@@ -191,8 +186,7 @@ void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
     real mu = (real)(s->wsys[l].ridge_abs * prox / (prox + decay));
     for (size_t e = 0; e < (size_t)ld * out; e++) s->B[e] += mu * s->X[e];
   }
-  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, s->X, t);
-  R(nn_fit_x_to_weights)(s->net, l, s->X);
+  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, R(nn_fit_solution)(s->net, l), NN_BC_TRANSPOSED, t);
 }
 
 /* T = the projection of the network's outputs Wbar_L abar_{L-1} onto C (bcd.h). */
@@ -220,6 +214,7 @@ static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
  * second forward pass, which would be 10-16% of a sweep of a wide network. */
 static double R(anchored_merit)(R(nn_bcd) *s, int ld, int k)
 {
+  R(nn_fit_weights_to_x)(s->net, s->L, s->X); /* the solution X, read back from the model */
   real *T = s->s1; /* ld x k <= (nmax + 1) x nmax <= nmax x CHUNK */
   cblas_symm(CblasColMajor, CblasLeft, CblasLower, ld, k, 1, s->G, ld, s->X, ld, 0, T, ld);
   double q = 0, c = 0;
@@ -253,8 +248,7 @@ void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
   R(nn_fit_cross)(a, in, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
   R(nn_spd_factor_sum)(&s->wsys[L], s->G, s->ridge, t);
-  R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, s->X, t);
-  R(nn_fit_x_to_weights)(s->net, L, s->X);
+  R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, R(nn_fit_solution)(s->net, L), NN_BC_TRANSPOSED, t);
   s->merit_anchored = anchor ? R(anchored_merit)(s, ld, k) : NAN;
 }
 
@@ -315,20 +309,15 @@ static void bcd_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_
 {
   (void)epoch;
   (void)warmup; /* no multiplier, so warm-up epochs are ordinary sweeps */
-  R(nn_bcd_sweep)((R(nn_bcd) *)self, st, t);
+  R(nn_bcd_sweep)(self, st, t);
 }
 
-static void bcd_destroy(void *self)
-{
-  R(nn_bcd_free)((R(nn_bcd) *)self);
-  free(self);
-}
+static const R(nn_grid_method) R(bcd_method) = {
+  .name = "the bcd state", .size = sizeof(R(nn_bcd)), .init = R(nn_bcd_init), .epoch = bcd_epoch, .fini = R(nn_bcd_free)
+};
 
 R(nn_method) R(nn_bcd_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                               const nn_grid *g)
 {
-  R(nn_bcd) *s = malloc(sizeof *s);
-  CHECK(s, "out of memory");
-  R(nn_bcd_init)(s, cfg, net, train, g);
-  return (R(nn_method)){ .self = s, .epoch = bcd_epoch, .destroy = bcd_destroy };
+  return R(nn_grid_method_create)(&R(bcd_method), cfg, net, train, g);
 }

@@ -47,9 +47,11 @@ typedef struct {
   double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */
 } R(nn_bcd);
 
-void R(nn_bcd_init)(R(nn_bcd) *s, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+/* Set-up and tear-down of a state (self: an R(nn_bcd)); nn_bcd_create runs them on a heap one
+ * (method.h: nn_grid_method_create), tests on their own. */
+void R(nn_bcd_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
                     const nn_grid *g);
-void R(nn_bcd_free)(R(nn_bcd) *s);
+void R(nn_bcd_free)(void *self);
 /* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
  * the sweep count is a multiple of --bcd-reanchor). */
 void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t);

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "node_sum.h"
+#include "util.h"
 
 #ifdef NN_FLOAT32
 #define r_exp expf
@@ -66,27 +67,19 @@ typedef struct {
   long t;             /* Adam steps taken (bias correction) */
 } R(gradient);
 
-static void *alloc_or_fail(size_t count, size_t size, const char *what)
-{
-  void *p = calloc(count ? count : 1, size);
-  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
-  return p;
-}
-
 static void R(ws_init)(R(workspace) *w, const R(nn_model) *net, long cap)
 {
   const int *n = net->n;
-  int nmax = 0;
-  for (int l = 0; l <= net->L; l++) nmax = n[l] > nmax ? n[l] : nmax;
+  size_t nmax = (size_t)nn_widest_layer(net->L, n);
   size_t c = (size_t)(cap > 0 ? cap : 1);
   memset(w, 0, sizeof *w);
   w->cap = cap;
-  w->x = alloc_or_fail((size_t)n[0] * c, sizeof(real), "batch inputs");
-  w->y = alloc_or_fail(c, sizeof(int), "batch labels");
-  for (int l = 1; l <= net->L; l++) w->a[l] = alloc_or_fail((size_t)n[l] * c, sizeof(real), "activations");
-  w->d[0] = alloc_or_fail((size_t)nmax * c, sizeof(real), "deltas");
-  w->d[1] = alloc_or_fail((size_t)nmax * c, sizeof(real), "deltas");
-  w->ones = alloc_or_fail(c, sizeof(real), "ones");
+  w->x = nn_alloc((size_t)n[0] * c, sizeof(real), "batch inputs");
+  w->y = nn_alloc(c, sizeof(int), "batch labels");
+  for (int l = 1; l <= net->L; l++) w->a[l] = nn_alloc((size_t)n[l] * c, sizeof(real), "activations");
+  w->d[0] = nn_alloc(nmax * c, sizeof(real), "deltas");
+  w->d[1] = nn_alloc(nmax * c, sizeof(real), "deltas");
+  w->ones = nn_alloc(c, sizeof(real), "ones");
   for (size_t j = 0; j < c; j++) w->ones[j] = 1;
 }
 
@@ -432,7 +425,7 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   CHECK(train->n_global <= 2147483647L && train->d == net->n[0],
         "training shard does not match the network (%d inputs vs %d)", train->d, net->n[0]);
 
-  R(gradient) *s = alloc_or_fail(1, sizeof *s, "the gradient method");
+  R(gradient) *s = nn_alloc(1, sizeof *s, "the gradient method");
   s->cfg = cfg;
   s->net = net;
   s->train = train;
@@ -446,7 +439,7 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   s->fused = p == 1 && s->rule == RULE_PLAIN;
   long cap = s->B < train->n ? s->B : train->n;
   R(ws_init)(&s->ws, net, cap);
-  s->perm = alloc_or_fail((size_t)train->n_global, sizeof(long), "the shuffle");
+  s->perm = nn_alloc((size_t)train->n_global, sizeof(long), "the shuffle");
   s->P = R(nn_gradient_layout)(net, s->off_W, s->off_b);
   char note[256];
   CHECK_ALL_RANKS(R(nn_node_sum_create)(&s->red, s->P, cfg->reduce_group, note, sizeof note) == 0,
@@ -458,7 +451,7 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
     s->view.b[l] = s->red.param + s->off_b[l];
   }
   size_t slice = s->red.hi - s->red.lo;
-  if (s->rule != RULE_PLAIN) s->m = alloc_or_fail(slice, sizeof(real), "first moments");
-  if (s->rule == RULE_ADAM) s->v = alloc_or_fail(slice, sizeof(real), "second moments");
+  if (s->rule != RULE_PLAIN) s->m = nn_alloc(slice, sizeof(real), "first moments");
+  if (s->rule == RULE_ADAM) s->v = nn_alloc(slice, sizeof(real), "second moments");
   return (R(nn_method)){ .self = s, .epoch = R(gradient_epoch), .destroy = R(gradient_destroy) };
 }

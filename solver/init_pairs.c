@@ -6,27 +6,28 @@
 
 #include "check.h"
 #include "rng.h"
+#include "util.h"
 
 void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed)
 {
   int P = nn_nranks(), L = net->L;
   long ng = train->n_global;
   /* Every rank needs every label to draw pairs of different classes. */
-  int *counts = malloc(sizeof(int) * P), *displs = malloc(sizeof(int) * P), *labels = malloc(sizeof(int) * ng);
-  CHECK(counts && displs && labels, "out of memory in the pair initialisation");
+  int *counts = nn_alloc((size_t)P, sizeof(int), "label counts");
+  int *displs = nn_alloc((size_t)P, sizeof(int), "label offsets");
+  int *labels = nn_alloc((size_t)ng, sizeof(int), "every training label");
   int mine = (int)train->n;
   CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD));
   for (int r = 0, d = 0; r < P; r++) { displs[r] = d; d += counts[r]; }
   CHECK_MPI(MPI_Allgatherv(train->label, mine, MPI_INT, labels, counts, displs, MPI_INT, MPI_COMM_WORLD));
-  int wmax = 0;
-  for (int l = 0; l <= L; l++) wmax = net->n[l] > wmax ? net->n[l] : wmax;
+  size_t widest = (size_t)nn_widest_layer(L, net->n);
   int d0 = net->n[0];
   for (int l = 1; l < L; l++) {
     int H = net->n[l], in = net->n[l - 1];
-    long *idx = malloc(sizeof(long) * 2 * H);
-    real *xs = calloc((size_t)d0 * 2 * H, sizeof(real));
-    real *f[2] = { malloc(sizeof(real) * (size_t)wmax * 2 * H), malloc(sizeof(real) * (size_t)wmax * 2 * H) };
-    CHECK(idx && xs && f[0] && f[1], "out of memory in the pair initialisation (%d units)", H);
+    long *idx = nn_alloc(2 * (size_t)H, sizeof(long), "the pairs");
+    real *xs = nn_alloc((size_t)d0 * 2 * H, sizeof(real), "the pairs' samples");
+    real *f[2] = { nn_alloc(widest * 2 * H, sizeof(real), "the pairs' features"),
+                   nn_alloc(widest * 2 * H, sizeof(real), "the pairs' features") };
     for (int i = 0; i < H; i++) {
       long p = (long)(nn_rng_u64((uint64_t)seed, 3000 + l, (uint64_t)i) % (uint64_t)ng), q = p;
       for (int t = 0; t < 256 && labels[q] == labels[p]; t++)

@@ -1,6 +1,8 @@
 /* Least-squares fits of one affine layer; see layer_fit.h. */
 #include "layer_fit.h"
 
+#include "check.h"
+
 void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G)
 {
   int ld = n + (ones != NULL);
@@ -28,20 +30,18 @@ void R(nn_fit_cross)(const real *a, int n, const real *z, int m, long N, const r
   if (ones) cblas_gemv(CblasColMajor, CblasNoTrans, m, (int)N, 1, z, m, ones, 1, 0, B + n, ld);
 }
 
+real *R(nn_fit_solution)(R(nn_model) *net, int l)
+{
+  CHECK(!net->bias || net->b[l] == net->W[l] + (size_t)net->n[l] * net->n[l - 1],
+        "internal: layer %d's biases do not follow its weights (allocate models with nn_model_alloc)", l);
+  return net->W[l];
+}
+
 void R(nn_fit_weights_to_x)(const R(nn_model) *net, int l, real *X)
 {
   int in = net->n[l - 1], out = net->n[l], ld = in + net->bias;
   for (int i = 0; i < out; i++) {
     for (int j = 0; j < in; j++) X[j + (size_t)i * ld] = net->W[l][i + (size_t)j * out];
     if (net->bias) X[in + (size_t)i * ld] = net->b[l][i];
-  }
-}
-
-void R(nn_fit_x_to_weights)(R(nn_model) *net, int l, const real *X)
-{
-  int in = net->n[l - 1], out = net->n[l], ld = in + net->bias;
-  for (int i = 0; i < out; i++) {
-    for (int j = 0; j < in; j++) net->W[l][i + (size_t)j * out] = X[j + (size_t)i * ld];
-    if (net->bias) net->b[l][i] = X[in + (size_t)i * ld];
   }
 }

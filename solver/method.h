@@ -5,7 +5,7 @@
 #define NN_METHOD_H
 
 #include "config.h"
-#include "grid.h"
+#include "blockcyclic.h"
 #include "model.h"
 #include "real.h"
 #include "timer.h"
@@ -35,6 +35,21 @@ typedef struct {
   void (*epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t);
   void (*destroy)(void *self);
 } R(nn_method);
+
+/* The create and destroy the grid methods (admm, bcd, random-features) share. Such a method is
+ * a table: its state's size, init (fills a zeroed state), epoch, and fini (releases what init
+ * took). nn_grid_method_create allocates the state, runs init and returns the method, whose
+ * destroy runs fini and frees the state. */
+typedef struct {
+  const char *name;   /* names the state in an out-of-memory message */
+  size_t size;        /* of the state */
+  void (*init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train, const nn_grid *g);
+  void (*epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t);
+  void (*fini)(void *self);
+} R(nn_grid_method);
+
+R(nn_method) R(nn_grid_method_create)(const R(nn_grid_method) *m, const nn_config *cfg, R(nn_model) *net,
+                                      const R(nn_shard) *train, const nn_grid *g);
 
 /* ADMM (Taylor et al. 2016, as in the thesis): solver/admm.c. g is the BLACS grid. The
  * gradient-free block coordinate descent (bcd) is declared in bcd.h. */

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "rng.h"
+#include "util.h"
 
 void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
 {
@@ -15,18 +16,14 @@ void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
   m->bias = bias;
   for (int l = 0; l <= L; l++) m->n[l] = n[l];
   for (int l = 1; l <= L; l++) {
-    m->W[l] = calloc((size_t)n[l] * n[l - 1], sizeof(real));
-    m->b[l] = calloc((size_t)n[l], sizeof(real));
-    CHECK(m->W[l] && m->b[l], "out of memory for layer %d weights (%d x %d)", l, n[l], n[l - 1]);
+    m->W[l] = nn_alloc((size_t)n[l] * (n[l - 1] + 1), sizeof(real), "a layer's weights and biases");
+    m->b[l] = m->W[l] + (size_t)n[l] * n[l - 1];
   }
 }
 
 void R(nn_model_free)(R(nn_model) *m)
 {
-  for (int l = 1; l <= m->L; l++) {
-    free(m->W[l]);
-    free(m->b[l]);
-  }
+  for (int l = 1; l <= m->L; l++) free(m->W[l]); /* and b[l], its last column */
 }
 
 void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src)
@@ -131,12 +128,9 @@ void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, l
                         enum nn_loss loss, long *correct, double *loss_sum)
 {
   enum { CHUNK = 1024 };
-  int wmax = 0;
-  for (int l = 0; l <= m->L; l++) wmax = m->n[l] > wmax ? m->n[l] : wmax;
-  real *buf[2];
-  buf[0] = malloc(sizeof(real) * (size_t)wmax * CHUNK);
-  buf[1] = malloc(sizeof(real) * (size_t)wmax * CHUNK);
-  CHECK(buf[0] && buf[1], "out of memory in the forward pass");
+  size_t widest = (size_t)nn_widest_layer(m->L, m->n);
+  real *buf[2] = { nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch"),
+                   nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch") };
   for (long j0 = 0; j0 < N; j0 += CHUNK) {
     long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
     const real *out = R(nn_forward_layers)(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);

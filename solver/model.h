@@ -17,6 +17,9 @@ typedef struct {
   real *b[NN_MAX_LAYERS + 1];    /* b[l] has n[l] entries (zero when bias == 0) */
 } R(nn_model);
 
+/* Each layer is one block Wbar_l = [W_l b_l], n[l] x (n[l-1] + 1) column-major: b[l] =
+ * W[l] + n[l] n[l-1]. So X = Wbar_l^T, what a layer's least-squares solve returns, is Wbar_l
+ * read row-major, and the solves gather it straight into the model (layer_fit.h). */
 void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias);
 void R(nn_model_free)(R(nn_model) *m);
 void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src);

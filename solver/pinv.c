@@ -21,14 +21,7 @@
 
 #include "check.h"
 #include "scalapack.h"
-#include "spd.h"
-
-static void *xmalloc(size_t bytes)
-{
-  void *p = malloc(bytes ? bytes : 1);
-  CHECK(p, "out of memory allocating %zu bytes", bytes);
-  return p;
-}
+#include "util.h"
 
 static int imax(int a, int b) { return a > b ? a : b; }
 
@@ -61,21 +54,19 @@ void R(nn_pinv_init)(R(nn_pinv) *s, const nn_grid *g, int n, int nrhs_max)
   s->n = n;
   s->nrhs_max = nrhs_max;
   nn_bc_describe(&s->A, g, n, n);
-  size_t loc = (size_t)s->A.lld * (s->A.nloc ? s->A.nloc : 1);
-  s->a = xmalloc(sizeof(real) * loc);
-  s->z = xmalloc(sizeof(real) * loc);
-  s->p = xmalloc(sizeof(real) * loc);
-  s->w = xmalloc(sizeof(real) * (size_t)n);
-  int rhs_cols = nn_bc_local_cols(g, nrhs_max, g->mycol);
-  s->bloc = xmalloc(sizeof(real) * (size_t)s->A.lld * (rhs_cols ? rhs_cols : 1));
-  s->xloc = xmalloc(sizeof(real) * (size_t)s->A.lld * (rhs_cols ? rhs_cols : 1));
-  s->pack = xmalloc(sizeof(real) * (size_t)n * (nrhs_max > n ? nrhs_max : n));
-  int np = g->nprow * g->npcol;
-  s->counts = xmalloc(sizeof(int) * np);
-  s->displs = xmalloc(sizeof(int) * np);
+  size_t loc = nn_bc_local_size(&s->A);
+  s->a = nn_alloc(loc, sizeof(real), "the blocks of the Gram matrix");
+  s->z = nn_alloc(loc, sizeof(real), "the blocks of its eigenvectors");
+  s->p = nn_alloc(loc, sizeof(real), "the blocks of its pseudo-inverse");
+  s->w = nn_alloc((size_t)n, sizeof(real), "its eigenvalues");
+  nn_bcmat B;
+  nn_bc_describe(&B, g, n, nrhs_max);
+  s->bloc = nn_alloc(nn_bc_local_size(&B), sizeof(real), "the blocks of the right-hand side");
+  s->xloc = nn_alloc(nn_bc_local_size(&B), sizeof(real), "the blocks of the solution");
+  nn_bc_exchange_init(&s->x, g, MPI_REAL_T, n, nrhs_max > n ? nrhs_max : n);
   query_workspace(s);
-  s->work = xmalloc(sizeof(real) * (size_t)s->lwork);
-  s->iwork = xmalloc(sizeof(int) * (size_t)s->liwork);
+  s->work = nn_alloc((size_t)s->lwork, sizeof(real), "the p?syevd workspace");
+  s->iwork = nn_alloc((size_t)s->liwork, sizeof(int), "the p?syevd integer workspace");
 }
 
 void R(nn_pinv_free)(R(nn_pinv) *s)
@@ -86,9 +77,7 @@ void R(nn_pinv_free)(R(nn_pinv) *s)
   free(s->w);
   free(s->bloc);
   free(s->xloc);
-  free(s->pack);
-  free(s->counts);
-  free(s->displs);
+  nn_bc_exchange_free(&s->x);
   free(s->work);
   free(s->iwork);
 }
@@ -106,14 +95,14 @@ int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_t
 {
   const nn_grid *g = s->g;
   int n = s->n;
-  R(nn_bc_reduce_scatter)(g, G_local, n, n, s->pack, s->counts, s->displs, s->a, t);
+  nn_bc_reduce_scatter(&s->x, G_local, n, s->a, t);
   nn_timer_start(t, PH_SOLVE);
   /* p?syevd has no NaN check of its own: look at the lower triangle it will read. */
   int finite = 1;
   for (int jl = 0; jl < s->A.nloc; jl++) {
-    int j = nn_bc_global(jl, g->mycol, g->nb, g->npcol);
+    int j = nn_bc_col(g, jl);
     for (int il = 0; il < s->A.mloc; il++)
-      if (nn_bc_global(il, g->myrow, g->nb, g->nprow) >= j) finite &= isfinite(s->a[il + (size_t)jl * s->A.lld]);
+      if (nn_bc_row(g, il) >= j) finite &= isfinite(s->a[il + (size_t)jl * s->A.lld]);
   }
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &finite, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
   CHECK_ALL_RANKS(finite, "the weight step's Gram matrix (order %d) contains NaN or Inf: the iterates have diverged "
@@ -138,7 +127,7 @@ int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_t
   for (int i = 0; i < n; i++) s->kept += s->w[i] > cutoff && s->w[i] > 0;
   /* U = V diag(1/sqrt(lambda)) on the kept columns (the last `kept`: ascending order), 0 elsewhere. */
   for (int jl = 0; jl < s->A.nloc; jl++) {
-    int j = nn_bc_global(jl, g->mycol, g->nb, g->npcol);
+    int j = nn_bc_col(g, jl);
     real f = j >= n - s->kept ? (real)(1 / sqrt((double)s->w[j])) : 0;
     real *col = s->z + (size_t)jl * s->A.lld;
     for (int il = 0; il < s->A.mloc; il++) col[il] *= f;
@@ -150,17 +139,18 @@ int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_t
   return s->kept;
 }
 
-void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, nn_timer *t)
+void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                          nn_timer *t)
 {
   CHECK(nrhs <= s->nrhs_max, "internal: %d right-hand sides exceed the %d allocated", nrhs, s->nrhs_max);
   nn_bcmat B;
   nn_bc_describe(&B, s->g, s->n, nrhs);
-  R(nn_bc_reduce_scatter)(s->g, B_local, s->n, nrhs, s->pack, s->counts, s->displs, s->bloc, t);
+  nn_bc_reduce_scatter(&s->x, B_local, nrhs, s->bloc, t);
   nn_timer_start(t, PH_SOLVE);
   int one = 1;
   real r1 = 1, r0 = 0;
   pXgemm_("N", "N", &s->n, &nrhs, &s->n, &r1, s->p, &one, &one, s->A.desc, s->bloc, &one, &one, B.desc, &r0,
           s->xloc, &one, &one, B.desc);
   nn_timer_stop(t);
-  R(nn_bc_allgather)(s->g, s->xloc, s->n, nrhs, s->pack, s->counts, s->displs, X, t);
+  nn_bc_allgather(&s->x, s->xloc, nrhs, X, orient, t);
 }

@@ -1,12 +1,13 @@
 /* The weight step's pseudo-inverse on the BLACS grid (ScaLAPACK), the thesis's W_l = z_l a_{l-1}^+:
  * the per-rank Gram matrices are summed into block-cyclic layout, eigendecomposed (p?syevd), the
  * eigenvalues at rounding level dropped, G^+ = V diag(1/lambda_kept) V^T formed on the grid, and each
- * solve is one PBLAS GEMM. No ridge (that is nn_spd). Every call is collective over MPI_COMM_WORLD;
- * inputs are full matrices on each rank, outputs are replicated on all ranks. */
+ * solve is one PBLAS GEMM. No ridge (that is nn_spd). The layout and the moves into and out of it
+ * are blockcyclic.h's. Every call is collective over MPI_COMM_WORLD; inputs are whole matrices on
+ * each rank, outputs are replicated on all ranks. */
 #ifndef NN_PINV_H
 #define NN_PINV_H
 
-#include "grid.h"
+#include "blockcyclic.h"
 #include "real.h"
 #include "timer.h"
 
@@ -20,8 +21,7 @@ typedef struct {
   real *p;             /* A.lld x A.nloc: G^+ = U U^T */
   real *w;             /* n eigenvalues, ascending, the same on every rank */
   real *bloc, *xloc;   /* local blocks of the right-hand side and of the solution, n x nrhs */
-  real *pack;          /* n x max(n, nrhs_max) staging buffer for reduce-scatter / allgather */
-  int *counts, *displs;
+  nn_bc_exchange x;    /* the reduce-scatter and gather of n-row matrices */
   real *work;          /* p?syevd workspace (queried, then floored: see pinv.c) */
   int *iwork;
   int lwork, liwork;
@@ -39,8 +39,10 @@ void R(nn_pinv_free)(R(nn_pinv) *s);
  * forms G^+ on the grid. Returns the number of eigenvalues kept (the rank used). */
 int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_timer *t);
 
-/* B_local is n x nrhs on each rank. Returns X = G^+ (sum of B) (n x nrhs) on every rank, with G^+
- * from the last nn_pinv_factor_sum: the minimum-norm least-squares solution of G X = B. */
-void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, nn_timer *t);
+/* B_local is n x nrhs on each rank. Returns X = G^+ (sum of B) on every rank, with G^+ from the
+ * last nn_pinv_factor_sum: the minimum-norm least-squares solution of G X = B; n x nrhs as is,
+ * or X^T (nrhs x n) with NN_BC_TRANSPOSED (a weight step's X = W^T lands in the model's W). */
+void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                          nn_timer *t);
 
 #endif

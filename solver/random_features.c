@@ -4,7 +4,8 @@
  * above this is what training its hidden layers added.
  *
  * Legend: H = a_{L-1} (nh x N, this rank's frozen features), abar = [H; 1] with biases, Y the
- * one-hot labels (k x N), X = Wbar_L^T, rho = --ridge * trace/ld of the summed Gram matrix.
+ * one-hot labels (k x N), X = Wbar_L^T (the solve writes it into the model's Wbar_L), rho =
+ * --ridge * trace/ld of the summed Gram matrix.
  *   least-squares:  X = argmin 1/2 |X^T abar - Y|^2 + rho/2 |X|^2: one solve, one epoch.
  *   squared-hinge:  min over X and T in C of 1/2 |X^T abar - T|^2 + rho/2 |X|^2, where C is the
  *                   set of targets >= 1 for the class, <= 0 for the others (bcd.h), so that
@@ -22,6 +23,7 @@
 #include "layer_fit.h"
 #include "method.h"
 #include "spd.h"
+#include "util.h"
 
 typedef struct {
   R(nn_model) *net;
@@ -31,16 +33,9 @@ typedef struct {
   real *H;          /* nh x N frozen features */
   real *ones;       /* N ones with biases, else NULL */
   real *T;          /* k x N targets: Y, or the projection of the outputs (hinge) */
-  real *B, *X, *O;  /* ld x k cross product and solution, k x N outputs */
+  real *B, *O;      /* ld x k cross product, k x N outputs */
   R(nn_spd) sys;
 } R(rf_state);
-
-static real *alloc_real(size_t count, const char *what)
-{
-  real *p = calloc(count ? count : 1, sizeof(real));
-  CHECK(p, "out of memory allocating %s (%zu values)", what, count);
-  return p;
-}
 
 /* One exact minimisation over X (the ridge solve against T), then the objective of the new
  * weights; for the hinge, the projection that is the exact minimisation over T on the way.
@@ -52,8 +47,7 @@ static double R(rf_alternate)(R(rf_state) *s, nn_timer *t)
   nn_timer_start(t, PH_GRAM);
   R(nn_fit_cross)(s->H, nh, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
-  R(nn_spd_solve_sum)(&s->sys, s->B, k, s->X, t);
-  R(nn_fit_x_to_weights)(net, L, s->X);
+  R(nn_spd_solve_sum)(&s->sys, s->B, k, R(nn_fit_solution)(net, L), NN_BC_TRANSPOSED, t);
   nn_timer_start(t, PH_Z_UPDATE);
   real *O = s->hinge ? s->T : s->O;
   R(nn_affine)(net->W[L], net->bias ? net->b[L] : NULL, k, nh, s->H, s->N, O);
@@ -95,41 +89,38 @@ static void rf_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_t
   st->converged = done;
 }
 
-static void rf_destroy(void *self)
+static void rf_fini(void *self)
 {
   R(rf_state) *s = self;
   R(nn_spd_free)(&s->sys);
-  free(s->H); free(s->ones); free(s->T); free(s->B); free(s->X); free(s->O);
-  free(s);
+  free(s->H); free(s->ones); free(s->T); free(s->B); free(s->O);
 }
 
-R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                                          const nn_grid *g)
+static void rf_init(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train, const nn_grid *g)
 {
-  R(rf_state) *s = calloc(1, sizeof *s);
-  CHECK(s, "out of memory");
-  int L = net->L, nh = net->n[L - 1], k = net->n[L], ld = nh + net->bias, wmax = 0;
-  for (int l = 0; l <= L; l++) wmax = net->n[l] > wmax ? net->n[l] : wmax;
+  R(rf_state) *s = self;
+  int L = net->L, nh = net->n[L - 1], k = net->n[L], ld = nh + net->bias;
+  size_t widest = (size_t)nn_widest_layer(L, net->n);
   s->net = net;
   s->N = train->n;
   s->n_global = train->n_global;
   s->label = train->label;
   s->hinge = cfg->loss == NN_LOSS_SQUARED_HINGE;
-  s->H = alloc_real((size_t)nh * s->N, "the frozen features");
-  s->T = alloc_real((size_t)k * s->N, "the output targets");
-  s->O = s->hinge ? NULL : alloc_real((size_t)k * s->N, "the outputs");
-  s->B = alloc_real((size_t)ld * k, "the cross product");
-  s->X = alloc_real((size_t)ld * k, "the solution");
-  real *G = alloc_real((size_t)ld * ld, "the Gram matrix");
+  s->H = nn_alloc((size_t)nh * s->N, sizeof(real), "the frozen features");
+  s->T = nn_alloc((size_t)k * s->N, sizeof(real), "the output targets");
+  s->O = s->hinge ? NULL : nn_alloc((size_t)k * s->N, sizeof(real), "the outputs");
+  s->B = nn_alloc((size_t)ld * k, sizeof(real), "the cross product");
+  real *G = nn_alloc((size_t)ld * ld, sizeof(real), "the Gram matrix");
   if (net->bias) {
-    s->ones = alloc_real((size_t)s->N, "ones");
+    s->ones = nn_alloc((size_t)s->N, sizeof(real), "ones");
     for (long j = 0; j < s->N; j++) s->ones[j] = 1;
   }
   for (long j = 0; j < s->N; j++) s->T[(size_t)s->label[j] + (size_t)j * k] = 1;
 
   /* The forward pass to layer L-1, in chunks so its scratch stays small. */
   enum { CHUNK = 2048 };
-  real *buf[2] = { alloc_real((size_t)wmax * CHUNK, "scratch"), alloc_real((size_t)wmax * CHUNK, "scratch") };
+  real *buf[2] = { nn_alloc(widest * CHUNK, sizeof(real), "scratch"),
+                   nn_alloc(widest * CHUNK, sizeof(real), "scratch") };
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long c = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     const real *h = R(nn_forward_layers)(net, train->x + (size_t)j0 * net->n[0], c, L - 1, buf);
@@ -144,5 +135,14 @@ R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net
   R(nn_spd_init)(&s->sys, g, ld, k);
   R(nn_spd_factor_sum)(&s->sys, G, cfg->ridge, &t);
   free(G);
-  return (R(nn_method)){ .self = s, .epoch = rf_epoch, .destroy = rf_destroy };
+}
+
+static const R(nn_grid_method) R(rf_method) = {
+  .name = "the random-features state", .size = sizeof(R(rf_state)), .init = rf_init, .epoch = rf_epoch, .fini = rf_fini
+};
+
+R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
+                                          const nn_grid *g)
+{
+  return R(nn_grid_method_create)(&R(rf_method), cfg, net, train, g);
 }

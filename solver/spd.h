@@ -1,11 +1,13 @@
 /* Distributed symmetric positive definite solves on the BLACS grid (ScaLAPACK), for the
  * weight step (sum of per-rank Gram matrices, solved for a few right-hand sides) and the
- * activation step (factor and invert beta W^T W + gamma I). Every call is collective over
- * MPI_COMM_WORLD; inputs are full matrices on each rank, outputs are replicated on all ranks. */
+ * activation step (factor and invert beta W^T W + gamma I). The layout and the moves into and
+ * out of it are blockcyclic.h's; this file factors, solves and inverts. Every call is
+ * collective over MPI_COMM_WORLD; inputs are whole matrices on each rank, outputs are
+ * replicated on all ranks. */
 #ifndef NN_SPD_H
 #define NN_SPD_H
 
-#include "grid.h"
+#include "blockcyclic.h"
 #include "real.h"
 #include "timer.h"
 
@@ -14,10 +16,9 @@ typedef struct {
   int n;             /* order of the system */
   nn_bcmat A;        /* n x n, this rank's blocks of the factor */
   real *a;           /* A.lld x A.nloc local storage */
-  real *pack;        /* n x max(n, nrhs_max) staging buffer for reduce-scatter / allgather */
-  real *bloc;        /* local blocks of the right-hand side */
+  real *bloc;        /* local blocks of the right-hand side (n x up to nrhs_max) */
   int nrhs_max;
-  int *counts, *displs;
+  nn_bc_exchange x;  /* the reduce-scatter and gather of n-row matrices */
   double ridge_abs;  /* the ridge actually added to the diagonal, for the record */
 } R(nn_spd);
 
@@ -30,27 +31,13 @@ void R(nn_spd_free)(R(nn_spd) *s);
 void R(nn_spd_factor_sum)(R(nn_spd) *s, const real *G_local, double ridge_rel, nn_timer *t);
 
 /* B_local is n x nrhs on each rank. Solves (sum of G) X = (sum of B) with the factor from
- * nn_spd_factor_sum and returns X (n x nrhs) on every rank. */
-void R(nn_spd_solve_sum)(R(nn_spd) *s, const real *B_local, int nrhs, real *X, nn_timer *t);
+ * nn_spd_factor_sum and returns X on every rank: n x nrhs as is, or X^T (nrhs x n) with
+ * NN_BC_TRANSPOSED, so that a weight step's X = Wbar^T lands in the model's Wbar. */
+void R(nn_spd_solve_sum)(R(nn_spd) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                         nn_timer *t);
 
 /* P is n x n SPD, identical on every rank (lower triangle read). Factors it on the grid,
  * inverts it (pdpotri) and returns the full symmetric inverse on every rank. */
 void R(nn_spd_inverse)(R(nn_spd) *s, const real *P, real *Pinv, nn_timer *t);
-
-/* Block-cyclic packing, exposed for tests: the pieces of the m x n column-major matrix
- * `full` (leading dimension ld) owned by each rank, concatenated in rank order, each piece
- * column-major with its own local row count. unpack is the inverse. */
-void R(nn_bc_pack)(const nn_grid *g, const real *full, int ld, int m, int n, real *buf);
-void R(nn_bc_unpack)(const nn_grid *g, const real *buf, int m, int n, real *full, int ld);
-
-/* The two collectives every distributed solve here is built on (also used by pinv.c).
- * reduce_scatter sums the n x ncols matrix `full` (leading dimension n) over the ranks
- * straight into this rank's block-cyclic pieces `loc` (leading dimension max(1, local rows)),
- * one MPI_Reduce_scatter; allgather rebuilds such a matrix in full on every rank from its
- * pieces. pack (n * ncols values), counts and displs (one per rank) are scratch. */
-void R(nn_bc_reduce_scatter)(const nn_grid *g, const real *full, int n, int ncols, real *pack, int *counts,
-                             int *displs, real *loc, nn_timer *t);
-void R(nn_bc_allgather)(const nn_grid *g, const real *loc, int n, int ncols, real *pack, int *counts, int *displs,
-                        real *full, nn_timer *t);
 
 #endif

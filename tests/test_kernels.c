@@ -34,24 +34,72 @@ static void test_pack_roundtrip(const nn_grid *g)
   int m = 37, n = 23;
   real *full = malloc(sizeof(real) * m * n), *buf = malloc(sizeof(real) * m * n), *back = calloc(m * n, sizeof(real));
   for (int i = 0; i < m * n; i++) full[i] = (real)i;
-  R(nn_bc_pack)(g, full, m, m, n, buf);
-  R(nn_bc_unpack)(g, buf, m, n, back, m);
+  nn_bc_pack(g, MPI_REAL_T, full, m, m, n, buf);
+  nn_bc_unpack(g, MPI_REAL_T, buf, m, n, back, m, NN_BC_AS_IS);
   int same = memcmp(full, back, sizeof(real) * m * n) == 0;
   EXPECT(same, "block-cyclic pack/unpack of a %dx%d matrix (nb=%d) is not the identity", m, n, g->nb);
+  /* Transposed: element (i, j) at back[j + i n]. */
+  nn_bc_unpack(g, MPI_REAL_T, buf, m, n, back, n, NN_BC_TRANSPOSED);
+  int ok = 1;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < m; i++) ok &= back[j + i * n] == full[i + j * m];
+  EXPECT(ok, "block-cyclic unpack of a %dx%d matrix (nb=%d) into its transpose is wrong", m, n, g->nb);
   int *counts = malloc(sizeof(int) * nranks), *displs = malloc(sizeof(int) * nranks);
   long total = nn_bc_counts(g, m, n, counts, displs);
   EXPECT(total == (long)m * n, "block-cyclic counts add up to %ld, not %d", total, m * n);
-  /* This rank's piece in the packed buffer is exactly its local block-cyclic array. */
+  /* This rank's piece in the packed buffer is exactly its local block-cyclic array, and so is
+   * what nn_bc_take_own copies out of the whole matrix (leading dimension lld). */
   nn_bcmat A;
   nn_bc_describe(&A, g, m, n);
-  int ok = counts[me] == A.mloc * A.nloc;
+  real *own = malloc(sizeof(real) * nn_bc_local_size(&A));
+  nn_bc_take_own(g, MPI_REAL_T, &A, full, m, own);
+  ok = counts[me] == A.mloc * A.nloc;
+  int ok_own = 1;
   for (int jl = 0; ok && jl < A.nloc; jl++)
     for (int il = 0; il < A.mloc; il++) {
       int i = nn_bc_global(il, g->myrow, g->nb, g->nprow), j = nn_bc_global(jl, g->mycol, g->nb, g->npcol);
       ok &= buf[displs[me] + il + jl * A.mloc] == full[i + j * m];
+      ok_own &= own[il + jl * A.lld] == full[i + j * m] && nn_bc_row(g, il) == i && nn_bc_col(g, jl) == j;
     }
   EXPECT(ok, "packed piece of rank %d is not its local block-cyclic array", me);
-  free(full); free(buf); free(back); free(counts); free(displs);
+  EXPECT(ok_own, "nn_bc_take_own on rank %d does not give its local block-cyclic array", me);
+  free(full); free(buf); free(back); free(counts); free(displs); free(own);
+}
+
+/* The two collectives against plain loops: the reduce-scatter of per-rank m x ncols matrices
+ * gives each rank its blocks of the sum (integers, so the sum is exact in any order), and the
+ * gather of those blocks rebuilds the sum on every rank, as is and transposed. */
+static void test_exchange(const nn_grid *g)
+{
+  int m = 37, cmax = 29, ncols = 23;
+  real *full = malloc(sizeof(real) * m * ncols), *sum = calloc(m * ncols, sizeof(real));
+  real *back = malloc(sizeof(real) * m * ncols);
+  for (int i = 0; i < m * ncols; i++) full[i] = (real)(i % 97 + 100 * me);
+  for (int r = 0; r < nranks; r++)
+    for (int i = 0; i < m * ncols; i++) sum[i] += (real)(i % 97 + 100 * r);
+  nn_bc_exchange x;
+  nn_bc_exchange_init(&x, g, MPI_REAL_T, m, cmax);
+  nn_bcmat A;
+  nn_bc_describe(&A, g, m, ncols);
+  real *loc = malloc(sizeof(real) * nn_bc_local_size(&A));
+  nn_timer t;
+  nn_timer_reset(&t);
+  nn_bc_reduce_scatter(&x, full, ncols, loc, &t);
+  int ok = 1;
+  for (int jl = 0; jl < A.nloc; jl++)
+    for (int il = 0; il < A.mloc; il++)
+      ok &= loc[il + jl * A.lld] == sum[nn_bc_row(g, il) + nn_bc_col(g, jl) * m];
+  EXPECT(ok, "reduce-scatter of a %dx%d matrix (nb=%d): rank %d's blocks are not those of the sum", m, ncols, g->nb, me);
+  nn_bc_allgather(&x, loc, ncols, back, NN_BC_AS_IS, &t);
+  EXPECT(memcmp(back, sum, sizeof(real) * m * ncols) == 0, "allgather of a %dx%d matrix (nb=%d) is not the sum",
+         m, ncols, g->nb);
+  nn_bc_allgather(&x, loc, ncols, back, NN_BC_TRANSPOSED, &t);
+  ok = 1;
+  for (int j = 0; j < ncols; j++)
+    for (int i = 0; i < m; i++) ok &= back[j + i * ncols] == sum[i + j * m];
+  EXPECT(ok, "transposed allgather of a %dx%d matrix (nb=%d) is not the sum's transpose", m, ncols, g->nb);
+  nn_bc_exchange_free(&x);
+  free(full); free(sum); free(back); free(loc);
 }
 
 static void test_spd_solve(const nn_grid *g)
@@ -69,7 +117,7 @@ static void test_spd_solve(const nn_grid *g)
   R(nn_spd_init)(&s, g, n, nrhs);
   double ridge = 1e-3;
   R(nn_spd_factor_sum)(&s, G, ridge, &t);
-  R(nn_spd_solve_sum)(&s, B, nrhs, X, &t);
+  R(nn_spd_solve_sum)(&s, B, nrhs, X, NN_BC_AS_IS, &t);
 
   /* Reference: the same sums by plain loops, then a textbook Cholesky. */
   double *Gd = calloc(n * n, sizeof(double)), *Bd = calloc(n * nrhs, sizeof(double));
@@ -164,11 +212,11 @@ static void test_pinv_full_rank(const nn_grid *g, int n, int nrhs)
   R(nn_pinv) p;
   R(nn_pinv_init)(&p, g, n, nrhs);
   int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
-  R(nn_pinv_solve_sum)(&p, B, nrhs, Xp, &t);
+  R(nn_pinv_solve_sum)(&p, B, nrhs, Xp, NN_BC_AS_IS, &t);
   R(nn_spd) s;
   R(nn_spd_init)(&s, g, n, nrhs);
   R(nn_spd_factor_sum)(&s, G, 0, &t);
-  R(nn_spd_solve_sum)(&s, B, nrhs, Xs, &t);
+  R(nn_spd_solve_sum)(&s, B, nrhs, Xs, NN_BC_AS_IS, &t);
 
   double *Xpd = malloc(sizeof(double) * n * nrhs), *Xsd = malloc(sizeof(double) * n * nrhs);
   double *Res = malloc(sizeof(double) * n * nrhs), *Xr = malloc(sizeof(double) * n * nrhs);
@@ -224,7 +272,7 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
   R(nn_pinv) p;
   R(nn_pinv_init)(&p, g, n, big);
   int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
-  R(nn_pinv_solve_sum)(&p, B, nrhs, X, &t);
+  R(nn_pinv_solve_sum)(&p, B, nrhs, X, NN_BC_AS_IS, &t);
 
   double rcond = n * REAL_EPS, kappa;
   double *S = malloc(sizeof(double) * n * n), *Xr = malloc(sizeof(double) * n * nrhs);
@@ -238,7 +286,7 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
   for (int i = 0; i < n * n; i++) B[i] = 0;
   if (me == 0)
     for (int i = 0; i < n; i++) B[i + i * n] = 1;
-  R(nn_pinv_solve_sum)(&p, B, n, X, &t);
+  R(nn_pinv_solve_sum)(&p, B, n, X, NN_BC_AS_IS, &t);
   to_double(X, Xd, n * n);
   double *GX = malloc(sizeof(double) * n * n), *XG = malloc(sizeof(double) * n * n);
   double *T = malloc(sizeof(double) * n * n);
@@ -558,6 +606,7 @@ int main(int argc, char **argv)
     nn_grid g;
     nn_grid_init(&g, 0, 0, nbs[b]);
     test_pack_roundtrip(&g);
+    test_exchange(&g);
     test_spd_solve(&g);
     test_spd_inverse(&g);
     int sizes[3][2] = { { 7, 3 }, { 13, 6 }, { 37, 20 } }; /* n, rank */
