@@ -109,7 +109,11 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
     fputs(" noenhanced\n", f);
     fputs("set datafile missing 'NaN'\nset grid\nset key outside right top noenhanced\n", f);
     fputs("set style fill transparent solid 0.20 noborder\n", f);
-    if (spec->integer_x) fputs("set xtics 1\nset mxtics 1\nset offsets 0.2, 0.2, 0, 0\n", f);
+    if (spec->log2_x)
+        fputs("set logscale x 2\nset format x '%g'\nset offsets 0, 0, 0, 0\n", f);
+    else if (spec->integer_x)
+        fputs("set xtics 1\nset mxtics 1\nset offsets 0.2, 0.2, 0, 0\n", f);
+    if (spec->log_y) fputs("set logscale y\n", f);
     if (spec->style == ADMM_PLOT_BARS) {
         fputs("set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by 30 right\n"
               "set offsets 0.5, 0.5, 0, 0\nset yrange [0:*]\nunset key\n",

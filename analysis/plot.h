@@ -25,6 +25,7 @@ typedef struct {
     admm_PlotStyle style;
     const char *const *xtics; /* ADMM_PLOT_BARS: n labels */
     int integer_x;            /* x takes integer values (epochs, ranks): integer tics only */
+    int log2_x, log_y;        /* logarithmic axes: x in powers of 2 (ranks), y in decades */
 } admm_PlotSpec;
 
 /* 1 when gnuplot can be run; the reason otherwise. */

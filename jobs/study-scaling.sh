@@ -6,6 +6,7 @@
 #     --quick          1 and 2 ranks only (a 2-core machine: under 10 minutes on full MNIST)
 #     --ranks LIST     rank counts                                 default 1,2,4,8,16
 #     --methods LIST   methods                                     default bcd,admm,gd,momentum,adam
+#     --data D         mnist, or synthetic (a seconds-long check of the pipeline: tests)
 #     --per-rank N     weak scaling: training samples per rank     default 3125 (x16 = 50000)
 #     --repeat R       runs per point (the analysis takes their median epoch time)   default 1
 #     --out DIR        study folder                                default results/study-scaling
@@ -29,11 +30,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROG=study-scaling.sh
 die() { echo "$PROG: error: $*" >&2; exit 2; }
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 RANKS=1,2,4,8,16
 METHODS=bcd,admm,gd,momentum,adam
 PER_RANK=3125
+DATA_SET=mnist
 REPEAT=1
 OUT=results/study-scaling
 ANALYSIS=1
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
     --quick) RANKS=1,2; shift ;;
     --ranks) RANKS=${2:?--ranks needs a value}; shift 2 ;;
     --methods) METHODS=${2:?--methods needs a value}; shift 2 ;;
+    --data) DATA_SET=${2:?--data needs a value}; shift 2 ;;
     --per-rank) PER_RANK=${2:?--per-rank needs a value}; shift 2 ;;
     --repeat) REPEAT=${2:?--repeat needs a value}; shift 2 ;;
     --out) OUT=${2:?--out needs a value}; shift 2 ;;
@@ -58,6 +61,12 @@ for p in "${RANK_LIST[@]}"; do [[ $p =~ ^[1-9][0-9]*$ ]] || die "--ranks $RANKS:
 for m in "${METHOD_LIST[@]}"; do
   case "$m" in bcd|admm|gd|momentum|adam) ;; *) die "--methods: '$m' is not one of bcd,admm,gd,momentum,adam" ;; esac
 done
+# The strong series' training samples and the validation samples cut from each run's range.
+case "$DATA_SET" in
+  mnist) STRONG_N=50000 VAL=5000 ;;
+  synthetic) STRONG_N=1792 VAL=256 ;;  # admm-train's synthetic set: 2048 samples, 1/8 validation
+  *) die "--data $DATA_SET: not mnist or synthetic" ;;
+esac
 
 TRAIN=${ADMM_TRAIN:-$PWD/build/jobs/admm-train}
 BENCH=${ADMM_MICROBENCH:-$PWD/build/jobs/admm-microbench}
@@ -66,7 +75,7 @@ MPIEXEC=${MPIEXEC:-mpiexec.mpich}
 read -r -a MPIFLAGS <<<"${MPIEXEC_FLAGS:-}"
 DATA=${ADMM_DATA_DIR:-$PWD/data/mnist}
 for b in "$TRAIN" "$BENCH"; do [ -x "$b" ] || die "$b: not built (cmake --build build)"; done
-[ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] ||
+[ "$DATA_SET" = synthetic ] || [ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] ||
   die "ADMM_DATA_DIR=$DATA: no MNIST there (bash io/fetch-mnist.sh)"
 export OPENBLAS_NUM_THREADS=1
 mkdir -p "$OUT/microbench" "$OUT/strong" "$OUT/weak"
@@ -87,7 +96,9 @@ run() { # SERIES METHOD P REPEAT [trainer args...]
   [ "$REPEAT" -eq 1 ] || name=$name-$k
   local out=$OUT/$series/$name.h5
   # shellcheck disable=SC2046
-  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" --data mnist --data-dir "$DATA" \
+  local data=(--data "$DATA_SET")
+  [ "$DATA_SET" = synthetic ] || data+=(--data-dir "$DATA")
+  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" "${data[@]}" \
     --epochs "$(epochs_of "$m")" $(extra_of "$m") --patience 0 --eval-train 0 --quiet 1 --force \
     --output "$out" "$@" >"$OUT/$series/$name.log" 2>&1 ||
     { tail -3 "$OUT/$series/$name.log" >&2; die "$series run $m at $p ranks failed (log: $OUT/$series/$name.log)"; }
@@ -96,19 +107,20 @@ run() { # SERIES METHOD P REPEAT [trainer args...]
 
 t_start=$(date +%s)
 for p in "${RANK_LIST[@]}"; do
-  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$BENCH" --samples "50000,$((PER_RANK * p))" --batch 128 \
-    >"$OUT/microbench/r$p.txt"
+  # --seconds: 0.2 s a figure for a study, 0.02 s for the synthetic check
+  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$BENCH" --samples "$STRONG_N,$((PER_RANK * p))" --batch 128 \
+    --seconds "$([ "$DATA_SET" = synthetic ] && echo 0.02 || echo 0.2)" >"$OUT/microbench/r$p.txt"
   echo "microbench p=$p: $(grep -c . "$OUT/microbench/r$p.txt") figures"
   for k in $(seq "$REPEAT"); do
     for m in "${METHOD_LIST[@]}"; do run strong "$m" "$p" "$k"; done
     # --n-train counts the validation samples, which are cut from the training file's end
     for m in "${METHOD_LIST[@]}"; do
-      run weak "$m" "$p" "$k" --n-train $((PER_RANK * p + 5000)) --validation 5000
+      run weak "$m" "$p" "$k" --n-train $((PER_RANK * p + VAL)) --validation "$VAL"
     done
   done
 done
 {
-  echo "ranks=$RANKS methods=$METHODS per_rank=$PER_RANK repeat=$REPEAT"
+  echo "data=$DATA_SET ranks=$RANKS methods=$METHODS per_rank=$PER_RANK repeat=$REPEAT"
   echo "host=$(uname -n) cores=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "mpiexec=$MPIEXEC flags=${MPIEXEC_FLAGS:-} openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
   echo "measure_seconds=$(($(date +%s) - t_start))"

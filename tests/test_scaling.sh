@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The scaling study end to end on the synthetic set (seconds): jobs/study-scaling.sh at 1 and 2
+# ranks, then admm-analyze --scaling. Asserts the files and their figures, not speed:
+#   - every (series, method, ranks) point has a row, the model a prediction for it;
+#   - the last line of the study is model_max_rel_error=X, X the largest |error| of the table;
+#   - the message counters see the 2-rank runs' traffic and none at 1 rank;
+#   - the flops per rank halve from 1 to 2 ranks in the strong series (data parallel work);
+#   - the projection has every rank count 16..1024 for every method.
+# Usage: test_scaling.sh SOURCE_DIR ADMM_TRAIN ADMM_MICROBENCH ADMM_ANALYZE MPIEXEC
+set -uo pipefail
+src=$1 train=$2 bench=$3 analyze=$4 mpiexec=$5
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $1"; fi; }
+
+ADMM_TRAIN=$train ADMM_MICROBENCH=$bench ADMM_ANALYZE=$analyze MPIEXEC=$mpiexec \
+  bash "$src/jobs/study-scaling.sh" --data synthetic --ranks 1,2 --methods bcd,adam --per-rank 256 \
+  --out "$tmp/study" >"$tmp/out.txt" 2>"$tmp/err.txt"
+rc=$?
+ok "study exits 0 (rc=$rc: $(tail -3 "$tmp/err.txt"))" "[ $rc -eq 0 ]"
+csv=$tmp/study/report/scaling.csv
+ok "scaling.csv, projection.csv and scaling.md written" \
+  "[ -s $csv ] && [ -s $tmp/study/report/projection.csv ] && [ -s $tmp/study/report/scaling.md ]"
+ok "8 rows: 2 series x 2 methods x 2 rank counts" "[ \$(tail -n +2 $csv | wc -l) -eq 8 ]"
+col() { head -1 "$csv" | tr , '\n' | grep -nx "$1" | cut -d: -f1; }
+field() { awk -F, -v s="$1" -v m="$2" -v r="$3" -v c="$(col "$4")" '$1==s && $2==m && $3==r {print $c}' "$csv"; }
+ok "every run has a model prediction" "[ \$(awk -F, -v c=$(col t_model_s) 'NR>1 && \$c==\"\"' $csv | wc -l) -eq 0 ]"
+last=$(tail -1 "$tmp/out.txt")
+ok "last line is model_max_rel_error=X ('$last')" "[[ '$last' =~ ^model_max_rel_error=[0-9.]+$ ]]"
+max=$(awk -F, -v c="$(col model_rel_error)" 'NR>1 {e=$c<0?-$c:$c; if (e>m) m=e} END {printf "%.4f", m}' "$csv")
+ok "model_max_rel_error ($last) is the table's largest |error| ($max)" "[ '${last#*=}' = '$max' ]"
+for m in bcd adam; do
+  s1=$(field strong $m 1 bytes_sent_per_rank) s2=$(field strong $m 2 bytes_sent_per_rank)
+  ok "$m: no bytes sent at 1 rank ($s1), some at 2 ($s2)" "awk 'BEGIN {exit !($s1 == 0 && $s2 > 0)}'"
+done
+f1=$(field strong bcd 1 flops_per_rank) f2=$(field strong bcd 2 flops_per_rank)
+ok "bcd flops per rank halve from 1 to 2 ranks ($f1 -> $f2)" "awk 'BEGIN {r = $f2 / $f1; exit !(r > 0.45 && r < 0.6)}'"
+proj=$tmp/study/report/projection.csv
+for m in bcd adam; do
+  ok "projection: 7 rank counts for $m" "[ \$(grep -c '^$m,' $proj) -ge 7 ]"
+done
+ok "the report answers the question" "grep -q 'sooner than Adam' $tmp/study/report/scaling.md"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
