@@ -109,11 +109,11 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
     fputs(" noenhanced\n", f);
     fputs("set datafile missing 'NaN'\nset grid\nset key outside right top noenhanced\n", f);
     fputs("set style fill transparent solid 0.20 noborder\n", f);
-    if (spec->log2_x)
-        fputs("set logscale x 2\nset format x '%g'\nset offsets 0, 0, 0, 0\n", f);
+    if (spec->log_x)
+        fprintf(f, "set logscale x %d\nset format x '%%g'\nset offsets 0, 0, 0, 0\n", spec->log_x);
     else if (spec->integer_x)
         fputs("set xtics 1\nset mxtics 1\nset offsets 0.2, 0.2, 0, 0\n", f);
-    if (spec->log_y) fputs("set logscale y\n", f);
+    if (spec->log_y) fprintf(f, "set logscale y %d\n", spec->log_y);
     if (spec->style == ADMM_PLOT_BARS) {
         fputs("set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by 30 right\n"
               "set offsets 0.5, 0.5, 0, 0\nset yrange [0:*]\nunset key\n",
@@ -128,6 +128,13 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
     for (int k = 0, color = 0; k < ns; k++) {
         const admm_Series *x = &s[k];
         const char *sep = k + 1 < ns ? ", \\\n" : "\n";
+        if (x->ideal == 2) {
+            fprintf(f, "  '%s.dat' index %d using 1:2 with lines dt 2 lw 1.5 lc %d title ", stem, k,
+                    color > 0 ? (color - 1) % 8 + 1 : 1);
+            gp_str(f, x->label);
+            fputs(sep, f);
+            continue;
+        }
         if (x->ideal) {
             fprintf(f, "  '%s.dat' index %d using 1:2 with lines dt 2 lw 1.5 lc rgb 'black' title ",
                     stem, k);
@@ -146,6 +153,8 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
                     "  '%s.dat' index %d using 1:2:3:4 with yerrorlines lc %d dt %d pt 7 ps 0.7 "
                     "title ",
                     stem, k, lc, dt);
+        else if (spec->style == ADMM_PLOT_POINTS)
+            fprintf(f, "  '%s.dat' index %d using 1:2 with points lc %d pt 7 ps 0.8 title ", stem, k, lc);
         else
             fprintf(f,
                     "  '%s.dat' index %d using 1:2 with linespoints lc %d dt %d pt 7 ps 0.5 title ",

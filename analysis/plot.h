@@ -11,13 +11,15 @@ typedef struct {
     int n;
     const double *x, *y;   /* n points */
     const double *lo, *hi; /* n, or NULL: spread drawn as a band (lines) or error bars */
-    int ideal;             /* a reference line: dashed black, no points */
+    int ideal;             /* 1: a reference line, dashed black, no points; 2: a model of the
+                              series before it, dashed in its colour */
 } admm_Series;
 
 typedef enum {
     ADMM_PLOT_LINES,     /* line per series, min-max band where lo/hi are given */
     ADMM_PLOT_ERRORBARS, /* points joined by lines, error bars where lo/hi are given */
-    ADMM_PLOT_BARS       /* one series: a bar per point at x = 1..n, labelled with xtics */
+    ADMM_PLOT_BARS,      /* one series: a bar per point at x = 1..n, labelled with xtics */
+    ADMM_PLOT_POINTS     /* points only (a scatter); reference lines as lines */
 } admm_PlotStyle;
 
 typedef struct {
@@ -25,7 +27,7 @@ typedef struct {
     admm_PlotStyle style;
     const char *const *xtics; /* ADMM_PLOT_BARS: n labels */
     int integer_x;            /* x takes integer values (epochs, ranks): integer tics only */
-    int log2_x, log_y;        /* logarithmic axes: x in powers of 2 (ranks), y in decades */
+    int log_x, log_y;         /* logarithmic axes: 0 linear, else the base (2 for ranks, 10) */
 } admm_PlotSpec;
 
 /* 1 when gnuplot can be run; the reason otherwise. */

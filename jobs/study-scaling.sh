@@ -16,14 +16,15 @@
 #   DIR/microbench/rP.txt        admm-microbench: GEMM and step rates, memory bandwidth, and
 #                                the time of each collective from 8 B to 8 MiB (the model's
 #                                constants, measured in this run, on these ranks)
-#   DIR/strong/METHOD-rP[-K].h5  full MNIST (50,000 training samples, 10,000 validation), fixed
+#   DIR/strong/METHOD-rP[-K].h5  full MNIST (55,000 training samples, 5,000 validation), fixed
 #                                over P; enough epochs to time and to reach 95% where it can
 #   DIR/weak/METHOD-rP[-K].h5    N x P training samples (the first of MNIST's, 5,000 more for
 #                                validation): each rank keeps N samples as P grows
 # then `admm-analyze --scaling DIR --out DIR/report`: the scaling table, the model against
 # every point, the projection; its last line is model_max_rel_error=X.
 #
-# Environment: ADMM_TRAIN, ADMM_MICROBENCH, ADMM_ANALYZE (default: build/...), MPIEXEC
+# Environment: ADMM_TRAIN (default build/jobs/admm-train), ADMM_MICROBENCH and ADMM_ANALYZE
+# (default: beside ADMM_TRAIN, build/jobs/admm-microbench and build/analysis/admm-analyze), MPIEXEC
 # (default mpiexec.mpich), MPIEXEC_FLAGS (e.g. "-bind-to core"), ADMM_DATA_DIR (default
 # data/mnist). OPENBLAS_NUM_THREADS is set to 1: one core per rank. Precision float64.
 set -euo pipefail
@@ -63,15 +64,15 @@ for m in "${METHOD_LIST[@]}"; do
 done
 # The strong series' training samples and the validation samples cut from each run's range.
 case "$DATA_SET" in
-  mnist) STRONG_N=50000 VAL=5000 ;;
+  mnist) STRONG_N=55000 VAL=5000 ;;
   synthetic) STRONG_N=1792 VAL=256 ;;  # admm-train's synthetic set: 2048 samples, 1/8 validation
   *) die "--data $DATA_SET: not mnist or synthetic" ;;
 esac
 
 TRAIN=${ADMM_TRAIN:-$PWD/build/jobs/admm-train}
-BENCH=${ADMM_MICROBENCH:-$PWD/build/jobs/admm-microbench}
-ANALYZE=${ADMM_ANALYZE:-$PWD/build/analysis/admm-analyze}
-MPIEXEC=${MPIEXEC:-mpiexec.mpich}
+BENCH=${ADMM_MICROBENCH:-$(dirname "$TRAIN")/admm-microbench}
+ANALYZE=${ADMM_ANALYZE:-$(dirname "$TRAIN")/../analysis/admm-analyze}
+read -r -a LAUNCH <<<"${MPIEXEC:-mpiexec.mpich}"  # may hold words: "srun --mpi=pmi2"
 read -r -a MPIFLAGS <<<"${MPIEXEC_FLAGS:-}"
 DATA=${ADMM_DATA_DIR:-$PWD/data/mnist}
 for b in "$TRAIN" "$BENCH"; do [ -x "$b" ] || die "$b: not built (cmake --build build)"; done
@@ -98,7 +99,7 @@ run() { # SERIES METHOD P REPEAT [trainer args...]
   # shellcheck disable=SC2046
   local data=(--data "$DATA_SET")
   [ "$DATA_SET" = synthetic ] || data+=(--data-dir "$DATA")
-  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" "${data[@]}" \
+  "${LAUNCH[@]}" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" "${data[@]}" \
     --epochs "$(epochs_of "$m")" $(extra_of "$m") --patience 0 --eval-train 0 --quiet 1 --force \
     --output "$out" "$@" >"$OUT/$series/$name.log" 2>&1 ||
     { tail -3 "$OUT/$series/$name.log" >&2; die "$series run $m at $p ranks failed (log: $OUT/$series/$name.log)"; }
@@ -108,7 +109,7 @@ run() { # SERIES METHOD P REPEAT [trainer args...]
 t_start=$(date +%s)
 for p in "${RANK_LIST[@]}"; do
   # --seconds: 0.2 s a figure for a study, 0.02 s for the synthetic check
-  "$MPIEXEC" "${MPIFLAGS[@]}" -n "$p" "$BENCH" --samples "$STRONG_N,$((PER_RANK * p))" --batch 128 \
+  "${LAUNCH[@]}" "${MPIFLAGS[@]}" -n "$p" "$BENCH" --samples "$STRONG_N,$((PER_RANK * p))" --batch 128 \
     --seconds "$([ "$DATA_SET" = synthetic ] && echo 0.02 || echo 0.2)" >"$OUT/microbench/r$p.txt"
   echo "microbench p=$p: $(grep -c . "$OUT/microbench/r$p.txt") figures"
   for k in $(seq "$REPEAT"); do
@@ -122,7 +123,7 @@ done
 {
   echo "data=$DATA_SET ranks=$RANKS methods=$METHODS per_rank=$PER_RANK repeat=$REPEAT"
   echo "host=$(uname -n) cores=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-  echo "mpiexec=$MPIEXEC flags=${MPIEXEC_FLAGS:-} openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
+  echo "mpiexec=${LAUNCH[*]} flags=${MPIEXEC_FLAGS:-} openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
   echo "measure_seconds=$(($(date +%s) - t_start))"
 } >"$OUT/study.txt"
 echo "measured in $(($(date +%s) - t_start)) s: $OUT"

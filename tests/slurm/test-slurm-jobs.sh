@@ -69,6 +69,9 @@ if sbatch --parsable -n 9 "$SLURM_DIR/train.sbatch" "${TINY[@]}" >/dev/null 2>&1
 else
   pass "sbatch -n 9 refused on an 8-CPU cluster"
 fi
+# 8. the scaling study as one exclusive job (slurm/study-scaling.sbatch), synthetic data
+STUDY=$(ADMM_STUDY=$SLURM_DIR/../jobs/study-scaling.sh sbatch --parsable -n 2 "$SLURM_DIR/study-scaling.sbatch" --data synthetic --ranks 1,2 --methods bcd \
+  --per-rank 128 --out "$WORK/study") || fail "sbatch slurm/study-scaling.sbatch" "sbatch refused the template"
 # 7. strong scaling at 1, 2, 4 ranks (ADMM_TEST_RANKS) + analysis. Submitted last: its largest
 #    job holds most of the node and would hold back everything queued behind it.
 "$SLURM_DIR/submit-scaling.sh" --ranks "$RANKS" --results "$WORK/scaling" -- "${TINY[@]}" ||
@@ -116,6 +119,15 @@ for n in ${RANKS//,/ }; do  # timings for the record: job script wall time, trai
   echo "timing: strong r$n: $(grep -ho 'OK in [0-9.]* s' "$WORK"/scaling/logs/admm-strong-r$n-*.out)," \
     "total_time_s=$(h5_attr "$WORK/scaling/strong/r$n.h5" total_time_s)"
 done
+
+# ---------------------------------------------------------------------------------------------
+# 8. the scaling study job
+# ---------------------------------------------------------------------------------------------
+check_job "study-scaling.sbatch state" "$STUDY" COMPLETED 0:0
+check_grep "study job ends with the model's largest error" '^model_max_rel_error=[0-9.]*$' \
+  "$WORK/admm-study-scaling-$STUDY.out"
+check "study report written" test -s "$WORK/study/report/scaling.md"
+check_grep "study ran its 2-rank step through srun" '^strong p=2 final: method=bcd' "$WORK/admm-study-scaling-$STUDY.out"
 
 # ---------------------------------------------------------------------------------------------
 # 3. sweep with a failing point

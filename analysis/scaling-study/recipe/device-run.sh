@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# On the 16-core device machine: unpack the bundle, run the 1-16 rank study, strip the
+# weights, pack the results under $OUT.
+set -u
+T0=$(date +%s)
+tar -C / -xJf .devpack/nnroot.tar.xz || { echo "unpack failed"; exit 1; }
+R=/tmp/nnroot
+gunzip -kf $R/data/mnist/*.gz
+export PATH=$R/bin:$PATH UCX_MODULE_DIR=$R/lib/ucx
+(lscpu; echo; nproc; free -g; uname -a) >$OUT/machine.txt 2>&1
+if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; else export OPENBLAS_CORETYPE=Haswell; fi
+echo "coretype=$OPENBLAS_CORETYPE nproc=$(nproc)"
+export MPIEXEC=mpiexec.hydra MPIEXEC_FLAGS="-launcher fork -bind-to core"
+if ! timeout 60 mpiexec.hydra $MPIEXEC_FLAGS -n 2 admm-microbench --seconds 0.01 >$OUT/preflight.txt 2>&1; then
+  echo "preflight with binding failed; trying without"; tail -3 $OUT/preflight.txt
+  export MPIEXEC_FLAGS="-launcher fork"
+fi
+if ! timeout 60 mpiexec.hydra $MPIEXEC_FLAGS -n 2 admm-microbench --seconds 0.01 >>$OUT/preflight.txt 2>&1; then
+  echo "preflight failed; retrying with UCX_TLS=self,sm,tcp"; cat $OUT/preflight.txt | tail -5
+  export UCX_TLS=self,sm,tcp
+  timeout 60 mpiexec.hydra $MPIEXEC_FLAGS -n 2 admm-microbench --seconds 0.01 >>$OUT/preflight.txt 2>&1 || { echo "preflight failed again"; tail -20 $OUT/preflight.txt; exit 1; }
+fi
+export ADMM_TRAIN=$R/bin/admm-train ADMM_MICROBENCH=$R/bin/admm-microbench ADMM_DATA_DIR=$R/data/mnist
+timeout ${STUDY_LIMIT:-420} bash jobs/study-scaling.sh --ranks ${RANKS:-16,1,8,2,4} --methods ${METHODS:-bcd,admm,gd,momentum,adam} --repeat ${REPEAT:-2} --no-analysis --out /tmp/study 2>&1 | tee $OUT/study.log
+echo "study rc=${PIPESTATUS[0]} after $(( $(date +%s) - T0 )) s"
+mkdir -p /tmp/pack
+for f in /tmp/study/*/*.h5; do
+  s=${f#/tmp/study/}; mkdir -p /tmp/pack/$(dirname $s); h5strip $f /tmp/pack/$s || echo "strip failed: $f"
+done
+cp -r /tmp/study/microbench /tmp/pack/ ; cp /tmp/study/study.txt /tmp/pack/ 2>/dev/null
+for f in /tmp/study/*/*.log; do s=${f#/tmp/study/}; cp $f /tmp/pack/$s; done
+tar -C /tmp -czf $OUT/study.tgz pack
+ls -la $OUT; echo "total $(( $(date +%s) - T0 )) s"
