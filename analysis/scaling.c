@@ -36,6 +36,8 @@ typedef struct {
     double sweep_cols[MAXGEMM], sweep_rate[MAXGEMM]; /* flop/s per rank, a sweep's products */
     double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
     double stream, stream_cache;                      /* bytes/s per rank */
+    int nat;                                          /* stream_at: bandwidth by data size */
+    double at_bytes[MAXSIZES], at_bw[MAXSIZES];
     int nsize[NKIND];
     double size[NKIND][MAXSIZES], secs[NKIND][MAXSIZES];
 } Machine;
@@ -71,6 +73,9 @@ static int read_machine(const char *path, Machine *m)
             m->stream = 1e9 * atof(field(line, "gbytes_per_s"));
         } else if (!strncmp(what, "stream_cache ", 13)) {
             m->stream_cache = 1e9 * atof(field(line, "gbytes_per_s"));
+        } else if (!strncmp(what, "stream_at ", 10) && m->nat < MAXSIZES) {
+            m->at_bytes[m->nat] = atof(field(line, "bytes"));
+            m->at_bw[m->nat++] = 1e9 * atof(field(line, "gbytes_per_s"));
         } else {
             for (int k = 0; k < NKIND; k++) {
                 size_t n = strlen(kind_names[k]);
@@ -121,6 +126,19 @@ static double sweep_rate(const Machine *m, double cols)
     return nearest_rate(m->nsweep, m->sweep_cols, m->sweep_rate, cols);
 }
 
+/* The bandwidth of one rank for loops that touch `bytes` each: log-log interpolation of
+ * stream_at, its ends held beyond the measured sizes. */
+static double bandwidth_at(const Machine *m, double bytes)
+{
+    int n = m->nat;
+    if (bytes <= m->at_bytes[0]) return m->at_bw[0];
+    if (bytes >= m->at_bytes[n - 1]) return m->at_bw[n - 1];
+    int i = 1;
+    while (m->at_bytes[i] < bytes) i++;
+    double f = log(bytes / m->at_bytes[i - 1]) / log(m->at_bytes[i] / m->at_bytes[i - 1]);
+    return exp(log(m->at_bw[i - 1]) + f * (log(m->at_bw[i]) - log(m->at_bw[i - 1])));
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* runs */
 
@@ -130,6 +148,7 @@ typedef struct {
     long n_train;
     double t_epoch;                  /* measured: median over the epochs used */
     double F, S, calls[NKIND], bytes[NKIND], sent, recv; /* medians, per epoch */
+    double S_calls;                  /* elementwise calls (0 in files before stream_calls) */
     double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
     int epochs_to[3];
     double model, t_compute, t_stream, t_comm, err;
@@ -259,7 +278,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
         double *t = dataset(f, "t_epoch", E, &c1), *val = dataset(f, "val_acc", E, &cv);
         double *fl = dataset(f, "phase_flops", E, &cf), *ph = dataset(f, "phase_max", E, &cp);
         double *calls = dataset(f, "comm_calls", E, &ck), *bytes = dataset(f, "comm_bytes", E, &cb);
-        double *stream = dataset(f, "stream_bytes", E, &cs);
+        double *stream = dataset(f, "stream_bytes", E, &cs), *scalls = dataset(f, "stream_calls", E, &cs);
         double *sent = dataset(f, "bytes_sent", E, &cr), *recv = dataset(f, "bytes_recv", E, &cr);
         if (!t || !val || !fl || !calls || !bytes || !stream || !sent || !recv || ck != NKIND || cb != NKIND) {
             snprintf(why, len, "no work counters (/epochs/phase_flops, comm_calls, comm_bytes, "
@@ -283,6 +302,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
             r->F = median_col(F, E, 1, 0, r0);
             free(F);
             r->S = median_col(stream, E, 1, 0, r0);
+            r->S_calls = scalls ? median_col(scalls, E, 1, 0, r0) : 0;
             for (int k = 0; k < NKIND; k++) {
                 r->calls[k] = median_col(calls, E, NKIND, k, r0);
                 r->bytes[k] = median_col(bytes, E, NKIND, k, r0);
@@ -306,7 +326,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
             }
             rc = 0;
         }
-        double *all[] = {t, val, fl, ph, calls, bytes, stream, sent, recv};
+        double *all[] = {t, val, fl, ph, calls, bytes, stream, scalls, sent, recv};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     }
     free(status);
@@ -363,7 +383,14 @@ static void model(Run *r, const Machine *m)
     int grad = gradient_method(r->method);
     double rate = grad ? m->step_rate : sweep_rate(m, (double)r->n_train / r->ranks);
     r->t_compute = r->F / rate;
-    r->t_stream = (r->S + r->bytes[K_SHM]) / (grad ? m->stream_cache : m->stream);
+    if (m->nat > 0 && r->S_calls > 0) {
+        /* each loop at the bandwidth of the data one call touches; the node-shared reads at that
+         * of one call's share */
+        r->t_stream = r->S / bandwidth_at(m, r->S / r->S_calls);
+        if (r->calls[K_SHM] > 0) r->t_stream += r->bytes[K_SHM] / bandwidth_at(m, r->bytes[K_SHM] / r->calls[K_SHM]);
+    } else {
+        r->t_stream = (r->S + r->bytes[K_SHM]) / (grad ? m->stream_cache : m->stream);
+    }
     r->t_comm = 0;
     for (int k = 0; k < NKIND; k++) {
         if (k == K_SHM || r->calls[k] <= 0) continue;
@@ -798,8 +825,10 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`), b_shm the bytes read "
                 "through node-shared memory (`comm_bytes`, kind shm); BW the triad bandwidth of one rank with "
-                "all ranks running, over arrays far larger than cache for bcd and admm (whole layers), over "
-                "3 x 1 MiB for the gradient methods (a batch, a parameter slice);\n"
+                "all ranks running, at the data one elementwise call touches (S / `stream_calls`, from the "
+                "measured sizes 48 KiB to 192 MiB: L1 to memory); in studies made before `stream_calls`, "
+                "over arrays far larger than cache for bcd and admm (whole layers) and over 3 x 1 MiB for the "
+                "gradient methods (a batch, a parameter slice);\n"
                 "- c_k, b_k: calls and bytes of kind k (allreduce, reduce_scatter, bcast, allgather, reduce, "
                 "p2p, barrier: `/epochs/comm_calls`, `comm_bytes`, counted by admm-train's PMPI layer, "
                 "ScaLAPACK's messages included); t_k(P, s) the measured time of one such call on all P ranks, "

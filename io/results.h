@@ -36,7 +36,7 @@ typedef struct {
   double phase_flops[NN_NPHASES];
   double comm_calls[NN_NCOMM], comm_bytes[NN_NCOMM];
   double bytes_sent, bytes_recv;
-  double stream_bytes;  /* max over ranks (counters.h) */
+  double stream_bytes, stream_calls;  /* max over ranks (counters.h) */
 } nn_epoch_row;
 
 typedef struct nn_results nn_results;

@@ -15,6 +15,8 @@
  *            the cost of the elementwise loops of a bcd or admm sweep (whole layers);
  *   stream_cache  the same over 3 x 1 MiB per rank, which stays in cache: the elementwise work
  *            of a gradient step (a batch, a slice of the parameters) and node-shared sums;
+ *   stream_at  the same over 3 arrays of 16 KiB to 64 MiB per rank: the bandwidth at the data
+ *            one elementwise call touches, from L1 to memory;
  *   allreduce, reduce_scatter, bcast, allgather, reduce, p2p, barrier
  *            the time of one call on MPI_COMM_WORLD for message sizes 8 B to 8 MiB
  *            (p2p: every rank exchanges with a partner at once, one way; barrier: size 0).
@@ -30,6 +32,7 @@
  *   microbench ranks=P threads=T what=step layers= columns= gflops=
  *   microbench ranks=P threads=T what=stream gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_cache gbytes_per_s=
+ *   microbench ranks=P threads=T what=stream_at bytes=B gbytes_per_s=   (B: all 3 arrays)
  *   microbench ranks=P threads=T what=KIND bytes=N seconds=S
  * Exit 2 on bad usage. */
 #include <cblas.h>
@@ -304,6 +307,11 @@ int main(int argc, char **argv)
   st.n = (size_t)1 << 17; /* 3 x 1 MiB */
   t = time_call(run_stream, &st, 5 * seconds);
   if (me == 0) printf("%s what=stream_cache gbytes_per_s=%.3f\n", head, 24.0 * st.n / t * 1e-9);
+  for (size_t n = (size_t)1 << 11; n <= (size_t)8 << 20; n <<= 3) { /* 16 KiB .. 64 MiB an array */
+    st.n = n;
+    t = time_call(run_stream, &st, seconds);
+    if (me == 0) printf("%s what=stream_at bytes=%zu gbytes_per_s=%.3f\n", head, 24 * n, 24.0 * n / t * 1e-9);
+  }
   free(st.a); free(st.b); free(st.c);
 
   /* collectives and messages */

@@ -19,6 +19,7 @@ void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b
   d->sent = a->sent - b->sent;
   d->received = a->received - b->received;
   d->stream = a->stream - b->stream;
+  d->stream_calls = a->stream_calls - b->stream_calls;
 }
 
 void nn_count_grid_flops(const int *desc, double total)

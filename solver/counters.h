@@ -30,13 +30,19 @@ typedef struct {
   double stream;              /* bytes read and written by the large elementwise loops (ReLU,
                                  the z steps, bias broadcasts, optimiser updates): memory-bound
                                  work that the flop count does not see */
+  double stream_calls;        /* calls of those loops: stream / stream_calls is the data one call
+                                 touches, which decides whether it runs from cache or memory */
 } nn_counters;
 
 /* This rank's running totals since the process started. */
 extern nn_counters nn_count;
 
 static inline void nn_count_flops(double f) { nn_count.flops += f; }
-static inline void nn_count_stream(double bytes) { nn_count.stream += bytes; }
+static inline void nn_count_stream(double bytes)
+{
+  nn_count.stream += bytes;
+  nn_count.stream_calls += 1;
+}
 
 /* One call of `kind` with size parameter `bytes`, `sent` and `received` by this rank. */
 static inline void nn_count_comm(enum nn_comm_kind kind, double bytes, double sent, double received)
