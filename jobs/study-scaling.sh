@@ -24,7 +24,7 @@
 # every point, the projection; its last line is model_max_rel_error=X.
 #
 # Environment: ADMM_TRAIN (default build/jobs/admm-train), ADMM_MICROBENCH and ADMM_ANALYZE
-# (default: beside ADMM_TRAIN, build/jobs/admm-microbench and build/analysis/admm-analyze), MPIEXEC
+# (default: build/bench/admm-microbench and build/analysis/admm-analyze beside ADMM_TRAIN's build/jobs), MPIEXEC
 # (default mpiexec.mpich), MPIEXEC_FLAGS (e.g. "-bind-to core"), ADMM_DATA_DIR (default
 # data/mnist). OPENBLAS_NUM_THREADS is set to 1: one core per rank. Precision float64.
 set -euo pipefail
@@ -70,7 +70,7 @@ case "$DATA_SET" in
 esac
 
 TRAIN=${ADMM_TRAIN:-$PWD/build/jobs/admm-train}
-BENCH=${ADMM_MICROBENCH:-$(dirname "$TRAIN")/admm-microbench}
+BENCH=${ADMM_MICROBENCH:-$(dirname "$TRAIN")/../bench/admm-microbench}
 ANALYZE=${ADMM_ANALYZE:-$(dirname "$TRAIN")/../analysis/admm-analyze}
 read -r -a LAUNCH <<<"${MPIEXEC:-mpiexec.mpich}"  # may hold words: "srun --mpi=pmi2"
 read -r -a MPIFLAGS <<<"${MPIEXEC_FLAGS:-}"

@@ -84,7 +84,3 @@ add_test(NAME grad_sgd_np2_refused
                  ${GRAD_MPIEXEC} $<TARGET_FILE:admm-train> ${GRAD_DIR}/grad-sgd-np2.h5)
 set_tests_properties(grad_sgd_np2_refused PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 60)
 
-# GEMM rate of the network's shapes on these cores (the flop bound of jobs/bench-gradient.sh).
-add_executable(gemm-step-rate ${PROJECT_SOURCE_DIR}/jobs/gemm_step_rate.c)
-target_link_libraries(gemm-step-rate PRIVATE nncore)
-set_target_properties(gemm-step-rate PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/jobs)

@@ -3,11 +3,11 @@
 # (--method random-features: the same architecture, --init, seed and readout loss, hidden layers
 # frozen) and --method bcd, with epochs, seconds per epoch and total training time at RANKS
 # ranks, validation and test accuracy of the kept (best-validation) weights, and the gain of
-# bcd over its floor; for the bcd rows also the flops of one sweep (jobs/bcd-flops.awk), the
+# bcd over its floor; for the bcd rows also the flops of one sweep (bench/bcd-flops.awk), the
 # rate they ran at and the ratio of the mean sweep time (sweeps 2..) to the flop bound = sweep
 # flops / GEMM rate, the rate measured by gemm-rate on the same ranks and precision just
 # before the case.
-# Usage: jobs/bench-gradient-free.sh [RANKS] [OUT_DIR]     (from the repository root, after a build)
+# Usage: bench/bench-gradient-free.sh [RANKS] [OUT_DIR]     (from the repository root, after a build)
 # Cases (data set, layers, precision, sweeps, --init, then any further bcd options) are the
 # lines of CASES below (env CASES replaces them). Where two initialisations are listed for one
 # network, pick the one with the higher validation accuracy: the test column only reports.
@@ -24,7 +24,7 @@ mnist 784,2048,2048,10 float32 25 pairs
 fashion-mnist 784,256,256,10 float64 30 pairs
 fashion-mnist 784,8192,10 float32 2 pairs
 fashion-mnist 784,8192,10 float32 2 he"}
-gemm=${GEMM_RATE:-$(dirname "$train")/gemm-rate}
+gemm=${GEMM_RATE:-$(dirname "$train")/../bench/gemm-rate}
 attr() { h5dump -a "/$2" "$1" | grep -o '(0): [0-9.e+-]*' | cut -d' ' -f2; }
 # mean of /epochs/t_epoch over epochs 2.. (epoch 1 alone when only one ran)
 sweep_time() { h5dump -d /epochs/t_epoch "$1" | sed -n 's/^ *([0-9]*): *//p' | tr -s ' ,' '\n' | grep -E '^[0-9.]+(e[-+]?[0-9]+)?$' |

@@ -6,7 +6,7 @@
 # only reports. Gradient methods train cross-entropy, which has no exact readout solve: their
 # floor is the least-squares one of their initialisation (noted in the table).
 #
-#   jobs/bench-floors.sh [RANKS] [OUT_DIR]      (from the repository root, after a build)
+#   bench/bench-floors.sh [RANKS] [OUT_DIR]      (from the repository root, after a build)
 #
 # env CASES replaces the cases below ("data layers precision bcd-sweeps admm-epochs grad-epochs"
 # per line); METHODS (default "bcd admm adam momentum"); ADMM_ARGS (default the thesis's

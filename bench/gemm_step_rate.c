@@ -1,5 +1,5 @@
 /* gemm-step-rate: the BLAS rate of one gradient step's products on these cores, the denominator
- * of the flop bound in jobs/bench-gradient.sh. It times exactly the BLAS calls that
+ * of the flop bound in bench/bench-gradient.sh. It times exactly the BLAS calls that
  * solver/gradient.c makes for one step of `--batch` columns (GEMMs; gemv/ger at batch 1)
  * and nothing else (gemm-rate measures one large GEMM). Local, no MPI; the thread count is
  * OpenBLAS's (OPENBLAS_NUM_THREADS).
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
     else {
-      fprintf(stderr, "gemm-step-rate: unknown option %s (see the comment at the top of jobs/gemm_step_rate.c)\n", argv[i]);
+      fprintf(stderr, "gemm-step-rate: unknown option %s (see the comment at the top of bench/gemm_step_rate.c)\n", argv[i]);
       return 1;
     }
   }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # MNIST accuracy of ADMM (--method admm) over the thesis's hyper-parameter grid (beta x gamma x
-# warm-up, jobs/sweeps/thesis-grid.txt), each point an independent 1-rank run, PARALLEL at a time.
+# warm-up, bench/sweeps/thesis-grid.txt), each point an independent 1-rank run, PARALLEL at a time.
 # The table is sorted, and the best point chosen, by validation accuracy (final_val_acc); test
 # accuracy is only reported.
 #
-#   jobs/bench-thesis-grid.sh [OUTDIR] [PARALLEL]
+#   bench/bench-thesis-grid.sh [OUTDIR] [PARALLEL]
 #
 # OUTDIR    results folder [results/thesis-grid]: OUTDIR/b{B}_g{G}_w{W}.h5 and .log per point,
 #           OUTDIR/results.tsv (one row per finished point, appended as points finish) and
@@ -15,7 +15,7 @@
 # --patience 5 --validation 5000 --seed 1, plus --eval-train 0 --quiet 1 to save time.
 #
 # Environment (all optional):
-#   GRID_FILE    points, one "beta gamma warmup" a line [jobs/sweeps/thesis-grid.txt]
+#   GRID_FILE    points, one "beta gamma warmup" a line [bench/sweeps/thesis-grid.txt]
 #   ADMM_TRAIN   trainer binary [build/jobs/admm-train]
 #   MPIEXEC      launcher prefix [mpiexec.mpich -n 1]; empty runs the binary as an MPI
 #                singleton; any prefix works (e.g. "ld.so --library-path DIR" for carried libs)
@@ -33,7 +33,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUTDIR=${1:-results/thesis-grid}
 PARALLEL=${2:-$(nproc 2>/dev/null || echo 1)}
-GRID_FILE=${GRID_FILE:-$ROOT/jobs/sweeps/thesis-grid.txt}
+GRID_FILE=${GRID_FILE:-$ROOT/bench/sweeps/thesis-grid.txt}
 ADMM_TRAIN=${ADMM_TRAIN:-$ROOT/build/jobs/admm-train}
 MPIEXEC=${MPIEXEC-mpiexec.mpich -n 1}
 H5DUMP=${H5DUMP-h5dump}

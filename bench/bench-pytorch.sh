@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The PyTorch figures that issue 3 compares the gradient baselines with, measured here rather
 # than quoted: PyTorch 1.13 (Debian's python3-torch, installed by this script when missing)
-# running the thesis's set-up (jobs/reference/pytorch_mnist.py) next to admm-train on the same
+# running the thesis's set-up (bench/reference/pytorch_mnist.py) next to admm-train on the same
 # cores, both float32:
 #   - seconds per epoch: Adam at 1 and 2 threads, mini-batch SGD (batch 128) at 1 and 2
 #     threads, pure SGD (batch 1) at 1 thread;
 #   - test accuracy after 2 epochs of momentum 0.9 (lr 0.01, batch 128) over SEEDS seeds,
 #     for PyTorch's default initialisation and for He's (admm-train's default), each side.
 #
-#   jobs/bench-pytorch.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
+#   bench/bench-pytorch.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
 #   env: SEEDS (8), OUT (results/bench-pytorch-<UTC time>)
 # Takes about 4 minutes on 2 cores. Prints one table; raw logs in $OUT.
 set -euo pipefail
@@ -53,7 +53,7 @@ for who in torch ours; do
   for job in "adam 3 1" "adam 2 2" "gd 3 1" "gd 2 2" "sgd 1 1"; do
     read -r m e t <<< "$job"
     name=$who-$m-t$t
-    [[ $who == ours && $t == 2 ]] && continue # ours at 2 threads: jobs/bench-gradient.sh
+    [[ $who == ours && $t == 2 ]] && continue # ours at 2 threads: bench/bench-gradient.sh
     ${who}_run "$name" "$m" 1 "$e" "$t" pytorch
     ROWS+=("$(printf '%-6s %-9s %7s %7s' "$who" "$m" "$t" pytorch) $(summary "$OUT/$name.log")")
   done

@@ -9,9 +9,9 @@
 # At 2 ranks each method also runs with --reduce-group 1 (one MPI_Allreduce of all gradients,
 # the update on every rank) next to the default node-shared sum (solver/node_sum.h).
 # Also the accuracy runs the thesis reports: pure SGD after 5 epochs (96.86%), GD after 20
-# (96.51%); momentum 0.9 after 2 epochs: PyTorch on the same seeds in jobs/bench-pytorch.sh.
+# (96.51%); momentum 0.9 after 2 epochs: PyTorch on the same seeds in bench/bench-pytorch.sh.
 #
-#   jobs/bench-gradient.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
+#   bench/bench-gradient.sh [BUILD_DIR] [DATA_DIR]      (defaults: build, data/mnist)
 #   env: PRECISION (float32), EPOCHS (3), REPEAT (2: runs per timed configuration, the
 #        best ratio shown with all of them), OUT (results/bench-gradient-<UTC time>)
 # Takes about 5 minutes on 2 cores. Prints one table; raw logs and results files in $OUT.
@@ -25,8 +25,8 @@ REPEAT=${REPEAT:-2}
 OUT=${OUT:-results/bench-gradient-$(date -u +%Y%m%dT%H%M%SZ)}
 MPIEXEC=${MPIEXEC:-mpiexec.mpich}
 TRAIN=$BUILD/jobs/admm-train
-STEP=$BUILD/jobs/gemm-step-rate
-GEMM=$BUILD/jobs/gemm-rate
+STEP=$BUILD/bench/gemm-step-rate
+GEMM=$BUILD/bench/gemm-rate
 LAYERS=784,256,256,10
 NTRAIN=60000
 

@@ -2,11 +2,11 @@
 # Seconds per ADMM epoch on full MNIST at 1 and 2 ranks, float64 and float32, next to the
 # floating-point bound of the same epoch: the epoch's flops (counted from the layer sizes)
 # divided by the GEMM rate measured here, in this run, on the same ranks and threads.
-# Usage: jobs/bench-admm.sh [EPOCHS] [LAYERS]      (run from the repository root, after a build)
+# Usage: bench/bench-admm.sh [EPOCHS] [LAYERS]      (run from the repository root, after a build)
 set -euo pipefail
 epochs=${1:-4}
 layers=${2:-784,256,256,10}
-train=build/jobs/admm-train rate=build/jobs/gemm-rate
+train=build/jobs/admm-train rate=build/bench/gemm-rate
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=55000

@@ -48,7 +48,7 @@ static int me, np;
 static void usage_error(const char *what, const char *value)
 {
   if (me == 0)
-    fprintf(stderr, "admm-microbench: error: %s %s (see the comment at the top of jobs/microbench.c)\n", what,
+    fprintf(stderr, "admm-microbench: error: %s %s (see the comment at the top of bench/microbench.c)\n", what,
             value);
   MPI_Finalize();
   exit(2);

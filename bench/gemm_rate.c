@@ -1,4 +1,4 @@
-/* gemm-rate: the GEMM rate of these cores, for the flop bounds in jobs/bench-*.sh. Every
+/* gemm-rate: the GEMM rate of these cores, for the flop bounds in bench/bench-*.sh. Every
  * rank multiplies an M x K matrix by its own K x (N/ranks) slice at the same time (as the
  * ranks of admm-train do), timed between barriers; the best of REPS repetitions, max over
  * ranks, gives the aggregate rate. Threads: OpenBLAS's (OPENBLAS_NUM_THREADS). Collective.

@@ -1,6 +1,6 @@
 """PyTorch reference for the gradient baselines (issue 3): the thesis's PyTorch set-up on
 784-256-256-10, timed per epoch, test accuracy after every epoch. Not part of the product or
-of the tests; jobs/bench-pytorch.sh runs it with Debian's python3-torch (PyTorch 1.13).
+of the tests; bench/bench-pytorch.sh runs it with Debian's python3-torch (PyTorch 1.13).
 
   python3 pytorch_mnist.py DATA_DIR METHOD SEED EPOCHS THREADS [INIT]
   METHOD: gd (SGD lr 0.01, batch 128) | sgd (lr 0.01, batch 1) | momentum (0.9, lr 0.01,
