@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 R=/tmp/nnroot
 rm -rf $R && mkdir -p $R/bin $R/lib/ucx $R/data/mnist
-cp build/jobs/admm-train build/jobs/admm-microbench .devpack/h5strip /usr/bin/mpiexec.hydra /usr/bin/hydra_pmi_proxy $R/bin/
+cp build/jobs/admm-train build/bench/admm-microbench .devpack/h5strip /usr/bin/mpiexec.hydra /usr/bin/hydra_pmi_proxy $R/bin/
 cp -L /usr/lib/x86_64-linux-gnu/ucx/libuct_cma.so.0 $R/lib/ucx/
 libs=$( (for b in $R/bin/* $R/lib/ucx/*; do ldd $b; done) | awk '$3 ~ /^\// {print $3} $1 ~ /^\/lib64/ {print $1}' | sort -u)
 for l in $libs; do cp -L "$l" $R/lib/; done
