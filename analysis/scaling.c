@@ -34,6 +34,8 @@ typedef struct {
     int ngemm, nsweep;
     double gemm_cols[MAXGEMM], gemm_rate[MAXGEMM];   /* flop/s per rank, one m x k x n GEMM */
     double sweep_cols[MAXGEMM], sweep_rate[MAXGEMM]; /* flop/s per rank, a sweep's products */
+    int nnarrow;
+    double narrow_cols[MAXGEMM], narrow_rate[MAXGEMM]; /* flop/s per rank, narrow products */
     double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
     double stream, stream_cache;                      /* bytes/s per rank */
     int nat;                                          /* stream_at: bandwidth by data size */
@@ -66,6 +68,9 @@ static int read_machine(const char *path, Machine *m)
         } else if (!strncmp(what, "sweep ", 6) && m->nsweep < MAXGEMM) {
             m->sweep_cols[m->nsweep] = atof(field(line, "n"));
             m->sweep_rate[m->nsweep++] = 1e9 * atof(field(line, "gflops"));
+        } else if (!strncmp(what, "narrow ", 7) && m->nnarrow < MAXGEMM) {
+            m->narrow_cols[m->nnarrow] = atof(field(line, "n"));
+            m->narrow_rate[m->nnarrow++] = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "step ", 5)) {
             m->step_cols = atof(field(line, "columns"));
             m->step_rate = 1e9 * atof(field(line, "gflops"));
@@ -149,6 +154,7 @@ typedef struct {
     double t_epoch;                  /* measured: median over the epochs used */
     double F, S, calls[NKIND], bytes[NKIND], sent, recv; /* medians, per epoch */
     double S_calls;                  /* elementwise calls (0 in files before stream_calls) */
+    double F_narrow;                 /* flops of narrow BLAS calls (0 in files before flops_narrow) */
     double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
     int epochs_to[3];
     double model, t_compute, t_stream, t_comm, err;
@@ -279,6 +285,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
         double *fl = dataset(f, "phase_flops", E, &cf), *ph = dataset(f, "phase_max", E, &cp);
         double *calls = dataset(f, "comm_calls", E, &ck), *bytes = dataset(f, "comm_bytes", E, &cb);
         double *stream = dataset(f, "stream_bytes", E, &cs), *scalls = dataset(f, "stream_calls", E, &cs);
+        double *narrow = dataset(f, "flops_narrow", E, &cs);
         double *sent = dataset(f, "bytes_sent", E, &cr), *recv = dataset(f, "bytes_recv", E, &cr);
         if (!t || !val || !fl || !calls || !bytes || !stream || !sent || !recv || ck != NKIND || cb != NKIND) {
             snprintf(why, len, "no work counters (/epochs/phase_flops, comm_calls, comm_bytes, "
@@ -303,6 +310,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
             free(F);
             r->S = median_col(stream, E, 1, 0, r0);
             r->S_calls = scalls ? median_col(scalls, E, 1, 0, r0) : 0;
+            r->F_narrow = narrow ? median_col(narrow, E, 1, 0, r0) : 0;
             for (int k = 0; k < NKIND; k++) {
                 r->calls[k] = median_col(calls, E, NKIND, k, r0);
                 r->bytes[k] = median_col(bytes, E, NKIND, k, r0);
@@ -326,7 +334,7 @@ static int read_run(const char *path, const char *series, Run *r, char *why, siz
             }
             rc = 0;
         }
-        double *all[] = {t, val, fl, ph, calls, bytes, stream, scalls, sent, recv};
+        double *all[] = {t, val, fl, ph, calls, bytes, stream, scalls, narrow, sent, recv};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     }
     free(status);
@@ -381,8 +389,12 @@ static int collapse_repeats(Run *runs, int n)
 static void model(Run *r, const Machine *m)
 {
     int grad = gradient_method(r->method);
-    double rate = grad ? m->step_rate : sweep_rate(m, (double)r->n_train / r->ranks);
+    double cols = (double)r->n_train / r->ranks;
+    double rate = grad ? m->step_rate : sweep_rate(m, cols);
     r->t_compute = r->F / rate;
+    if (!grad && m->nnarrow > 0 && r->F_narrow > 0) /* the narrow products at their own rate */
+        r->t_compute = (r->F - r->F_narrow) / rate +
+                       r->F_narrow / nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
     if (m->nat > 0 && r->S_calls > 0) {
         /* each loop at the bandwidth of the data one call touches; the node-shared reads at that
          * of one call's share */
@@ -821,7 +833,8 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "- F: the flops of the training step's BLAS and ScaLAPACK calls (`/epochs/phase_flops`, "
                 "every phase but eval and io);\n"
                 "- R: for bcd and admm the rate of one sweep's products (Gram, cross and forward products, "
-                "layer by layer) over the rank's columns; for the gradient methods the rate of one step's "
+                "layer by layer) over the rank's columns, and for their narrow calls (a dimension below 32: "
+                "`/epochs/flops_narrow`) the rate of the output layer's products; for the gradient methods the rate of one step's "
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`), b_shm the bytes read "
                 "through node-shared memory (`comm_bytes`, kind shm); BW the triad bandwidth of one rank with "

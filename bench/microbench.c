@@ -7,6 +7,9 @@
  *   sweep    the rate of the products of one bcd or admm sweep over S / ranks columns, layer by
  *            layer: the Gram matrix of the layer's input, the cross product with its output,
  *            the forward product (their shapes, not one square GEMM, set the rate);
+ *   narrow   the rate of the products with a dimension below 32 (admm-train counts their flops
+ *            apart, /epochs/flops_narrow): the output layer's forward product, its cross
+ *            product and the product of a k-wide factor, over S / ranks columns;
  *   step     the rate of one gradient step's products on --batch / ranks columns (the
  *            gradient methods split each global batch over the ranks), as solver/gradient.c
  *            calls them: forward, weight gradients, input gradients, each step followed by a
@@ -29,6 +32,7 @@
  * Output on rank 0, one line per figure, key=value:
  *   microbench ranks=P threads=T what=gemm m= k= n= gflops=
  *   microbench ranks=P threads=T what=sweep layers= n= gflops=
+ *   microbench ranks=P threads=T what=narrow layers= n= gflops=
  *   microbench ranks=P threads=T what=step layers= columns= gflops=
  *   microbench ranks=P threads=T what=stream gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_cache gbytes_per_s=
@@ -127,6 +131,18 @@ static void run_step(void *p)
 }
 
 typedef struct { int L; const int *n; int cols; double *A[MAXL + 1], *G, *X; } sweep_arg;
+
+/* The output layer's narrow products over `cols` columns (k = n[L] outputs, h = n[L-1]): the
+ * forward product k x cols (inner h), the cross product k x h (inner cols), and an h x cols
+ * product of inner dimension k (bcd's K r, admm's a-step). */
+static void run_narrow(void *p)
+{
+  sweep_arg *s = p;
+  int k = s->n[s->L], h = s->n[s->L - 1];
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, k, s->cols, h, 1, s->X, k, s->A[s->L - 1], h, 0, s->A[s->L], k);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, k, h, s->cols, 1, s->A[s->L], k, s->A[s->L - 1], h, 0, s->X, k);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, h, s->cols, k, 1, s->G, h, s->A[s->L], k, 0, s->A[s->L - 1], h);
+}
 
 /* The products of one sweep over `cols` columns: per layer the Gram of its input (as
  * solver/layer_fit.c forms it, one GEMM), the cross product with its output, the forward
@@ -275,6 +291,9 @@ int main(int argc, char **argv)
     w.X = filled((size_t)wide * wide);
     t = time_call(run_sweep, &w, 5 * seconds);
     if (me == 0) printf("%s what=sweep layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, flops / t * 1e-9);
+    t = time_call(run_narrow, &w, 5 * seconds);
+    double nflops = 6.0 * w.cols * n[L] * n[L - 1];
+    if (me == 0) printf("%s what=narrow layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, nflops / t * 1e-9);
     for (int l = 0; l <= L; l++) free(w.A[l]);
     free(w.G); free(w.X);
   }

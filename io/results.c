@@ -22,10 +22,10 @@
 #define TRY(r, what, call) \
   do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
-enum { SCALARS = 15, REALS = 13 }; /* the first REALS are float64, the rest int64 */
+enum { SCALARS = 16, REALS = 14 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
-  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "epoch", "warmup"
+  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow", "epoch", "warmup"
 };
 
 struct nn_results {
@@ -239,7 +239,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
   region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
-                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls };
+                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow };
   for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
   append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
   append_row(r, r->scalar[REALS + 1], scalar_names[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);

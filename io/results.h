@@ -37,6 +37,7 @@ typedef struct {
   double comm_calls[NN_NCOMM], comm_bytes[NN_NCOMM];
   double bytes_sent, bytes_recv;
   double stream_bytes, stream_calls;  /* max over ranks (counters.h) */
+  double flops_narrow;                /* the training step's narrow flops, max over ranks */
 } nn_epoch_row;
 
 typedef struct nn_results nn_results;

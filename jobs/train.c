@@ -201,6 +201,7 @@ int R(nn_train_run)(const nn_config *cfg)
     row.bytes_recv = work.received;
     row.stream_bytes = max_over_ranks(work.stream);
     row.stream_calls = max_over_ranks(work.stream_calls);
+    row.flops_narrow = max_over_ranks(work.flops_narrow);
     double tio = MPI_Wtime();
     nn_results_append(res, &row);
     tio = MPI_Wtime() - tio;

@@ -12,6 +12,7 @@ nn_counters nn_count;
 void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b)
 {
   d->flops = a->flops - b->flops;
+  d->flops_narrow = a->flops_narrow - b->flops_narrow;
   for (int k = 0; k < NN_NCOMM; k++) {
     d->calls[k] = a->calls[k] - b->calls[k];
     d->bytes[k] = a->bytes[k] - b->bytes[k];

@@ -21,6 +21,9 @@ extern const char *const nn_comm_kind_names[NN_NCOMM];
 
 typedef struct {
   double flops;               /* floating-point operations */
+  double flops_narrow;        /* of which in narrow calls: a matrix dimension below NN_NARROW
+                                 (the 10-wide output layer's products, matrix-vector calls),
+                                 which run far below the GEMM rate */
   double calls[NN_NCOMM];     /* calls (p2p: messages sent or received) */
   double bytes[NN_NCOMM];     /* the size parameter of each call's cost, summed: allreduce,
                                  reduce_scatter, reduce and bcast the vector; allgather the
@@ -37,7 +40,18 @@ typedef struct {
 /* This rank's running totals since the process started. */
 extern nn_counters nn_count;
 
+enum { NN_NARROW = 32 };
+
 static inline void nn_count_flops(double f) { nn_count.flops += f; }
+
+/* A BLAS call of f flops whose smallest matrix dimension is `dim`. */
+static inline void nn_count_blas(double f, double dim)
+{
+  nn_count.flops += f;
+  if (dim < NN_NARROW) nn_count.flops_narrow += f;
+}
+
+static inline double nn_min3(double a, double b, double c) { return a < b ? (a < c ? a : c) : (b < c ? b : c); }
 static inline void nn_count_stream(double bytes)
 {
   nn_count.stream += bytes;

@@ -36,17 +36,19 @@ typedef double real;
  * Cholesky n^3/3, its solve 2 n^2 per right-hand side, the inverse from the factor 2n^3/3,
  * the symmetric eigensolver with vectors ~14n^3/3 (reduction 4/3, back-transformation 2,
  * divide and conquer ~4/3: approximate); a distributed call counts its share
- * (total / grid size). Sizes are evaluated twice: pass plain values. */
+ * (total / grid size). A call with a matrix dimension below NN_NARROW (counters.h) also counts
+ * as narrow. Sizes are evaluated more than once: pass plain values. */
 #define cblas_gemm(o, ta, tb, m, n, k, ...) \
-  (nn_count_flops(2.0 * (m) * (n) * (k)), NN_BLAS(gemm)(o, ta, tb, m, n, k, __VA_ARGS__))
-#define cblas_syrk(o, uplo, tr, n, k, ...) \
-  (nn_count_flops((double)(n) * ((n) + 1.0) * (k)), NN_BLAS(syrk)(o, uplo, tr, n, k, __VA_ARGS__))
+  (nn_count_blas(2.0 * (m) * (n) * (k), nn_min3(m, n, k)), NN_BLAS(gemm)(o, ta, tb, m, n, k, __VA_ARGS__))
+#define cblas_syrk(o, uplo, tr, n, k, ...)                                        \
+  (nn_count_blas((double)(n) * ((n) + 1.0) * (k), nn_min3(n, k, 1e9)),            \
+   NN_BLAS(syrk)(o, uplo, tr, n, k, __VA_ARGS__))
 #define cblas_symm(o, side, uplo, m, n, ...)                                                   \
-  (nn_count_flops((side) == CblasLeft ? 2.0 * (m) * (m) * (n) : 2.0 * (m) * (n) * (n)),         \
+  (nn_count_blas((side) == CblasLeft ? 2.0 * (m) * (m) * (n) : 2.0 * (m) * (n) * (n), nn_min3(m, n, 1e9)), \
    NN_BLAS(symm)(o, side, uplo, m, n, __VA_ARGS__))
 #define cblas_gemv(o, tr, m, n, ...) \
-  (nn_count_flops(2.0 * (m) * (n)), NN_BLAS(gemv)(o, tr, m, n, __VA_ARGS__))
-#define cblas_ger(o, m, n, ...) (nn_count_flops(2.0 * (m) * (n)), NN_BLAS(ger)(o, m, n, __VA_ARGS__))
+  (nn_count_blas(2.0 * (m) * (n), 1), NN_BLAS(gemv)(o, tr, m, n, __VA_ARGS__))
+#define cblas_ger(o, m, n, ...) (nn_count_blas(2.0 * (m) * (n), 1), NN_BLAS(ger)(o, m, n, __VA_ARGS__))
 #define cblas_axpy(n, ...) (nn_count_flops(2.0 * (n)), NN_BLAS(axpy)(n, __VA_ARGS__))
 #define cblas_scal(n, ...) (nn_count_flops(1.0 * (n)), NN_BLAS(scal)(n, __VA_ARGS__))
 #define cblas_dot_r(n, ...) (nn_count_flops(2.0 * (n)), NN_BLAS(dot)(n, __VA_ARGS__))
