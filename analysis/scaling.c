@@ -461,7 +461,12 @@ static double project_epoch(const Run *one, const Run *top, const Machine *m, do
          * count and size measured at the largest rank count: a Gram or cross product per layer
          * whatever p; ScaLAPACK's messages are kept at the measured grid's (they shrink on a
          * larger grid: pessimistic). */
-        double t = one->F / p / sweep_rate(m, (double)one->n_train / p) + one->S / p / m->stream;
+        double cols = (double)one->n_train / p, t = one->S / p / m->stream;
+        if (m->nnarrow > 0 && one->F_narrow > 0)
+            t += (one->F - one->F_narrow) / p / sweep_rate(m, cols) +
+                 one->F_narrow / p / nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
+        else
+            t += one->F / p / sweep_rate(m, cols);
         for (int k = 0; k < NKIND; k++)
             if (k != K_SHM && top->calls[k] > 0)
                 t += top->calls[k] * cluster_call(k, p, k == K_BARRIER ? 0 : top->bytes[k] / top->calls[k]);
