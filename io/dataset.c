@@ -49,18 +49,18 @@ static int read_slice(const nn_idx *img, const nn_idx *lab, long first, long n, 
   return rc;
 }
 
-static void parse_normalize(const nn_config *cfg, double *mean, double *std)
+static void normalization(const nn_config *cfg, double *mean, double *std)
 {
-  if (strcmp(cfg->normalize, "none") == 0) { *mean = 0; *std = 1; return; }
-  if (strcmp(cfg->normalize, "dataset") == 0) {
+  if (cfg->normalize == NN_NORMALIZE_NONE) { *mean = 0; *std = 1; return; }
+  if (cfg->normalize == NN_NORMALIZE_DATASET) {
     /* The usual per-data-set statistics of pixel/255 over the training images. */
     if (strcmp(cfg->data, "fashion-mnist") == 0) { *mean = 0.2860; *std = 0.3530; }
     else if (strcmp(cfg->data, "mnist") == 0) { *mean = 0.1307; *std = 0.3081; }
     else { *mean = 0; *std = 1; }
     return;
   }
-  /* MEAN,STD was validated by the option parser. */
-  sscanf(cfg->normalize, "%lf,%lf", mean, std);
+  *mean = cfg->norm_mean; /* MEAN,STD as the option parser read and checked them */
+  *std = cfg->norm_std;
 }
 
 /* Deterministic, rank-count independent synthetic classification set: class centres in
@@ -151,7 +151,7 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
   nn_check_all(ok, err);
 
   double mean, std;
-  parse_normalize(cfg, &mean, &std);
+  normalization(cfg, &mean, &std);
   d->mean = mean;
   d->std = std;
   int dim = cfg->n[0], k = cfg->n[cfg->L];

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 
-#include "../solver/method.h"
+#include "../solver/config.h"
+#include "../solver/shard.h"
 
 typedef struct {
   R(nn_shard) train, val, test;

@@ -123,7 +123,8 @@ static hid_t create_extendable(nn_results *r, hid_t group, const char *name, hid
   return d;
 }
 
-nn_results *nn_results_create(const char *path, const nn_attr *config, int nconfig, const nn_attr *run, int nrun)
+nn_results *nn_results_create(const char *path, const nn_attr *config, int nconfig, const nn_attr *run, int nrun,
+                              const char *phase_names)
 {
   nn_results *r = calloc(1, sizeof *r);
   CHECK(r, "out of memory");
@@ -181,14 +182,14 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   for (int i = 0; i < SCALARS; i++)
     r->scalar[i] = create_extendable(r, r->epochs, scalar_names[i], i < REALS ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
   static const char *const pn[3] = { "phase_min", "phase_avg", "phase_max" };
+  nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING };
+  snprintf(names.s, sizeof names.s, "%s", phase_names);
   for (int i = 0; i < 3; i++) {
     r->phase[i] = create_extendable(r, r->epochs, pn[i], H5T_IEEE_F64LE, NN_NPHASES);
-    nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING, .s = NN_PHASE_NAMES_CSV };
     write_attr(r, r->phase[i], &names);
   }
   r->rss = create_extendable(r, r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
   r->flops = create_extendable(r, r->epochs, "phase_flops", H5T_IEEE_F64LE, NN_NPHASES);
-  nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING, .s = NN_PHASE_NAMES_CSV };
   write_attr(r, r->flops, &names);
   nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRING, .s = NN_COMM_KIND_NAMES_CSV };
   r->comm_calls = create_extendable(r, r->epochs, "comm_calls", H5T_IEEE_F64LE, NN_NCOMM);

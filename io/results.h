@@ -42,8 +42,9 @@ typedef struct {
 
 typedef struct nn_results nn_results;
 
+/* phase_names: the NN_NPHASES names of the run's method, comma separated (nn_phase_names_csv). */
 nn_results *nn_results_create(const char *path, const nn_attr *config, int nconfig, const nn_attr *run,
-                              int nrun);
+                              int nrun, const char *phase_names);
 void nn_results_append(nn_results *r, const nn_epoch_row *row);
 /* W[l] is n[l] x n[l-1] column-major (l = 1..L), written as dataset (n[l], n[l-1]) whose
  * row i holds the weights into unit i. b may be NULL (no biases). */

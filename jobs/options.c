@@ -1,7 +1,10 @@
 /* Option table and parser; see options.h. Every option is one row of `table`: its name, type,
- * default, accepted range or choices, the methods it applies to, where its value lands in
- * nn_config and its help. Parsing, range checks, --help, the start-up echo and /config all
- * read that row; the few checks that involve several options are in check_combinations. */
+ * default, accepted range or choices, whether it is one method's own, where its value lands in
+ * nn_config and its help. A value is read from text once, by its row, into its typed field;
+ * range checks, --help, the start-up echo and /config all read that row and the typed value.
+ * Which methods take an option of their own, and each method's defaults and checks, come from
+ * the method registry (solver/method.h); the few checks that involve several options are in
+ * check_combinations. */
 #include "options.h"
 
 #include <errno.h>
@@ -14,20 +17,8 @@
 
 #include "../io/inputs.h"
 #include "../solver/check.h"
+#include "../solver/method.h"
 #include "run_info.h"
-
-/* ------------------------------------------------------------------ the methods */
-
-enum {
-  M_BCD = 1 << 0, M_ADMM = 1 << 1, M_RF = 1 << 2,
-  M_GD = 1 << 3, M_SGD = 1 << 4, M_MOMENTUM = 1 << 5, M_ADAM = 1 << 6,
-  M_GRADIENT = M_GD | M_SGD | M_MOMENTUM | M_ADAM,
-  M_LS = M_BCD | M_ADMM | M_RF, /* methods with least-squares steps on the BLACS grid */
-  M_ALL = (1 << 7) - 1
-};
-/* In the order of --method's choices. */
-static const char *const method_names[] = { "bcd", "admm", "random-features", "gd", "sgd", "momentum", "adam" };
-enum { NMETHOD = sizeof method_names / sizeof method_names[0] };
 
 /* ------------------------------------------------------------------ the table */
 
@@ -35,23 +26,33 @@ enum opt_type {
   OPT_INT,    /* int or long field (by its size), decimal, range-checked */
   OPT_REAL,   /* double field, finite, range-checked */
   OPT_CHOICE, /* int or enum field: the index of the value in `choices`; char array: the value */
-  OPT_STRING, /* char array field; checked in check_combinations where it has a syntax */
-  OPT_FLAG    /* int field: 1 when the option is given (no value) */
+  OPT_STRING, /* char array field */
+  OPT_FLAG,   /* int field: 1 when the option is given (no value) */
+  OPT_CUSTOM  /* a value with a syntax of its own: the row's parse fills the fields, print writes them back */
 };
 enum {
-  F_AUTO = 1,    /* the word auto is accepted: INT stores -1, REAL stores NaN, resolved later */
-  F_LO_OPEN = 2, /* the range excludes its lower end */
-  F_HI_OPEN = 4  /* ... or its upper end */
+  F_AUTO = 1,     /* the word auto is accepted: INT stores -1, REAL stores NaN, resolved later */
+  F_LO_OPEN = 2,  /* the range excludes its lower end */
+  F_HI_OPEN = 4,  /* ... or its upper end */
+  F_METHOD = 8,   /* a method's own: it applies to the methods whose registry entry lists it */
+  F_ZERO_OFF = 16 /* where it does not apply, its field holds 0 (warm-up: no epochs of it) */
 };
+
+/* OPT_CUSTOM: parse reads text v into cfg (0 and one line in err when it is not valid), print
+ * writes the typed value back as text. */
+typedef struct {
+  int (*parse)(nn_config *cfg, const char *v, char *err, size_t errlen);
+  void (*print)(const nn_config *cfg, char *out, size_t len);
+} opt_syntax;
 
 typedef struct {
   const char *name;    /* without the leading -- */
   enum opt_type type;
   const char *def;     /* default, as text */
   const char *choices; /* OPT_CHOICE: '|'-separated, in the order of the field's enum */
+  const opt_syntax *syntax; /* OPT_CUSTOM: how its text reads and prints */
   double lo, hi;       /* OPT_INT, OPT_REAL: accepted range */
-  int flags;
-  unsigned methods;    /* the methods it applies to; given to another, it is refused */
+  int flags;           /* F_METHOD: given to a method that does not list it, it is refused */
   size_t offset, size; /* where the value lands in nn_config */
   const char *help;
 } opt_spec;
@@ -60,99 +61,114 @@ typedef struct {
 #define BIG 1e6
 #define COUNT (double)INT_MAX
 
+static int parse_layers(nn_config *cfg, const char *v, char *err, size_t errlen);
+static void print_layers(const nn_config *cfg, char *out, size_t len);
+static int parse_grid(nn_config *cfg, const char *v, char *err, size_t errlen);
+static void print_grid(const nn_config *cfg, char *out, size_t len);
+static int parse_normalize(nn_config *cfg, const char *v, char *err, size_t errlen);
+static void print_normalize(const nn_config *cfg, char *out, size_t len);
+static const opt_syntax layers_syntax = { parse_layers, print_layers };
+static const opt_syntax grid_syntax = { parse_grid, print_grid };
+static const opt_syntax normalize_syntax = { parse_normalize, print_normalize };
+
+static const opt_spec *find(const char *name, size_t len);
+
+/* --method's choices: the registry's names, '|'-separated (filled by method_choices_init). */
+static char method_choices[512];
+
 static const opt_spec table[] = {
-  { "method", OPT_CHOICE, "bcd", "bcd|admm|random-features|gd|sgd|momentum|adam", 0, 0, 0, M_ALL, AT(method),
-    "bcd: block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
-    "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error T - f(x) back "
-    "through W_L^T, damped and preconditioned (solver/bcd.c); "
-    "admm: Taylor et al.'s ADMM as the thesis runs it (solver/admm.c); random-features: the floor, hidden "
-    "layers frozen at --init and the output layer solved exactly for --loss; gd, sgd, momentum, adam: "
-    "backpropagation (see README, Methods)" },
-  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx", 0, 0, 0, M_ALL, AT(data),
+  { "method", OPT_CHOICE, "bcd", method_choices, NULL, 0, 0, 0, AT(method),
+    "training method: one of the methods listed below (README, Methods)" },
+  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx", NULL, 0, 0, 0, AT(data),
     "data set; idx reads the four --train-*/--test-* files" },
-  { "data-dir", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(data_dir),
+  { "data-dir", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(data_dir),
     "directory of the data set's IDX files (default $ADMM_DATA_DIR, else data/mnist or "
     "/usr/share/datasets/fashion-mnist)" },
-  { "train-images", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(train_images), "IDX training images (implies --data idx)" },
-  { "train-labels", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(train_labels), "IDX training labels (implies --data idx)" },
-  { "test-images", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(test_images), "IDX test images (implies --data idx)" },
-  { "test-labels", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(test_labels), "IDX test labels (implies --data idx)" },
-  { "n-train", OPT_INT, "0", NULL, 0, COUNT, 0, M_ALL, AT(n_train),
+  { "train-images", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(train_images), "IDX training images (implies --data idx)" },
+  { "train-labels", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(train_labels), "IDX training labels (implies --data idx)" },
+  { "test-images", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_images), "IDX test images (implies --data idx)" },
+  { "test-labels", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_labels), "IDX test labels (implies --data idx)" },
+  { "n-train", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_train),
     "use the first N training samples (0: all; synthetic: 2048)" },
-  { "n-test", OPT_INT, "0", NULL, 0, COUNT, 0, M_ALL, AT(n_test), "use the first N test samples (0: all; synthetic: 512)" },
-  { "validation", OPT_INT, "auto", NULL, 0, COUNT, F_AUTO, M_ALL, AT(validation),
+  { "n-test", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_test), "use the first N test samples (0: all; synthetic: 512)" },
+  { "validation", OPT_INT, "auto", NULL, NULL, 0, COUNT, F_AUTO, AT(validation),
     "samples carved from the end of the training range for early stopping and the kept model (0: none; "
     "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic, 1/12 of the file for idx)" },
-  { "normalize", OPT_STRING, "dataset", NULL, 0, 0, 0, M_ALL, AT(normalize),
+  { "normalize", OPT_CUSTOM, "dataset", NULL, &normalize_syntax, 0, 0, 0, AT(normalize),
     "input scaling of pixel/255: dataset (MNIST 0.1307,0.3081; Fashion 0.2860,0.3530), none, or MEAN,STD" },
-  { "layers", OPT_STRING, "784,256,256,10", NULL, 0, 0, 0, M_ALL, AT(layers), "layer widths, input first, classes last" },
-  { "beta", OPT_REAL, "1", NULL, 0, 1e12, F_LO_OPEN, M_BCD | M_ADMM, AT(beta), "penalty on z_l = W_l a_{l-1}" },
-  { "gamma", OPT_REAL, "1", NULL, 0, 1e12, F_LO_OPEN, M_BCD | M_ADMM, AT(gamma), "penalty on a_l = relu(z_l)" },
-  { "warmup", OPT_INT, "2", NULL, 0, BIG, 0, M_ADMM, AT(warmup),
+  { "layers", OPT_CUSTOM, "784,256,256,10", NULL, &layers_syntax, 0, 0, 0, AT(n),
+    "layer widths, input first, classes last" },
+  { "beta", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(beta), "penalty on z_l = W_l a_{l-1}" },
+  { "gamma", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(gamma), "penalty on a_l = relu(z_l)" },
+  { "warmup", OPT_INT, "2", NULL, NULL, 0, BIG, F_METHOD | F_ZERO_OFF, AT(warmup),
     "epochs without multiplier updates, run before --epochs" },
-  { "epochs", OPT_INT, "50", NULL, 1, BIG, 0, M_ALL, AT(epochs),
+  { "epochs", OPT_INT, "50", NULL, NULL, 1, BIG, 0, AT(epochs),
     "maximum training epochs (after warm-up); random-features: iterations of the squared-hinge readout" },
-  { "patience", OPT_INT, "5", NULL, 0, BIG, 0, M_ALL, AT(patience),
+  { "patience", OPT_INT, "5", NULL, NULL, 0, BIG, 0, AT(patience),
     "grace patience: stop after this many epochs without a better validation accuracy (0: never)" },
-  { "init", OPT_CHOICE, "auto", "he|xavier|normalized|zero|pytorch|pairs|auto", 0, 0, 0, M_ALL, AT(init),
+  { "init", OPT_CHOICE, "auto", "he|xavier|normalized|zero|pytorch|pairs|auto", NULL, 0, 0, 0, AT(init),
     "weight initialisation. pytorch: torch.nn.Linear's default, W and b ~ U(+-1/sqrt(fan_in)); pairs: He, then "
     "every hidden unit from two training samples of different classes (w.u + b = -1, w.v + b = +1); "
-    "auto: pairs for bcd and random-features, he for the others" },
-  { "aux-init", OPT_CHOICE, "forward", "forward|random", 0, 0, 0, M_ADMM, AT(aux_random),
+    "auto: the method's default (methods, below)" },
+  { "aux-init", OPT_CHOICE, "forward", "forward|random", NULL, 0, 0, F_METHOD, AT(aux_random),
     "auxiliary variables: forward pass of the initial weights, or z ~ N(0,1), a = relu(z)" },
-  { "loss", OPT_CHOICE, "auto", "least-squares|hinge|cross-entropy|squared-hinge|auto", 0, 0, 0, M_ALL, AT(loss),
-    "output loss. bcd, random-features: squared-hinge (auto: the squared distance of the outputs to >= 1 for "
-    "the class, <= 0 for the others) or least-squares; admm: least-squares (auto, thesis eq. 3.12) or Taylor's "
-    "hinge; gradient methods: cross-entropy" },
-  { "biases", OPT_CHOICE, "yes", "no|yes", 0, 0, 0, M_RF, AT(biases),
+  { "loss", OPT_CHOICE, "auto", "least-squares|hinge|cross-entropy|squared-hinge|auto", NULL, 0, 0, 0, AT(loss),
+    "output loss; each method trains those listed under methods, below. squared-hinge: the squared distance of "
+    "the outputs to >= 1 for the class, <= 0 for the others; least-squares: thesis eq. 3.12; hinge: Taylor's; "
+    "cross-entropy: softmax" },
+  { "biases", OPT_CHOICE, "yes", "no|yes", NULL, 0, 0, F_METHOD, AT(biases),
     "biases of the frozen network: yes as --init sets them (the floor of every method but admm), no (admm's floor)" },
-  { "precision", OPT_CHOICE, "float64", "float64|float32", 0, 0, 0, M_ALL, AT(float32),
+  { "precision", OPT_CHOICE, "float64", "float64|float32", NULL, 0, 0, 0, AT(float32),
     "floating-point precision of all numerics" },
-  { "ridge", OPT_REAL, "0.001", NULL, 0, 1, F_HI_OPEN, M_LS, AT(ridge),
+  { "ridge", OPT_REAL, "0.001", NULL, NULL, 0, 1, F_HI_OPEN | F_METHOD, AT(ridge),
     "relative ridge of the least-squares solves (admm: weight steps; bcd, random-features: the output solve), "
     "times trace/n of the Gram matrix (MNIST's constant pixels make a_0 a_0^T singular)" },
-  { "weight-solve", OPT_CHOICE, "ridge", "ridge|pinv", 0, 0, 0, M_ADMM, AT(weight_solve),
+  { "weight-solve", OPT_CHOICE, "ridge", "ridge|pinv", NULL, 0, 0, F_METHOD, AT(weight_solve),
     "weight step by ridge normal equations, or by the thesis's pseudo-inverse (eigendecomposition of the "
     "summed Gram matrix, p?syevd, eigenvalues below --pinv-rcond x largest dropped)" },
-  { "pinv-rcond", OPT_REAL, "auto", NULL, 0, 1, F_AUTO | F_HI_OPEN, M_ADMM, AT(pinv_rcond),
+  { "pinv-rcond", OPT_REAL, "auto", NULL, NULL, 0, 1, F_AUTO | F_HI_OPEN | F_METHOD, AT(pinv_rcond),
     "--weight-solve pinv: relative eigenvalue cutoff (auto: order x machine epsilon)" },
-  { "seed", OPT_INT, "1", NULL, 0, 9007199254740992.0, 0, M_ALL, AT(seed),
+  { "seed", OPT_INT, "1", NULL, NULL, 0, 9007199254740992.0, 0, AT(seed),
     "random seed (initialisation, synthetic data, shuffling)" },
-  { "lr", OPT_REAL, "auto", NULL, 0, 100, F_AUTO | F_LO_OPEN, M_GRADIENT, AT(lr), "learning rate (auto: 0.01, adam 0.001)" },
-  { "batch", OPT_INT, "auto", NULL, 1, COUNT, F_AUTO, M_GRADIENT, AT(batch), "global mini-batch (auto: 128, sgd 1)" },
-  { "momentum", OPT_REAL, "0.9", NULL, 0, 1, F_HI_OPEN, M_MOMENTUM, AT(momentum), "momentum coefficient" },
-  { "reduce-group", OPT_INT, "0", NULL, 0, BIG, 0, M_GRADIENT, AT(reduce_group),
+  { "lr", OPT_REAL, "auto", NULL, NULL, 0, 100, F_AUTO | F_LO_OPEN | F_METHOD, AT(lr), "learning rate (auto: 0.01, adam 0.001)" },
+  { "batch", OPT_INT, "auto", NULL, NULL, 1, COUNT, F_AUTO | F_METHOD, AT(batch), "global mini-batch (auto: 128, sgd 1)" },
+  { "momentum", OPT_REAL, "0.9", NULL, NULL, 0, 1, F_HI_OPEN | F_METHOD, AT(momentum), "momentum coefficient" },
+  { "reduce-group", OPT_INT, "0", NULL, NULL, 0, BIG, F_METHOD, AT(reduce_group),
     "ranks that sum gradients through one node-shared window, each updating a slice (0: every rank of a node; "
     "1: none, one MPI_Allreduce of all gradients and the update on every rank; K: groups of K ranks, as if each "
     "were a node); solver/node_sum.h" },
-  { "eval-train", OPT_INT, "1", NULL, 0, 1, 0, M_ALL, AT(eval_train),
+  { "eval-train", OPT_INT, "1", NULL, NULL, 0, 1, 0, AT(eval_train),
     "1: measure training accuracy and loss every epoch (forward pass)" },
-  { "grid", OPT_STRING, "auto", NULL, 0, 0, 0, M_LS, AT(grid), "BLACS process grid PxQ, or auto (squarest)" },
-  { "block", OPT_INT, "64", NULL, 1, 4096, 0, M_LS, AT(block), "ScaLAPACK block size" },
-  { "bcd-prox", OPT_REAL, "0.001", NULL, 0, BIG, F_LO_OPEN | F_HI_OPEN, M_BCD, AT(bcd_prox),
+  { "grid", OPT_CUSTOM, "auto", NULL, &grid_syntax, 0, 0, F_METHOD, AT(nprow),
+    "BLACS process grid PxQ, or auto (squarest)" },
+  { "block", OPT_INT, "64", NULL, NULL, 1, 4096, F_METHOD, AT(block), "ScaLAPACK block size" },
+  { "bcd-prox", OPT_REAL, "0.001", NULL, NULL, 0, BIG, F_LO_OPEN | F_HI_OPEN | F_METHOD, AT(bcd_prox),
     "proximal weight on |W - W_old|^2 in the hidden weight steps, relative to trace/n of the Gram matrix" },
-  { "bcd-decay", OPT_REAL, "auto", NULL, 0, BIG, F_AUTO | F_HI_OPEN, M_BCD, AT(bcd_decay),
+  { "bcd-decay", OPT_REAL, "auto", NULL, NULL, 0, BIG, F_AUTO | F_HI_OPEN | F_METHOD, AT(bcd_decay),
     "ridge on |W|^2 in the hidden weight steps (pulls directions the data leave undetermined back to zero), "
     "relative like --bcd-prox; auto: 0 in float64, 1e-3 in float32, whose rounding noise in those directions "
     "otherwise accumulates over sweeps" },
-  { "bcd-reanchor", OPT_INT, "1", NULL, 0, BIG, 0, M_BCD, AT(bcd_reanchor),
+  { "bcd-reanchor", OPT_INT, "1", NULL, NULL, 0, BIG, F_METHOD, AT(bcd_reanchor),
     "reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
-  { "bcd-growth", OPT_REAL, "1", NULL, 1, 10, 0, M_BCD, AT(bcd_growth), "--beta and --gamma multiply by this after every sweep" },
-  { "output", OPT_STRING, "", NULL, 0, 0, 0, M_ALL, AT(output),
+  { "bcd-growth", OPT_REAL, "1", NULL, NULL, 1, 10, F_METHOD, AT(bcd_growth), "--beta and --gamma multiply by this after every sweep" },
+  { "output", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(output),
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
-  { "force", OPT_FLAG, "0", NULL, 0, 0, 0, M_ALL, AT(force), "replace an existing complete results file" },
-  { "quiet", OPT_INT, "0", NULL, 0, 1, 0, M_ALL, AT(quiet), "1: no per-epoch lines" },
+  { "force", OPT_FLAG, "0", NULL, NULL, 0, 0, 0, AT(force), "replace an existing complete results file" },
+  { "quiet", OPT_INT, "0", NULL, NULL, 0, 1, 0, AT(quiet), "1: no per-epoch lines" },
 };
 enum { NOPT = sizeof table / sizeof table[0] };
 
-static unsigned method_bit(const nn_config *cfg)
+static int takes(const nn_method *m, const opt_spec *o)
 {
-  for (int m = 0; m < NMETHOD; m++)
-    if (strcmp(cfg->method, method_names[m]) == 0) return 1u << m;
-  return 0;
+  return !(o->flags & F_METHOD) || nn_method_takes(m, o->name);
 }
 
-static int applies(const opt_spec *o, const nn_config *cfg) { return (o->methods & method_bit(cfg)) != 0; }
+/* cfg->method is one of the registry's names once its row has read it. */
+static int applies(const opt_spec *o, const nn_config *cfg)
+{
+  const nn_method *m = nn_method_find(cfg->method);
+  return m && takes(m, o);
+}
 
 static void *field(nn_config *cfg, const opt_spec *o) { return (char *)cfg + o->offset; }
 static const void *cfield(const nn_config *cfg, const opt_spec *o) { return (const char *)cfg + o->offset; }
@@ -206,6 +222,16 @@ static void describe_range(const opt_spec *o, char *buf, size_t len)
 {
   snprintf(buf, len, "%c%.15g, %.15g%c", o->flags & F_LO_OPEN ? '(' : '[', o->lo, o->hi,
            o->flags & F_HI_OPEN ? ')' : ']');
+}
+
+/* The shortest text that reads back as the same double (%.17g always would, but prints 0.1 as
+ * 0.10000000000000001). */
+static void real_text(double v, char *out, size_t len)
+{
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(out, len, "%.*g", digits, v);
+    if (strtod(out, NULL) == v) return;
+  }
 }
 
 /* Stores the text value v of option o into cfg; on error writes one line into err, returns 0. */
@@ -269,6 +295,8 @@ static int set_value(nn_config *cfg, const opt_spec *o, const char *v, char *err
   case OPT_FLAG:
     *(int *)field(cfg, o) = strcmp(v, "0") != 0;
     return 1;
+  case OPT_CUSTOM:
+    return o->syntax->parse(cfg, v, err, errlen);
   }
   return 0;
 }
@@ -286,7 +314,7 @@ static void value_text(const nn_config *cfg, const opt_spec *o, char *out, size_
   case OPT_REAL: {
     double v = *(const double *)cfield(cfg, o);
     if (isnan(v)) snprintf(out, len, "auto");
-    else snprintf(out, len, "%.17g", v);
+    else real_text(v, out, len);
     break;
   }
   case OPT_CHOICE:
@@ -295,22 +323,161 @@ static void value_text(const nn_config *cfg, const opt_spec *o, char *out, size_
     break;
   case OPT_STRING: snprintf(out, len, "%s", (const char *)cfield(cfg, o)); break;
   case OPT_FLAG: snprintf(out, len, "%d", *(const int *)cfield(cfg, o)); break;
+  case OPT_CUSTOM: o->syntax->print(cfg, out, len); break;
+  }
+}
+
+/* ------------------------------------------------------------------ values with a syntax */
+
+/* --layers W0,W1,...,WL */
+static int parse_layers(nn_config *cfg, const char *v, char *err, size_t errlen)
+{
+  int L = -1;
+  const char *p = v;
+  while (*p) {
+    char *end;
+    errno = 0;
+    long w = strtol(p, &end, 10);
+    if (end == p || errno || w < 1 || w > 1000000 || (*end && *end != ',')) {
+      snprintf(err, errlen, "option --layers: '%s' is not a comma-separated list of widths in [1, 1000000]", v);
+      return 0;
+    }
+    if (++L > NN_MAX_LAYERS) {
+      snprintf(err, errlen, "option --layers: more than %d layers", NN_MAX_LAYERS);
+      return 0;
+    }
+    cfg->n[L] = (int)w;
+    p = *end ? end + 1 : end;
+  }
+  if (L < 1) {
+    snprintf(err, errlen, "option --layers: need at least an input and an output width, got '%s'", v);
+    return 0;
+  }
+  if (cfg->n[L] < 2) {
+    snprintf(err, errlen, "option --layers: the last width is the number of classes, at least 2");
+    return 0;
+  }
+  cfg->L = L;
+  return 1;
+}
+
+static void print_layers(const nn_config *cfg, char *out, size_t len)
+{
+  size_t k = 0;
+  out[0] = 0;
+  for (int l = 0; l <= cfg->L && k < len; l++) k += (size_t)snprintf(out + k, len - k, "%s%d", l ? "," : "", cfg->n[l]);
+}
+
+/* --grid PxQ, or auto (0 x 0: nn_grid_init picks the squarest) */
+static int parse_grid(nn_config *cfg, const char *v, char *err, size_t errlen)
+{
+  cfg->nprow = cfg->npcol = 0;
+  if (strcmp(v, "auto") == 0) return 1;
+  long p, q;
+  char tail;
+  if (sscanf(v, "%ldx%ld%c", &p, &q, &tail) != 2 || p < 1 || q < 1 || p > 1000000 || q > 1000000) {
+    snprintf(err, errlen, "option --grid: '%s' is not PxQ (each 1 to 1000000) or auto", v);
+    return 0;
+  }
+  if (p * q != nn_nranks()) {
+    snprintf(err, errlen, "option --grid: %ldx%ld needs %ld ranks, running on %d", p, q, p * q, nn_nranks());
+    return 0;
+  }
+  cfg->nprow = (int)p;
+  cfg->npcol = (int)q;
+  return 1;
+}
+
+static void print_grid(const nn_config *cfg, char *out, size_t len)
+{
+  if (cfg->nprow == 0) snprintf(out, len, "auto");
+  else snprintf(out, len, "%dx%d", cfg->nprow, cfg->npcol);
+}
+
+/* --normalize: the inputs become (pixel/255 - MEAN) / STD for pixels in [0, 1]; both ends of
+ * that range must stay finite and moderate, or the Gram matrices overflow (1e-200 as STD
+ * trained to NaN weights) or every input vanishes. */
+static int parse_normalize(nn_config *cfg, const char *v, char *err, size_t errlen)
+{
+  cfg->norm_mean = 0;
+  cfg->norm_std = 1;
+  if (strcmp(v, "dataset") == 0) { cfg->normalize = NN_NORMALIZE_DATASET; return 1; }
+  if (strcmp(v, "none") == 0) { cfg->normalize = NN_NORMALIZE_NONE; return 1; }
+  double m, s;
+  char tail;
+  if (sscanf(v, "%lf,%lf%c", &m, &s, &tail) != 2 || !isfinite(m) || !isfinite(s) || !(s > 0)) {
+    snprintf(err, errlen, "option --normalize: '%s' is not dataset, none or MEAN,STD with finite MEAN and STD > 0", v);
+    return 0;
+  }
+  double reach = fmax(fabs(m), fabs(1 - m)) / s;
+  if (s < 1e-6 || s > 1e6 || reach > 1e6) {
+    snprintf(err, errlen, "option --normalize: %s maps pixels to [%g, %g]; STD must be in [1e-6, 1e6] and the "
+             "inputs within +-1e6", v, -m / s, (1 - m) / s);
+    return 0;
+  }
+  cfg->normalize = NN_NORMALIZE_GIVEN;
+  cfg->norm_mean = m;
+  cfg->norm_std = s;
+  return 1;
+}
+
+static void print_normalize(const nn_config *cfg, char *out, size_t len)
+{
+  if (cfg->normalize != NN_NORMALIZE_GIVEN) {
+    snprintf(out, len, "%s", cfg->normalize == NN_NORMALIZE_NONE ? "none" : "dataset");
+    return;
+  }
+  char m[32], s[32];
+  real_text(cfg->norm_mean, m, sizeof m);
+  real_text(cfg->norm_std, s, sizeof s);
+  snprintf(out, len, "%s,%s", m, s);
+}
+
+/* ------------------------------------------------------------------ the methods */
+
+/* --method's choices from the registry, and a check that the registry and the table agree:
+ * every option a method lists is a row marked F_METHOD, and every such row has a method. */
+static void method_choices_init(void)
+{
+  size_t k = 0;
+  for (int i = 0; nn_methods[i]; i++) {
+    const nn_method *m = nn_methods[i];
+    k += (size_t)snprintf(method_choices + k, sizeof method_choices - k, "%s%s", i ? "|" : "", m->name);
+    CHECK(k < sizeof method_choices, "internal: the method names exceed %zu characters", sizeof method_choices);
+    for (const char *p = m->options; *p;) {
+      p += strspn(p, " ");
+      size_t w = strcspn(p, " ");
+      const opt_spec *o = NULL;
+      for (int r = 0; r < NOPT && w; r++)
+        if (strlen(table[r].name) == w && strncmp(table[r].name, p, w) == 0) o = &table[r];
+      CHECK(!w || (o && (o->flags & F_METHOD)), "internal: --method %s lists '%.*s', which is no option of a method's own "
+            "(jobs/options.c)", m->name, (int)w, p);
+      p += w;
+    }
+  }
+  for (int r = 0; r < NOPT; r++) {
+    int taken = !(table[r].flags & F_METHOD);
+    for (int i = 0; nn_methods[i] && !taken; i++) taken = nn_method_takes(nn_methods[i], table[r].name);
+    CHECK(taken, "internal: option --%s is a method's own (F_METHOD) but no method lists it", table[r].name);
   }
 }
 
 /* ------------------------------------------------------------------ help */
 
-static void methods_text(unsigned mask, char *buf, size_t len)
+/* The methods that take option o, comma separated; "" when every method does. */
+static void methods_text(const opt_spec *o, char *buf, size_t len)
 {
   buf[0] = 0;
-  if (mask == M_ALL) return;
+  if (!(o->flags & F_METHOD)) return;
   size_t k = 0;
-  for (int m = 0; m < NMETHOD; m++)
-    if (mask & (1u << m)) k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%s", k ? "," : "", method_names[m]);
+  for (int i = 0; nn_methods[i]; i++)
+    if (nn_method_takes(nn_methods[i], o->name))
+      k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%s", k ? "," : "", nn_methods[i]->name);
 }
 
 void nn_options_print_help(void)
 {
+  method_choices_init();
   printf("usage: mpiexec -n RANKS admm-train [options]\n\n"
          "Trains a fully connected ReLU network without back-propagation (bcd, admm), as the floor of no\n"
          "training (random-features), or by gradient methods, on MPI ranks, and writes every measurement to\n"
@@ -321,13 +488,26 @@ void nn_options_print_help(void)
     char left[96], who[96];
     snprintf(left, sizeof left, "--%s%s%s", o->name, o->type == OPT_FLAG ? "" : " ",
              o->type == OPT_CHOICE ? o->choices : o->type == OPT_INT ? "N" : o->type == OPT_REAL ? "X"
-                                                : o->type == OPT_STRING ? "S" : "");
-    methods_text(o->methods, who, sizeof who);
+                                                : o->type == OPT_FLAG ? "" : "S");
+    methods_text(o, who, sizeof who);
     printf("  %-44s %s%s%s%s [%s]\n", left, who[0] ? "{" : "", who, who[0] ? "} " : "", o->help,
            o->type == OPT_FLAG ? "no" : o->def[0] ? o->def : "none");
   }
   printf("  %-44s %s\n", "--help", "this text");
   printf("  %-44s %s\n", "--version", "the version and the git revision it was built from");
+  printf("\nmethods (--method):\n");
+  const opt_spec *init = find("init", 4), *loss = find("loss", 4);
+  for (int i = 0; nn_methods[i]; i++) {
+    const nn_method *m = nn_methods[i];
+    char name[32], losses[128] = "";
+    size_t k = 0;
+    for (int l = 0; l < NN_LOSS_AUTO; l++)
+      if (m->losses & 1u << l)
+        k += (size_t)snprintf(losses + k, sizeof losses - k, "%s%s%s", k ? ", " : "", choice_at(loss->choices, l, name, sizeof name),
+                              l == (int)m->loss_auto ? " (auto)" : "");
+    printf("  %-16s %s\n  %-16s --init auto: %s; --loss: %s\n", m->name, m->help, "",
+           choice_at(init->choices, m->init_auto, name, sizeof name), losses);
+  }
   printf("\nPer-epoch lines on rank 0: epoch= loss= objective= train_acc= val_acc= test_acc= t_epoch= (seconds,\n"
          "training step only) t_eval= eta=. Environment: OPENBLAS_NUM_THREADS should be cores per rank.\n");
 }
@@ -376,57 +556,6 @@ static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *hel
   return 1;
 }
 
-static int parse_layers(nn_config *cfg, char *err, size_t errlen)
-{
-  int L = -1;
-  const char *p = cfg->layers;
-  while (*p) {
-    char *end;
-    errno = 0;
-    long w = strtol(p, &end, 10);
-    if (end == p || errno || w < 1 || w > 1000000 || (*end && *end != ','))
-      FAIL("option --layers: '%s' is not a comma-separated list of widths in [1, 1000000]", cfg->layers);
-    if (++L > NN_MAX_LAYERS) FAIL("option --layers: more than %d layers", NN_MAX_LAYERS);
-    cfg->n[L] = (int)w;
-    p = *end ? end + 1 : end;
-  }
-  if (L < 1) FAIL("option --layers: need at least an input and an output width, got '%s'", cfg->layers);
-  if (cfg->n[L] < 2) FAIL("option --layers: the last width is the number of classes, at least 2");
-  cfg->L = L;
-  return 1;
-}
-
-static int parse_grid(nn_config *cfg, char *err, size_t errlen)
-{
-  cfg->nprow = cfg->npcol = 0;
-  if (strcmp(cfg->grid, "auto") == 0) return 1;
-  long p, q;
-  char tail;
-  if (sscanf(cfg->grid, "%ldx%ld%c", &p, &q, &tail) != 2 || p < 1 || q < 1 || p > 1000000 || q > 1000000)
-    FAIL("option --grid: '%s' is not PxQ (each 1 to 1000000) or auto", cfg->grid);
-  if (p * q != nn_nranks()) FAIL("option --grid: %ldx%ld needs %ld ranks, running on %d", p, q, p * q, nn_nranks());
-  cfg->nprow = (int)p;
-  cfg->npcol = (int)q;
-  return 1;
-}
-
-/* --normalize: the inputs become (pixel/255 - MEAN) / STD for pixels in [0, 1]; both ends of
- * that range must stay finite and moderate, or the Gram matrices overflow (1e-200 as STD
- * trained to NaN weights) or every input vanishes. */
-static int check_normalize(const nn_config *cfg, char *err, size_t errlen)
-{
-  if (strcmp(cfg->normalize, "dataset") == 0 || strcmp(cfg->normalize, "none") == 0) return 1;
-  double m, s;
-  char tail;
-  if (sscanf(cfg->normalize, "%lf,%lf%c", &m, &s, &tail) != 2 || !isfinite(m) || !isfinite(s) || !(s > 0))
-    FAIL("option --normalize: '%s' is not dataset, none or MEAN,STD with finite MEAN and STD > 0", cfg->normalize);
-  double reach = fmax(fabs(m), fabs(1 - m)) / s;
-  if (s < 1e-6 || s > 1e6 || reach > 1e6)
-    FAIL("option --normalize: %s maps pixels to [%g, %g]; STD must be in [1e-6, 1e6] and the inputs within +-1e6",
-         cfg->normalize, -m / s, (1 - m) / s);
-  return 1;
-}
-
 static int given_name(const int *given, const char *name)
 {
   const opt_spec *o = find(name, strlen(name));
@@ -436,39 +565,26 @@ static int given_name(const int *given, const char *name)
 /* Resolves the auto values for the chosen method and checks what one row cannot. */
 static int check_combinations(nn_config *cfg, const int *given, char *err, size_t errlen)
 {
-  unsigned m = method_bit(cfg);
-  for (int i = 0; i < NOPT; i++)
-    if (given[i] && !(table[i].methods & m)) {
+  const nn_method *m = nn_method_find(cfg->method); /* found: --method's row checked the name */
+  for (int i = 0; i < NOPT; i++) {
+    const opt_spec *o = &table[i];
+    if (takes(m, o)) continue;
+    if (given[i]) {
       char who[96];
-      methods_text(table[i].methods, who, sizeof who);
-      FAIL("option --%s: does not apply to --method %s (it applies to %s)", table[i].name, cfg->method, who);
+      methods_text(o, who, sizeof who);
+      FAIL("option --%s: does not apply to --method %s (it applies to %s)", o->name, m->name, who);
     }
-  if (!parse_layers(cfg, err, errlen) || !parse_grid(cfg, err, errlen) || !check_normalize(cfg, err, errlen)) return 0;
-
-  if (cfg->init == NN_INIT_AUTO) cfg->init = m & (M_BCD | M_RF) ? NN_INIT_PAIRS : NN_INIT_HE;
-  int loss_auto = cfg->loss == NN_LOSS_AUTO;
-  char given_loss[32];
-  value_text(cfg, find("loss", 4), given_loss, sizeof given_loss);
-  if (m & (M_BCD | M_RF)) {
-    if (loss_auto) cfg->loss = NN_LOSS_SQUARED_HINGE; /* measured best readout: see README, Methods */
-    if (cfg->loss != NN_LOSS_SQUARED_HINGE && cfg->loss != NN_LOSS_LEAST_SQUARES)
-      FAIL("option --loss %s: --method %s fits the output by squared-hinge or least-squares", given_loss, cfg->method);
-  } else if (m & M_ADMM) {
-    if (loss_auto) cfg->loss = NN_LOSS_LEAST_SQUARES; /* the thesis's eq. 3.12 */
-    if (cfg->loss != NN_LOSS_LEAST_SQUARES && cfg->loss != NN_LOSS_HINGE)
-      FAIL("option --loss %s: --method admm has closed-form output steps for least-squares and hinge only", given_loss);
-  } else {
-    if (!loss_auto && cfg->loss != NN_LOSS_CROSS_ENTROPY)
-      FAIL("option --loss %s: --method %s trains with softmax cross-entropy", given_loss, cfg->method);
-    cfg->loss = NN_LOSS_CROSS_ENTROPY;
+    if (o->flags & F_ZERO_OFF) memset(field(cfg, o), 0, o->size);
   }
-  if (isnan(cfg->lr)) cfg->lr = m & M_ADAM ? 1e-3 : 1e-2;
-  if (cfg->batch < 0) cfg->batch = m & M_SGD ? 1 : 128;
-  /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
-   * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
-  if (isnan(cfg->bcd_decay)) cfg->bcd_decay = cfg->float32 ? 1e-3 : 0;
-  if (!(m & M_ADMM)) cfg->warmup = 0; /* warm-up is ADMM's: epochs without multiplier updates */
-  if (!(m & M_RF)) cfg->biases = !(m & M_ADMM); /* Taylor's ADMM has no biases; the rest do */
+
+  if (cfg->init == NN_INIT_AUTO) cfg->init = m->init_auto;
+  if (cfg->loss == NN_LOSS_AUTO) cfg->loss = m->loss_auto;
+  if (!(m->losses & 1u << cfg->loss)) {
+    char loss[32];
+    value_text(cfg, find("loss", 4), loss, sizeof loss);
+    FAIL("option --loss %s: --method %s %s", loss, m->name, m->losses_why);
+  }
+  if (m->validate && !m->validate(cfg, err, errlen)) return 0;
   if ((long)cfg->warmup + cfg->epochs > 1000000) FAIL("options --warmup + --epochs: %ld epochs exceed 1000000", (long)cfg->warmup + cfg->epochs);
 
   int paths_given = given_name(given, "train-images") || given_name(given, "train-labels") ||
@@ -504,6 +620,7 @@ int nn_options_parse(nn_config *cfg, int argc, char **argv)
   char err[1400] = "";
   int help = 0;
   memset(cfg, 0, sizeof *cfg);
+  method_choices_init();
   int ok = read_argv(cfg, given, argc, argv, &help, err, sizeof err);
   if (ok && help) {
     if (nn_rank() == 0 && help == 1) nn_options_print_help();
@@ -572,4 +689,11 @@ void nn_options_echo(const nn_config *cfg)
   }
   printf("\n");
   fflush(stdout);
+}
+
+void nn_options_value(const nn_config *cfg, const char *name, char *out, size_t len)
+{
+  const opt_spec *o = find(name, strlen(name));
+  CHECK(o, "internal: no option --%s", name);
+  value_text(cfg, o, out, len);
 }

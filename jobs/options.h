@@ -1,6 +1,8 @@
 /* The command line: one table of options (name, type, default, help) that drives parsing,
- * --help, the start-up echo and the /config attributes of the results file. Parsing runs on
- * every rank (argv is the same everywhere) and fails on all of them together. */
+ * --help, the start-up echo and the /config attributes of the results file; which methods
+ * take which options, and the methods' own defaults and checks, come from the method registry
+ * (solver/method.h). Parsing runs on every rank (argv is the same everywhere) and fails on all
+ * of them together. */
 #ifndef NN_OPTIONS_H
 #define NN_OPTIONS_H
 
@@ -13,5 +15,7 @@ void nn_options_print_help(void);
 /* The effective options as attributes (for /config) and as one "key=value ..." line. */
 int nn_options_attrs(const nn_config *cfg, nn_attr *out, int max);
 void nn_options_echo(const nn_config *cfg);
+/* The effective value of option NAME (without --) as text, as the echo prints it. */
+void nn_options_value(const nn_config *cfg, const char *name, char *out, size_t len);
 
 #endif

@@ -11,7 +11,6 @@
 #include "../io/inputs.h"
 #include "../io/output_guard.h"
 #include "../io/results.h"
-#include "../solver/bcd.h"
 #include "../solver/check.h"
 #include "../solver/init_pairs.h"
 #include "../solver/method.h"
@@ -40,13 +39,16 @@ static split_score R(score)(const R(nn_model) *net, const R(nn_shard) *s, enum n
   return r;
 }
 
-static R(nn_method) R(create_method)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                                     const nn_grid *g)
+/* The method's notes for the console (method.h), printed by rank 0. */
+static void print_notes(nn_method_run *run, int final)
 {
-  if (strcmp(cfg->method, "bcd") == 0) return R(nn_bcd_create)(cfg, net, train, g);
-  if (strcmp(cfg->method, "admm") == 0) return R(nn_admm_create)(cfg, net, train, g);
-  if (strcmp(cfg->method, "random-features") == 0) return R(nn_random_features_create)(cfg, net, train, g);
-  return R(nn_gradient_create)(cfg, net, train);
+  if (!run->ops->notes) return;
+  char text[4096];
+  run->ops->notes(run->self, final, text, sizeof text);
+  if (nn_rank() == 0 && text[0]) {
+    fputs(text, stdout);
+    fflush(stdout);
+  }
 }
 
 /* 1 when every weight and bias is finite. The weights are replicated, so every rank reaches
@@ -76,6 +78,38 @@ static nn_attr *final_attr(nn_attr *a, int *k, const char *name, enum nn_attr_ty
   snprintf(x->name, sizeof x->name, "%s", name);
   x->type = type;
   return x;
+}
+
+/* The results file, with the options that applied (/config), the run's facts and each split's
+ * size and fingerprint as attributes, and the method's phase names. Collective. */
+static nn_results *R(open_results)(const nn_config *cfg, const char *path, const nn_grid *grid,
+                                   const R(nn_data) *data)
+{
+  /* /config records --validation as resolved ("auto" on IDX files is only known here). */
+  nn_config recorded = *cfg;
+  recorded.validation = data->val.n_global;
+  static nn_attr config_attrs[64], run_attrs[40];
+  int nconfig = nn_options_attrs(&recorded, config_attrs, 64);
+  int nrun = nn_run_info_attrs(cfg, grid->nprow, grid->npcol, run_attrs, 32);
+  const char *split_names[3] = { "n_train", "n_val", "n_test" };
+  const char *sum_names[3] = { "train_checksum", "val_checksum", "test_checksum" };
+  const R(nn_shard) *splits[3] = { &data->train, &data->val, &data->test };
+  for (int i = 0; i < 3; i++) {
+    nn_attr *a = &run_attrs[nrun++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", split_names[i]);
+    a->type = NN_ATTR_INT;
+    a->i = splits[i]->n_global;
+    a = &run_attrs[nrun++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", sum_names[i]);
+    a->type = NN_ATTR_STRING;
+    snprintf(a->s, sizeof a->s, "%016llx",
+             (unsigned long long)R(nn_split_checksum)(splits[i], data->mean, data->std));
+  }
+  char phases[256];
+  nn_phase_names_csv(nn_method_find(cfg->method)->phases, phases, sizeof phases);
+  return nn_results_create(path, config_attrs, nconfig, run_attrs, nrun, phases);
 }
 
 int R(nn_train_run)(const nn_config *cfg)
@@ -112,31 +146,11 @@ int R(nn_train_run)(const nn_config *cfg)
   if (cfg->init == NN_INIT_PAIRS) R(nn_init_pairs)(&net, &data.train, cfg->seed);
   R(nn_model_copy)(&best, &net);
 
-  /* /config records --validation as resolved ("auto" on IDX files is only known here). */
-  nn_config recorded = *cfg;
-  recorded.validation = data.val.n_global;
-  static nn_attr config_attrs[64], run_attrs[40], final[16];
-  int nconfig = nn_options_attrs(&recorded, config_attrs, 64);
-  int nrun = nn_run_info_attrs(cfg, grid.nprow, grid.npcol, run_attrs, 32);
-  const char *split_names[3] = { "n_train", "n_val", "n_test" };
-  const char *sum_names[3] = { "train_checksum", "val_checksum", "test_checksum" };
-  const R(nn_shard) *splits[3] = { &data.train, &data.val, &data.test };
-  for (int i = 0; i < 3; i++) {
-    nn_attr *a = &run_attrs[nrun++];
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", split_names[i]);
-    a->type = NN_ATTR_INT;
-    a->i = splits[i]->n_global;
-    a = &run_attrs[nrun++];
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", sum_names[i]);
-    a->type = NN_ATTR_STRING;
-    snprintf(a->s, sizeof a->s, "%016llx",
-             (unsigned long long)R(nn_split_checksum)(splits[i], data.mean, data.std));
-  }
-  nn_results *res = nn_results_create(path, config_attrs, nconfig, run_attrs, nrun);
+  static nn_attr final[16];
+  nn_results *res = R(open_results)(cfg, path, &grid, &data);
 
-  R(nn_method) method = R(create_method)(cfg, &net, &data.train, &grid);
+  nn_method_run method = nn_method_create(cfg, &net, &data.train, &grid);
+  print_notes(&method, 0);
   enum nn_loss loss = cfg->loss;
 
   int total = cfg->warmup + cfg->epochs, best_epoch = 0, since_best = 0, epochs_run = 0;
@@ -144,14 +158,14 @@ int R(nn_train_run)(const nn_config *cfg)
   const char *stop_reason = "max_epochs";
   double t_train0 = MPI_Wtime();
   for (int e = 1; e <= total; e++) {
-    int warm = e <= cfg->warmup;
+    int warm = e <= cfg->warmup; /* --warmup: admm's own; 0 for every other method */
     nn_timer t;
     nn_timer_reset(&t);
     nn_epoch_stats st = { NAN, NAN, NAN, NAN, 0 };
     CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     nn_counters before = nn_count, work;
     double t0 = MPI_Wtime();
-    method.epoch(method.self, e, warm, &st, &t);
+    method.ops->epoch(method.self, e, &st, &t);
     double t_epoch = max_over_ranks(MPI_Wtime() - t0);
     nn_counters_diff(&work, &nn_count, &before);
 
@@ -206,6 +220,7 @@ int R(nn_train_run)(const nn_config *cfg)
     nn_results_append(res, &row);
     tio = MPI_Wtime() - tio;
     last_io = tio;
+    print_notes(&method, 0);
     if (me == 0 && !cfg->quiet) {
       printf("epoch=%d%s loss=%.6g objective=%.6g res_z=%.4g train_acc=%.4f val_acc=%.4f test_acc=%.4f "
              "t_epoch=%.3f t_eval=%.3f t_io=%.3f eta=%.0fs\n",
@@ -258,7 +273,8 @@ int R(nn_train_run)(const nn_config *cfg)
            MPI_Wtime() - t_start, path);
     fflush(stdout);
   }
-  method.destroy(method.self);
+  print_notes(&method, 1);
+  nn_method_destroy(&method);
   R(nn_model_free)(&net);
   R(nn_model_free)(&best);
   R(nn_data_free)(&data);

@@ -13,10 +13,16 @@
 #include "rng.h"
 #include "util.h"
 
-void R(nn_admm_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                     const nn_grid *g)
+/* The phases this method times in its own slots (timer.h), named in its entry below. */
+static const enum nn_phase PH_GRAM = PH_STEP1;
+static const enum nn_phase PH_A_UPDATE = PH_STEP2;
+static const enum nn_phase PH_Z_UPDATE = PH_STEP3;
+
+void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
 {
   R(nn_admm) *s = self;
+  R(nn_model) *net = model;
+  const R(nn_shard) *train = shard;
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
   s->net = net;
@@ -101,20 +107,19 @@ void R(nn_admm_free)(void *self)
   free(s->K);
 }
 
-/* The rank the pseudo-inverse used for layer l: told once, at the layer's first weight step
+/* The rank the pseudo-inverse used for layer l: noted once, at the layer's first weight step
  * (the user sees how singular a_0 a_0^T is), and tallied for the summary at the end. The count
  * is the same on every rank (pinv.c broadcasts the eigenvalues). */
-static void note_kept(R(nn_admm) *s, int l)
+static void R(note_kept)(R(nn_admm) *s, int l)
 {
   const R(nn_pinv) *p = &s->wpinv[l];
   int first = s->kept_min[l] < 0;
   if (first || p->kept < s->kept_min[l]) s->kept_min[l] = p->kept;
   if (first || p->kept > s->kept_max[l]) s->kept_max[l] = p->kept;
-  if (first && nn_rank() == 0) {
-    printf("admm: pinv layer %d keeps %d of %d eigenvalues (cutoff %.3g x largest %.4g)\n", l, p->kept, p->n,
-           p->rcond, p->lambda_max);
-    fflush(stdout);
-  }
+  size_t k = strlen(s->notes);
+  if (first && k < sizeof s->notes)
+    snprintf(s->notes + k, sizeof s->notes - k, "admm: pinv layer %d keeps %d of %d eigenvalues (cutoff %.3g x largest %.4g)\n",
+             l, p->kept, p->n, p->rcond, p->lambda_max);
 }
 
 /* W_l = z_l a_{l-1}^T (a_{l-1} a_{l-1}^T + ridge)^{-1}, i.e. G W_l^T = a_{l-1} z_l^T with G
@@ -138,7 +143,7 @@ void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
   if (s->pinv) {
     if (l > 1) R(nn_pinv_factor_sum)(&s->wpinv[l], s->G, s->cfg->pinv_rcond, t);
     R(nn_pinv_solve_sum)(&s->wpinv[l], s->B, out, W, NN_BC_TRANSPOSED, t);
-    note_kept(s, l);
+    R(note_kept)(s, l);
   } else {
     if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
     R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, W, NN_BC_TRANSPOSED, t);
@@ -223,36 +228,75 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
         "or raise --ridge", st->objective);
 }
 
-static void admm_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
-{
-  (void)epoch;
-  R(nn_admm_sweep)(self, !warmup, st, t);
-}
+/* ==================================== the entry ==================================== */
 
-static void admm_fini(void *self)
+/* Warm-up (--warmup) is this method's: its first epochs leave the multiplier alone. */
+static void R(admm_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   R(nn_admm) *s = self;
-  if (s->pinv && s->kept_min[1] >= 0 && nn_rank() == 0) {
-    printf("admm: pinv eigenvalues kept over the run:");
-    for (int l = 1; l <= s->L; l++) {
-      const char *sep = l < s->L ? "," : "";
-      if (s->kept_min[l] == s->kept_max[l])
-        printf(" layer %d %d of %d%s", l, s->kept_min[l], s->wpinv[l].n, sep);
-      else
-        printf(" layer %d %d-%d of %d%s", l, s->kept_min[l], s->kept_max[l], s->wpinv[l].n, sep);
-    }
-    printf("\n");
-    fflush(stdout);
-  }
-  R(nn_admm_free)(s);
+  R(nn_admm_sweep)(s, epoch > s->cfg->warmup, st, t);
 }
 
-static const R(nn_grid_method) R(admm_method) = {
-  .name = "the admm state", .size = sizeof(R(nn_admm)), .init = R(nn_admm_init), .epoch = admm_epoch, .fini = admm_fini
+/* The pseudo-inverse's first-step notes; at the end, the eigenvalues it kept over the run. */
+static void R(admm_notes)(void *self, int final, char *out, size_t len)
+{
+  R(nn_admm) *s = self;
+  snprintf(out, len, "%s", s->notes);
+  s->notes[0] = 0;
+  if (!final || !s->pinv || s->kept_min[1] < 0) return;
+  size_t k = strlen(out);
+  k += (size_t)snprintf(out + k, k < len ? len - k : 0, "admm: pinv eigenvalues kept over the run:");
+  for (int l = 1; l <= s->L && k < len; l++) {
+    const char *sep = l < s->L ? "," : "";
+    if (s->kept_min[l] == s->kept_max[l])
+      k += (size_t)snprintf(out + k, len - k, " layer %d %d of %d%s", l, s->kept_min[l], s->wpinv[l].n, sep);
+    else
+      k += (size_t)snprintf(out + k, len - k, " layer %d %d-%d of %d%s", l, s->kept_min[l], s->kept_max[l],
+                            s->wpinv[l].n, sep);
+  }
+  if (k + 1 < len) strcat(out, "\n");
+}
+
+const nn_method_ops R(nn_admm_ops) = {
+  .size = sizeof(R(nn_admm)), .init = R(nn_admm_init), .epoch = R(admm_epoch), .fini = R(nn_admm_free),
+  .notes = R(admm_notes),
 };
 
-R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                               const nn_grid *g)
+#ifndef NN_FLOAT32 /* the entry itself, once (the float64 build of this file holds it) */
+extern const nn_method_ops nn_admm_ops_f32;
+
+/* Taylor's ADMM has no biases: the model is made without them. */
+static int admm_validate(nn_config *cfg, char *err, size_t errlen)
 {
-  return R(nn_grid_method_create)(&R(admm_method), cfg, net, train, g);
+  (void)err, (void)errlen;
+  cfg->biases = 0;
+  return 1;
 }
+
+/* z and a per hidden layer, z_L and lambda, two nmax x N scratch blocks; Gram, cross product,
+ * P, Pinv, K; the block-cyclic systems (a local share plus a full staging copy each). */
+static double admm_state_bytes(const nn_config *cfg, double N)
+{
+  const int *n = cfg->n;
+  int L = cfg->L;
+  double P = nn_nranks(), r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), hidden = 0;
+  for (int l = 1; l < L; l++) hidden += n[l];
+  double square = (nmax + 1) * (nmax + 1) * r;
+  return (2 * hidden + 2 * n[L] + 2 * nmax) * N * r + 6 * square + 2 * L * square * (1 + 1 / P);
+}
+
+const nn_method nn_admm = {
+  .name = "admm",
+  .help = "Taylor et al.'s ADMM as the thesis runs it: no biases, least-squares weight steps, closed-form a and "
+          "z steps, one multiplier on the output constraint, updated after --warmup epochs (solver/admm.c)",
+  .options = "beta gamma warmup aux-init ridge weight-solve pinv-rcond grid block",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_LEAST_SQUARES, /* the thesis's eq. 3.12 */
+  .losses = 1u << NN_LOSS_LEAST_SQUARES | 1u << NN_LOSS_HINGE,
+  .losses_why = "has closed-form output steps for least-squares and hinge only",
+  .validate = admm_validate,
+  .state_bytes = admm_state_bytes,
+  .phases = { "gram", "a_update", "z_update", NULL },
+  .ops = { &nn_admm_ops_f64, &nn_admm_ops_f32 },
+};
+#endif

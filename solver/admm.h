@@ -7,7 +7,9 @@
 #define NN_ADMM_H
 
 #include "method.h"
+#include "model.h"
 #include "pinv.h"
+#include "shard.h"
 #include "spd.h"
 
 typedef struct {
@@ -32,12 +34,12 @@ typedef struct {
   int kept_min[NN_MAX_LAYERS + 1], kept_max[NN_MAX_LAYERS + 1]; /* pinv: eigenvalues kept so far (-1: no step yet) */
   R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems, order n[l] */
   double ridge;
+  char notes[2048];               /* for the console, until the driver takes them (method.h: notes) */
 } R(nn_admm);
 
-/* Set-up and tear-down of a state (self: an R(nn_admm)); nn_admm_create runs them on a heap one
- * (method.h: nn_grid_method_create), tests on their own. */
-void R(nn_admm_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                     const nn_grid *g);
+/* Set-up and tear-down of a state (self: an R(nn_admm), net: an R(nn_model), train: an
+ * R(nn_shard)): the method's init and fini (method.h), which tests also run on their own. */
+void R(nn_admm_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
 void R(nn_admm_free)(void *self);
 /* One sweep over all layers; update_multiplier = 0 during warm-up. */
 void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t);

@@ -1,4 +1,4 @@
-/* Gradient-free block coordinate descent (--method admm --preset best, the default): exact block minimisations of a
+/* Gradient-free block coordinate descent (--method bcd, the default): exact block minimisations of a
  * penalty merit over weights with biases, hidden pre-activations z_l and activations a_l,
  * with the output layer an exact ridge solve. Leaves out multipliers and any loss gradient.
  * init, sweep, the steps and the merit are collective over MPI_COMM_WORLD.
@@ -19,6 +19,8 @@
 #define NN_BCD_H
 
 #include "method.h"
+#include "model.h"
+#include "shard.h"
 #include "spd.h"
 
 typedef struct {
@@ -47,17 +49,13 @@ typedef struct {
   double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */
 } R(nn_bcd);
 
-/* Set-up and tear-down of a state (self: an R(nn_bcd)); nn_bcd_create runs them on a heap one
- * (method.h: nn_grid_method_create), tests on their own. */
-void R(nn_bcd_init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                    const nn_grid *g);
+/* Set-up and tear-down of a state (self: an R(nn_bcd), net: an R(nn_model) with biases, train:
+ * an R(nn_shard)): the method's init and fini (method.h), which tests also run on their own. */
+void R(nn_bcd_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
 void R(nn_bcd_free)(void *self);
 /* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
  * the sweep count is a multiple of --bcd-reanchor). */
 void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t);
-
-R(nn_method) R(nn_bcd_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                              const nn_grid *g);
 
 /* The steps, exposed for tests. */
 void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t);

@@ -10,6 +10,8 @@ enum nn_loss { NN_LOSS_LEAST_SQUARES, NN_LOSS_HINGE, NN_LOSS_CROSS_ENTROPY, NN_L
 enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO, NN_INIT_PYTORCH, NN_INIT_PAIRS, NN_INIT_AUTO };
 /* --method admm's weight step: ridge-regularised normal equations, or the thesis's pseudo-inverse */
 enum nn_weight_solve { NN_WEIGHT_SOLVE_RIDGE, NN_WEIGHT_SOLVE_PINV };
+/* --normalize: the data set's own statistics, none (mean 0, std 1), or the given MEAN,STD */
+enum nn_normalize { NN_NORMALIZE_DATASET, NN_NORMALIZE_NONE, NN_NORMALIZE_GIVEN };
 
 typedef struct {
   char method[32];          /* bcd, admm, random-features, gd, sgd, momentum, adam */
@@ -18,10 +20,10 @@ typedef struct {
   char train_images[1024], train_labels[1024], test_images[1024], test_labels[1024];
   long n_train, n_test;     /* 0 = everything the files hold */
   long validation;          /* samples carved from the end of the training range (-1: auto, resolved by io/dataset.c) */
-  char normalize[64];       /* dataset, none, or MEAN,STD */
-  int L;                    /* layers with weights */
+  enum nn_normalize normalize;
+  double norm_mean, norm_std; /* NN_NORMALIZE_GIVEN: x = (pixel/255 - norm_mean) / norm_std */
+  int L;                    /* layers with weights (--layers) */
   int n[NN_MAX_LAYERS + 1]; /* widths: n[0] inputs ... n[L] classes */
-  char layers[256];         /* as given */
   double beta, gamma;
   int warmup, epochs, patience;
   enum nn_init init;
@@ -37,8 +39,7 @@ typedef struct {
   long batch;
   int reduce_group;         /* gradient methods: ranks per shared-memory gradient sum (0: a node; see node_sum.h) */
   int eval_train;
-  char grid[32];            /* PxQ or auto, as given */
-  int nprow, npcol, block;  /* BLACS grid (0,0: automatic) and block size */
+  int nprow, npcol, block;  /* BLACS grid (--grid; 0,0: automatic) and block size */
   double bcd_decay;         /* bcd: ridge on |Wbar|^2 in the hidden weight steps, relative to trace/n */
   double bcd_prox;          /* bcd: proximal weight on |Wbar - Wbar_old|^2, relative to trace/n */
   int bcd_reanchor;         /* bcd: reset z, a to the forward pass every this many sweeps (0: never) */

@@ -22,6 +22,13 @@
 #include "node_sum.h"
 #include "util.h"
 
+/* The phases this method times in its own slots (timer.h), named in its entries below:
+ * PH_FORWARD_BACKWARD is the shuffle, the batch's columns, forward and backward (and, fused
+ * on one rank with plain SGD, the update); PH_UPDATE the optimiser's step on the summed
+ * gradient. */
+static const enum nn_phase PH_UPDATE = PH_STEP3;
+static const enum nn_phase PH_FORWARD_BACKWARD = PH_STEP4;
+
 #ifdef NN_FLOAT32
 #define r_exp expf
 #define r_log logf
@@ -65,6 +72,7 @@ typedef struct {
   R(nn_model) view;   /* the model with W, b pointing into red.param (used during an epoch) */
   real *m, *v;        /* red.hi - red.lo: momentum buffer / Adam first moment; second moment */
   long t;             /* Adam steps taken (bias correction) */
+  char note[300];     /* for the console, until the driver takes it (method.h: notes) */
 } R(gradient);
 
 static void R(ws_init)(R(workspace) *w, const R(nn_model) *net, long cap)
@@ -333,9 +341,8 @@ static void R(unpack_params)(R(gradient) *s)
   R(nn_node_sum_publish)(&s->red); /* the next pack_params must not overwrite what is still being read */
 }
 
-static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
+static void R(gradient_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
-  (void)warmup; /* gradient methods have no warm-up: those epochs train like any other */
   R(gradient) *s = self;
   R(nn_model) *net = &s->view;
   const R(nn_shard) *tr = s->train;
@@ -378,7 +385,7 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
       memset(s->red.mine, 0, sizeof(real) * s->P);
     nn_timer_start(t, PH_COMM_REDUCE);
     R(nn_node_sum_reduce)(&s->red);
-    nn_timer_start(t, PH_FORWARD_BACKWARD);
+    nn_timer_start(t, PH_UPDATE);
     R(apply_update)(s, Bs);
     nn_timer_start(t, PH_COMM_REDUCE);
     R(nn_node_sum_publish)(&s->red);
@@ -399,7 +406,7 @@ static void R(gradient_epoch)(void *self, int epoch, int warmup, nn_epoch_stats 
         s->cfg->method, epoch, st->objective);
 }
 
-static void R(gradient_destroy)(void *self)
+static void R(gradient_fini)(void *self)
 {
   R(gradient) *s = self;
   R(ws_free)(&s->ws, s->net->L);
@@ -407,32 +414,32 @@ static void R(gradient_destroy)(void *self)
   free(s->perm);
   free(s->m);
   free(s->v);
-  free(s);
 }
 
-R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train)
+static void R(gradient_notes)(void *self, int final, char *out, size_t len)
+{
+  (void)final;
+  R(gradient) *s = self;
+  snprintf(out, len, "%s", s->note);
+  s->note[0] = 0;
+}
+
+/* Fills a zeroed state for the update `rule`. --batch 1 on several ranks works, but is refused
+ * on the command line (gradient_validate): one rank would work while the others idle. */
+static void R(gradient_init)(R(gradient) *s, enum rule rule, const nn_config *cfg, R(nn_model) *net,
+                             const R(nn_shard) *train)
 {
   int p = nn_nranks();
-  char msg[512];
-  snprintf(msg, sizeof msg,
-           "--method %s --batch 1 on %d ranks: pure SGD takes one sample per step, so one rank would work "
-           "while the others idle and every sample would cost an allreduce; run it with -n 1 "
-           "(or use a --batch of at least the rank count)", cfg->method, p);
-  nn_check_all(p == 1 || cfg->batch > 1, msg);
   CHECK(net->bias && net->b[1], "gradient methods need a model with biases (internal)");
   CHECK(train->n_global > 0, "no training samples");
   CHECK(cfg->batch >= 1 && cfg->lr > 0, "--batch and --lr must be positive (internal: options not resolved)");
   CHECK(train->n_global <= 2147483647L && train->d == net->n[0],
         "training shard does not match the network (%d inputs vs %d)", train->d, net->n[0]);
 
-  R(gradient) *s = nn_alloc(1, sizeof *s, "the gradient method");
   s->cfg = cfg;
   s->net = net;
   s->train = train;
-  s->rule = !strcmp(cfg->method, "adam") ? RULE_ADAM : !strcmp(cfg->method, "momentum") ? RULE_MOMENTUM
-                                                                                       : RULE_PLAIN;
-  CHECK(s->rule != RULE_PLAIN || !strcmp(cfg->method, "gd") || !strcmp(cfg->method, "sgd"),
-        "unknown gradient method '%s'", cfg->method);
+  s->rule = rule;
   s->B = cfg->batch;
   s->lr = cfg->lr;
   s->mu = cfg->momentum;
@@ -444,7 +451,7 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   char note[256];
   CHECK_ALL_RANKS(R(nn_node_sum_create)(&s->red, s->P, cfg->reduce_group, note, sizeof note) == 0,
                   "out of memory allocating the gradient buffers (%zu values)", s->P);
-  if (note[0] && nn_rank() == 0) printf("admm-train: note: %s\n", note);
+  if (note[0]) snprintf(s->note, sizeof s->note, "admm-train: note: %s\n", note);
   s->view = *net;
   for (int l = 1; l <= net->L; l++) {
     s->view.W[l] = s->red.param + s->off_W[l];
@@ -453,5 +460,120 @@ R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const
   size_t slice = s->red.hi - s->red.lo;
   if (s->rule != RULE_PLAIN) s->m = nn_alloc(slice, sizeof(real), "first moments");
   if (s->rule == RULE_ADAM) s->v = nn_alloc(slice, sizeof(real), "second moments");
-  return (R(nn_method)){ .self = s, .epoch = R(gradient_epoch), .destroy = R(gradient_destroy) };
 }
+
+/* ==================================== the entries ==================================== */
+
+/* gd and sgd differ only in their default --batch: one rule, one set of operations. */
+static void R(plain_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+{
+  (void)g;
+  R(gradient_init)(self, RULE_PLAIN, cfg, net, train);
+}
+
+static void R(momentum_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+{
+  (void)g;
+  R(gradient_init)(self, RULE_MOMENTUM, cfg, net, train);
+}
+
+static void R(adam_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+{
+  (void)g;
+  R(gradient_init)(self, RULE_ADAM, cfg, net, train);
+}
+
+const nn_method_ops R(nn_plain_ops) = {
+  .size = sizeof(R(gradient)), .init = R(plain_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
+  .notes = R(gradient_notes),
+};
+const nn_method_ops R(nn_momentum_ops) = {
+  .size = sizeof(R(gradient)), .init = R(momentum_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
+  .notes = R(gradient_notes),
+};
+const nn_method_ops R(nn_adam_ops) = {
+  .size = sizeof(R(gradient)), .init = R(adam_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
+  .notes = R(gradient_notes),
+};
+
+#ifndef NN_FLOAT32 /* the entries themselves, once (the float64 build of this file holds them) */
+extern const nn_method_ops nn_plain_ops_f32, nn_momentum_ops_f32, nn_adam_ops_f32;
+
+/* --lr auto and --batch auto, and the refusal of pure SGD on several ranks. */
+static int gradient_validate(nn_config *cfg, double lr_auto, long batch_auto, char *err, size_t errlen)
+{
+  if (isnan(cfg->lr)) cfg->lr = lr_auto;
+  if (cfg->batch < 0) cfg->batch = batch_auto;
+  int p = nn_nranks();
+  if (cfg->batch == 1 && p > 1) {
+    snprintf(err, errlen, "--method %s --batch 1 on %d ranks: pure SGD takes one sample per step, so one rank would "
+             "work while the others idle and every sample would cost an allreduce; run it with -n 1 (or use a "
+             "--batch of at least the rank count)", cfg->method, p);
+    return 0;
+  }
+  return 1;
+}
+
+static int gd_validate(nn_config *cfg, char *err, size_t errlen) { return gradient_validate(cfg, 1e-2, 128, err, errlen); }
+static int sgd_validate(nn_config *cfg, char *err, size_t errlen) { return gradient_validate(cfg, 1e-2, 1, err, errlen); }
+static int adam_validate(nn_config *cfg, char *err, size_t errlen) { return gradient_validate(cfg, 1e-3, 128, err, errlen); }
+
+/* Gradients, optimiser state, the node-shared window, activations of one batch. */
+static double gradient_state_bytes(const nn_config *cfg, double N)
+{
+  (void)N;
+  const int *n = cfg->n;
+  int L = cfg->L;
+  double r = cfg->float32 ? 4 : 8, params = 0, hidden = 0;
+  for (int l = 1; l <= L; l++) params += (double)n[l] * (n[l - 1] + 1);
+  for (int l = 1; l < L; l++) hidden += n[l];
+  return 6 * params * r + 4 * hidden * (double)cfg->batch * r;
+}
+
+/* The four share everything but the default --lr and --batch, momentum's coefficient, and the
+ * update rule (their operations). */
+const nn_method nn_gd = {
+  .name = "gd",
+  .help = "mini-batch gradient descent by backpropagation (solver/gradient.c)",
+  .options = "lr batch reduce-group",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .validate = gd_validate,
+  .state_bytes = gradient_state_bytes,
+  .phases = { NULL, NULL, "update", "forward_backward" },
+  .ops = { &nn_plain_ops_f64, &nn_plain_ops_f32 },
+};
+const nn_method nn_sgd = {
+  .name = "sgd",
+  .help = "pure stochastic gradient descent: --batch auto is 1, on one rank",
+  .options = "lr batch reduce-group",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .validate = sgd_validate,
+  .state_bytes = gradient_state_bytes,
+  .phases = { NULL, NULL, "update", "forward_backward" },
+  .ops = { &nn_plain_ops_f64, &nn_plain_ops_f32 },
+};
+const nn_method nn_momentum = {
+  .name = "momentum",
+  .help = "heavy-ball momentum, as torch.optim.SGD(momentum=--momentum)",
+  .options = "lr batch reduce-group momentum",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .validate = gd_validate,
+  .state_bytes = gradient_state_bytes,
+  .phases = { NULL, NULL, "update", "forward_backward" },
+  .ops = { &nn_momentum_ops_f64, &nn_momentum_ops_f32 },
+};
+const nn_method nn_adam = {
+  .name = "adam",
+  .help = "Adam, as torch.optim.Adam: --lr auto is 0.001",
+  .options = "lr batch reduce-group",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .validate = adam_validate,
+  .state_bytes = gradient_state_bytes,
+  .phases = { NULL, NULL, "update", "forward_backward" },
+  .ops = { &nn_adam_ops_f64, &nn_adam_ops_f32 },
+};
+#endif

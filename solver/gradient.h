@@ -1,13 +1,16 @@
 /* Gradient baselines (gd, sgd, momentum, adam) by backpropagation on BLAS, softmax
- * cross-entropy output, data-parallel over contiguous shards. The method (created in
- * method.h) is collective: one gradient sum per step (node_sum.h), none at 1 rank; --batch 1
- * on several ranks is refused at creation (all ranks exit 1 with one line). The epoch's objective is the mean
+ * cross-entropy output, data-parallel over contiguous shards. The methods (registry entries
+ * nn_gd, nn_sgd, nn_momentum, nn_adam; method.h) are collective: one gradient sum per step
+ * (node_sum.h), none at 1 rank; their option check refuses --batch 1 on several ranks. The
+ * epoch's objective is the mean
  * over training samples of the loss each had when its mini-batch was taken. The helpers
  * below are local and exist so tests can check the kernels against plain loops. */
 #ifndef NN_GRADIENT_H
 #define NN_GRADIENT_H
 
 #include "method.h"
+#include "model.h"
+#include "shard.h"
 #include "shuffle.h"
 
 /* Packed layout of all parameters' gradients, as used by the summed buffer (and the packed

@@ -7,7 +7,8 @@
 #ifndef NN_INIT_PAIRS_H
 #define NN_INIT_PAIRS_H
 
-#include "method.h"
+#include "model.h"
+#include "shard.h"
 
 void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed);
 

@@ -1,24 +1,20 @@
-/* What the driver needs from a training method: one epoch at a time over this rank's shard,
- * updating the shared model in place. Every method's epoch is collective over
+/* The method interface and its registry. A training method is one table entry (nn_method),
+ * defined in the method's own file and listed in solver/methods.c: its name and help, the
+ * options it takes and their checks, its defaults, its memory estimate, the names of the
+ * phases it times, and its operations in each precision (nn_method_ops). The command line,
+ * --help, the driver, /config and the results file's phase names all read the entry; nothing
+ * outside a method's file names the method. Precision-independent: the operations take the
+ * model and shard of the run's precision as void pointers. Methods never print to stdout:
+ * what the user should read goes through the notes operation. An epoch is collective over
  * MPI_COMM_WORLD and leaves identical weights on every rank. */
 #ifndef NN_METHOD_H
 #define NN_METHOD_H
 
-#include "config.h"
-#include "blockcyclic.h"
-#include "model.h"
-#include "real.h"
-#include "timer.h"
+#include <stddef.h>
 
-/* The training data of this rank: x is d x n (column-major, samples are columns). */
-typedef struct {
-  int d, classes;
-  long n;            /* samples on this rank */
-  long n_global;     /* samples over all ranks */
-  long first;        /* global index of this rank's first sample */
-  real *x;
-  int *label;
-} R(nn_shard);
+#include "blockcyclic.h"
+#include "config.h"
+#include "timer.h"
 
 /* Figures a method reports for one epoch (NaN where they do not apply). */
 typedef struct {
@@ -29,40 +25,70 @@ typedef struct {
   int converged;       /* 1: the method has reached its fixed point (the driver stops) */
 } nn_epoch_stats;
 
+/* What a method does, in one precision. `model` is the run's nn_model_f64 or _f32 (model.h),
+ * `train` its nn_shard_f64 or _f32 (shard.h), `self` the method's state. */
 typedef struct {
-  void *self;
-  /* warmup: 1 during ADMM warm-up epochs (no multiplier update) */
-  void (*epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t);
-  void (*destroy)(void *self);
-} R(nn_method);
-
-/* The create and destroy the grid methods (admm, bcd, random-features) share. Such a method is
- * a table: its state's size, init (fills a zeroed state), epoch, and fini (releases what init
- * took). nn_grid_method_create allocates the state, runs init and returns the method, whose
- * destroy runs fini and frees the state. */
-typedef struct {
-  const char *name;   /* names the state in an out-of-memory message */
-  size_t size;        /* of the state */
-  void (*init)(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train, const nn_grid *g);
-  void (*epoch)(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t);
+  size_t size; /* bytes of the state, which nn_method_create allocates zeroed */
+  /* Fills the state for training `model` on `train` (g: the BLACS grid). Collective. */
+  void (*init)(void *self, const nn_config *cfg, void *model, const void *train, const nn_grid *g);
+  /* One epoch (1-based, warm-up epochs included), training the model in place. Collective. */
+  void (*epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t);
+  /* Releases what init took (nn_method_destroy frees the state itself). Local. */
   void (*fini)(void *self);
-} R(nn_grid_method);
+  /* Optional (NULL: none). Writes into out what the user should read since the last call, as
+   * whole lines ("" when nothing); final = 1 once, at the end of the run, for a summary. The
+   * driver calls it on every rank after init and after every epoch and prints rank 0's. */
+  void (*notes)(void *self, int final, char *out, size_t len);
+  /* Hooks for later issues, NULL in every method today and never called yet:
+   * state_export: the state a checkpoint needs beyond the model (multipliers, auxiliaries,
+   * optimiser moments, counters); writes up to len bytes into buf, returns the bytes it needs.
+   * state_import: restores what state_export wrote, after init; returns 0 on success.
+   * weights_export: writes the current weights into `model`, for a method that keeps them
+   * elsewhere between epochs (ranks owning blocks of layers); NULL: it trains `model` in place. */
+  size_t (*state_export)(const void *self, void *buf, size_t len);
+  int (*state_import)(void *self, const void *buf, size_t len);
+  void (*weights_export)(const void *self, void *model);
+} nn_method_ops;
 
-R(nn_method) R(nn_grid_method_create)(const R(nn_grid_method) *m, const nn_config *cfg, R(nn_model) *net,
-                                      const R(nn_shard) *train, const nn_grid *g);
+typedef struct {
+  const char *name;    /* --method NAME */
+  const char *help;    /* one line for --help */
+  /* The method's own options, space separated, without "--": rows of jobs/options.c marked
+   * F_METHOD apply to exactly the methods that list them (the rest to every method). */
+  const char *options;
+  enum nn_init init_auto;  /* what --init auto means */
+  enum nn_loss loss_auto;  /* what --loss auto means */
+  unsigned losses;         /* the --loss values it trains: bits 1u << enum nn_loss */
+  const char *losses_why;  /* ends the refusal of another: "option --loss X: --method NAME <losses_why>" */
+  /* Optional (NULL: none): resolves the method's own auto values and checks what one option
+   * row cannot, after every option is parsed; on error writes one line into err and returns 0.
+   * Runs on every rank. */
+  int (*validate)(nn_config *cfg, char *err, size_t errlen);
+  /* Bytes of the method's state on a rank holding N training samples (jobs/memory_check.c). */
+  double (*state_bytes)(const nn_config *cfg, double N);
+  /* Names of its timer slots PH_STEP1..PH_STEP4 (timer.h), NULL for a slot it never enters. */
+  const char *phases[NN_STEP_PHASES];
+  const nn_method_ops *ops[2]; /* [0] float64, [1] float32 */
+} nn_method;
 
-/* ADMM (Taylor et al. 2016, as in the thesis): solver/admm.c. g is the BLACS grid. The
- * gradient-free block coordinate descent (bcd) is declared in bcd.h. */
-R(nn_method) R(nn_admm_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                               const nn_grid *g);
+/* ------------------------------------------------------------ the registry (methods.c) */
 
-/* The floor: hidden layers frozen at their initialisation, the output layer solved exactly
- * for cfg->loss (least squares or squared hinge). solver/random_features.c. */
-R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                                          const nn_grid *g);
+/* Every method, in the order of --method's choices and --help; NULL-terminated. */
+extern const nn_method *const nn_methods[];
+/* The method called `name`, or NULL. */
+const nn_method *nn_method_find(const char *name);
+/* 1 when `option` (without "--") is one of m's own options. */
+int nn_method_takes(const nn_method *m, const char *option);
 
-/* Gradient methods (gd, sgd, momentum, adam) by backpropagation on BLAS, data-parallel with
- * one sum of all gradients per step (solver/node_sum.h): solver/gradient.c. */
-R(nn_method) R(nn_gradient_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train);
+/* A method at work: its operations in the run's precision and its state. */
+typedef struct {
+  const nn_method *method;
+  const nn_method_ops *ops;
+  void *self;
+} nn_method_run;
+
+/* Allocates the state of cfg->method in cfg's precision and runs its init. Collective. */
+nn_method_run nn_method_create(const nn_config *cfg, void *model, const void *train, const nn_grid *g);
+void nn_method_destroy(nn_method_run *run);
 
 #endif

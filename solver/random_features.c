@@ -22,8 +22,15 @@
 #include "closed_forms.h"
 #include "layer_fit.h"
 #include "method.h"
+#include "model.h"
+#include "shard.h"
 #include "spd.h"
 #include "util.h"
+
+/* The phases this method times in its own slots (timer.h), named in its entry below: PH_READOUT
+ * is the outputs of the new weights, their projection (squared hinge) and the objective. */
+static const enum nn_phase PH_GRAM = PH_STEP1;
+static const enum nn_phase PH_READOUT = PH_STEP3;
 
 typedef struct {
   R(nn_model) *net;
@@ -48,7 +55,7 @@ static double R(rf_alternate)(R(rf_state) *s, nn_timer *t)
   R(nn_fit_cross)(s->H, nh, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
   R(nn_spd_solve_sum)(&s->sys, s->B, k, R(nn_fit_solution)(net, L), NN_BC_TRANSPOSED, t);
-  nn_timer_start(t, PH_Z_UPDATE);
+  nn_timer_start(t, PH_READOUT);
   real *O = s->hinge ? s->T : s->O;
   R(nn_affine)(net->W[L], net->bias ? net->b[L] : NULL, k, nh, s->H, s->N, O);
   double f = 0, tsq = 0;
@@ -72,10 +79,9 @@ static double R(rf_alternate)(R(rf_state) *s, nn_timer *t)
 enum { RF_INNER = 25 };
 #define RF_TOL 1e-7
 
-static void rf_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_timer *t)
+static void R(rf_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   (void)epoch;
-  (void)warmup;
   R(rf_state) *s = self;
   double f = R(rf_alternate)(s, t);
   int done = !s->hinge;
@@ -89,16 +95,18 @@ static void rf_epoch(void *self, int epoch, int warmup, nn_epoch_stats *st, nn_t
   st->converged = done;
 }
 
-static void rf_fini(void *self)
+static void R(rf_fini)(void *self)
 {
   R(rf_state) *s = self;
   R(nn_spd_free)(&s->sys);
   free(s->H); free(s->ones); free(s->T); free(s->B); free(s->O);
 }
 
-static void rf_init(void *self, const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train, const nn_grid *g)
+static void R(rf_init)(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
 {
   R(rf_state) *s = self;
+  R(nn_model) *net = model;
+  const R(nn_shard) *train = shard;
   int L = net->L, nh = net->n[L - 1], k = net->n[L], ld = nh + net->bias;
   size_t widest = (size_t)nn_widest_layer(L, net->n);
   s->net = net;
@@ -137,12 +145,36 @@ static void rf_init(void *self, const nn_config *cfg, R(nn_model) *net, const R(
   free(G);
 }
 
-static const R(nn_grid_method) R(rf_method) = {
-  .name = "the random-features state", .size = sizeof(R(rf_state)), .init = rf_init, .epoch = rf_epoch, .fini = rf_fini
+/* ==================================== the entry ==================================== */
+
+const nn_method_ops R(nn_random_features_ops) = {
+  .size = sizeof(R(rf_state)), .init = R(rf_init), .epoch = R(rf_epoch), .fini = R(rf_fini),
 };
 
-R(nn_method) R(nn_random_features_create)(const nn_config *cfg, R(nn_model) *net, const R(nn_shard) *train,
-                                          const nn_grid *g)
+#ifndef NN_FLOAT32 /* the entry itself, once (the float64 build of this file holds it) */
+extern const nn_method_ops nn_random_features_ops_f32;
+
+/* The features, targets and outputs, ones; the Gram matrix and its block-cyclic system. */
+static double rf_state_bytes(const nn_config *cfg, double N)
 {
-  return R(nn_grid_method_create)(&R(rf_method), cfg, net, train, g);
+  const int *n = cfg->n;
+  int L = cfg->L;
+  double P = nn_nranks(), r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n);
+  double square = (nmax + 1) * (nmax + 1) * r;
+  return (n[L - 1] + 2 * n[L] + 1) * N * r + 2 * square * (1 + 1 / P);
 }
+
+const nn_method nn_random_features = {
+  .name = "random-features",
+  .help = "the floor: hidden layers frozen at --init, the output layer solved exactly for --loss "
+          "(solver/random_features.c)",
+  .options = "biases ridge grid block",
+  .init_auto = NN_INIT_PAIRS,
+  .loss_auto = NN_LOSS_SQUARED_HINGE, /* bcd's readout, so that the default floor is bcd's */
+  .losses = 1u << NN_LOSS_SQUARED_HINGE | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "fits the output by squared-hinge or least-squares",
+  .state_bytes = rf_state_bytes,
+  .phases = { "gram", NULL, "readout", NULL },
+  .ops = { &nn_random_features_ops_f64, &nn_random_features_ops_f32 },
+};
+#endif

@@ -2,14 +2,22 @@
 #include "timer.h"
 
 #include <mpi.h>
+#include <stdio.h>
 
 #include "check.h"
 #include "counters.h"
 
-const char *const nn_phase_names[NN_NPHASES] = {
-  "gram", "comm_reduce", "solve", "comm_gather", "a_update", "z_update",
-  "forward_backward", "eval", "io"
-};
+void nn_phase_names_csv(const char *const steps[NN_STEP_PHASES], char *out, size_t len)
+{
+  const char *name[NN_NPHASES] = { [PH_COMM_REDUCE] = "comm_reduce", [PH_SOLVE] = "solve",
+                                   [PH_COMM_GATHER] = "comm_gather", [PH_EVAL] = "eval", [PH_IO] = "io" };
+  const enum nn_phase slot[NN_STEP_PHASES] = { PH_STEP1, PH_STEP2, PH_STEP3, PH_STEP4 };
+  for (int i = 0; i < NN_STEP_PHASES; i++) name[slot[i]] = steps[i] ? steps[i] : "unused";
+  size_t k = 0;
+  out[0] = 0;
+  for (int p = 0; p < NN_NPHASES && k < len; p++)
+    k += (size_t)snprintf(out + k, len - k, "%s%s", p ? "," : "", name[p]);
+}
 
 void nn_timer_reset(nn_timer *t)
 {

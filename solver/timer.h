@@ -4,14 +4,22 @@
 #ifndef NN_TIMER_H
 #define NN_TIMER_H
 
-enum nn_phase {
-  PH_GRAM, PH_COMM_REDUCE, PH_SOLVE, PH_COMM_GATHER, PH_A_UPDATE, PH_Z_UPDATE,
-  PH_FORWARD_BACKWARD, PH_EVAL, PH_IO, NN_NPHASES
-};
+#include <stddef.h>
 
-extern const char *const nn_phase_names[NN_NPHASES];
-#define NN_PHASE_NAMES_CSV \
-  "gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_backward,eval,io"
+/* The timer slots, in the column order of the results file. Five keep one name whatever the
+ * method: comm_reduce, solve, comm_gather (the block-cyclic layer and the ScaLAPACK solves
+ * time them) and eval, io (the driver's). The four PH_STEP slots are the method's own steps:
+ * each method names them in its registry entry (method.h: nn_method.phases) and times them
+ * under names of its own (admm.c: PH_GRAM = PH_STEP1, ...). */
+enum nn_phase {
+  PH_STEP1, PH_COMM_REDUCE, PH_SOLVE, PH_COMM_GATHER, PH_STEP2, PH_STEP3, PH_STEP4,
+  PH_EVAL, PH_IO, NN_NPHASES
+};
+enum { NN_STEP_PHASES = 4 };
+
+/* The nine names, comma separated, of a method whose own slots PH_STEP1..4 are called
+ * steps[0..3] (NULL: a slot it never enters, written "unused"). */
+void nn_phase_names_csv(const char *const steps[NN_STEP_PHASES], char *out, size_t len);
 
 typedef struct {
   double total[NN_NPHASES];   /* seconds accumulated since the last reset */

@@ -36,7 +36,7 @@ static void make_config(nn_config *cfg, int reanchor)
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->method, sizeof cfg->method, "bcd");
   snprintf(cfg->data, sizeof cfg->data, "synthetic");
-  snprintf(cfg->normalize, sizeof cfg->normalize, "none");
+  cfg->normalize = NN_NORMALIZE_NONE;
   cfg->L = 3;
   for (int l = 0; l <= 3; l++) cfg->n[l] = WIDTHS[l];
   cfg->n_train = 301;

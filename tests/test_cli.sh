@@ -35,6 +35,10 @@ expect_error() {
 if run 1 --help >help.txt && grep -q -- '--layers' help.txt && grep -q -- '--beta' help.txt &&
    grep -q -- '--precision float64|float32' help.txt && grep -q '\[50\]' help.txt; then ok "--help"; else bad "--help"; fi
 
+# --help lists every method of the registry (solver/methods.c) with its one line
+if grep -q '^methods (--method):' help.txt && for m in bcd admm random-features gd sgd momentum adam; do
+     grep -Eq "^  $m +[a-zA-Z]" help.txt || exit 1; done; then ok "--help lists the methods"; else bad "--help lists the methods"; fi
+
 expect_error "unknown option" "unknown option '--bogus'" 2 --bogus 1
 run 2 --bogus 1 >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && ok "usage errors exit 2" || bad "usage errors exit 2 (rc=$rc)"
@@ -59,6 +63,7 @@ if run 2 "${bcd[@]}" --loss squared-hinge --output sqh.h5 >/dev/null 2>&1 && h5d
 expect_error "gradient-free methods refuse gradient options" "option --lr: does not apply to --method bcd (it applies to gd,sgd,momentum,adam)" 1 "${bcd[@]}" --lr 0.1
 expect_error "gradient-free methods refuse the gradient sum's grouping" "option --reduce-group: does not apply to --method admm" 1 "${tiny[@]}" --reduce-group 1
 expect_error "negative --reduce-group" "option --reduce-group: -1 is outside \[0, 1000000\]" 1 "${bcd[@]}" --method adam --reduce-group -1
+expect_error "one gradient method refuses another's option" "option --momentum: does not apply to --method adam (it applies to momentum)" 1 "${bcd[@]}" --method adam --momentum 0.5
 expect_error "admm refuses bcd's options" "option --bcd-prox: does not apply to --method admm (it applies to bcd)" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "bcd refuses ADMM's warm-up" "option --warmup: does not apply to --method bcd (it applies to admm)" 1 "${bcd[@]}" --warmup 3
 expect_error "the floor refuses penalties" "option --beta: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --beta 2
@@ -91,7 +96,8 @@ run 2 --data synthetic --n-train 20000 --layers 8,300,300,3 --epochs 200 --patie
 launcher=$!
 for _ in $(seq 300); do grep -q '^epoch=1 ' sig.out 2>/dev/null && break; sleep 0.1; done
 t0=$(date +%s)
-kill -TERM "$(pgrep -f "^$train " | tail -1)" 2>/dev/null
+# only this run's ranks: other tests (slurm-jobs) may run the same binary at the same time
+kill -TERM "$(pgrep -f "^$train .*--output sig\.h5" | tail -1)" 2>/dev/null
 wait $launcher
 rc=$? waited=$(( $(date +%s) - t0 ))
 if [ $rc -ne 0 ] && [ "$(grep -c '^admm-train: error: stopped by SIGTERM after epoch' sig.err)" = 1 ] && [ $waited -le 30 ] &&
@@ -172,6 +178,15 @@ if h5diff b1.h5 b2.h5 /weights /weights >/dev/null; then ok "bcd: same seed, sam
 if h5diff --relative=1e-8 b0.h5 b1.h5 /weights /weights >/dev/null; then ok "bcd: 2 ranks agree with 1 rank"; else bad "bcd: 2 ranks agree with 1 rank"; fi
 if h5dump -a /config/method b1.h5 | grep -q '"bcd"' && h5dump -a /method b1.h5 | grep -q '"bcd"' &&
    h5dump -H -d /weights/b1 b1.h5 | grep -q 'SIMPLE { ( 6 )'; then ok "bcd recorded as bcd, biases stored"; else bad "bcd recorded, biases stored"; fi
+
+# Each method names its own timed steps in phase_names (io/SCHEMA.md); MEAN,STD is recorded as read
+if h5dump -a /epochs/phase_avg/phase_names b1.h5 | grep -q '"gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_targets,eval,io"' &&
+   h5dump -a /epochs/phase_flops/phase_names a.h5 | grep -q '"gram,comm_reduce,solve,comm_gather,a_update,z_update,unused,eval,io"'; then
+  ok "phase_names are the method's own"; else bad "phase_names are the method's own"; fi
+rm -f norm.h5
+if run 1 "${bcd[@]}" --epochs 1 --normalize 0.1307,0.3081 --output norm.h5 >norm.txt 2>&1 &&
+   grep -q ' normalize=0.1307,0.3081 ' norm.txt && h5dump -a /config/normalize norm.h5 | grep -q '"0.1307,0.3081"'; then
+  ok "--normalize MEAN,STD echoed and recorded from the values read"; else bad "--normalize MEAN,STD recorded"; cat norm.txt; fi
 
 # Linked against MPICH only
 if ldd "$train" | grep -q libmpich && ! ldd "$train" | grep -Eq 'libmpi\.so|openmpi|libopen-'; then ok "links MPICH, not OpenMPI"; else bad "links MPICH, not OpenMPI"; ldd "$train"; fi

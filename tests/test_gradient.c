@@ -430,6 +430,7 @@ static void test_trajectory(const traj_case *tc, int group)
   nn_config cfg;
   memset(&cfg, 0, sizeof cfg);
   snprintf(cfg.method, sizeof cfg.method, "%s", tc->method);
+  cfg.float32 = sizeof(real) == sizeof(float);
   cfg.L = L;
   for (int l = 0; l <= L; l++) cfg.n[l] = n[l];
   cfg.loss = NN_LOSS_CROSS_ENTROPY;
@@ -446,12 +447,12 @@ static void test_trajectory(const traj_case *tc, int group)
   ref_alloc(&r, L, n);
   ref_from_model(&r, &m);
 
-  R(nn_method) meth = R(nn_gradient_create)(&cfg, &m, &sh);
+  nn_method_run meth = nn_method_create(&cfg, &m, &sh, NULL); /* through the registry, as the driver */
   nn_epoch_stats st;
   nn_timer t;
   nn_timer_reset(&t);
-  for (int e = 1; e <= epochs; e++) meth.epoch(meth.self, e, 0, &st, &t);
-  meth.destroy(meth.self);
+  for (int e = 1; e <= epochs; e++) meth.ops->epoch(meth.self, e, &st, &t);
+  nn_method_destroy(&meth);
   ref_train(&r, tc->method, X, Y, N, tc->B, tc->lr, 0.9, seed, epochs);
 
   /* batches in which some rank held no column: the case that must still work */
