@@ -4,7 +4,7 @@
  *
  * Legend: P ranks; N training samples; per epoch and per rank (max over ranks): F flops of the
  * training step, S bytes streamed by elementwise loops, c_k calls and b_k bytes of message kind
- * k (solver/counters.h). Machine constants at P ranks (admm-microbench): R_gemm(P, n) GEMM
+ * k (common/counters.h). Machine constants at P ranks (admm-microbench): R_gemm(P, n) GEMM
  * rate at n columns per rank, R_step(P) the gradient step's rate, BW(P) stream bandwidth per
  * rank, t_k(P, s) the time of one call of kind k with s bytes. */
 #define _XOPEN_SOURCE 700

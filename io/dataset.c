@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../solver/check.h"
-#include "../solver/rng.h"
+#include "../common/check.h"
+#include "../common/rng.h"
 #include "idx.h"
 #include "inputs.h"
 

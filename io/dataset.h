@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../solver/config.h"
+#include "../common/config.h"
 #include "../solver/shard.h"
 
 typedef struct {

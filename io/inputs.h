@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "../solver/config.h"
+#include "../common/config.h"
 
 enum { NN_INPUT_PATH_MAX = 1100 };
 

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "output_guard.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "inputs.h"
 
 /* Paths of this run's claim, set on every rank; lock_fd >= 0 only on rank 0 while it holds

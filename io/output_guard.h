@@ -5,7 +5,7 @@
 #ifndef NN_OUTPUT_GUARD_H
 #define NN_OUTPUT_GUARD_H
 
-#include "../solver/config.h"
+#include "../common/config.h"
 
 /* Collective: checks path (the resolved --output) against cfg's inputs and the file system,
  * creates the default results/ directory when path lies in it, takes the lock, removes a stale

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "io_failure.h"
 #include "output_guard.h"
 

@@ -5,8 +5,8 @@
 #ifndef NN_RESULTS_H
 #define NN_RESULTS_H
 
-#include "../solver/counters.h"
-#include "../solver/timer.h"
+#include "../common/counters.h"
+#include "../common/timer.h"
 
 enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS };
 /* Bytes of a string attribute, its terminating 0 included: longer values are cut. */

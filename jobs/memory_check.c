@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/method.h"
 #include "options.h"
 

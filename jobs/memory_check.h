@@ -7,7 +7,7 @@
 #ifndef NN_MEMORY_CHECK_H
 #define NN_MEMORY_CHECK_H
 
-#include "../solver/config.h"
+#include "../common/config.h"
 
 /* n_train, n_val, n_test: global sample counts (0 where not known yet). */
 double nn_memory_estimate_bytes(const nn_config *cfg, long n_train, long n_val, long n_test);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "../io/inputs.h"
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/method.h"
 #include "run_info.h"
 

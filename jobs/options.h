@@ -7,7 +7,7 @@
 #define NN_OPTIONS_H
 
 #include "../io/results.h"
-#include "../solver/config.h"
+#include "../common/config.h"
 
 /* 0: run; 1: --help was printed (exit 0). Bad input: a one-line error and exit 1 on all ranks. */
 int nn_options_parse(nn_config *cfg, int argc, char **argv);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 
 #ifndef NN_GIT_REVISION
 #define NN_GIT_REVISION "unknown"

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "../io/results.h"
-#include "../solver/config.h"
+#include "../common/config.h"
 
 /* Fills out[0..] with the root attributes of SCHEMA.md known at start; returns the count. */
 int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, int max);

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "../solver/check.h"
+#include "../common/check.h"
 
 static volatile sig_atomic_t received;
 

@@ -11,7 +11,7 @@
 #include "../io/inputs.h"
 #include "../io/output_guard.h"
 #include "../io/results.h"
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/init_pairs.h"
 #include "../solver/method.h"
 #include "options.h"

@@ -4,7 +4,7 @@
 #ifndef NN_TRAIN_H
 #define NN_TRAIN_H
 
-#include "../solver/config.h"
+#include "../common/config.h"
 
 int nn_train_run_f64(const nn_config *cfg);
 int nn_train_run_f32(const nn_config *cfg);

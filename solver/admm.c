@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "closed_forms.h"
 #include "layer_fit.h"
-#include "rng.h"
-#include "util.h"
+#include "../common/rng.h"
+#include "../common/util.h"
 
 /* The phases this method times in its own slots (timer.h), named in its entry below. */
 static const enum nn_phase PH_GRAM = PH_STEP1;

@@ -30,10 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "closed_forms.h"
 #include "layer_fit.h"
-#include "util.h"
+#include "../common/util.h"
 
 enum { CHUNK = 2048 };
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "scalapack.h"
-#include "util.h"
+#include "../common/util.h"
 
 /* ==================================== the grid ==================================== */
 

@@ -21,7 +21,7 @@
 #include <mpi.h>
 #include <stddef.h>
 
-#include "timer.h"
+#include "../common/timer.h"
 
 /* ---- the grid ---- */
 typedef struct {

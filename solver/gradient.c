@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "node_sum.h"
-#include "util.h"
+#include "../common/util.h"
 
 /* The phases this method times in its own slots (timer.h), named in its entries below:
  * PH_FORWARD_BACKWARD is the shuffle, the batch's columns, forward and backward (and, fused

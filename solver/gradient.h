@@ -11,7 +11,7 @@
 #include "method.h"
 #include "model.h"
 #include "shard.h"
-#include "shuffle.h"
+#include "../common/shuffle.h"
 
 /* Packed layout of all parameters' gradients, as used by the summed buffer (and the packed
  * parameters the steps update):

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "rng.h"
-#include "util.h"
+#include "../common/check.h"
+#include "../common/rng.h"
+#include "../common/util.h"
 
 void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed)
 {

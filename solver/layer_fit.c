@@ -1,7 +1,7 @@
 /* Least-squares fits of one affine layer; see layer_fit.h. */
 #include "layer_fit.h"
 
-#include "check.h"
+#include "../common/check.h"
 
 void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G)
 {

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "blockcyclic.h"
-#include "config.h"
-#include "timer.h"
+#include "../common/config.h"
+#include "../common/timer.h"
 
 /* Figures a method reports for one epoch (NaN where they do not apply). */
 typedef struct {

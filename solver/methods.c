@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "util.h"
+#include "../common/check.h"
+#include "../common/util.h"
 
 extern const nn_method nn_bcd, nn_admm, nn_random_features, nn_gd, nn_sgd, nn_momentum, nn_adam;
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "rng.h"
-#include "util.h"
+#include "../common/check.h"
+#include "../common/rng.h"
+#include "../common/util.h"
 
 void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
 {

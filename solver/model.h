@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "../common/config.h"
 #include "real.h"
 
 typedef struct {

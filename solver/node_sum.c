@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "../common/check.h"
 
 /* Slice bounds and segment strides in whole cache lines, so no two ranks write one line. */
 #define LINE_VALUES (64 / sizeof(real))

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "scalapack.h"
-#include "util.h"
+#include "../common/util.h"
 
 static int imax(int a, int b) { return a > b ? a : b; }
 

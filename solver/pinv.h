@@ -9,7 +9,7 @@
 
 #include "blockcyclic.h"
 #include "real.h"
-#include "timer.h"
+#include "../common/timer.h"
 
 typedef struct {
   const nn_grid *g;

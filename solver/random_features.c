@@ -18,14 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "closed_forms.h"
 #include "layer_fit.h"
 #include "method.h"
 #include "model.h"
 #include "shard.h"
 #include "spd.h"
-#include "util.h"
+#include "../common/util.h"
 
 /* The phases this method times in its own slots (timer.h), named in its entry below: PH_READOUT
  * is the outputs of the new weights, their projection (squared hinge) and the objective. */

@@ -8,7 +8,7 @@
 #include <lapacke.h>
 #include <mpi.h>
 
-#include "counters.h"
+#include "../common/counters.h"
 #include "scalapack.h"
 
 #ifdef NN_FLOAT32
@@ -28,6 +28,16 @@ typedef double real;
 #define NN_BLAS(name) cblas_d##name
 #define NN_PBLAS(name) pd##name##_
 #endif
+
+/* Flops of one distributed ScaLAPACK/PBLAS call of `total` flops on the grid of descriptor
+ * `desc`: this rank's share, total / (nprow npcol). */
+static inline void nn_count_grid_flops(const int *desc, double total)
+{
+  int nprow = 1, npcol = 1, myrow, mycol;
+  Cblacs_gridinfo(desc[1], &nprow, &npcol, &myrow, &mycol);
+  if (nprow < 1 || npcol < 1) return; /* not in the grid: no share of the work */
+  nn_count_flops(total / ((double)nprow * npcol));
+}
 
 /* The BLAS and ScaLAPACK calls in this precision. Each one adds its floating-point operations
  * to this rank's counter (counters.h) before it runs: the performance model of

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../common/check.h"
 #include "scalapack.h"
-#include "util.h"
+#include "../common/util.h"
 
 void R(nn_spd_init)(R(nn_spd) *s, const nn_grid *g, int n, int nrhs_max)
 {

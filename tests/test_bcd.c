@@ -15,9 +15,9 @@
 
 #include "../io/dataset.h"
 #include "../solver/bcd.h"
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/init_pairs.h"
-#include "../solver/rng.h"
+#include "../common/rng.h"
 #include "../solver/scalapack.h"
 #include "testing.h"
 

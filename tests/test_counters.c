@@ -1,11 +1,11 @@
-/* The work counters of the performance model (solver/counters.h) against counts worked out by
- * hand here: the PMPI layer (solver/comm_count.c, linked in as into admm-train) for each
+/* The work counters of the performance model (common/counters.h) against counts worked out by
+ * hand here: the PMPI layer (common/comm_count.c, linked in as into admm-train) for each
  * message kind, and the flop-counting BLAS names of solver/real.h. Any rank count; the
  * message checks need 2 or more ranks and skip themselves on one. */
 #include <math.h>
 #include <string.h>
 
-#include "../solver/counters.h"
+#include "../common/counters.h"
 #include "../solver/real.h"
 #include "testing.h"
 

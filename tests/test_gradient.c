@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "../io/dataset.h"
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/gradient.h"
 #include "../solver/node_sum.h"
-#include "../solver/rng.h"
+#include "../common/rng.h"
 #include "testing.h"
 
 #ifdef NN_FLOAT32

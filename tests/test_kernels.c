@@ -8,10 +8,10 @@
 
 #include "../io/dataset.h"
 #include "../solver/admm.h"
-#include "../solver/check.h"
+#include "../common/check.h"
 #include "../solver/closed_forms.h"
 #include "../solver/pinv.h"
-#include "../solver/rng.h"
+#include "../common/rng.h"
 #include "../solver/scalapack.h"
 #include "../solver/spd.h"
 #include "reference.h"

@@ -2,7 +2,7 @@
 # An error that only some ranks see ends every rank within seconds, with one line and no files
 # left (issue 13, "errors that never hang"). Usage: test_one_rank_fails.sh ADMM_TRAIN MPIEXEC
 #
-# The failure is injected by the test hook nn_test_fail_point (solver/check.c), which the driver
+# The failure is injected by the test hook nn_test_fail_point (common/check.c), which the driver
 # calls at the end of every epoch and which does nothing unless ADMM_TEST_FAIL_EPOCH is set:
 #   ADMM_TEST_FAIL_EPOCH=2 ADMM_TEST_FAIL_RANK=1 [ADMM_TEST_FAIL_KIND=collective|local]
 # makes rank 1 alone (or every rank: ADMM_TEST_FAIL_RANK=all) report a failure after epoch 2,

@@ -4,7 +4,7 @@
  * call adds its flops divided by the process-grid size.
  *
  * The flops are counted where the calls are made (solver/real.h wraps each BLAS and ScaLAPACK
- * name), the messages by PMPI interposition (solver/comm_count.c, linked into admm-train):
+ * name), the messages by PMPI interposition (common/comm_count.c, linked into admm-train):
  * every MPI call of this program and of the libraries under it (ScaLAPACK's BLACS) passes
  * through it. Traffic through node-shared memory, which MPI never sees, is added by the
  * code that makes it (node_sum.c) as kind `shm`. Plain counters: never synchronised. */
@@ -69,9 +69,5 @@ static inline void nn_count_comm(enum nn_comm_kind kind, double bytes, double se
 
 /* d = a - b, field by field. */
 void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b);
-
-/* Flops of one distributed ScaLAPACK/PBLAS call of `total` flops on the grid of descriptor
- * `desc`: this rank's share, total / (nprow npcol). */
-void nn_count_grid_flops(const int *desc, double total);
 
 #endif

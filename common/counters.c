@@ -1,7 +1,6 @@
 /* Work counters; see counters.h. */
 #include "counters.h"
 
-#include "scalapack.h"
 
 const char *const nn_comm_kind_names[NN_NCOMM] = {
   "allreduce", "reduce_scatter", "bcast", "allgather", "reduce", "p2p", "barrier", "shm"
@@ -21,12 +20,4 @@ void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b
   d->received = a->received - b->received;
   d->stream = a->stream - b->stream;
   d->stream_calls = a->stream_calls - b->stream_calls;
-}
-
-void nn_count_grid_flops(const int *desc, double total)
-{
-  int nprow = 1, npcol = 1, myrow, mycol;
-  Cblacs_gridinfo(desc[1], &nprow, &npcol, &myrow, &mycol);
-  if (nprow < 1 || npcol < 1) return; /* not in the grid: no share of the work */
-  nn_count.flops += total / ((double)nprow * npcol);
 }
