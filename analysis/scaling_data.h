@@ -1,0 +1,67 @@
+/* scaling_data: a scaling study's folder read back (jobs/study-scaling.sh): the machine
+ * constants admm-microbench measured at each rank count, and every run's epoch time and work
+ * counters (io/SCHEMA.md), repeats of one point reduced to the run with their median time.
+ * Legend: P ranks; per epoch and per rank (max over ranks): F flops of the training step, S
+ * bytes streamed by elementwise loops, c_k calls and b_k bytes of message kind k
+ * (common/counters.h). */
+#ifndef ADMM_ANALYSIS_SCALING_DATA_H
+#define ADMM_ANALYSIS_SCALING_DATA_H
+
+#include <stddef.h>
+
+enum { NKIND = 8, MAXSIZES = 16, ADMM_SC_MAXRUN = 512, MAXP = 64, MAXGEMM = 4 };
+enum { K_BARRIER = 6, K_SHM = 7 };
+
+typedef struct {
+    int ranks;
+    int ngemm, nsweep;
+    double gemm_cols[MAXGEMM], gemm_rate[MAXGEMM];   /* flop/s per rank, one m x k x n GEMM */
+    double sweep_cols[MAXGEMM], sweep_rate[MAXGEMM]; /* flop/s per rank, a sweep's products */
+    int nnarrow;
+    double narrow_cols[MAXGEMM], narrow_rate[MAXGEMM]; /* flop/s per rank, narrow products */
+    double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
+    double stream, stream_cache;                      /* bytes/s per rank */
+    int nat;                                          /* stream_at: bandwidth by data size */
+    double at_bytes[MAXSIZES], at_bw[MAXSIZES];
+    int nsize[NKIND];
+    double size[NKIND][MAXSIZES], secs[NKIND][MAXSIZES];
+} admm_Machine;
+
+typedef struct {
+    char *path, *series, *method;
+    int ranks, E;
+    long n_train;
+    double t_epoch;                  /* measured: median over the epochs used */
+    double F, S, calls[NKIND], bytes[NKIND], sent, recv; /* medians, per epoch */
+    double S_calls;                  /* elementwise calls (0 in files before stream_calls) */
+    double F_narrow;                 /* flops of narrow BLAS calls (0 in files before flops_narrow) */
+    double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
+    int epochs_to[3];
+    double model, t_compute, t_stream, t_comm, err;
+    double speedup, efficiency;      /* strong: T1 / TP and T1 / (P TP); weak: T1 / TP for both */
+    double params;                   /* weights and biases, from /config/layer_sizes */
+    long batch;                      /* gradient methods: the global mini-batch (/config/batch) */
+    int repeats;                     /* runs of this point; the one kept has their median time */
+    double t_min, t_max;             /* epoch time over the repeats */
+} admm_ScalingRun;
+
+/* The admm-microbench file at path into *m; -1 when it holds no GEMM or bandwidth figure. */
+int admm_sc_read_machine(const char *path, admm_Machine *m);
+/* The time of one call of kind k with s bytes on m's ranks (a latency-bandwidth line per
+ * measured size range). */
+double admm_sc_call_time(const admm_Machine *m, int k, double s);
+/* The rate measured at the column count nearest (in ratio) to cols. */
+double admm_sc_nearest_rate(int n, const double *at, const double *rate, double cols);
+double admm_sc_sweep_rate(const admm_Machine *m, double cols);
+/* One rank's bandwidth for loops that touch `bytes` each. */
+double admm_sc_bandwidth_at(const admm_Machine *m, double bytes);
+int admm_sc_gradient_method(const char *method);
+/* The runs under dir/series/ (every .h5 file) appended to runs (*n of them, at most ADMM_SC_MAXRUN);
+ * returns how many files were refused (each named on stderr). */
+int admm_sc_scan_series(const char *dir, const char *series, admm_ScalingRun *runs, int *n);
+/* qsort order: by series, method, ranks, then epoch time. */
+int admm_sc_cmp_run(const void *a, const void *b);
+/* Sorted runs with repeats of a point reduced to one (the median time); returns the count. */
+int admm_sc_collapse_repeats(admm_ScalingRun *runs, int n);
+
+#endif
