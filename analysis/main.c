@@ -10,6 +10,7 @@
 #include "results.h"
 #include "scaling.h"
 #include "util.h"
+#include "git_revision.h" /* generated at build time: NN_GIT_REVISION (CMakeLists.txt) */
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--version")) {
-            printf("admm-analyze %s\n", NN_VERSION);
+            printf("admm-analyze %s (git %s)\n", NN_VERSION, NN_GIT_REVISION);
             return 0;
         } else if (!strcmp(a, "--out") || !strcmp(a, "--ignore")) {
             if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);

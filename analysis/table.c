@@ -97,11 +97,14 @@ static Row *cell(admm_Table *t, int pm)
     return &t->row[t->nrow - 1];
 }
 
+/* A missing value (NULL, "" or "-") is "-" in Markdown but an empty field in CSV, which pandas
+ * and R read as NaN/NA (a "-" would turn the whole column into text). */
 void admm_table_str(admm_Table *t, const char *s)
 {
     Row *r = cell(t, 0);
-    push(&r->csv, &r->ncsv, admm_xstrdup(s && s[0] ? s : "-"));
-    push(&r->md, &r->nmd, admm_xstrdup(s && s[0] ? s : "-"));
+    int missing = !s || !s[0] || !strcmp(s, "-");
+    push(&r->csv, &r->ncsv, admm_xstrdup(missing ? "" : s));
+    push(&r->md, &r->nmd, admm_xstrdup(missing ? "-" : s));
 }
 
 void admm_table_int(admm_Table *t, long long v)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../common/check.h"
+#include "git_revision.h" /* generated at build time: NN_GIT_REVISION (CMakeLists.txt) */
 
 #ifndef NN_GIT_REVISION
 #define NN_GIT_REVISION "unknown"

@@ -13,18 +13,21 @@ foreach(prec f64 f32)
   endif()
   foreach(np 1 2)
     add_test(NAME bcd_${prec}_np${np} COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}>)
-    set_tests_properties(bcd_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120)
+    set_tests_properties(bcd_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
+                         LABELS bcd PROCESSORS ${np})
     add_test(NAME bcd_dump_${prec}_np${np}
              COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}> dump ${BCD_DIR}/bcd-${prec}-np${np}.bin)
     set_tests_properties(bcd_dump_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
-                         FIXTURES_SETUP bcd_dump_${prec}_np${np})
+                         FIXTURES_SETUP bcd_dump_${prec}_np${np} LABELS bcd PROCESSORS ${np})
   endforeach()
 endforeach()
 
 # The same sweeps at 1 and 2 ranks: equal up to the order of the cross-rank sums.
 add_test(NAME bcd_np1_vs_np2_f64 COMMAND ${BCD_MPIEXEC} -n 1 $<TARGET_FILE:test_bcd_f64> cmp
                                          ${BCD_DIR}/bcd-f64-np1.bin ${BCD_DIR}/bcd-f64-np2.bin 1e-8)
-set_tests_properties(bcd_np1_vs_np2_f64 PROPERTIES FIXTURES_REQUIRED "bcd_dump_f64_np1;bcd_dump_f64_np2" TIMEOUT 60)
+set_tests_properties(bcd_np1_vs_np2_f64 PROPERTIES FIXTURES_REQUIRED "bcd_dump_f64_np1;bcd_dump_f64_np2" TIMEOUT 60
+                     LABELS bcd)
 add_test(NAME bcd_np1_vs_np2_f32 COMMAND ${BCD_MPIEXEC} -n 1 $<TARGET_FILE:test_bcd_f64> cmp
                                          ${BCD_DIR}/bcd-f32-np1.bin ${BCD_DIR}/bcd-f32-np2.bin 1e-3)
-set_tests_properties(bcd_np1_vs_np2_f32 PROPERTIES FIXTURES_REQUIRED "bcd_dump_f32_np1;bcd_dump_f32_np2" TIMEOUT 60)
+set_tests_properties(bcd_np1_vs_np2_f32 PROPERTIES FIXTURES_REQUIRED "bcd_dump_f32_np1;bcd_dump_f32_np2" TIMEOUT 60
+                     LABELS bcd)

@@ -19,7 +19,8 @@ foreach(prec f64 f32)
       continue()
     endif()
     add_test(NAME gradient_${prec}_np${np} COMMAND ${GRAD_MPIEXEC} -n ${np} $<TARGET_FILE:test_gradient_${prec}>)
-    set_tests_properties(gradient_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120)
+    set_tests_properties(gradient_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
+                         LABELS gradient PROCESSORS ${np})
   endforeach()
 endforeach()
 
@@ -29,14 +30,15 @@ function(grad_run name np)
            COMMAND ${GRAD_MPIEXEC} -n ${np} $<TARGET_FILE:admm-train> ${GRAD_DATA} ${ARGN} --force
                    --output ${GRAD_DIR}/grad-${name}.h5)
   set_tests_properties(grad_run_${name} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
-                       FIXTURES_SETUP grad_${name})
+                       FIXTURES_SETUP grad_${name} LABELS gradient PROCESSORS ${np})
 endfunction()
 
 # /weights of two runs agree to tol x max |w| (tol 0: identical bits).
 function(grad_compare test a b tol)
   add_test(NAME ${test} COMMAND ${GRAD_MPIEXEC} -n 1 $<TARGET_FILE:test_gradient_f64> h5cmp
                                 ${GRAD_DIR}/grad-${a}.h5 ${GRAD_DIR}/grad-${b}.h5 ${tol})
-  set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED "grad_${a};grad_${b}" TIMEOUT 60)
+  set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED "grad_${a};grad_${b}" TIMEOUT 60
+                       LABELS gradient)
 endfunction()
 
 # One epoch on 1 and on 2 ranks: the same global batches, so the same weights up to the
@@ -75,12 +77,14 @@ foreach(m gd momentum adam sgd)
   grad_run(learn_${m} ${GRAD_LEARN_${m}} --method ${m} --epochs 4)
   add_test(NAME grad_learns_${m} COMMAND ${GRAD_MPIEXEC} -n 1 $<TARGET_FILE:test_gradient_f64> h5learn
                                          ${GRAD_DIR}/grad-learn_${m}.h5 0.9)
-  set_tests_properties(grad_learns_${m} PROPERTIES FIXTURES_REQUIRED grad_learn_${m} TIMEOUT 60)
+  set_tests_properties(grad_learns_${m} PROPERTIES FIXTURES_REQUIRED grad_learn_${m} TIMEOUT 60
+                       LABELS gradient)
 endforeach()
 
 # Pure SGD on 2 ranks is refused: non-zero exit, a one-line reason, no results file left.
 add_test(NAME grad_sgd_np2_refused
          COMMAND sh -c "out=$(\"$0\" -n 2 \"$1\" --method sgd --data synthetic --n-train 64 --validation 0 --layers 4,3 --epochs 1 --output \"$2\" 2>&1) && exit 1 || ( echo \"$out\" && echo \"$out\" | grep -q 'pure SGD' && test ! -e \"$2\" && test ! -e \"$2.part\" )"
                  ${GRAD_MPIEXEC} $<TARGET_FILE:admm-train> ${GRAD_DIR}/grad-sgd-np2.h5)
-set_tests_properties(grad_sgd_np2_refused PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 60)
+set_tests_properties(grad_sgd_np2_refused PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 60
+                     LABELS gradient PROCESSORS 2)
 

@@ -206,10 +206,10 @@ static int cfg_equal(const Cfg *a, const Cfg *b)
     return 1;
 }
 
-/* The cell shows cfg value c: "-" when absent, numbers compared as numbers. */
+/* The CSV cell shows cfg value c: empty when absent, numbers compared as numbers. */
 static int cell_is_cfg(const char *cell, const Cfg *c)
 {
-    if (!c) return !strcmp(cell, "-");
+    if (!c) return !*cell;
     if (c->cls == CFG_STR) return !strcmp(cell, c->s);
     const char *p = cell;
     for (int k = 0; k < c->n; k++) {
@@ -449,9 +449,11 @@ static void check_md_matches_csv(const char *dir, const char *stem, Table *csv)
             if (is_number(m, &mv) && is_number(c, &cv) && !isnan(cv))
                 ok(fabs(mv - cv) <= printed_tolerance(m), "%s row %d %s: md %s vs csv %s", stem,
                    r + 1, csv->head[k], m, c);
-            else
-                ok(!strcmp(m, c), "%s row %d %s: md '%s' vs csv '%s'", stem, r + 1, csv->head[k], m,
-                   c);
+            else /* a missing value: "-" in Markdown, an empty field in CSV */
+                ok(!strcmp(m, c) || (!strcmp(m, "-") && !*c), "%s row %d %s: md '%s' vs csv '%s'",
+                   stem, r + 1, csv->head[k], m, c);
+            ok(strcmp(c, "-") != 0, "%s row %d %s: a missing value is an empty CSV field, not '-'",
+               stem, r + 1, csv->head[k]);
         }
 }
 
@@ -611,6 +613,7 @@ static void check_groups(const Table *t)
                 snprintf(hosts + strlen(hosts), sizeof hosts - strlen(hosts), "%s%s",
                          hosts[0] ? "; " : "", r->hostnames);
         }
+        if (!strcmp(want, "-")) want[0] = '\0'; /* no seed at all: a missing value */
         ok(!strcmp(get(t, g, "seeds"), want), "groups %s seeds: '%s', expected '%s'", gr->id,
            get(t, g, "seeds"), want);
         ok(!strcmp(get(t, g, "hosts"), hosts), "groups %s hosts: '%s', expected '%s'", gr->id,
@@ -732,8 +735,7 @@ static void check_floor_cells(const Table *t, int i, int g, const char *what)
     double acc;
     int seed_only, f = expected_floor(g, &acc, &seed_only);
     if (f < 0) {
-        ok(!strcmp(get(t, i, "floor"), "-") && !strcmp(get(t, i, "floor_test_acc_pct"), "-") &&
-               !strcmp(get(t, i, "gain_pts"), "-"),
+        ok(!*get(t, i, "floor") && !*get(t, i, "floor_test_acc_pct") && !*get(t, i, "gain_pts"),
            "%s %s: no floor expected, got '%s' '%s' '%s'", what, groups[g].id, get(t, i, "floor"),
            get(t, i, "floor_test_acc_pct"), get(t, i, "gain_pts"));
         return;

@@ -110,9 +110,9 @@ base=$(csv $T/methods.csv method=admm group)
 check "admm best group is the two-seed base: 85 +- 7.0711" \
   bash -c "$(declare -f near csv); near \$(csv $T/methods.csv method=admm test_acc_pct_mean) 85 && near \$(csv $T/methods.csv method=admm test_acc_pct_std) 7.0710678118654755 && test \$(csv $T/methods.csv method=admm runs) = 2"
 check "admm row shows beta/gamma/warmup, hides lr/batch" \
-  test "$(csv $T/methods.csv method=admm beta),$(csv $T/methods.csv method=admm gamma),$(csv $T/methods.csv method=admm lr)" = "1,10,-"
+  test "$(csv $T/methods.csv method=admm beta),$(csv $T/methods.csv method=admm gamma),$(csv $T/methods.csv method=admm lr)" = "1,10,"
 check "gd row shows lr/batch, hides beta" \
-  test "$(csv $T/methods.csv method=gd lr),$(csv $T/methods.csv method=gd batch),$(csv $T/methods.csv method=gd beta)" = "0.01,128,-"
+  test "$(csv $T/methods.csv method=gd lr),$(csv $T/methods.csv method=gd batch),$(csv $T/methods.csv method=gd beta)" = "0.01,128,"
 S=$T/scaling.csv
 for r in 1:1:1:15:103 2:2:1:20:113 4:4:1:40:133; do
   IFS=: read -r ranks sp eff comm rss <<< "$r"
@@ -144,9 +144,9 @@ check "gd floor: the least-squares he floor over its two shared seeds, 45 %, gai
 check "sgd floor: the floor run of its one seed, 40 %, gain 10 points" \
   bash -c "$(declare -f near csv); test \"\$(csv $T/methods.csv method=sgd floor)\" = '$(group_of floor/he_ls_s1.h5) seed 1' && near \$(csv $T/methods.csv method=sgd floor_test_acc_pct) 40 && near \$(csv $T/methods.csv method=sgd gain_pts) 10"
 check "admm (no biases): no floor run matches, empty floor and gain" \
-  test "$(csv $T/methods.csv method=admm floor),$(csv $T/methods.csv method=admm floor_test_acc_pct),$(csv $T/methods.csv method=admm gain_pts)" = "-,-,-"
+  test "$(csv $T/methods.csv method=admm floor),$(csv $T/methods.csv method=admm floor_test_acc_pct),$(csv $T/methods.csv method=admm gain_pts)" = ",,"
 check "random-features is the floor: no floor of its own" \
-  test "$(csv $T/methods.csv method=random-features floor)" = "-"
+  test "$(csv $T/methods.csv method=random-features floor)" = ""
 check "methods table: one row per method, in order" \
   test "$(tail -n +2 $T/methods.csv | cut -d, -f2 | tr '\n' ' ')" = "admm bcd gd momentum random-features sgd "
 check "methods.md states the rule" grep -q "Chosen by mean validation accuracy; test accuracy is only reported" $T/methods.md
