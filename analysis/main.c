@@ -232,6 +232,11 @@ int main(int argc, char **argv)
             }
         } else if (!ok) {
             problem = admm_xstrdup(why);
+        } else if (run[nrun].stop_reason && !strcmp(run[nrun].stop_reason, "signal")) {
+            /* a run a signal stopped: complete as a file, partial as a run, never averaged in */
+            problem = admm_xasprintf("partial run: stopped by a signal after %lld epochs (stop_reason "
+                                     "\"signal\")", run[nrun].epochs_run);
+            admm_run_free(&run[nrun]);
         }
         if (problem) {
             fprintf(stderr, "admm-analyze: refused %s: %s\n", p, problem);

@@ -1,4 +1,4 @@
-/* Deferred SIGTERM/SIGINT; see stop_signal.h. */
+/* Deferred SIGTERM, SIGINT and SIGUSR1; see stop_signal.h. */
 #include "stop_signal.h"
 
 #include <mpi.h>
@@ -19,6 +19,12 @@ void nn_stop_signal_install(void)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL); /* Slurm's warning before the time limit: --signal=B:USR1@T */
+}
+
+const char *nn_stop_signal_name(int sig)
+{
+  return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGUSR1 ? "SIGUSR1" : "a signal";
 }
 
 int nn_stop_signal_any(void)

@@ -156,6 +156,7 @@ int R(nn_train_run)(const nn_config *cfg)
   int total = cfg->warmup + cfg->epochs, best_epoch = 0, since_best = 0, epochs_run = 0;
   double best_val = -1, train_time = 0, spent = 0, last_io = 0;
   const char *stop_reason = "max_epochs";
+  int stop_sig = 0; /* the signal that stopped the run, or 0 */
   double t_train0 = MPI_Wtime();
   for (int e = 1; e <= total; e++) {
     int warm = e <= cfg->warmup; /* --warmup: admm's own; 0 for every other method */
@@ -236,11 +237,11 @@ int R(nn_train_run)(const nn_config *cfg)
       stop_reason = "converged";
       break;
     }
-    int sig = nn_stop_signal_any();
-    if (sig) {
-      snprintf(msg, sizeof msg, "stopped by %s after epoch %d of %d; the partial results file is removed",
-               sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", e, total);
-      nn_check_all_status(0, msg, 128 + sig);
+    /* A signal keeps the work done: the file is closed as complete with the best weights so far. */
+    stop_sig = nn_stop_signal_any();
+    if (stop_sig) {
+      stop_reason = "signal";
+      break;
     }
     nn_test_fail_point(e); /* inert unless ADMM_TEST_FAIL_EPOCH is set (check.h) */
   }
@@ -263,6 +264,9 @@ int R(nn_train_run)(const nn_config *cfg)
   final_attr(final, &nf, "final_test_acc", NN_ATTR_REAL)->d = te.acc;
   final_attr(final, &nf, "final_loss", NN_ATTR_REAL)->d = tr.loss;
   snprintf(final_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", stop_reason);
+  if (stop_sig)
+    snprintf(final_attr(final, &nf, "stop_signal", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s",
+             nn_stop_signal_name(stop_sig));
   final_attr(final, &nf, "train_time_s", NN_ATTR_REAL)->d = train_time;
   final_attr(final, &nf, "total_time_s", NN_ATTR_REAL)->d = MPI_Wtime() - t_start;
   nn_results_finish(res, final, nf);
@@ -273,11 +277,17 @@ int R(nn_train_run)(const nn_config *cfg)
            MPI_Wtime() - t_start, path);
     fflush(stdout);
   }
+  if (me == 0 && stop_sig) {
+    fprintf(stderr, "admm-train: stopped by %s after epoch %d of %d: %s is complete, stop_reason=signal, with the "
+            "weights of epoch %d (exit %d)\n", nn_stop_signal_name(stop_sig), epochs_run, total, path, best_epoch,
+            128 + stop_sig);
+    fflush(stderr);
+  }
   print_notes(&method, 1);
   nn_method_destroy(&method);
   R(nn_model_free)(&net);
   R(nn_model_free)(&best);
   R(nn_data_free)(&data);
   nn_grid_free(&grid);
-  return 0;
+  return stop_sig ? 128 + stop_sig : 0;
 }
