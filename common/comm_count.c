@@ -18,6 +18,14 @@ static double type_bytes(MPI_Datatype type, double count)
   return count * size;
 }
 
+/* Elements of a collective whose per-rank counts are given: the sum over the n ranks. */
+static double total_count(const int counts[], int n)
+{
+  double total = 0;
+  for (int r = 0; r < n; r++) total += counts[r];
+  return total;
+}
+
 static int comm_size(MPI_Comm comm)
 {
   int n = 1;
@@ -53,9 +61,7 @@ int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[
   if (n > 1) {
     int me;
     PMPI_Comm_rank(comm, &me);
-    double total = 0;
-    for (int r = 0; r < n; r++) total += recvcounts[r];
-    double b = type_bytes(type, total);
+    double b = type_bytes(type, total_count(recvcounts, n));
     nn_count_comm(NN_COMM_REDUCE_SCATTER, b, b, type_bytes(type, recvcounts[me]));
   }
   return PMPI_Reduce_scatter(sendbuf, recvbuf, recvcounts, type, op, comm);
@@ -101,9 +107,7 @@ int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, vo
   if (n > 1) {
     int me;
     PMPI_Comm_rank(comm, &me);
-    double total = 0;
-    for (int r = 0; r < n; r++) total += recvcounts[r];
-    double all = type_bytes(recvtype, total), mine = type_bytes(recvtype, recvcounts[me]);
+    double all = type_bytes(recvtype, total_count(recvcounts, n)), mine = type_bytes(recvtype, recvcounts[me]);
     nn_count_comm(NN_COMM_ALLGATHER, all, mine, all - mine);
   }
   return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm);

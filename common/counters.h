@@ -69,5 +69,7 @@ static inline void nn_count_comm(enum nn_comm_kind kind, double bytes, double se
 
 /* d = a - b, field by field. */
 void nn_counters_diff(nn_counters *d, const nn_counters *a, const nn_counters *b);
+/* Collective: every field's maximum over the ranks of MPI_COMM_WORLD, in one message. */
+void nn_counters_max(nn_counters *max, const nn_counters *mine);
 
 #endif

@@ -210,13 +210,15 @@ int R(nn_train_run)(const nn_config *cfg)
                          .t_wall = MPI_Wtime() - t_train0, .rss_mb = nn_peak_rss_mb() };
     t.total[PH_IO] = last_io; /* the previous row's write: a row cannot hold its own */
     nn_timer_reduce(&t, row.phase_min, row.phase_avg, row.phase_max, row.phase_flops);
-    CHECK_MPI(MPI_Allreduce(work.calls, row.comm_calls, NN_NCOMM, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
-    CHECK_MPI(MPI_Allreduce(work.bytes, row.comm_bytes, NN_NCOMM, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
-    row.bytes_sent = work.sent;
+    nn_counters most; /* the critical path: each count's maximum over the ranks */
+    nn_counters_max(&most, &work);
+    memcpy(row.comm_calls, most.calls, sizeof row.comm_calls);
+    memcpy(row.comm_bytes, most.bytes, sizeof row.comm_bytes);
+    row.stream_bytes = most.stream;
+    row.stream_calls = most.stream_calls;
+    row.flops_narrow = most.flops_narrow;
+    row.bytes_sent = work.sent; /* each rank its own */
     row.bytes_recv = work.received;
-    row.stream_bytes = max_over_ranks(work.stream);
-    row.stream_calls = max_over_ranks(work.stream_calls);
-    row.flops_narrow = max_over_ranks(work.flops_narrow);
     double tio = MPI_Wtime();
     nn_results_append(res, &row);
     tio = MPI_Wtime() - tio;
