@@ -2,6 +2,7 @@
 #include "dataset.h"
 
 #include <math.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +12,36 @@
 #include "idx.h"
 #include "inputs.h"
 
-static void shard_alloc(R(nn_shard) *s, int d, int classes, long n_global, long first, long n)
+static void shard_alloc(nn_shard *s, int d, int classes, long n_global, long first, long n, int float32)
 {
   s->d = d;
+  s->float32 = float32;
   s->classes = classes;
   s->n_global = n_global;
   s->first = first;
   s->n = n;
-  s->x = malloc(sizeof(real) * (size_t)d * (n ? n : 1));
+  s->x = malloc((float32 ? sizeof(float) : sizeof(double)) * (size_t)d * (n ? n : 1));
   s->label = malloc(sizeof(int) * (size_t)(n ? n : 1));
   CHECK(s->x && s->label, "out of memory for a data shard of %ld samples", n);
 }
 
+/* Stores v as value k of s->x, in the shard's precision. */
+static inline void put_value(nn_shard *s, size_t k, double v)
+{
+  if (s->float32)
+    ((float *)s->x)[k] = (float)v;
+  else
+    ((double *)s->x)[k] = v;
+}
+
+/* Value k of s->x, in double. */
+static inline double get_value(const nn_shard *s, size_t k)
+{
+  return s->float32 ? (double)((const float *)s->x)[k] : ((const double *)s->x)[k];
+}
+
 /* Reads samples [first, first+n) of an image/label pair into shard columns [col, col+n). */
-static int read_slice(const nn_idx *img, const nn_idx *lab, long first, long n, R(nn_shard) *s, long col,
+static int read_slice(const nn_idx *img, const nn_idx *lab, long first, long n, nn_shard *s, long col,
                       double mean, double std, char *err, int errlen)
 {
   if (n == 0) return 0;
@@ -40,9 +57,9 @@ static int read_slice(const nn_idx *img, const nn_idx *lab, long first, long n, 
       break;
     }
     s->label[col + j] = lb[j];
-    real *x = s->x + (size_t)(col + j) * s->d;
+    size_t x = (size_t)(col + j) * s->d;
     const uint8_t *p = px + (size_t)j * img->sample_size;
-    for (int i = 0; i < s->d; i++) x[i] = (real)((p[i] / 255.0 - mean) / std);
+    for (int i = 0; i < s->d; i++) put_value(s, x + i, (p[i] / 255.0 - mean) / std);
   }
   free(px);
   free(lb);
@@ -65,21 +82,21 @@ static void normalization(const nn_config *cfg, double *mean, double *std)
 
 /* Deterministic, rank-count independent synthetic classification set: class centres in
  * d dimensions, samples = centre + unit Gaussian noise; sample i depends only on (seed, i). */
-static void synth_fill(R(nn_shard) *s, long global_first, uint64_t seed, uint64_t stream)
+static void synth_fill(nn_shard *s, long global_first, uint64_t seed, uint64_t stream)
 {
   for (long j = 0; j < s->n; j++) {
     long g = global_first + j;
     int y = (int)(nn_rng_u64(seed, stream, (uint64_t)g) % (uint64_t)s->classes);
     s->label[j] = y;
-    real *x = s->x + (size_t)j * s->d;
+    size_t x = (size_t)j * s->d;
     for (int i = 0; i < s->d; i++) {
       double centre = 1.5 * nn_rng_normal(seed, 77, (uint64_t)y * s->d + i);
-      x[i] = (real)(centre + nn_rng_normal(seed, stream + 1, (uint64_t)g * s->d + i));
+      put_value(s, x + i, centre + nn_rng_normal(seed, stream + 1, (uint64_t)g * s->d + i));
     }
   }
 }
 
-static void load_synthetic(R(nn_data) *d, const nn_config *cfg, int me, int p)
+static void load_synthetic(nn_data *d, const nn_config *cfg, int me, int p)
 {
   long n_all, n_test;
   nn_input_sizes(cfg, &n_all, &n_test);
@@ -88,20 +105,20 @@ static void load_synthetic(R(nn_data) *d, const nn_config *cfg, int me, int p)
   int dim = cfg->n[0], k = cfg->n[cfg->L];
   uint64_t seed = (uint64_t)cfg->seed;
   nn_partition(n_train, me, p, &f, &c);
-  shard_alloc(&d->train, dim, k, n_train, f, c);
+  shard_alloc(&d->train, dim, k, n_train, f, c, cfg->float32);
   synth_fill(&d->train, f, seed, 100);
   nn_partition(cfg->validation, me, p, &f, &c);
-  shard_alloc(&d->val, dim, k, cfg->validation, f, c);
+  shard_alloc(&d->val, dim, k, cfg->validation, f, c, cfg->float32);
   synth_fill(&d->val, n_train + f, seed, 100);
   nn_partition(n_test, me, p, &f, &c);
-  shard_alloc(&d->test, dim, k, n_test, f, c);
+  shard_alloc(&d->test, dim, k, n_test, f, c, cfg->float32);
   synth_fill(&d->test, f, seed, 200);
   d->mean = 0;
   d->std = 1;
   snprintf(d->source, sizeof d->source, "synthetic(seed=%ld)", cfg->seed);
 }
 
-void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
+void nn_data_load(nn_data *d, const nn_config *cfg)
 {
   int me = nn_rank(), p = nn_nranks();
   memset(d, 0, sizeof *d);
@@ -157,35 +174,35 @@ void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg)
   int dim = cfg->n[0], k = cfg->n[cfg->L];
   long n_train = n_all - n_val, first, count;
   nn_partition(n_train, me, p, &first, &count);
-  shard_alloc(&d->train, dim, k, n_train, first, count);
+  shard_alloc(&d->train, dim, k, n_train, first, count, cfg->float32);
   ok = read_slice(&f[0], &f[1], first, count, &d->train, 0, mean, std, err, sizeof err) == 0;
   nn_partition(n_val, me, p, &first, &count);
-  shard_alloc(&d->val, dim, k, n_val, first, count);
+  shard_alloc(&d->val, dim, k, n_val, first, count, cfg->float32);
   if (ok) ok = read_slice(&f[0], &f[1], n_train + first, count, &d->val, 0, mean, std, err, sizeof err) == 0;
   nn_partition(n_test, me, p, &first, &count);
-  shard_alloc(&d->test, dim, k, n_test, first, count);
+  shard_alloc(&d->test, dim, k, n_test, first, count, cfg->float32);
   if (ok) ok = read_slice(&f[2], &f[3], first, count, &d->test, 0, mean, std, err, sizeof err) == 0;
   nn_check_all(ok, err);
 }
 
-void R(nn_data_free)(R(nn_data) *d)
+void nn_data_free(nn_data *d)
 {
-  R(nn_shard) *s[3] = { &d->train, &d->val, &d->test };
+  nn_shard *s[3] = { &d->train, &d->val, &d->test };
   for (int i = 0; i < 3; i++) {
     free(s[i]->x);
     free(s[i]->label);
   }
 }
 
-uint64_t R(nn_split_checksum)(const R(nn_shard) *s, double mean, double std)
+uint64_t nn_split_checksum(const nn_shard *s, double mean, double std)
 {
   uint64_t sum = 0;
   for (long j = 0; j < s->n; j++) {
     uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
     h = (h ^ (uint8_t)s->label[j]) * 1099511628211ull;
-    const real *x = s->x + (size_t)j * s->d;
+    size_t x = (size_t)j * s->d;
     for (int i = 0; i < s->d; i++) {
-      long px = lround(255.0 * ((double)x[i] * std + mean));
+      long px = lround(255.0 * (get_value(s, x + i) * std + mean));
       h = (h ^ (uint8_t)px) * 1099511628211ull;
     }
     sum += h;

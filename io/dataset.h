@@ -11,20 +11,20 @@
 #include "../solver/shard.h"
 
 typedef struct {
-  R(nn_shard) train, val, test;
+  nn_shard train, val, test;
   double mean, std;           /* the normalisation applied: x = (pixel/255 - mean) / std */
   char source[4500];          /* the files read, for the record */
-} R(nn_data);
+} nn_data;
 
-void R(nn_data_load)(R(nn_data) *d, const nn_config *cfg);
-void R(nn_data_free)(R(nn_data) *d);
+void nn_data_load(nn_data *d, const nn_config *cfg);
+void nn_data_free(nn_data *d);
 
 /* A fingerprint of the samples of a split, the same for any rank count and independent of
  * their order: the sum over samples (mod 2^64) of FNV-1a-64 over the label byte and the pixel
  * bytes round(255 (x std + mean)) recovered from the stored values. The results file records
  * one per split, so a test can check each split against its source file's sample range.
  * Collective (sums over ranks). */
-uint64_t R(nn_split_checksum)(const R(nn_shard) *s, double mean, double std);
+uint64_t nn_split_checksum(const nn_shard *s, double mean, double std);
 
 /* The slice [first, first + count) of n samples that rank r of p holds: cut at r n / p
  * (integer division), the rounding nn_shuffle's strata use, so shards are unions of strata. */

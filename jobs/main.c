@@ -1,4 +1,4 @@
-/* admm-train: parse the options, pick the precision, train. See --help and README.md. */
+/* admm-train: parse the options, train. See --help and README.md. */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +18,7 @@ int main(int argc, char **argv)
   nn_config cfg;
   int rc = 0;
   if (nn_options_parse(&cfg, argc, argv) == 0)
-    rc = cfg.float32 ? nn_train_run_f32(&cfg) : nn_train_run_f64(&cfg);
+    rc = nn_train_run(&cfg);
   /* 1: BLACS must leave MPI to us. */
   Cblacs_exit(1);
   if (MPI_Finalize() != MPI_SUCCESS && rc == 0) {

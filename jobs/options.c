@@ -439,9 +439,10 @@ static void print_normalize(const nn_config *cfg, char *out, size_t len)
  * every option a method lists is a row marked F_METHOD, and every such row has a method. */
 static void method_choices_init(void)
 {
+  const nn_method *const *methods = nn_method_list();
   size_t k = 0;
-  for (int i = 0; nn_methods[i]; i++) {
-    const nn_method *m = nn_methods[i];
+  for (int i = 0; methods[i]; i++) {
+    const nn_method *m = methods[i];
     k += (size_t)snprintf(method_choices + k, sizeof method_choices - k, "%s%s", i ? "|" : "", m->name);
     CHECK(k < sizeof method_choices, "internal: the method names exceed %zu characters", sizeof method_choices);
     for (const char *p = m->options; *p;) {
@@ -457,7 +458,7 @@ static void method_choices_init(void)
   }
   for (int r = 0; r < NOPT; r++) {
     int taken = !(table[r].flags & F_METHOD);
-    for (int i = 0; nn_methods[i] && !taken; i++) taken = nn_method_takes(nn_methods[i], table[r].name);
+    for (int i = 0; methods[i] && !taken; i++) taken = nn_method_takes(methods[i], table[r].name);
     CHECK(taken, "internal: option --%s is a method's own (F_METHOD) but no method lists it", table[r].name);
   }
 }
@@ -469,10 +470,11 @@ static void methods_text(const opt_spec *o, char *buf, size_t len)
 {
   buf[0] = 0;
   if (!(o->flags & F_METHOD)) return;
+  const nn_method *const *methods = nn_method_list();
   size_t k = 0;
-  for (int i = 0; nn_methods[i]; i++)
-    if (nn_method_takes(nn_methods[i], o->name))
-      k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%s", k ? "," : "", nn_methods[i]->name);
+  for (int i = 0; methods[i]; i++)
+    if (nn_method_takes(methods[i], o->name))
+      k += (size_t)snprintf(buf + k, k < len ? len - k : 0, "%s%s", k ? "," : "", methods[i]->name);
 }
 
 void nn_options_print_help(void)
@@ -497,8 +499,9 @@ void nn_options_print_help(void)
   printf("  %-44s %s\n", "--version", "the version and the git revision it was built from");
   printf("\nmethods (--method):\n");
   const opt_spec *init = find("init", 4), *loss = find("loss", 4);
-  for (int i = 0; nn_methods[i]; i++) {
-    const nn_method *m = nn_methods[i];
+  const nn_method *const *methods = nn_method_list();
+  for (int i = 0; methods[i]; i++) {
+    const nn_method *m = methods[i];
     char name[32], losses[128] = "";
     size_t k = 0;
     for (int l = 0; l < NN_LOSS_AUTO; l++)

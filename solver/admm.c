@@ -18,11 +18,11 @@ static const enum nn_phase PH_GRAM = PH_STEP1;
 static const enum nn_phase PH_A_UPDATE = PH_STEP2;
 static const enum nn_phase PH_Z_UPDATE = PH_STEP3;
 
-void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
+void nn_admm_init(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
 {
-  R(nn_admm) *s = self;
-  R(nn_model) *net = model;
-  const R(nn_shard) *train = shard;
+  nn_admm *s = self;
+  nn_model *net = model;
+  const nn_shard *train = shard;
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
   s->net = net;
@@ -30,12 +30,13 @@ void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *
   s->L = net->L;
   s->N = train->n;
   s->n_global = train->n_global;
-  s->a0 = train->x;
+  s->first = train->first;
+  s->a0 = nn_shard_reals(train);
   s->label = train->label;
   s->ridge = cfg->ridge;
   const int *n = net->n;
   size_t nmax = (size_t)nn_widest_layer(s->L, n), N = (size_t)s->N;
-  s->a[0] = (real *)train->x;
+  s->a[0] = nn_shard_reals(train);
   for (int l = 1; l <= s->L; l++) {
     s->z[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "z");
     if (l < s->L) s->a[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "a");
@@ -52,11 +53,11 @@ void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *
   for (int l = 1; l <= s->L; l++) {
     s->kept_min[l] = s->kept_max[l] = -1;
     if (s->pinv)
-      R(nn_pinv_init)(&s->wpinv[l], g, n[l - 1], n[l]);
+      nn_pinv_init(&s->wpinv[l], g, n[l - 1], n[l]);
     else
-      R(nn_spd_init)(&s->wsys[l], g, n[l - 1], n[l]);
+      nn_spd_init(&s->wsys[l], g, n[l - 1], n[l]);
   }
-  for (int l = 1; l < s->L; l++) R(nn_spd_init)(&s->asys[l], g, n[l], n[l]);
+  for (int l = 1; l < s->L; l++) nn_spd_init(&s->asys[l], g, n[l], n[l]);
 
   /* Auxiliary variables start at the forward pass of the initial weights (so --init decides
    * where ADMM starts), or at Gaussian draws keyed on the global sample index (so they are
@@ -68,9 +69,9 @@ void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *
           s->z[l][i + (size_t)j * n[l]] =
             (real)nn_rng_normal((uint64_t)cfg->seed, 2000 + l, (uint64_t)(train->first + j) * n[l] + i);
     } else
-      R(nn_affine)(net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+      nn_affine(net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
     if (l < s->L) {
-      R(nn_relu)(s->a[l], s->z[l], (size_t)n[l] * N);
+      nn_relu(s->a[l], s->z[l], (size_t)n[l] * N);
     }
   }
 
@@ -80,22 +81,22 @@ void R(nn_admm_init)(void *self, const nn_config *cfg, void *model, const void *
   nn_timer_reset(&t);
   cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n[0], (int)s->N, 1, s->a0, n[0], 0, s->G, n[0]);
   if (s->pinv)
-    R(nn_pinv_factor_sum)(&s->wpinv[1], s->G, cfg->pinv_rcond, &t);
+    nn_pinv_factor_sum(&s->wpinv[1], s->G, cfg->pinv_rcond, &t);
   else
-    R(nn_spd_factor_sum)(&s->wsys[1], s->G, s->ridge, &t);
+    nn_spd_factor_sum(&s->wsys[1], s->G, s->ridge, &t);
 }
 
-void R(nn_admm_free)(void *self)
+void nn_admm_free(void *self)
 {
-  R(nn_admm) *s = self;
+  nn_admm *s = self;
   for (int l = 1; l <= s->L; l++) {
     free(s->z[l]);
     if (l < s->L) free(s->a[l]);
     if (s->pinv)
-      R(nn_pinv_free)(&s->wpinv[l]);
+      nn_pinv_free(&s->wpinv[l]);
     else
-      R(nn_spd_free)(&s->wsys[l]);
-    if (l < s->L) R(nn_spd_free)(&s->asys[l]);
+      nn_spd_free(&s->wsys[l]);
+    if (l < s->L) nn_spd_free(&s->asys[l]);
   }
   free(s->lambda);
   free(s->m);
@@ -110,9 +111,9 @@ void R(nn_admm_free)(void *self)
 /* The rank the pseudo-inverse used for layer l: noted once, at the layer's first weight step
  * (the user sees how singular a_0 a_0^T is), and tallied for the summary at the end. The count
  * is the same on every rank (pinv.c broadcasts the eigenvalues). */
-static void R(note_kept)(R(nn_admm) *s, int l)
+static void note_kept(nn_admm *s, int l)
 {
-  const R(nn_pinv) *p = &s->wpinv[l];
+  const nn_pinv *p = &s->wpinv[l];
   int first = s->kept_min[l] < 0;
   if (first || p->kept < s->kept_min[l]) s->kept_min[l] = p->kept;
   if (first || p->kept > s->kept_max[l]) s->kept_max[l] = p->kept;
@@ -126,7 +127,7 @@ static void R(note_kept)(R(nn_admm) *s, int l)
  * and the right-hand side summed over ranks: the least-squares fit, W_l = z_l a_{l-1}^+ in the
  * limit ridge -> 0. --weight-solve pinv takes that limit: W_l^T = G^+ a_{l-1} z_l^T, which is
  * z_l a_{l-1}^+ exactly (a^+ = a^T (a a^T)^+). */
-void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
+void nn_admm_weight_step(nn_admm *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
   int in = n[l - 1], out = n[l];
@@ -139,20 +140,20 @@ void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t)
              s->B, in);
   nn_timer_stop(t);
   /* The solution X = W_l^T (in x out) is gathered transposed, straight into W_l. */
-  real *W = R(nn_fit_solution)(s->net, l);
+  real *W = nn_fit_solution(s->net, l);
   if (s->pinv) {
-    if (l > 1) R(nn_pinv_factor_sum)(&s->wpinv[l], s->G, s->cfg->pinv_rcond, t);
-    R(nn_pinv_solve_sum)(&s->wpinv[l], s->B, out, W, NN_BC_TRANSPOSED, t);
-    R(note_kept)(s, l);
+    if (l > 1) nn_pinv_factor_sum(&s->wpinv[l], s->G, s->cfg->pinv_rcond, t);
+    nn_pinv_solve_sum(&s->wpinv[l], s->B, out, W, NN_BC_TRANSPOSED, t);
+    note_kept(s, l);
   } else {
-    if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, s->ridge, t);
-    R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, W, NN_BC_TRANSPOSED, t);
+    if (l > 1) nn_spd_factor_sum(&s->wsys[l], s->G, s->ridge, t);
+    nn_spd_solve_sum(&s->wsys[l], s->B, out, W, NN_BC_TRANSPOSED, t);
   }
 }
 
 /* a_l = (beta W^T W + gamma I)^{-1} (beta W^T z_{l+1} + gamma relu(z_l)), W = W_{l+1}.
  * The inverse is formed once per step (it is small) so both products run as GEMMs. */
-void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t)
+void nn_admm_activation_step(nn_admm *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
   int nl = n[l], nn = n[l + 1];
@@ -162,12 +163,12 @@ void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t)
   cblas_syrk(CblasColMajor, CblasLower, CblasTrans, nl, nn, (real)beta, W, nn, 0, s->P, nl);
   for (int i = 0; i < nl; i++) s->P[i + (size_t)i * nl] += (real)gamma;
   nn_timer_stop(t);
-  R(nn_spd_inverse)(&s->asys[l], s->P, s->Pinv, t);
+  nn_spd_inverse(&s->asys[l], s->P, s->Pinv, t);
   nn_timer_start(t, PH_A_UPDATE);
   /* K = beta Pinv W^T: nl x nn */
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, nl, nn, nl, (real)beta, s->Pinv, nl, W, nn, 0,
              s->K, nl);
-  R(nn_relu)(s->h, s->z[l], (size_t)nl * s->N);
+  nn_relu(s->h, s->z[l], (size_t)nl * s->N);
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nn, 1, s->K, nl, s->z[l + 1], nn,
              0, s->a[l], nl);
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl, (int)s->N, nl, (real)gamma, s->Pinv, nl,
@@ -175,37 +176,37 @@ void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t)
   nn_timer_stop(t);
 }
 
-void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t)
+void nn_admm_sweep(nn_admm *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t)
 {
   const int *n = s->net->n;
   int L = s->L;
   double beta = s->cfg->beta, gamma = s->cfg->gamma;
   double local[5] = {0, 0, 0, 0, 0}; /* hidden objective, res_z, res_a, output objective, |lambda|^2 */
   for (int l = 1; l < L; l++) {
-    R(nn_admm_weight_step)(s, l, t);
-    R(nn_admm_activation_step)(s, l, t);
+    nn_admm_weight_step(s, l, t);
+    nn_admm_activation_step(s, l, t);
     nn_timer_start(t, PH_Z_UPDATE);
-    R(nn_affine)(s->net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->m);
+    nn_affine(s->net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->m);
     double ra = 0;
-    double rz = R(nn_relu_z_update)(s->z[l], s->a[l], s->m, (long)n[l] * s->N, beta, gamma, &ra);
+    double rz = nn_relu_z_update(s->z[l], s->a[l], s->m, (long)n[l] * s->N, beta, gamma, &ra);
     local[0] += gamma * ra + beta * rz;
     local[1] += rz;
     local[2] += ra;
     nn_timer_stop(t);
   }
-  R(nn_admm_weight_step)(s, L, t);
+  nn_admm_weight_step(s, L, t);
   nn_timer_start(t, PH_Z_UPDATE);
   int k = n[L];
-  R(nn_affine)(s->net->W[L], NULL, k, n[L - 1], s->a[L - 1], s->N, s->m);
+  nn_affine(s->net->W[L], NULL, k, n[L - 1], s->a[L - 1], s->N, s->m);
   int hinge = s->cfg->loss == NN_LOSS_HINGE;
-  R(nn_output_z_update)(s->z[L], s->label, s->lambda, s->m, k, s->N, beta, hinge);
+  nn_output_z_update(s->z[L], s->label, s->lambda, s->m, k, s->N, beta, hinge);
   /* Augmented Lagrangian of the output block, before the multiplier moves. */
   double out_obj = 0, rz = 0;
   for (long j = 0; j < s->N; j++)
     for (int i = 0; i < k; i++) {
       size_t e = (size_t)j * k + i;
       double d = s->z[L][e] - s->m[e];
-      out_obj += R(nn_output_objective)(s->z[L][e], s->label[j] == i, s->lambda[e], s->m[e], beta, hinge)
+      out_obj += nn_output_objective(s->z[L][e], s->label[j] == i, s->lambda[e], s->m[e], beta, hinge)
                  - s->lambda[e] * s->m[e];
       rz += d * d;
     }
@@ -231,16 +232,16 @@ void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, 
 /* ==================================== the entry ==================================== */
 
 /* Warm-up (--warmup) is this method's: its first epochs leave the multiplier alone. */
-static void R(admm_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
+static void admm_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
-  R(nn_admm) *s = self;
-  R(nn_admm_sweep)(s, epoch > s->cfg->warmup, st, t);
+  nn_admm *s = self;
+  nn_admm_sweep(s, epoch > s->cfg->warmup, st, t);
 }
 
 /* The pseudo-inverse's first-step notes; at the end, the eigenvalues it kept over the run. */
-static void R(admm_notes)(void *self, int final, char *out, size_t len)
+static void admm_notes(void *self, int final, char *out, size_t len)
 {
-  R(nn_admm) *s = self;
+  nn_admm *s = self;
   snprintf(out, len, "%s", s->notes);
   s->notes[0] = 0;
   if (!final || !s->pinv || s->kept_min[1] < 0) return;
@@ -257,13 +258,31 @@ static void R(admm_notes)(void *self, int final, char *out, size_t len)
   if (k + 1 < len) strcat(out, "\n");
 }
 
-const nn_method_ops R(nn_admm_ops) = {
-  .size = sizeof(R(nn_admm)), .init = R(nn_admm_init), .epoch = R(admm_epoch), .fini = R(nn_admm_free),
-  .notes = R(admm_notes),
-};
+/* The checkpoint's share (method.h): z, a and lambda by sample, the pinv statistics. */
+static int admm_state_arrays(void *self, nn_state_array *out, int max)
+{
+  nn_admm *s = self;
+  const int *n = s->net->n;
+  long first = s->first, N = s->N, total = s->n_global;
+  int k = 0;
+  char name[16];
+  for (int l = 1; l <= s->L; l++) {
+    snprintf(name, sizeof name, "z%d", l);
+    nn_state_partitioned(out, &k, max, name, s->z[l], n[l], first, N, total);
+    if (l == s->L) continue;
+    snprintf(name, sizeof name, "a%d", l);
+    nn_state_partitioned(out, &k, max, name, s->a[l], n[l], first, N, total);
+  }
+  nn_state_partitioned(out, &k, max, "lambda", s->lambda, n[s->L], first, N, total);
+  nn_state_replicated(out, &k, max, "kept_min", s->kept_min, NN_STATE_INT, NN_MAX_LAYERS + 1);
+  nn_state_replicated(out, &k, max, "kept_max", s->kept_max, NN_STATE_INT, NN_MAX_LAYERS + 1);
+  return k;
+}
 
-#ifndef NN_FLOAT32 /* the entry itself, once (the float64 build of this file holds it) */
-extern const nn_method_ops nn_admm_ops_f32;
+const nn_method_ops nn_admm_ops = {
+  .size = sizeof(nn_admm), .init = nn_admm_init, .epoch = admm_epoch, .fini = nn_admm_free,
+  .notes = admm_notes, .state_arrays = admm_state_arrays,
+};
 
 /* Taylor's ADMM has no biases: the model is made without them. */
 static int admm_validate(nn_config *cfg, char *err, size_t errlen)
@@ -285,7 +304,7 @@ static double admm_state_bytes(const nn_config *cfg, double N)
   return (2 * hidden + 2 * n[L] + 2 * nmax) * N * r + 6 * square + 2 * L * square * (1 + 1 / P);
 }
 
-const nn_method nn_admm = {
+const nn_method nn_method_admm = {
   .name = "admm",
   .help = "Taylor et al.'s ADMM as the thesis runs it: no biases, least-squares weight steps, closed-form a and "
           "z steps, one multiplier on the output constraint, updated after --warmup epochs (solver/admm.c)",
@@ -297,6 +316,5 @@ const nn_method nn_admm = {
   .validate = admm_validate,
   .state_bytes = admm_state_bytes,
   .phases = { "gram", "a_update", "z_update", NULL },
-  .ops = { &nn_admm_ops_f64, &nn_admm_ops_f32 },
+  .ops = &nn_admm_ops,
 };
-#endif

@@ -14,11 +14,12 @@
 
 typedef struct {
   const nn_config *cfg;
-  R(nn_model) *net;
+  nn_model *net;
   const nn_grid *g;
   int L;
   long N;                         /* local samples */
   long n_global;
+  long first;                     /* global index of the first local sample */
   const real *a0;                 /* n[0] x N: the shard's inputs (never changes) */
   const int *label;               /* N classes */
   real *z[NN_MAX_LAYERS + 1];     /* z[l] is n[l] x N, l = 1..L */
@@ -29,23 +30,23 @@ typedef struct {
   real *G, *B;                    /* nmax x nmax local Gram matrix and cross product */
   real *P, *Pinv, *K;             /* nmax x nmax activation-step matrices */
   int pinv;                       /* 1: weight steps by pseudo-inverse (wpinv), 0: by ridge (wsys) */
-  R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] */
-  R(nn_pinv) wpinv[NN_MAX_LAYERS + 1]; /* the same, --weight-solve pinv */
+  nn_spd wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] */
+  nn_pinv wpinv[NN_MAX_LAYERS + 1]; /* the same, --weight-solve pinv */
   int kept_min[NN_MAX_LAYERS + 1], kept_max[NN_MAX_LAYERS + 1]; /* pinv: eigenvalues kept so far (-1: no step yet) */
-  R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems, order n[l] */
+  nn_spd asys[NN_MAX_LAYERS + 1]; /* activation systems, order n[l] */
   double ridge;
   char notes[2048];               /* for the console, until the driver takes them (method.h: notes) */
-} R(nn_admm);
+} nn_admm;
 
-/* Set-up and tear-down of a state (self: an R(nn_admm), net: an R(nn_model), train: an
- * R(nn_shard)): the method's init and fini (method.h), which tests also run on their own. */
-void R(nn_admm_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
-void R(nn_admm_free)(void *self);
+/* Set-up and tear-down of a state (self: an nn_admm, net: an nn_model, train: an
+ * nn_shard): the method's init and fini (method.h), which tests also run on their own. */
+void nn_admm_init(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
+void nn_admm_free(void *self);
 /* One sweep over all layers; update_multiplier = 0 during warm-up. */
-void R(nn_admm_sweep)(R(nn_admm) *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t);
+void nn_admm_sweep(nn_admm *s, int update_multiplier, nn_epoch_stats *st, nn_timer *t);
 
 /* The steps, exposed for tests. */
-void R(nn_admm_weight_step)(R(nn_admm) *s, int l, nn_timer *t);
-void R(nn_admm_activation_step)(R(nn_admm) *s, int l, nn_timer *t);
+void nn_admm_weight_step(nn_admm *s, int l, nn_timer *t);
+void nn_admm_activation_step(nn_admm *s, int l, nn_timer *t);
 
 #endif

@@ -46,11 +46,11 @@ static const enum nn_phase PH_TARGETS = PH_STEP4;
 
 /* ==================================== the state ==================================== */
 
-void R(nn_bcd_init)(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
+void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
 {
-  R(nn_bcd) *s = self;
-  R(nn_model) *net = model;
-  const R(nn_shard) *train = shard;
+  nn_bcd *s = self;
+  nn_model *net = model;
+  const nn_shard *train = shard;
   CHECK(net->bias, "internal: --method bcd needs a model with biases");
   memset(s, 0, sizeof *s);
   s->cfg = cfg;
@@ -59,7 +59,8 @@ void R(nn_bcd_init)(void *self, const nn_config *cfg, void *model, const void *s
   s->L = net->L;
   s->N = train->n;
   s->n_global = train->n_global;
-  s->x = train->x;
+  s->first = train->first;
+  s->x = nn_shard_reals(train);
   s->label = train->label;
   s->beta = cfg->beta;
   s->gamma = cfg->gamma;
@@ -67,7 +68,7 @@ void R(nn_bcd_init)(void *self, const nn_config *cfg, void *model, const void *s
   const int *n = net->n;
   int L = s->L;
   size_t nmax = (size_t)nn_widest_layer(L, n), N = (size_t)s->N;
-  s->a[0] = (real *)train->x;
+  s->a[0] = nn_shard_reals(train);
   for (int l = 1; l < L; l++) {
     s->z[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "z");
     s->a[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "a");
@@ -86,31 +87,31 @@ void R(nn_bcd_init)(void *self, const nn_config *cfg, void *model, const void *s
   s->K = nn_alloc(nmax * nmax, sizeof(real), "activation operator");
   s->s1 = nn_alloc(nmax * CHUNK, sizeof(real), "chunk scratch");
   s->s2 = nn_alloc(nmax * CHUNK, sizeof(real), "chunk scratch");
-  for (int l = 1; l <= L; l++) R(nn_spd_init)(&s->wsys[l], g, n[l - 1] + 1, n[l]);
-  for (int l = 1; l < L; l++) R(nn_spd_init)(&s->asys[l], g, n[l] < n[l + 1] ? n[l] : n[l + 1], n[l + 1]);
+  for (int l = 1; l <= L; l++) nn_spd_init(&s->wsys[l], g, n[l - 1] + 1, n[l]);
+  for (int l = 1; l < L; l++) nn_spd_init(&s->asys[l], g, n[l] < n[l + 1] ? n[l] : n[l + 1], n[l + 1]);
 
   nn_timer t;
   nn_timer_reset(&t);
   /* a_0 never changes: its Gram matrix (and so the layer-1 system with its proximal ridge)
    * is summed and factored once, outside the epoch loop. */
   if (L > 1) {
-    R(nn_fit_gram)(s->x, n[0], s->N, s->ones, s->G);
-    R(nn_spd_factor_sum)(&s->wsys[1], s->G, cfg->bcd_prox + cfg->bcd_decay, &t);
+    nn_fit_gram(s->x, n[0], s->N, s->ones, s->G);
+    nn_spd_factor_sum(&s->wsys[1], s->G, cfg->bcd_prox + cfg->bcd_decay, &t);
   }
   /* Start at the forward pass, with the output layer already solved for it. */
-  R(nn_bcd_output_step)(s, 1, &t);
+  nn_bcd_output_step(s, 1, &t);
 }
 
-void R(nn_bcd_free)(void *self)
+void nn_bcd_free(void *self)
 {
-  R(nn_bcd) *s = self;
+  nn_bcd *s = self;
   for (int l = 1; l <= s->L; l++) {
     if (l < s->L) {
       free(s->z[l]);
       free(s->a[l]);
-      R(nn_spd_free)(&s->asys[l]);
+      nn_spd_free(&s->asys[l]);
     }
-    R(nn_spd_free)(&s->wsys[l]);
+    nn_spd_free(&s->wsys[l]);
   }
   free(s->T); free(s->ones); free(s->G); free(s->B); free(s->X); free(s->P); free(s->Pinv); free(s->K); free(s->s1); free(s->s2);
 }
@@ -119,7 +120,7 @@ void R(nn_bcd_free)(void *self)
 
 /* a_l = h + K (t - W_u h - b_u); see the top of the file. Columns are independent, so the
  * work runs over chunks of C columns with two nmax x C scratch blocks. */
-void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
+void nn_bcd_activation_step(nn_bcd *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
   int u = l + 1, nl = n[l], nu = n[u], L = s->L;
@@ -133,7 +134,7 @@ void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
     cblas_syrk(CblasColMajor, CblasLower, CblasTrans, nl, nu, 1, W, nu, 0, s->P, nl);
   for (int i = 0; i < small; i++) s->P[i + (size_t)i * small] += (real)eps;
   nn_timer_stop(t);
-  R(nn_spd_inverse)(&s->asys[l], s->P, s->Pinv, t);
+  nn_spd_inverse(&s->asys[l], s->P, s->Pinv, t);
   nn_timer_start(t, PH_A_UPDATE);
   if (nu < nl) /* K = W^T Pinv: nl x nu */
     cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, nl, nu, nu, 1, W, nu, s->Pinv, nu, 0, s->K, nl);
@@ -142,7 +143,7 @@ void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     real *h = s->s1, *r = s->s2, *a = s->a[l] + (size_t)j0 * nl;
-    R(nn_relu)(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
+    nn_relu(h, s->z[l] + (size_t)j0 * nl, (size_t)nl * C);
     /* r = t - b_u - W_u h */
     const real *tu = (u == L ? s->T : s->z[u]) + (size_t)j0 * nu;
     for (long j = 0; j < C; j++)
@@ -156,7 +157,7 @@ void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t)
 
 /* z_l by the elementwise closed form against m = Wbar_l abar_{l-1}. Returns this rank's
  * sum (z - m)^2 and in *res_a its sum (a_l - relu(z_l))^2, both after the step. */
-double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t)
+double nn_bcd_z_step(nn_bcd *s, int l, double *res_a, nn_timer *t)
 {
   const int *n = s->net->n;
   int nl = n[l], in = n[l - 1];
@@ -164,10 +165,10 @@ double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t)
   nn_timer_start(t, PH_Z_UPDATE);
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
-    R(nn_affine)(s->net->W[l], s->net->b[l], nl, in, s->a[l - 1] + (size_t)j0 * in, C, s->s1);
+    nn_affine(s->net->W[l], s->net->b[l], nl, in, s->a[l - 1] + (size_t)j0 * in, C, s->s1);
     double r = 0;
-    rz += R(nn_relu_z_update)(s->z[l] + (size_t)j0 * nl, s->a[l] + (size_t)j0 * nl, s->s1, (long)nl * C,
-                              s->beta, s->gamma, &r);
+    rz += nn_relu_z_update(s->z[l] + (size_t)j0 * nl, s->a[l] + (size_t)j0 * nl, s->s1, (long)nl * C,
+                           s->beta, s->gamma, &r);
     ra += r;
   }
   nn_timer_stop(t);
@@ -178,27 +179,27 @@ double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t)
 /* Wbar_l: the proximal least-squares fit of z_l on abar_{l-1}, Gram and right-hand side
  * summed over ranks. The proximal pull mu X_old enters the summed right-hand side once
  * (rank 0); the factorisation added mu + rho, of which mu is the --bcd-prox share. */
-void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t)
+void nn_bcd_weight_step(nn_bcd *s, int l, nn_timer *t)
 {
   const int *n = s->net->n;
   int in = n[l - 1], out = n[l], ld = in + 1;
   const real *a = s->a[l - 1];
   nn_timer_start(t, PH_GRAM);
-  if (l > 1) R(nn_fit_gram)(a, in, s->N, s->ones, s->G);
-  R(nn_fit_cross)(a, in, s->z[l], out, s->N, s->ones, s->B);
+  if (l > 1) nn_fit_gram(a, in, s->N, s->ones, s->G);
+  nn_fit_cross(a, in, s->z[l], out, s->N, s->ones, s->B);
   nn_timer_stop(t);
   double prox = s->cfg->bcd_prox, decay = s->cfg->bcd_decay;
-  if (l > 1) R(nn_spd_factor_sum)(&s->wsys[l], s->G, prox + decay, t);
+  if (l > 1) nn_spd_factor_sum(&s->wsys[l], s->G, prox + decay, t);
   if (nn_rank() == 0) {
-    R(nn_fit_weights_to_x)(s->net, l, s->X);
+    nn_fit_weights_to_x(s->net, l, s->X);
     real mu = (real)(s->wsys[l].ridge_abs * prox / (prox + decay));
     for (size_t e = 0; e < (size_t)ld * out; e++) s->B[e] += mu * s->X[e];
   }
-  R(nn_spd_solve_sum)(&s->wsys[l], s->B, out, R(nn_fit_solution)(s->net, l), NN_BC_TRANSPOSED, t);
+  nn_spd_solve_sum(&s->wsys[l], s->B, out, nn_fit_solution(s->net, l), NN_BC_TRANSPOSED, t);
 }
 
 /* T = the projection of the network's outputs Wbar_L abar_{L-1} onto C (bcd.h). */
-static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
+static void targets_step(nn_bcd *s, nn_timer *t)
 {
   const int *n = s->net->n;
   int L = s->L, in = n[L - 1], k = n[L];
@@ -207,9 +208,9 @@ static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     real *T = s->T + (size_t)j0 * k;
-    R(nn_affine)(s->net->W[L], s->net->b[L], k, in, s->a[L - 1] + (size_t)j0 * in, C, T);
+    nn_affine(s->net->W[L], s->net->b[L], k, in, s->a[L - 1] + (size_t)j0 * in, C, T);
     double dist2 = 0;
-    R(nn_hinge_targets)(T, s->label + j0, k, C, &tsq, &dist2);
+    nn_hinge_targets(T, s->label + j0, k, C, &tsq, &dist2);
   }
   s->tsq = tsq;
   nn_timer_stop(t);
@@ -220,9 +221,9 @@ static void R(targets_step)(R(nn_bcd) *s, nn_timer *t)
  *   1/2 sum_j |X^T abar_j - t_j|^2 = 1/2 (tr(X^T G X) - 2 tr(X^T B) + |T|^2),
  * from this rank's Gram matrix G and cross product B that the output solve summed: no
  * second forward pass, which would be 10-16% of a sweep of a wide network. */
-static double R(anchored_merit)(R(nn_bcd) *s, int ld, int k)
+static double anchored_merit(nn_bcd *s, int ld, int k)
 {
-  R(nn_fit_weights_to_x)(s->net, s->L, s->X); /* the solution X, read back from the model */
+  nn_fit_weights_to_x(s->net, s->L, s->X); /* the solution X, read back from the model */
   real *T = s->s1; /* ld x k <= (nmax + 1) x nmax <= nmax x CHUNK */
   cblas_symm(CblasColMajor, CblasLeft, CblasLower, ld, k, 1, s->G, ld, s->X, ld, 0, T, ld);
   double q = 0, c = 0;
@@ -237,30 +238,30 @@ static double R(anchored_merit)(R(nn_bcd) *s, int ld, int k)
 
 /* Optionally re-anchor (z_l, a_l = forward pass of the current weights), then solve the
  * output layer exactly on abar_{L-1}. */
-void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t)
+void nn_bcd_output_step(nn_bcd *s, int anchor, nn_timer *t)
 {
   const int *n = s->net->n;
   int L = s->L, in = n[L - 1], k = n[L], ld = in + 1;
   if (anchor) {
     nn_timer_start(t, PH_TARGETS);
     for (int l = 1; l < L; l++) {
-      R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
-      R(nn_relu)(s->a[l], s->z[l], (size_t)n[l] * s->N);
+      nn_affine(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+      nn_relu(s->a[l], s->z[l], (size_t)n[l] * s->N);
     }
     nn_timer_stop(t);
   }
   const real *a = s->a[L - 1];
-  if (s->hinge && s->sweeps > 0) R(targets_step)(s, t);
+  if (s->hinge && s->sweeps > 0) targets_step(s, t);
   nn_timer_start(t, PH_GRAM);
-  R(nn_fit_gram)(a, in, s->N, s->ones, s->G);
-  R(nn_fit_cross)(a, in, s->T, k, s->N, s->ones, s->B);
+  nn_fit_gram(a, in, s->N, s->ones, s->G);
+  nn_fit_cross(a, in, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
-  R(nn_spd_factor_sum)(&s->wsys[L], s->G, s->ridge, t);
-  R(nn_spd_solve_sum)(&s->wsys[L], s->B, k, R(nn_fit_solution)(s->net, L), NN_BC_TRANSPOSED, t);
-  s->merit_anchored = anchor ? R(anchored_merit)(s, ld, k) : NAN;
+  nn_spd_factor_sum(&s->wsys[L], s->G, s->ridge, t);
+  nn_spd_solve_sum(&s->wsys[L], s->B, k, nn_fit_solution(s->net, L), NN_BC_TRANSPOSED, t);
+  s->merit_anchored = anchor ? anchored_merit(s, ld, k) : NAN;
 }
 
-double R(nn_bcd_merit)(R(nn_bcd) *s)
+double nn_bcd_merit(nn_bcd *s)
 {
   const int *n = s->net->n;
   int L = s->L;
@@ -268,7 +269,7 @@ double R(nn_bcd_merit)(R(nn_bcd) *s)
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long C = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
     for (int l = 1; l <= L; l++) {
-      R(nn_affine)(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1] + (size_t)j0 * n[l - 1], C, s->s1);
+      nn_affine(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1] + (size_t)j0 * n[l - 1], C, s->s1);
       if (l == L) {
         for (size_t e = 0; e < (size_t)n[L] * C; e++) {
           double d = s->s1[e] - s->T[e + (size_t)j0 * n[L]];
@@ -290,21 +291,21 @@ double R(nn_bcd_merit)(R(nn_bcd) *s)
   return f / (double)s->n_global;
 }
 
-void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t)
+void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
 {
   double local[2] = { 0, 0 };
   for (int l = s->L - 1; l >= 1; l--) {
-    R(nn_bcd_activation_step)(s, l, t);
+    nn_bcd_activation_step(s, l, t);
     double ra = 0;
-    local[0] += R(nn_bcd_z_step)(s, l, &ra, t);
+    local[0] += nn_bcd_z_step(s, l, &ra, t);
     local[1] += ra;
-    R(nn_bcd_weight_step)(s, l, t);
+    nn_bcd_weight_step(s, l, t);
   }
   s->sweeps++;
   int every = s->cfg->bcd_reanchor;
-  R(nn_bcd_output_step)(s, every > 0 && s->sweeps % every == 0, t);
+  nn_bcd_output_step(s, every > 0 && s->sweeps % every == 0, t);
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, local, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
-  st->objective = isnan(s->merit_anchored) ? R(nn_bcd_merit)(s) : s->merit_anchored;
+  st->objective = isnan(s->merit_anchored) ? nn_bcd_merit(s) : s->merit_anchored;
   st->residual_z = local[0] / (double)s->n_global;
   st->residual_a = local[1] / (double)s->n_global;
   CHECK_ALL_RANKS(isfinite(st->objective), "BCD iterates became NaN or Inf (merit %g): raise --bcd-prox "
@@ -315,18 +316,48 @@ void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t)
 
 /* ==================================== the entry ==================================== */
 
-static void R(bcd_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
+static void bcd_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   (void)epoch;
-  R(nn_bcd_sweep)(self, st, t);
+  nn_bcd_sweep(self, st, t);
 }
 
-const nn_method_ops R(nn_bcd_ops) = {
-  .size = sizeof(R(nn_bcd)), .init = R(nn_bcd_init), .epoch = R(bcd_epoch), .fini = R(nn_bcd_free),
-};
+/* The checkpoint's share (method.h): z, a and the output targets by sample, the penalties
+ * as they have grown, the sweep count, the last re-anchored merit. */
+static int bcd_state_arrays(void *self, nn_state_array *out, int max)
+{
+  nn_bcd *s = self;
+  const int *n = s->net->n;
+  int k = 0;
+  char name[16];
+  for (int l = 1; l < s->L; l++) {
+    snprintf(name, sizeof name, "z%d", l);
+    nn_state_partitioned(out, &k, max, name, s->z[l], n[l], s->first, s->N, s->n_global);
+    snprintf(name, sizeof name, "a%d", l);
+    nn_state_partitioned(out, &k, max, name, s->a[l], n[l], s->first, s->N, s->n_global);
+  }
+  nn_state_partitioned(out, &k, max, "targets", s->T, n[s->L], s->first, s->N, s->n_global);
+  nn_state_replicated(out, &k, max, "beta", &s->beta, NN_STATE_DOUBLE, 1);
+  nn_state_replicated(out, &k, max, "gamma", &s->gamma, NN_STATE_DOUBLE, 1);
+  nn_state_replicated(out, &k, max, "sweeps", &s->sweeps, NN_STATE_INT, 1);
+  nn_state_replicated(out, &k, max, "merit_anchored", &s->merit_anchored, NN_STATE_DOUBLE, 1);
+  return k;
+}
 
-#ifndef NN_FLOAT32 /* the entry itself, once (the float64 build of this file holds it) */
-extern const nn_method_ops nn_bcd_ops_f32;
+/* |T|^2 of this rank's targets, summed in the order targets_step sums it. */
+static void bcd_state_restored(void *self)
+{
+  nn_bcd *s = self;
+  size_t count = (size_t)s->net->n[s->L] * s->N;
+  double tsq = 0;
+  for (size_t e = 0; e < count; e++) tsq += (double)s->T[e] * s->T[e];
+  s->tsq = tsq;
+}
+
+const nn_method_ops nn_bcd_ops = {
+  .size = sizeof(nn_bcd), .init = nn_bcd_init, .epoch = bcd_epoch, .fini = nn_bcd_free,
+  .state_arrays = bcd_state_arrays, .state_restored = bcd_state_restored,
+};
 
 /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
  * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
@@ -349,7 +380,7 @@ static double bcd_state_bytes(const nn_config *cfg, double N)
   return (2 * hidden + n[L] + 1) * N * r + 6 * square + 2 * nmax * CHUNK * r + 2 * L * square * (1 + 1 / P);
 }
 
-const nn_method nn_bcd = {
+const nn_method nn_method_bcd = {
   .name = "bcd",
   .help = "block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
           "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error "
@@ -362,6 +393,5 @@ const nn_method nn_bcd = {
   .validate = bcd_validate,
   .state_bytes = bcd_state_bytes,
   .phases = { "gram", "a_update", "z_update", "forward_targets" },
-  .ops = { &nn_bcd_ops_f64, &nn_bcd_ops_f32 },
+  .ops = &nn_bcd_ops,
 };
-#endif

@@ -25,11 +25,12 @@
 
 typedef struct {
   const nn_config *cfg;
-  R(nn_model) *net;              /* net->bias must be 1 */
+  nn_model *net;              /* net->bias must be 1 */
   const nn_grid *g;
   int L;
   long N;                        /* local samples */
   long n_global;
+  long first;                     /* global index of the first local sample */
   const real *x;                 /* n[0] x N: a_0, never changes */
   const int *label;              /* N classes */
   real *z[NN_MAX_LAYERS + 1];    /* z[l], a[l] are n[l] x N, l = 1..L-1 */
@@ -37,8 +38,8 @@ typedef struct {
   real *G, *B, *X;               /* (nmax+1)^2 Gram, (nmax+1) x nmax cross product and solution */
   real *P, *Pinv, *K;            /* activation step: order min(n_l, n_{l+1}); K is n_l x n_{l+1} */
   real *s1, *s2;                 /* nmax x CHUNK scratch */
-  R(nn_spd) wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] + 1 */
-  R(nn_spd) asys[NN_MAX_LAYERS + 1]; /* activation systems */
+  nn_spd wsys[NN_MAX_LAYERS + 1]; /* weight systems, order n[l-1] + 1 */
+  nn_spd asys[NN_MAX_LAYERS + 1]; /* activation systems */
   double beta, gamma;            /* current penalties (grow by --bcd-growth per sweep) */
   double ridge;                  /* relative ridge of the output solve */
   int sweeps;
@@ -47,22 +48,22 @@ typedef struct {
   real *T;                       /* k x N output targets: one-hot Y, or their projection (hinge) */
   double tsq;                    /* this rank's |T|^2 */
   double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */
-} R(nn_bcd);
+} nn_bcd;
 
-/* Set-up and tear-down of a state (self: an R(nn_bcd), net: an R(nn_model) with biases, train:
- * an R(nn_shard)): the method's init and fini (method.h), which tests also run on their own. */
-void R(nn_bcd_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
-void R(nn_bcd_free)(void *self);
+/* Set-up and tear-down of a state (self: an nn_bcd, net: an nn_model with biases, train:
+ * an nn_shard): the method's init and fini (method.h), which tests also run on their own. */
+void nn_bcd_init(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g);
+void nn_bcd_free(void *self);
 /* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
  * the sweep count is a multiple of --bcd-reanchor). */
-void R(nn_bcd_sweep)(R(nn_bcd) *s, nn_epoch_stats *st, nn_timer *t);
+void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t);
 
 /* The steps, exposed for tests. */
-void R(nn_bcd_activation_step)(R(nn_bcd) *s, int l, nn_timer *t);
-double R(nn_bcd_z_step)(R(nn_bcd) *s, int l, double *res_a, nn_timer *t);
-void R(nn_bcd_weight_step)(R(nn_bcd) *s, int l, nn_timer *t);
-void R(nn_bcd_output_step)(R(nn_bcd) *s, int anchor, nn_timer *t);
+void nn_bcd_activation_step(nn_bcd *s, int l, nn_timer *t);
+double nn_bcd_z_step(nn_bcd *s, int l, double *res_a, nn_timer *t);
+void nn_bcd_weight_step(nn_bcd *s, int l, nn_timer *t);
+void nn_bcd_output_step(nn_bcd *s, int anchor, nn_timer *t);
 /* F above over all ranks, divided by the global sample count. */
-double R(nn_bcd_merit)(R(nn_bcd) *s);
+double nn_bcd_merit(nn_bcd *s);
 
 #endif

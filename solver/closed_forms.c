@@ -3,14 +3,14 @@
 
 #include <math.h>
 
-double R(nn_relu_z_objective)(double z, double a, double m, double beta, double gamma)
+double nn_relu_z_objective(double z, double a, double m, double beta, double gamma)
 {
   double h = z > 0 ? z : 0;
   return gamma * (a - h) * (a - h) + beta * (z - m) * (z - m);
 }
 
-double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real *restrict m, long count, double beta,
-                           double gamma, double *res_a)
+double nn_relu_z_update(real *restrict z, const real *restrict a, const real *restrict m, long count, double beta,
+                        double gamma, double *res_a)
 {
   enum { BLOCK = 4096 };
   double res_z = 0, ra = 0;
@@ -45,7 +45,7 @@ double R(nn_relu_z_update)(real *restrict z, const real *restrict a, const real 
   return res_z;
 }
 
-double R(nn_output_objective)(double z, double y, double lambda, double m, double beta, int hinge)
+double nn_output_objective(double z, double y, double lambda, double m, double beta, int hinge)
 {
   double l;
   if (hinge)
@@ -66,13 +66,13 @@ static double hinge_z(double y, double lambda, double m, double beta)
   double zr = m - (right + lambda) / beta;
   if (zl > knot) zl = knot;
   if (zr < knot) zr = knot;
-  double fl = R(nn_output_objective)(zl, y, lambda, m, beta, 1);
-  double fr = R(nn_output_objective)(zr, y, lambda, m, beta, 1);
+  double fl = nn_output_objective(zl, y, lambda, m, beta, 1);
+  double fr = nn_output_objective(zr, y, lambda, m, beta, 1);
   return fl <= fr ? zl : zr;
 }
 
-void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const real *m, int k,
-                           long N, double beta, int hinge)
+void nn_output_z_update(real *z, const int *label, const real *lambda, const real *m, int k,
+                        long N, double beta, int hinge)
 {
   nn_count_stream(4.0 * sizeof(real) * k * N); /* reads lambda, m, z; writes z */
   for (long j = 0; j < N; j++)
@@ -86,7 +86,7 @@ void R(nn_output_z_update)(real *z, const int *label, const real *lambda, const 
     }
 }
 
-void R(nn_hinge_targets)(real *T, const int *label, int k, long C, double *tsq, double *dist2)
+void nn_hinge_targets(real *T, const int *label, int k, long C, double *tsq, double *dist2)
 {
   for (long j = 0; j < C; j++)
     for (int i = 0; i < k; i++) {

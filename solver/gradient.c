@@ -20,6 +20,7 @@
 
 #include "../common/check.h"
 #include "node_sum.h"
+#include "real_vector.h"
 #include "../common/util.h"
 
 /* The phases this method times in its own slots (timer.h), named in its entries below:
@@ -28,16 +29,6 @@
  * gradient. */
 static const enum nn_phase PH_UPDATE = PH_STEP3;
 static const enum nn_phase PH_FORWARD_BACKWARD = PH_STEP4;
-
-#ifdef NN_FLOAT32
-#define r_exp expf
-#define r_log logf
-#define r_sqrt sqrtf
-#else
-#define r_exp exp
-#define r_log log
-#define r_sqrt sqrt
-#endif
 
 enum rule { RULE_PLAIN, RULE_MOMENTUM, RULE_ADAM };
 
@@ -54,28 +45,28 @@ typedef struct {
   real *a[NN_MAX_LAYERS + 1];    /* a[l]: n[l] x cap, relu outputs (l < L); a[L]: z_L, then delta_L */
   real *d[2];                    /* nmax x cap each: delta ping-pong for the hidden layers */
   real *ones;                    /* cap ones: bias gradient = delta * ones */
-} R(workspace);
+} workspace;
 
 typedef struct {
   const nn_config *cfg;
-  R(nn_model) *net;
-  const R(nn_shard) *train;
+  nn_model *net;
+  const nn_shard *train;
   enum rule rule;
   long B;
   double lr, mu;
   int fused;          /* 1 rank, plain SGD: the step writes W += -lr/B dW straight into W */
-  R(workspace) ws;
+  workspace ws;
   long *perm;         /* n_global: this epoch's global order */
   size_t P;           /* parameter count */
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
-  R(nn_node_sum) red; /* gradient segments, the summed slice, the node-shared parameters */
-  R(nn_model) view;   /* the model with W, b pointing into red.param (used during an epoch) */
+  nn_node_sum red; /* gradient segments, the summed slice, the node-shared parameters */
+  nn_model view;   /* the model with W, b pointing into red.param (used during an epoch) */
   real *m, *v;        /* red.hi - red.lo: momentum buffer / Adam first moment; second moment */
   long t;             /* Adam steps taken (bias correction) */
   char note[300];     /* for the console, until the driver takes it (method.h: notes) */
-} R(gradient);
+} gradient;
 
-static void R(ws_init)(R(workspace) *w, const R(nn_model) *net, long cap)
+static void ws_init(workspace *w, const nn_model *net, long cap)
 {
   const int *n = net->n;
   size_t nmax = (size_t)nn_widest_layer(net->L, n);
@@ -91,7 +82,7 @@ static void R(ws_init)(R(workspace) *w, const R(nn_model) *net, long cap)
   for (size_t j = 0; j < c; j++) w->ones[j] = 1;
 }
 
-static void R(ws_free)(R(workspace) *w, int L)
+static void ws_free(workspace *w, int L)
 {
   free(w->x);
   free(w->y);
@@ -101,7 +92,7 @@ static void R(ws_free)(R(workspace) *w, int L)
   free(w->ones);
 }
 
-size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_b)
+size_t nn_gradient_layout(const nn_model *net, size_t *off_W, size_t *off_b)
 {
   size_t P = 0;
   for (int l = 1; l <= net->L; l++) {
@@ -115,8 +106,8 @@ size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_
 
 /* z (rows x nb) = W a + b, W rows x cols, a cols x nb; then relu in place when `relu`.
  * The bias is added in the same pass as the relu rather than copied in before the GEMM. */
-static void R(forward_layer)(const real *W, const real *b, int rows, int cols, const real *a, long nb,
-                             real *z, int relu)
+static void forward_layer(const real *W, const real *b, int rows, int cols, const real *a, long nb,
+                          real *z, int relu)
 {
   if (nb == 1)
     cblas_gemv(CblasColMajor, CblasNoTrans, rows, cols, 1, W, rows, a, 1, 0, z, 1);
@@ -136,7 +127,7 @@ static void R(forward_layer)(const real *W, const real *b, int rows, int cols, c
 
 /* z (k x nb) holds the output pre-activations; it becomes delta_L = softmax(z) - onehot(y),
  * the gradient of the summed cross-entropy. Returns the summed loss. */
-static double R(softmax_xent)(real *z, const int *y, int k, long nb)
+static double softmax_xent(real *z, const int *y, int k, long nb)
 {
   double loss = 0;
   for (long j = 0; j < nb; j++) {
@@ -161,16 +152,16 @@ static double R(softmax_xent)(real *z, const int *y, int k, long nb)
  * db[l] = alpha D 1 + beta db[l]. With dW[l] = W[l], alpha = -lr/B, beta = 1 this is the
  * plain SGD update itself; delta_{l-1} is taken from W[l] before W[l] is written, so that
  * is safe. Returns the summed loss. */
-static double R(forward_backward)(R(nn_model) *net, R(workspace) *w, const real *x, const int *y, long nb,
-                                  real *const *dW, real *const *db, real alpha, real beta)
+static double forward_backward(nn_model *net, workspace *w, const real *x, const int *y, long nb,
+                               real *const *dW, real *const *db, real alpha, real beta)
 {
   const int L = net->L, *n = net->n;
   const real *in = x;
   for (int l = 1; l <= L; l++) {
-    R(forward_layer)(net->W[l], net->b[l], n[l], n[l - 1], in, nb, w->a[l], l < L);
+    forward_layer(net->W[l], net->b[l], n[l], n[l - 1], in, nb, w->a[l], l < L);
     in = w->a[l];
   }
-  double loss = R(softmax_xent)(w->a[L], y, n[L], nb);
+  double loss = softmax_xent(w->a[L], y, n[L], nb);
 
   real *D = w->a[L];
   for (int l = L; l >= 1; l--) {
@@ -212,36 +203,36 @@ static double R(forward_backward)(R(nn_model) *net, R(workspace) *w, const real 
   return loss;
 }
 
-double R(nn_gradient_sum)(const R(nn_model) *net, const real *x, const int *label, long N, real *grad)
+double nn_gradient_sum(const nn_model *net, const real *x, const int *label, long N, real *grad)
 {
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
-  size_t P = R(nn_gradient_layout)(net, off_W, off_b);
+  size_t P = nn_gradient_layout(net, off_W, off_b);
   if (N <= 0) {
     memset(grad, 0, sizeof(real) * P);
     return 0;
   }
-  R(workspace) w;
-  R(ws_init)(&w, net, N);
+  workspace w;
+  ws_init(&w, net, N);
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= net->L; l++) {
     dW[l] = grad + off_W[l];
     db[l] = grad + off_b[l];
   }
   /* forward_backward leaves the model alone when beta = 0 (dW is not the model) */
-  double loss = R(forward_backward)((R(nn_model) *)net, &w, x, label, N, dW, db, 1, 0);
-  R(ws_free)(&w, net->L);
+  double loss = forward_backward((nn_model *)net, &w, x, label, N, dW, db, 1, 0);
+  ws_free(&w, net->L);
   return loss;
 }
 
 /* p -= lr g / Bs, plain SGD (the non-fused path: several ranks). */
-static void R(update_plain)(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b)
+static void update_plain(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b)
 {
   for (size_t i = 0; i < cnt; i++) p[i] -= lr * (g[i] * inv_b);
 }
 
 /* Heavy ball as torch.optim.SGD(momentum=mu): v = mu v + g; p -= lr v. */
-static void R(update_momentum)(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
-                               real mu, real inv_b)
+static void update_momentum(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
+                            real mu, real inv_b)
 {
   for (size_t i = 0; i < cnt; i++) {
     v[i] = mu * v[i] + g[i] * inv_b;
@@ -253,35 +244,8 @@ static void R(update_momentum)(real *restrict p, real *restrict v, const real *r
  * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps), bc_i = 1 - b_i^t.
  * GCC will not vectorise sqrtf/sqrt while -fmath-errno is in force (not even under omp
  * simd), and a scalar square root per parameter costs ~18% of an MNIST epoch, so the AVX
- * build spells the vector loop out; the scalar loop finishes the tail. */
-#ifdef __AVX__
-#include <immintrin.h>
-#ifdef NN_FLOAT32
-#define VLEN 8
-#define vreal __m256
-#define vload _mm256_loadu_ps
-#define vstore _mm256_storeu_ps
-#define vset1 _mm256_set1_ps
-#define vadd _mm256_add_ps
-#define vsub _mm256_sub_ps
-#define vmul _mm256_mul_ps
-#define vdiv _mm256_div_ps
-#define vsqrt _mm256_sqrt_ps
-#else
-#define VLEN 4
-#define vreal __m256d
-#define vload _mm256_loadu_pd
-#define vstore _mm256_storeu_pd
-#define vset1 _mm256_set1_pd
-#define vadd _mm256_add_pd
-#define vsub _mm256_sub_pd
-#define vmul _mm256_mul_pd
-#define vdiv _mm256_div_pd
-#define vsqrt _mm256_sqrt_pd
-#endif
-#endif
-
-static void R(update_adam)(real *restrict p, real *restrict m, real *restrict v, const real *restrict g,
+ * build spells the vector loop out (real_vector.h); the scalar loop finishes the tail. */
+static void update_adam(real *restrict p, real *restrict m, real *restrict v, const real *restrict g,
                            size_t cnt, real step, real inv_sqrt_bc2, real inv_b)
 {
   const real b1 = (real)ADAM_BETA1, b2 = (real)ADAM_BETA2, eps = (real)ADAM_EPS;
@@ -307,45 +271,46 @@ static void R(update_adam)(real *restrict p, real *restrict m, real *restrict v,
 }
 
 /* Applies the averaged gradient sum / Bs to this rank's slice of the packed parameters. */
-static void R(apply_update)(R(gradient) *s, long Bs)
+static void apply_update(gradient *s, long Bs)
 {
-  R(nn_node_sum) *red = &s->red;
+  nn_node_sum *red = &s->red;
   real inv_b = (real)(1.0 / (double)Bs), lr = (real)s->lr;
   real *p = red->param + red->lo;
   size_t cnt = red->hi - red->lo;
   /* streams: plain reads p, g and writes p; momentum also reads and writes v; Adam m and v */
   nn_count_stream((s->rule == RULE_PLAIN ? 3.0 : s->rule == RULE_MOMENTUM ? 5.0 : 7.0) * sizeof(real) * cnt);
   if (s->rule == RULE_PLAIN) {
-    R(update_plain)(p, red->sum, cnt, lr, inv_b);
+    update_plain(p, red->sum, cnt, lr, inv_b);
   } else if (s->rule == RULE_MOMENTUM) {
-    R(update_momentum)(p, s->m, red->sum, cnt, lr, (real)s->mu, inv_b);
+    update_momentum(p, s->m, red->sum, cnt, lr, (real)s->mu, inv_b);
   } else {
     s->t++;
     double bc1 = 1 - pow(ADAM_BETA1, (double)s->t), bc2 = 1 - pow(ADAM_BETA2, (double)s->t);
-    R(update_adam)(p, s->m, s->v, red->sum, cnt, (real)(s->lr / bc1), (real)(1 / sqrt(bc2)), inv_b);
+    update_adam(p, s->m, s->v, red->sum, cnt, (real)(s->lr / bc1), (real)(1 / sqrt(bc2)), inv_b);
   }
 }
 
 /* The model's parameters into / out of the packed, node-shared copy the steps work on.
  * Between epochs the driver owns the model (evaluation, best-model copies); during one the
  * steps read and write red.param through s->view. */
-static void R(pack_params)(R(gradient) *s)
+static void pack_params(gradient *s)
 {
-  if (s->red.local == 0) R(nn_model_copy)(&s->view, s->net);
-  R(nn_node_sum_publish)(&s->red);
+  if (s->red.local == 0) nn_model_copy(&s->view, s->net);
+  nn_node_sum_publish(&s->red);
 }
 
-static void R(unpack_params)(R(gradient) *s)
+static void unpack_params(gradient *s)
 {
-  R(nn_model_copy)(s->net, &s->view);
-  R(nn_node_sum_publish)(&s->red); /* the next pack_params must not overwrite what is still being read */
+  nn_model_copy(s->net, &s->view);
+  nn_node_sum_publish(&s->red); /* the next pack_params must not overwrite what is still being read */
 }
 
-static void R(gradient_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
+static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
-  R(gradient) *s = self;
-  R(nn_model) *net = &s->view;
-  const R(nn_shard) *tr = s->train;
+  gradient *s = self;
+  nn_model *net = &s->view;
+  const nn_shard *tr = s->train;
+  const real *X = nn_shard_reals(tr);
   const int L = net->L, d = net->n[0];
   const long N = tr->n_global, first = tr->first, nloc = tr->n;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
@@ -360,7 +325,7 @@ static void R(gradient_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_time
   if (s->B == 1) openblas_set_num_threads(1);
 #endif
   nn_timer_start(t, PH_FORWARD_BACKWARD);
-  R(pack_params)(s);
+  pack_params(s);
   CHECK(nn_shuffle(s->perm, N, s->B, s->cfg->seed, epoch) == 0, "out of memory shuffling %ld samples", N);
   double loss = 0;
   for (long s0 = 0; s0 < N; s0 += s->B) {
@@ -371,27 +336,27 @@ static void R(gradient_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_time
     for (long i = 0; i < Bs; i++) {
       long j = s->perm[s0 + i] - first;
       if ((unsigned long)j >= (unsigned long)nloc) continue;
-      if (Bs == 1) x = tr->x + (size_t)j * d; /* one column: use it where it lies */
-      else memcpy(s->ws.x + (size_t)nb * d, tr->x + (size_t)j * d, sizeof(real) * d);
+      if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
+      else memcpy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, sizeof(real) * d);
       s->ws.y[nb++] = tr->label[j];
     }
     if (s->fused) {
-      loss += R(forward_backward)(net, &s->ws, x, s->ws.y, nb, dW, db, (real)(-s->lr / (double)Bs), 1);
+      loss += forward_backward(net, &s->ws, x, s->ws.y, nb, dW, db, (real)(-s->lr / (double)Bs), 1);
       continue;
     }
     if (nb > 0)
-      loss += R(forward_backward)(net, &s->ws, x, s->ws.y, nb, dW, db, 1, 0);
+      loss += forward_backward(net, &s->ws, x, s->ws.y, nb, dW, db, 1, 0);
     else
       memset(s->red.mine, 0, sizeof(real) * s->P);
     nn_timer_start(t, PH_COMM_REDUCE);
-    R(nn_node_sum_reduce)(&s->red);
+    nn_node_sum_reduce(&s->red);
     nn_timer_start(t, PH_UPDATE);
-    R(apply_update)(s, Bs);
+    apply_update(s, Bs);
     nn_timer_start(t, PH_COMM_REDUCE);
-    R(nn_node_sum_publish)(&s->red);
+    nn_node_sum_publish(&s->red);
     nn_timer_start(t, PH_FORWARD_BACKWARD);
   }
-  R(unpack_params)(s);
+  unpack_params(s);
   nn_timer_stop(t);
 #ifdef OPENBLAS_VERSION
   if (s->B == 1) openblas_set_num_threads(threads);
@@ -406,28 +371,28 @@ static void R(gradient_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_time
         s->cfg->method, epoch, st->objective);
 }
 
-static void R(gradient_fini)(void *self)
+static void gradient_fini(void *self)
 {
-  R(gradient) *s = self;
-  R(ws_free)(&s->ws, s->net->L);
-  R(nn_node_sum_free)(&s->red);
+  gradient *s = self;
+  ws_free(&s->ws, s->net->L);
+  nn_node_sum_free(&s->red);
   free(s->perm);
   free(s->m);
   free(s->v);
 }
 
-static void R(gradient_notes)(void *self, int final, char *out, size_t len)
+static void gradient_notes(void *self, int final, char *out, size_t len)
 {
   (void)final;
-  R(gradient) *s = self;
+  gradient *s = self;
   snprintf(out, len, "%s", s->note);
   s->note[0] = 0;
 }
 
 /* Fills a zeroed state for the update `rule`. --batch 1 on several ranks works, but is refused
  * on the command line (gradient_validate): one rank would work while the others idle. */
-static void R(gradient_init)(R(gradient) *s, enum rule rule, const nn_config *cfg, R(nn_model) *net,
-                             const R(nn_shard) *train)
+static void gradient_init(gradient *s, enum rule rule, const nn_config *cfg, nn_model *net,
+                          const nn_shard *train)
 {
   int p = nn_nranks();
   CHECK(net->bias && net->b[1], "gradient methods need a model with biases (internal)");
@@ -445,11 +410,11 @@ static void R(gradient_init)(R(gradient) *s, enum rule rule, const nn_config *cf
   s->mu = cfg->momentum;
   s->fused = p == 1 && s->rule == RULE_PLAIN;
   long cap = s->B < train->n ? s->B : train->n;
-  R(ws_init)(&s->ws, net, cap);
+  ws_init(&s->ws, net, cap);
   s->perm = nn_alloc((size_t)train->n_global, sizeof(long), "the shuffle");
-  s->P = R(nn_gradient_layout)(net, s->off_W, s->off_b);
+  s->P = nn_gradient_layout(net, s->off_W, s->off_b);
   char note[256];
-  CHECK_ALL_RANKS(R(nn_node_sum_create)(&s->red, s->P, cfg->reduce_group, note, sizeof note) == 0,
+  CHECK_ALL_RANKS(nn_node_sum_create(&s->red, s->P, cfg->reduce_group, note, sizeof note) == 0,
                   "out of memory allocating the gradient buffers (%zu values)", s->P);
   if (note[0]) snprintf(s->note, sizeof s->note, "admm-train: note: %s\n", note);
   s->view = *net;
@@ -465,39 +430,49 @@ static void R(gradient_init)(R(gradient) *s, enum rule rule, const nn_config *cf
 /* ==================================== the entries ==================================== */
 
 /* gd and sgd differ only in their default --batch: one rule, one set of operations. */
-static void R(plain_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+static void plain_init(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
 {
   (void)g;
-  R(gradient_init)(self, RULE_PLAIN, cfg, net, train);
+  gradient_init(self, RULE_PLAIN, cfg, net, train);
 }
 
-static void R(momentum_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+static void momentum_init(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
 {
   (void)g;
-  R(gradient_init)(self, RULE_MOMENTUM, cfg, net, train);
+  gradient_init(self, RULE_MOMENTUM, cfg, net, train);
 }
 
-static void R(adam_init)(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
+static void adam_init(void *self, const nn_config *cfg, void *net, const void *train, const nn_grid *g)
 {
   (void)g;
-  R(gradient_init)(self, RULE_ADAM, cfg, net, train);
+  gradient_init(self, RULE_ADAM, cfg, net, train);
 }
 
-const nn_method_ops R(nn_plain_ops) = {
-  .size = sizeof(R(gradient)), .init = R(plain_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
-  .notes = R(gradient_notes),
-};
-const nn_method_ops R(nn_momentum_ops) = {
-  .size = sizeof(R(gradient)), .init = R(momentum_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
-  .notes = R(gradient_notes),
-};
-const nn_method_ops R(nn_adam_ops) = {
-  .size = sizeof(R(gradient)), .init = R(adam_init), .epoch = R(gradient_epoch), .fini = R(gradient_fini),
-  .notes = R(gradient_notes),
-};
+/* The checkpoint's share (method.h): the optimiser's moments, by parameter (each rank holds
+ * its slice of the summed gradient's), and Adam's step count. */
+static int gradient_state_arrays(void *self, nn_state_array *out, int max)
+{
+  gradient *s = self;
+  long lo = (long)s->red.lo, count = (long)(s->red.hi - s->red.lo), total = (long)s->P;
+  int k = 0;
+  if (s->m) nn_state_partitioned(out, &k, max, "moment1", s->m, 1, lo, count, total);
+  if (s->v) nn_state_partitioned(out, &k, max, "moment2", s->v, 1, lo, count, total);
+  nn_state_replicated(out, &k, max, "adam_steps", &s->t, NN_STATE_LONG, 1);
+  return k;
+}
 
-#ifndef NN_FLOAT32 /* the entries themselves, once (the float64 build of this file holds them) */
-extern const nn_method_ops nn_plain_ops_f32, nn_momentum_ops_f32, nn_adam_ops_f32;
+const nn_method_ops nn_plain_ops = {
+  .size = sizeof(gradient), .init = plain_init, .epoch = gradient_epoch, .fini = gradient_fini,
+  .notes = gradient_notes, .state_arrays = gradient_state_arrays,
+};
+const nn_method_ops nn_momentum_ops = {
+  .size = sizeof(gradient), .init = momentum_init, .epoch = gradient_epoch, .fini = gradient_fini,
+  .notes = gradient_notes, .state_arrays = gradient_state_arrays,
+};
+const nn_method_ops nn_adam_ops = {
+  .size = sizeof(gradient), .init = adam_init, .epoch = gradient_epoch, .fini = gradient_fini,
+  .notes = gradient_notes, .state_arrays = gradient_state_arrays,
+};
 
 /* --lr auto and --batch auto, and the refusal of pure SGD on several ranks. */
 static int gradient_validate(nn_config *cfg, double lr_auto, long batch_auto, char *err, size_t errlen)
@@ -532,7 +507,7 @@ static double gradient_state_bytes(const nn_config *cfg, double N)
 
 /* The four share everything but the default --lr and --batch, momentum's coefficient, and the
  * update rule (their operations). */
-const nn_method nn_gd = {
+const nn_method nn_method_gd = {
   .name = "gd",
   .help = "mini-batch gradient descent by backpropagation (solver/gradient.c)",
   .options = "lr batch reduce-group",
@@ -541,9 +516,9 @@ const nn_method nn_gd = {
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
-  .ops = { &nn_plain_ops_f64, &nn_plain_ops_f32 },
+  .ops = &nn_plain_ops,
 };
-const nn_method nn_sgd = {
+const nn_method nn_method_sgd = {
   .name = "sgd",
   .help = "pure stochastic gradient descent: --batch auto is 1, on one rank",
   .options = "lr batch reduce-group",
@@ -552,9 +527,9 @@ const nn_method nn_sgd = {
   .validate = sgd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
-  .ops = { &nn_plain_ops_f64, &nn_plain_ops_f32 },
+  .ops = &nn_plain_ops,
 };
-const nn_method nn_momentum = {
+const nn_method nn_method_momentum = {
   .name = "momentum",
   .help = "heavy-ball momentum, as torch.optim.SGD(momentum=--momentum)",
   .options = "lr batch reduce-group momentum",
@@ -563,9 +538,9 @@ const nn_method nn_momentum = {
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
-  .ops = { &nn_momentum_ops_f64, &nn_momentum_ops_f32 },
+  .ops = &nn_momentum_ops,
 };
-const nn_method nn_adam = {
+const nn_method nn_method_adam = {
   .name = "adam",
   .help = "Adam, as torch.optim.Adam: --lr auto is 0.001",
   .options = "lr batch reduce-group",
@@ -574,6 +549,5 @@ const nn_method nn_adam = {
   .validate = adam_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
-  .ops = { &nn_adam_ops_f64, &nn_adam_ops_f32 },
+  .ops = &nn_adam_ops,
 };
-#endif

@@ -17,11 +17,11 @@
  * parameters the steps update):
  * [W_1 (n1 x n0, column-major), b_1 (n1), W_2, b_2, ..., W_L, b_L]. Returns the total count
  * and fills off_W[l], off_b[l] (l = 1..L). */
-size_t R(nn_gradient_layout)(const R(nn_model) *net, size_t *off_W, size_t *off_b);
+size_t nn_gradient_layout(const nn_model *net, size_t *off_W, size_t *off_b);
 
 /* grad (packed, see above) = the gradient of the SUMMED softmax cross-entropy of the N
  * columns of x (n[0] x N) with labels `label`, by the same backpropagation kernels the
  * method runs. Returns the summed loss. Local; allocates its own scratch. */
-double R(nn_gradient_sum)(const R(nn_model) *net, const real *x, const int *label, long N, real *grad);
+double nn_gradient_sum(const nn_model *net, const real *x, const int *label, long N, real *grad);
 
 #endif

@@ -8,7 +8,7 @@
 #include "../common/rng.h"
 #include "../common/util.h"
 
-void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed)
+void nn_init_pairs(nn_model *net, const nn_shard *train, long seed)
 {
   int P = nn_nranks(), L = net->L;
   long ng = train->n_global;
@@ -38,15 +38,15 @@ void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed)
     /* The owners fill their samples' columns; a sum gives every rank all of them. */
     for (int c = 0; c < 2 * H; c++) {
       long j = idx[c] - train->first;
-      if (j >= 0 && j < train->n) memcpy(xs + (size_t)c * d0, train->x + (size_t)j * d0, sizeof(real) * d0);
+      if (j >= 0 && j < train->n) memcpy(xs + (size_t)c * d0, nn_shard_reals(train) + (size_t)j * d0, sizeof(real) * d0);
     }
     CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, xs, d0 * 2 * H, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD));
     /* Features at layer l's input: the forward pass of the (already initialised) layers below. */
     const real *feat = xs;
     for (int m = 1; m < l; m++) {
       real *o = f[m & 1];
-      R(nn_affine)(net->W[m], net->bias ? net->b[m] : NULL, net->n[m], net->n[m - 1], feat, 2 * H, o);
-      R(nn_relu)(o, o, (size_t)net->n[m] * 2 * H);
+      nn_affine(net->W[m], net->bias ? net->b[m] : NULL, net->n[m], net->n[m - 1], feat, 2 * H, o);
+      nn_relu(o, o, (size_t)net->n[m] * 2 * H);
       feat = o;
     }
     for (int i = 0; i < H; i++) {

@@ -10,6 +10,6 @@
 #include "model.h"
 #include "shard.h"
 
-void R(nn_init_pairs)(R(nn_model) *net, const R(nn_shard) *train, long seed);
+void nn_init_pairs(nn_model *net, const nn_shard *train, long seed);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include "../common/check.h"
 
-void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G)
+void nn_fit_gram(const real *a, int n, long N, const real *ones, real *G)
 {
   int ld = n + (ones != NULL);
   /* The lower triangle a a^T one panel of GRAM_PANEL columns at a time, each by one GEMM of
@@ -23,21 +23,21 @@ void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G)
   G[n + (size_t)n * ld] = (real)N;
 }
 
-void R(nn_fit_cross)(const real *a, int n, const real *z, int m, long N, const real *ones, real *B)
+void nn_fit_cross(const real *a, int n, const real *z, int m, long N, const real *ones, real *B)
 {
   int ld = n + (ones != NULL);
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, m, (int)N, 1, a, n, z, m, 0, B, ld);
   if (ones) cblas_gemv(CblasColMajor, CblasNoTrans, m, (int)N, 1, z, m, ones, 1, 0, B + n, ld);
 }
 
-real *R(nn_fit_solution)(R(nn_model) *net, int l)
+real *nn_fit_solution(nn_model *net, int l)
 {
   CHECK(!net->bias || net->b[l] == net->W[l] + (size_t)net->n[l] * net->n[l - 1],
         "internal: layer %d's biases do not follow its weights (allocate models with nn_model_alloc)", l);
   return net->W[l];
 }
 
-void R(nn_fit_weights_to_x)(const R(nn_model) *net, int l, real *X)
+void nn_fit_weights_to_x(const nn_model *net, int l, real *X)
 {
   int in = net->n[l - 1], out = net->n[l], ld = in + net->bias;
   for (int i = 0; i < out; i++) {

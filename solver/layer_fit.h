@@ -11,13 +11,13 @@
 
 /* G (ld x ld, ld = n + 1 with ones, n without; lower triangle, and the upper triangle of its
  * diagonal blocks) = abar abar^T for a (n x N). ones: N ones (the bias row), or NULL. */
-void R(nn_fit_gram)(const real *a, int n, long N, const real *ones, real *G);
+void nn_fit_gram(const real *a, int n, long N, const real *ones, real *G);
 /* B (ld x m) = abar z^T for a (n x N), z (m x N). */
-void R(nn_fit_cross)(const real *a, int n, const real *z, int m, long N, const real *ones, real *B);
+void nn_fit_cross(const real *a, int n, const real *z, int m, long N, const real *ones, real *B);
 /* Where a solve of layer l puts X^T (n[l] x (n[l-1] + bias), leading dimension n[l]): the
  * model's W[l], with b[l] as its last column when net->bias (model.h: one block per layer). */
-real *R(nn_fit_solution)(R(nn_model) *net, int l);
+real *nn_fit_solution(nn_model *net, int l);
 /* X ((n[l-1] + bias) x n[l]) = [W_l b_l]^T (bias row only when net->bias). */
-void R(nn_fit_weights_to_x)(const R(nn_model) *net, int l, real *X);
+void nn_fit_weights_to_x(const nn_model *net, int l, real *X);
 
 #endif

@@ -3,8 +3,9 @@
  * options it takes and their checks, its defaults, its memory estimate, the names of the
  * phases it times, and its operations in each precision (nn_method_ops). The command line,
  * --help, the driver, /config and the results file's phase names all read the entry; nothing
- * outside a method's file names the method. Precision-independent: the operations take the
- * model and shard of the run's precision as void pointers. Methods never print to stdout:
+ * outside a method's file names the method. Each precision's numerics lists its own copy of
+ * every entry (numerics.h), whose operations work in that precision: they take the model of
+ * that precision as a void pointer. Methods never print to stdout:
  * what the user should read goes through the notes operation. An epoch is collective over
  * MPI_COMM_WORLD and leaves identical weights on every rank. */
 #ifndef NN_METHOD_H
@@ -25,8 +26,32 @@ typedef struct {
   int converged;       /* 1: the method has reached its fixed point (the driver stops) */
 } nn_epoch_stats;
 
-/* What a method does, in one precision. `model` is the run's nn_model_f64 or _f32 (model.h),
- * `train` its nn_shard_f64 or _f32 (shard.h), `self` the method's state. */
+/* One array of a method's state, as a checkpoint holds it: rows x count values, column-major,
+ * whose column c is global index first + c of total (a training sample, a parameter, ...).
+ * Partitioned arrays are read back on any rank count by global index; a replicated one (the
+ * same on every rank: first = 0, count = total) is written once. */
+enum nn_state_type { NN_STATE_REAL, NN_STATE_DOUBLE, NN_STATE_LONG, NN_STATE_INT };
+typedef struct {
+  char name[32];             /* its dataset in the checkpoint's method group */
+  void *values;
+  enum nn_state_type type;   /* NN_STATE_REAL: the method's precision */
+  long rows, first, count, total;
+  int replicated;
+} nn_state_array;
+
+/* Up to this many arrays per method. */
+enum { NN_STATE_ARRAYS_MAX = 64 };
+
+/* Appends an array to out[*k] (of max; more is an internal error): rows x count reals
+ * partitioned by global index (this rank's columns first .. first + count - 1 of total). */
+void nn_state_partitioned(nn_state_array *out, int *k, int max, const char *name, void *values, long rows,
+                          long first, long count, long total);
+/* Appends a replicated array of count values of the given type. */
+void nn_state_replicated(nn_state_array *out, int *k, int max, const char *name, void *values,
+                         enum nn_state_type type, long count);
+
+/* What a method does, in one precision. `model` is the run's nn_model (model.h), `train` its
+ * nn_shard (shard.h), `self` the method's state. */
 typedef struct {
   size_t size; /* bytes of the state, which nn_method_create allocates zeroed */
   /* Fills the state for training `model` on `train` (g: the BLACS grid). Collective. */
@@ -39,14 +64,17 @@ typedef struct {
    * whole lines ("" when nothing); final = 1 once, at the end of the run, for a summary. The
    * driver calls it on every rank after init and after every epoch and prints rank 0's. */
   void (*notes)(void *self, int final, char *out, size_t len);
-  /* Hooks for later issues, NULL in every method today and never called yet:
-   * state_export: the state a checkpoint needs beyond the model (multipliers, auxiliaries,
-   * optimiser moments, counters); writes up to len bytes into buf, returns the bytes it needs.
-   * state_import: restores what state_export wrote, after init; returns 0 on success.
-   * weights_export: writes the current weights into `model`, for a method that keeps them
-   * elsewhere between epochs (ranks owning blocks of layers); NULL: it trains `model` in place. */
-  size_t (*state_export)(const void *self, void *buf, size_t len);
-  int (*state_import)(void *self, const void *buf, size_t len);
+  /* Optional (NULL: the state is rebuilt by init alone). The arrays of the state that a
+   * checkpoint must hold beyond the model (auxiliaries, multipliers, optimiser moments,
+   * counters): fills up to max entries of out, pointing into the state, and returns how
+   * many. Called after init; the driver writes them, or reads a checkpoint into them. */
+  int (*state_arrays)(void *self, nn_state_array *out, int max);
+  /* Optional: after the driver has read the arrays back, recomputes what derives from them
+   * (this rank's sums, say), so the next epoch is the one an uninterrupted run would take.
+   * Collective. */
+  void (*state_restored)(void *self);
+  /* Reserved for methods that keep the weights elsewhere between epochs (ranks owning blocks
+   * of layers): writes the current weights into `model`. NULL: it trains `model` in place. */
   void (*weights_export)(const void *self, void *model);
 } nn_method_ops;
 
@@ -68,15 +96,18 @@ typedef struct {
   double (*state_bytes)(const nn_config *cfg, double N);
   /* Names of its timer slots PH_STEP1..PH_STEP4 (timer.h), NULL for a slot it never enters. */
   const char *phases[NN_STEP_PHASES];
-  const nn_method_ops *ops[2]; /* [0] float64, [1] float32 */
+  const nn_method_ops *ops; /* in the precision of the table that lists the entry */
 } nn_method;
 
 /* ------------------------------------------------------------ the registry (methods.c) */
 
-/* Every method, in the order of --method's choices and --help; NULL-terminated. */
-extern const nn_method *const nn_methods[];
-/* The method called `name`, or NULL. */
+/* Every method, in the order of --method's choices and --help; NULL-terminated: the float64
+ * table's list (numerics.h), whose names, options and checks are those of both precisions. */
+const nn_method *const *nn_method_list(void);
+/* The method called `name` in nn_method_list(), or NULL. */
 const nn_method *nn_method_find(const char *name);
+/* The method called `name` in `list` (a precision's methods, numerics.h), or NULL. */
+const nn_method *nn_method_find_in(const nn_method *const *list, const char *name);
 /* 1 when `option` (without "--") is one of m's own options. */
 int nn_method_takes(const nn_method *m, const char *option);
 
@@ -87,8 +118,10 @@ typedef struct {
   void *self;
 } nn_method_run;
 
-/* Allocates the state of cfg->method in cfg's precision and runs its init. Collective. */
-nn_method_run nn_method_create(const nn_config *cfg, void *model, const void *train, const nn_grid *g);
+/* Allocates the state of method m, an entry of the run's precision (numerics.h), and runs its
+ * init. Collective. */
+nn_method_run nn_method_create(const nn_method *m, const nn_config *cfg, void *model, const void *train,
+                               const nn_grid *g);
 void nn_method_destroy(nn_method_run *run);
 
 #endif

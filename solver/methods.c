@@ -1,5 +1,5 @@
-/* The method registry; see method.h. A new method is one file that defines its entry (as
- * admm.c defines nn_admm) and one line here: its name in the declaration and in the list. */
+/* The method registry's lookups; see method.h. The list itself is in each precision's table
+ * (numerics.c); names, options and checks are the same in both, so these read float64's. */
 #include "method.h"
 
 #include <stdlib.h>
@@ -7,18 +7,22 @@
 
 #include "../common/check.h"
 #include "../common/util.h"
+#include "numerics.h"
 
-extern const nn_method nn_bcd, nn_admm, nn_random_features, nn_gd, nn_sgd, nn_momentum, nn_adam;
-
-/* The first is --method's default (jobs/options.c). */
-const nn_method *const nn_methods[] = {
-  &nn_bcd, &nn_admm, &nn_random_features, &nn_gd, &nn_sgd, &nn_momentum, &nn_adam, NULL
-};
+const nn_method *const *nn_method_list(void)
+{
+  return nn_numerics_f64.methods;
+}
 
 const nn_method *nn_method_find(const char *name)
 {
-  for (int i = 0; nn_methods[i]; i++)
-    if (strcmp(nn_methods[i]->name, name) == 0) return nn_methods[i];
+  return nn_method_find_in(nn_method_list(), name);
+}
+
+const nn_method *nn_method_find_in(const nn_method *const *list, const char *name)
+{
+  for (int i = 0; list[i]; i++)
+    if (strcmp(list[i]->name, name) == 0) return list[i];
   return NULL;
 }
 
@@ -34,11 +38,10 @@ int nn_method_takes(const nn_method *m, const char *option)
   return 0;
 }
 
-nn_method_run nn_method_create(const nn_config *cfg, void *model, const void *train, const nn_grid *g)
+nn_method_run nn_method_create(const nn_method *m, const nn_config *cfg, void *model, const void *train,
+                               const nn_grid *g)
 {
-  nn_method_run run = { .method = nn_method_find(cfg->method) };
-  CHECK(run.method, "internal: no method '%s' (options not checked)", cfg->method);
-  run.ops = run.method->ops[cfg->float32 ? 1 : 0];
+  nn_method_run run = { .method = m, .ops = m->ops };
   run.self = nn_alloc(1, run.ops->size, "the method's state");
   run.ops->init(run.self, cfg, model, train, g);
   return run;
@@ -49,4 +52,37 @@ void nn_method_destroy(nn_method_run *run)
   run->ops->fini(run->self);
   free(run->self);
   run->self = NULL;
+}
+
+static nn_state_array *state_slot(nn_state_array *out, int *k, int max, const char *name)
+{
+  CHECK(*k < max, "internal: a method lists more than %d state arrays", max);
+  nn_state_array *a = &out[(*k)++];
+  memset(a, 0, sizeof *a);
+  CHECK(strlen(name) < sizeof a->name, "internal: state array name '%s' is too long", name);
+  snprintf(a->name, sizeof a->name, "%s", name);
+  return a;
+}
+
+void nn_state_partitioned(nn_state_array *out, int *k, int max, const char *name, void *values, long rows,
+                          long first, long count, long total)
+{
+  nn_state_array *a = state_slot(out, k, max, name);
+  a->values = values;
+  a->type = NN_STATE_REAL;
+  a->rows = rows;
+  a->first = first;
+  a->count = count;
+  a->total = total;
+}
+
+void nn_state_replicated(nn_state_array *out, int *k, int max, const char *name, void *values,
+                         enum nn_state_type type, long count)
+{
+  nn_state_array *a = state_slot(out, k, max, name);
+  a->values = values;
+  a->type = type;
+  a->rows = 1;
+  a->count = a->total = count;
+  a->replicated = 1;
 }

@@ -9,7 +9,7 @@
 #include "../common/rng.h"
 #include "../common/util.h"
 
-void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
+void nn_model_alloc(nn_model *m, int L, const int *n, int bias)
 {
   memset(m, 0, sizeof *m);
   m->L = L;
@@ -21,12 +21,12 @@ void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias)
   }
 }
 
-void R(nn_model_free)(R(nn_model) *m)
+void nn_model_free(nn_model *m)
 {
   for (int l = 1; l <= m->L; l++) free(m->W[l]); /* and b[l], its last column */
 }
 
-void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src)
+void nn_model_copy(nn_model *dst, const nn_model *src)
 {
   for (int l = 1; l <= src->L; l++) {
     memcpy(dst->W[l], src->W[l], sizeof(real) * (size_t)src->n[l] * src->n[l - 1]);
@@ -34,7 +34,7 @@ void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src)
   }
 }
 
-void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed)
+void nn_model_init(nn_model *m, enum nn_init init, long seed)
 {
   for (int l = 1; l <= m->L; l++) {
     double fan_in = m->n[l - 1], fan_out = m->n[l];
@@ -69,7 +69,7 @@ void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed)
   }
 }
 
-void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z)
+void nn_affine(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z)
 {
   if (b) {
     for (long j = 0; j < N; j++) memcpy(z + (size_t)j * rows, b, sizeof(real) * rows);
@@ -105,27 +105,27 @@ static double column_loss(const real *z, int k, int y, enum nn_loss loss)
   return s;
 }
 
-void R(nn_relu)(real *dst, const real *src, size_t count)
+void nn_relu(real *dst, const real *src, size_t count)
 {
   nn_count_stream(2.0 * sizeof(real) * count);
 #pragma omp simd
   for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
 }
 
-const real *R(nn_forward_layers)(const R(nn_model) *m, const real *x, long nc, int upto, real *buf[2])
+const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2])
 {
   const real *in = x;
   for (int l = 1; l <= upto; l++) {
     real *out = buf[l & 1];
-    R(nn_affine)(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
-    if (l < m->L) R(nn_relu)(out, out, (size_t)m->n[l] * nc);
+    nn_affine(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
+    if (l < m->L) nn_relu(out, out, (size_t)m->n[l] * nc);
     in = out;
   }
   return in;
 }
 
-void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
-                        enum nn_loss loss, long *correct, double *loss_sum)
+void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,
+                     enum nn_loss loss, long *correct, double *loss_sum)
 {
   enum { CHUNK = 1024 };
   size_t widest = (size_t)nn_widest_layer(m->L, m->n);
@@ -133,7 +133,7 @@ void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, l
                    nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch") };
   for (long j0 = 0; j0 < N; j0 += CHUNK) {
     long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
-    const real *out = R(nn_forward_layers)(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);
+    const real *out = nn_forward_layers(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);
     int k = m->n[m->L];
     for (long j = 0; j < nc; j++) {
       const real *z = out + (size_t)j * k;

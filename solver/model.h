@@ -7,42 +7,43 @@
 #include <stddef.h>
 
 #include "../common/config.h"
+#include "numerics.h"
 #include "real.h"
 
-typedef struct {
+typedef struct nn_model {
   int L;
   int n[NN_MAX_LAYERS + 1];
   int bias;                      /* 1: b[l] is used */
   real *W[NN_MAX_LAYERS + 1];    /* W[l] is n[l] x n[l-1], column-major, l = 1..L */
   real *b[NN_MAX_LAYERS + 1];    /* b[l] has n[l] entries (zero when bias == 0) */
-} R(nn_model);
+} nn_model;
 
 /* Each layer is one block Wbar_l = [W_l b_l], n[l] x (n[l-1] + 1) column-major: b[l] =
  * W[l] + n[l] n[l-1]. So X = Wbar_l^T, what a layer's least-squares solve returns, is Wbar_l
  * read row-major, and the solves gather it straight into the model (layer_fit.h). */
-void R(nn_model_alloc)(R(nn_model) *m, int L, const int *n, int bias);
-void R(nn_model_free)(R(nn_model) *m);
-void R(nn_model_copy)(R(nn_model) *dst, const R(nn_model) *src);
+void nn_model_alloc(nn_model *m, int L, const int *n, int bias);
+void nn_model_free(nn_model *m);
+void nn_model_copy(nn_model *dst, const nn_model *src);
 /* Draws W[l] by the init method from counter-based streams keyed on (seed, layer): the same
  * on every rank and for every rank count. Biases start at zero (pytorch draws them). NN_INIT_PAIRS
  * draws He here; the driver then calls nn_init_pairs (init_pairs.h), which needs the data. */
-void R(nn_model_init)(R(nn_model) *m, enum nn_init init, long seed);
+void nn_model_init(nn_model *m, enum nn_init init, long seed);
 
 /* x is n[0] x N (column-major), label has N entries. Accumulates into *correct the number
  * of argmax hits and into *loss_sum the summed loss of the outputs (see io/SCHEMA.md).
  * Works in column chunks so its scratch memory stays small. */
-void R(nn_forward_eval)(const R(nn_model) *m, const real *x, const int *label, long N,
-                        enum nn_loss loss, long *correct, double *loss_sum);
+void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,
+                     enum nn_loss loss, long *correct, double *loss_sum);
 
 /* dst = relu(src), count entries (dst may be src). */
-void R(nn_relu)(real *dst, const real *src, size_t count);
+void nn_relu(real *dst, const real *src, size_t count);
 
 /* The true forward pass of nc columns x (n[0] x nc) through layers 1..upto (ReLU after every
  * layer but L). buf holds two scratch arrays of max width x nc; returns the one holding the
  * result (n[upto] x nc), or x itself when upto = 0. */
-const real *R(nn_forward_layers)(const R(nn_model) *m, const real *x, long nc, int upto, real *buf[2]);
+const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2]);
 
 /* z = W a (+ b): W is rows x cols, a is cols x N, z is rows x N. */
-void R(nn_affine)(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z);
+void nn_affine(const real *W, const real *b, int rows, int cols, const real *a, long N, real *z);
 
 #endif

@@ -12,7 +12,7 @@
 /* MPI_SUM over `real`, vectorised. MPICH 4.0's built-in sum is a plain loop compiled for the
  * generic x86-64 target; this one is built with the project's -march, and took the 1 MB
  * allreduce of the MNIST network from about 119 to 101 us between two ranks of one node. */
-static void R(sum_op)(void *in, void *inout, int *len, MPI_Datatype *type)
+static void sum_op(void *in, void *inout, int *len, MPI_Datatype *type)
 {
   (void)type;
   const real *restrict a = in;
@@ -21,7 +21,7 @@ static void R(sum_op)(void *in, void *inout, int *len, MPI_Datatype *type)
 }
 
 /* Memory ordering of the window between barriers (MPI-3 unified model, passive target). */
-static void R(window_barrier)(R(nn_node_sum) *s)
+static void window_barrier(nn_node_sum *s)
 {
   CHECK_MPI(MPI_Win_sync(s->win));
   CHECK_MPI(MPI_Barrier(s->node));
@@ -40,9 +40,9 @@ static void split_groups(int group, MPI_Comm *node)
   CHECK_MPI(MPI_Comm_free(&shm));
 }
 
-int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, size_t note_len)
+int nn_node_sum_create(nn_node_sum *s, size_t P, int group, char *note, size_t note_len)
 {
-  *s = (R(nn_node_sum)){ .P = P };
+  *s = (nn_node_sum){ .P = P };
   if (note && note_len) note[0] = 0;
   split_groups(group, &s->node);
   CHECK_MPI(MPI_Comm_size(s->node, &s->nlocal));
@@ -94,16 +94,16 @@ int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, si
   } else if (ok) {
     s->sum = s->mine;
   }
-  CHECK_MPI(MPI_Op_create(R(sum_op), 1, &s->sum_op));
+  CHECK_MPI(MPI_Op_create(sum_op, 1, &s->sum_op));
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
   return ok ? 0 : -1;
 }
 
-void R(nn_node_sum_reduce)(R(nn_node_sum) *s)
+void nn_node_sum_reduce(nn_node_sum *s)
 {
   size_t n = s->hi - s->lo;
   if (s->nlocal > 1) {
-    R(window_barrier)(s);
+    window_barrier(s);
     /* sum = seg_0 + seg_1 + ... in local-rank order */
     real *restrict out = s->sum;
     const real *restrict a = s->seg[0] + s->lo, *restrict b = s->seg[1] + s->lo;
@@ -122,10 +122,10 @@ void R(nn_node_sum_reduce)(R(nn_node_sum) *s)
   }
 }
 
-void R(nn_node_sum_publish)(R(nn_node_sum) *s)
+void nn_node_sum_publish(nn_node_sum *s)
 {
   if (s->nlocal > 1) {
-    R(window_barrier)(s);
+    window_barrier(s);
     /* The next forward pass reads the other ranks' updated slices in place. */
     double in = (double)(s->P - (s->hi - s->lo)) * sizeof(real);
     double out = (double)(s->nlocal - 1) * (s->hi - s->lo) * sizeof(real);
@@ -133,7 +133,7 @@ void R(nn_node_sum_publish)(R(nn_node_sum) *s)
   }
 }
 
-void R(nn_node_sum_free)(R(nn_node_sum) *s)
+void nn_node_sum_free(nn_node_sum *s)
 {
   if (s->nlocal > 1) free(s->sum);
   free(s->seg);
@@ -142,5 +142,5 @@ void R(nn_node_sum_free)(R(nn_node_sum) *s)
   CHECK_MPI(MPI_Op_free(&s->sum_op));
   CHECK_MPI(MPI_Comm_free(&s->cross));
   CHECK_MPI(MPI_Comm_free(&s->node));
-  *s = (R(nn_node_sum)){ 0 };
+  *s = (nn_node_sum){ 0 };
 }

@@ -38,19 +38,19 @@ typedef struct {
   real *param;          /* P packed parameters, shared by the node */
   size_t lo, hi;        /* this rank's slice [lo, hi) of the buffer */
   real *sum;            /* hi - lo: the global sum of the slice, after nn_node_sum_reduce */
-} R(nn_node_sum);
+} nn_node_sum;
 
 /* Collective over MPI_COMM_WORLD. Returns 0, or -1 when out of memory (on every rank).
  * *note (may be NULL) receives a line for the user when the groups fell back to 1. */
-int R(nn_node_sum_create)(R(nn_node_sum) *s, size_t P, int group, char *note, size_t note_len);
+int nn_node_sum_create(nn_node_sum *s, size_t P, int group, char *note, size_t note_len);
 
 /* Collective. Every segment written -> s->sum holds slice [lo, hi) of the sum over all ranks.
  * Segments may be rewritten after the following nn_node_sum_publish. */
-void R(nn_node_sum_reduce)(R(nn_node_sum) *s);
+void nn_node_sum_reduce(nn_node_sum *s);
 
 /* Collective: every rank's slice of s->param written -> all of s->param visible to all. */
-void R(nn_node_sum_publish)(R(nn_node_sum) *s);
+void nn_node_sum_publish(nn_node_sum *s);
 
-void R(nn_node_sum_free)(R(nn_node_sum) *s);
+void nn_node_sum_free(nn_node_sum *s);
 
 #endif

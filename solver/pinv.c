@@ -31,7 +31,7 @@ static int imax(int a, int b) { return a > b ? a : b; }
  * (seen here, ScaLAPACK 2.2.1: the ADMM test's n = 4..6 came out 1e3 off); nor p?lasrt inside
  * p?stedc (Reference-ScaLAPACK issue #74). Both work past the 2n values p?syevd keeps for itself.
  * This is a few n * nb values more than the query: nothing at our sizes. */
-static void query_workspace(R(nn_pinv) *s)
+static void query_workspace(nn_pinv *s)
 {
   int one = 1, query = -1, info = 0, iw = 0;
   real w0 = 0, dummy = 0;
@@ -47,7 +47,7 @@ static void query_workspace(R(nn_pinv) *s)
   s->liwork = imax(iw, 7 * n + 8 * s->g->npcol + 2);
 }
 
-void R(nn_pinv_init)(R(nn_pinv) *s, const nn_grid *g, int n, int nrhs_max)
+void nn_pinv_init(nn_pinv *s, const nn_grid *g, int n, int nrhs_max)
 {
   memset(s, 0, sizeof *s);
   s->g = g;
@@ -69,7 +69,7 @@ void R(nn_pinv_init)(R(nn_pinv) *s, const nn_grid *g, int n, int nrhs_max)
   s->iwork = nn_alloc((size_t)s->liwork, sizeof(int), "the p?syevd integer workspace");
 }
 
-void R(nn_pinv_free)(R(nn_pinv) *s)
+void nn_pinv_free(nn_pinv *s)
 {
   free(s->a);
   free(s->z);
@@ -91,7 +91,7 @@ static void check_syevd_info(int info, int n)
         "use --weight-solve ridge", info, info / (n + 1), info % (n + 1), n, n);
 }
 
-int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_timer *t)
+int nn_pinv_factor_sum(nn_pinv *s, const real *G_local, double rcond, nn_timer *t)
 {
   const nn_grid *g = s->g;
   int n = s->n;
@@ -139,8 +139,8 @@ int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_t
   return s->kept;
 }
 
-void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
-                          nn_timer *t)
+void nn_pinv_solve_sum(nn_pinv *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                       nn_timer *t)
 {
   CHECK(nrhs <= s->nrhs_max, "internal: %d right-hand sides exceed the %d allocated", nrhs, s->nrhs_max);
   nn_bcmat B;

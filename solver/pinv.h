@@ -28,21 +28,21 @@ typedef struct {
   int kept;            /* eigenvalues kept by the last decomposition */
   double rcond;        /* relative cutoff of the last decomposition (NaN resolved to n * eps) */
   double lambda_max;   /* largest eigenvalue of the last decomposition */
-} R(nn_pinv);
+} nn_pinv;
 
-void R(nn_pinv_init)(R(nn_pinv) *s, const nn_grid *g, int n, int nrhs_max);
-void R(nn_pinv_free)(R(nn_pinv) *s);
+void nn_pinv_init(nn_pinv *s, const nn_grid *g, int n, int nrhs_max);
+void nn_pinv_free(nn_pinv *s);
 
 /* G_local is n x n (lower triangle read) on each rank. Sums it over ranks into the block-cyclic
  * layout, eigendecomposes the sum (p?syevd), keeps the eigenvalues above rcond * lambda_max
  * (rcond NaN: n * machine epsilon of the working precision; negative ones are always dropped) and
  * forms G^+ on the grid. Returns the number of eigenvalues kept (the rank used). */
-int R(nn_pinv_factor_sum)(R(nn_pinv) *s, const real *G_local, double rcond, nn_timer *t);
+int nn_pinv_factor_sum(nn_pinv *s, const real *G_local, double rcond, nn_timer *t);
 
 /* B_local is n x nrhs on each rank. Returns X = G^+ (sum of B) on every rank, with G^+ from the
  * last nn_pinv_factor_sum: the minimum-norm least-squares solution of G X = B; n x nrhs as is,
  * or X^T (nrhs x n) with NN_BC_TRANSPOSED (a weight step's X = W^T lands in the model's W). */
-void R(nn_pinv_solve_sum)(R(nn_pinv) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
-                          nn_timer *t);
+void nn_pinv_solve_sum(nn_pinv *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                       nn_timer *t);
 
 #endif

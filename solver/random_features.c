@@ -33,34 +33,35 @@ static const enum nn_phase PH_GRAM = PH_STEP1;
 static const enum nn_phase PH_READOUT = PH_STEP3;
 
 typedef struct {
-  R(nn_model) *net;
+  nn_model *net;
   long N, n_global;
+  long first;       /* global index of the first local sample */
   const int *label;
   int hinge;
   real *H;          /* nh x N frozen features */
   real *ones;       /* N ones with biases, else NULL */
   real *T;          /* k x N targets: Y, or the projection of the outputs (hinge) */
   real *B, *O;      /* ld x k cross product, k x N outputs */
-  R(nn_spd) sys;
-} R(rf_state);
+  nn_spd sys;
+} rf_state;
 
 /* One exact minimisation over X (the ridge solve against T), then the objective of the new
  * weights; for the hinge, the projection that is the exact minimisation over T on the way.
  * Returns the objective per training sample. */
-static double R(rf_alternate)(R(rf_state) *s, nn_timer *t)
+static double rf_alternate(rf_state *s, nn_timer *t)
 {
-  R(nn_model) *net = s->net;
+  nn_model *net = s->net;
   int L = net->L, nh = net->n[L - 1], k = net->n[L];
   nn_timer_start(t, PH_GRAM);
-  R(nn_fit_cross)(s->H, nh, s->T, k, s->N, s->ones, s->B);
+  nn_fit_cross(s->H, nh, s->T, k, s->N, s->ones, s->B);
   nn_timer_stop(t);
-  R(nn_spd_solve_sum)(&s->sys, s->B, k, R(nn_fit_solution)(net, L), NN_BC_TRANSPOSED, t);
+  nn_spd_solve_sum(&s->sys, s->B, k, nn_fit_solution(net, L), NN_BC_TRANSPOSED, t);
   nn_timer_start(t, PH_READOUT);
   real *O = s->hinge ? s->T : s->O;
-  R(nn_affine)(net->W[L], net->bias ? net->b[L] : NULL, k, nh, s->H, s->N, O);
+  nn_affine(net->W[L], net->bias ? net->b[L] : NULL, k, nh, s->H, s->N, O);
   double f = 0, tsq = 0;
   if (s->hinge) {
-    R(nn_hinge_targets)(O, s->label, k, s->N, &tsq, &f);
+    nn_hinge_targets(O, s->label, k, s->N, &tsq, &f);
   } else {
     for (long j = 0; j < s->N; j++)
       for (int i = 0; i < k; i++) {
@@ -79,15 +80,15 @@ static double R(rf_alternate)(R(rf_state) *s, nn_timer *t)
 enum { RF_INNER = 25 };
 #define RF_TOL 1e-7
 
-static void R(rf_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
+static void rf_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   (void)epoch;
-  R(rf_state) *s = self;
-  double f = R(rf_alternate)(s, t);
+  rf_state *s = self;
+  double f = rf_alternate(s, t);
   int done = !s->hinge;
   for (int i = 1; i < RF_INNER && !done; i++) {
     double prev = f;
-    f = R(rf_alternate)(s, t);
+    f = rf_alternate(s, t);
     done = prev - f <= RF_TOL * prev;
   }
   st->objective = f;
@@ -95,23 +96,24 @@ static void R(rf_epoch)(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
   st->converged = done;
 }
 
-static void R(rf_fini)(void *self)
+static void rf_fini(void *self)
 {
-  R(rf_state) *s = self;
-  R(nn_spd_free)(&s->sys);
+  rf_state *s = self;
+  nn_spd_free(&s->sys);
   free(s->H); free(s->ones); free(s->T); free(s->B); free(s->O);
 }
 
-static void R(rf_init)(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
+static void rf_init(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
 {
-  R(rf_state) *s = self;
-  R(nn_model) *net = model;
-  const R(nn_shard) *train = shard;
+  rf_state *s = self;
+  nn_model *net = model;
+  const nn_shard *train = shard;
   int L = net->L, nh = net->n[L - 1], k = net->n[L], ld = nh + net->bias;
   size_t widest = (size_t)nn_widest_layer(L, net->n);
   s->net = net;
   s->N = train->n;
   s->n_global = train->n_global;
+  s->first = train->first;
   s->label = train->label;
   s->hinge = cfg->loss == NN_LOSS_SQUARED_HINGE;
   s->H = nn_alloc((size_t)nh * s->N, sizeof(real), "the frozen features");
@@ -131,7 +133,7 @@ static void R(rf_init)(void *self, const nn_config *cfg, void *model, const void
                    nn_alloc(widest * CHUNK, sizeof(real), "scratch") };
   for (long j0 = 0; j0 < s->N; j0 += CHUNK) {
     long c = s->N - j0 < CHUNK ? s->N - j0 : CHUNK;
-    const real *h = R(nn_forward_layers)(net, train->x + (size_t)j0 * net->n[0], c, L - 1, buf);
+    const real *h = nn_forward_layers(net, nn_shard_reals(train) + (size_t)j0 * net->n[0], c, L - 1, buf);
     memcpy(s->H + (size_t)j0 * nh, h, sizeof(real) * (size_t)nh * c);
   }
   free(buf[0]);
@@ -139,20 +141,27 @@ static void R(rf_init)(void *self, const nn_config *cfg, void *model, const void
 
   nn_timer t;
   nn_timer_reset(&t);
-  R(nn_fit_gram)(s->H, nh, s->N, s->ones, G);
-  R(nn_spd_init)(&s->sys, g, ld, k);
-  R(nn_spd_factor_sum)(&s->sys, G, cfg->ridge, &t);
+  nn_fit_gram(s->H, nh, s->N, s->ones, G);
+  nn_spd_init(&s->sys, g, ld, k);
+  nn_spd_factor_sum(&s->sys, G, cfg->ridge, &t);
   free(G);
 }
 
 /* ==================================== the entry ==================================== */
 
-const nn_method_ops R(nn_random_features_ops) = {
-  .size = sizeof(R(rf_state)), .init = R(rf_init), .epoch = R(rf_epoch), .fini = R(rf_fini),
-};
+/* The checkpoint's share (method.h): the targets by sample (the squared hinge moves them);
+ * the features are the frozen layers' forward pass, which init recomputes. */
+static int rf_state_arrays(void *self, nn_state_array *out, int max)
+{
+  rf_state *s = self;
+  int k = 0;
+  nn_state_partitioned(out, &k, max, "targets", s->T, s->net->n[s->net->L], s->first, s->N, s->n_global);
+  return k;
+}
 
-#ifndef NN_FLOAT32 /* the entry itself, once (the float64 build of this file holds it) */
-extern const nn_method_ops nn_random_features_ops_f32;
+const nn_method_ops nn_random_features_ops = {
+  .size = sizeof(rf_state), .init = rf_init, .epoch = rf_epoch, .fini = rf_fini, .state_arrays = rf_state_arrays,
+};
 
 /* The features, targets and outputs, ones; the Gram matrix and its block-cyclic system. */
 static double rf_state_bytes(const nn_config *cfg, double N)
@@ -164,7 +173,7 @@ static double rf_state_bytes(const nn_config *cfg, double N)
   return (n[L - 1] + 2 * n[L] + 1) * N * r + 2 * square * (1 + 1 / P);
 }
 
-const nn_method nn_random_features = {
+const nn_method nn_method_random_features = {
   .name = "random-features",
   .help = "the floor: hidden layers frozen at --init, the output layer solved exactly for --loss "
           "(solver/random_features.c)",
@@ -175,6 +184,5 @@ const nn_method nn_random_features = {
   .losses_why = "fits the output by squared-hinge or least-squares",
   .state_bytes = rf_state_bytes,
   .phases = { "gram", NULL, "readout", NULL },
-  .ops = { &nn_random_features_ops_f64, &nn_random_features_ops_f32 },
+  .ops = &nn_random_features_ops,
 };
-#endif

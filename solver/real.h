@@ -1,6 +1,8 @@
-/* Precision switch: every numerical source file is compiled twice, once with NN_FLOAT32
- * defined (float) and once without (double). R(name) gives each build its own symbols
- * (name_f32 / name_f64) so both live in one binary and --precision picks at run time. */
+/* The precision switch of the numerics: every file of solver/ that computes is compiled twice,
+ * once with NN_FLOAT32 defined (real = float) and once without (real = double). Functions keep
+ * their names as written in both builds: CMake links each build into one object whose only
+ * global symbol is its table, nn_numerics_f64 or nn_numerics_f32 (numerics.h), and the driver
+ * picks one by --precision. Only numerics include this header. */
 #ifndef NN_REAL_H
 #define NN_REAL_H
 
@@ -8,12 +10,17 @@
 #include <lapacke.h>
 #include <mpi.h>
 
+#include "../common/check.h"
 #include "../common/counters.h"
+#include "shard.h"
 #include "scalapack.h"
 
 #ifdef NN_FLOAT32
 typedef float real;
-#define R(name) name##_f32
+#define NN_NUMERICS_TABLE nn_numerics_f32
+#define r_exp expf
+#define r_log logf
+#define r_sqrt sqrtf
 #define MPI_REAL_T MPI_FLOAT
 #define REAL_EPS 1.1920929e-07
 #define REAL_NAME "float32"
@@ -21,13 +28,25 @@ typedef float real;
 #define NN_PBLAS(name) ps##name##_
 #else
 typedef double real;
-#define R(name) name##_f64
+#define NN_NUMERICS_TABLE nn_numerics_f64
+#define r_exp exp
+#define r_log log
+#define r_sqrt sqrt
 #define MPI_REAL_T MPI_DOUBLE
 #define REAL_EPS 2.220446049250313e-16
 #define REAL_NAME "float64"
 #define NN_BLAS(name) cblas_d##name
 #define NN_PBLAS(name) pd##name##_
 #endif
+
+/* The inputs of a shard as this precision's reals; a shard loaded in the other precision is
+ * an internal error (the loader follows cfg->float32, shard.h). */
+static inline real *nn_shard_reals(const nn_shard *s)
+{
+  CHECK(s->float32 == (sizeof(real) == sizeof(float)), "internal: a %s shard given to the %s numerics",
+        s->float32 ? "float32" : "float64", REAL_NAME);
+  return s->x;
+}
 
 /* Flops of one distributed ScaLAPACK/PBLAS call of `total` flops on the grid of descriptor
  * `desc`: this rank's share, total / (nprow npcol). */

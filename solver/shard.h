@@ -1,18 +1,18 @@
-/* The samples of one split that this rank holds, in the run's precision (real.h). Plain data:
- * io/dataset.c fills it, the methods and the driver read it. */
+/* The samples of one split that this rank holds. Plain data, the same type in both
+ * precisions: io/dataset.c fills it (x in the run's precision, by cfg->float32), the numerics
+ * read x as real (real.h) and the driver only passes shards on. */
 #ifndef NN_SHARD_H
 #define NN_SHARD_H
 
-#include "real.h"
-
-/* x is d x n (column-major, samples are columns). */
+/* x is d x n (column-major, samples are columns): double or float, as the run's precision. */
 typedef struct {
   int d, classes;
   long n;            /* samples on this rank */
   long n_global;     /* samples over all ranks */
   long first;        /* global index of this rank's first sample */
-  real *x;
+  int float32;       /* 1: x holds floats, 0: doubles */
+  void *x;
   int *label;
-} R(nn_shard);
+} nn_shard;
 
 #endif

@@ -8,7 +8,7 @@
 #include "scalapack.h"
 #include "../common/util.h"
 
-void R(nn_spd_init)(R(nn_spd) *s, const nn_grid *g, int n, int nrhs_max)
+void nn_spd_init(nn_spd *s, const nn_grid *g, int n, int nrhs_max)
 {
   memset(s, 0, sizeof *s);
   s->g = g;
@@ -22,7 +22,7 @@ void R(nn_spd_init)(R(nn_spd) *s, const nn_grid *g, int n, int nrhs_max)
   nn_bc_exchange_init(&s->x, g, MPI_REAL_T, n, s->nrhs_max);
 }
 
-void R(nn_spd_free)(R(nn_spd) *s)
+void nn_spd_free(nn_spd *s)
 {
   free(s->a);
   free(s->bloc);
@@ -30,7 +30,7 @@ void R(nn_spd_free)(R(nn_spd) *s)
 }
 
 /* Adds ridge_rel * trace / n to the diagonal of the distributed matrix in s->a. */
-static void add_relative_ridge(R(nn_spd) *s, double ridge_rel)
+static void add_relative_ridge(nn_spd *s, double ridge_rel)
 {
   const nn_grid *g = s->g;
   double local_trace = 0;
@@ -51,7 +51,7 @@ static void add_relative_ridge(R(nn_spd) *s, double ridge_rel)
   }
 }
 
-void R(nn_spd_factor_sum)(R(nn_spd) *s, const real *G_local, double ridge_rel, nn_timer *t)
+void nn_spd_factor_sum(nn_spd *s, const real *G_local, double ridge_rel, nn_timer *t)
 {
   nn_bc_reduce_scatter(&s->x, G_local, s->n, s->a, t);
   nn_timer_start(t, PH_SOLVE);
@@ -62,8 +62,8 @@ void R(nn_spd_factor_sum)(R(nn_spd) *s, const real *G_local, double ridge_rel, n
   nn_timer_stop(t);
 }
 
-void R(nn_spd_solve_sum)(R(nn_spd) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
-                         nn_timer *t)
+void nn_spd_solve_sum(nn_spd *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                      nn_timer *t)
 {
   CHECK(nrhs <= s->nrhs_max, "internal: %d right-hand sides exceed the %d allocated", nrhs, s->nrhs_max);
   nn_bcmat B;
@@ -77,7 +77,7 @@ void R(nn_spd_solve_sum)(R(nn_spd) *s, const real *B_local, int nrhs, real *X, e
   nn_bc_allgather(&s->x, s->bloc, nrhs, X, orient, t);
 }
 
-void R(nn_spd_inverse)(R(nn_spd) *s, const real *P, real *Pinv, nn_timer *t)
+void nn_spd_inverse(nn_spd *s, const real *P, real *Pinv, nn_timer *t)
 {
   nn_timer_start(t, PH_SOLVE);
   nn_bc_take_own(s->g, MPI_REAL_T, &s->A, P, s->n, s->a);

@@ -20,24 +20,24 @@ typedef struct {
   int nrhs_max;
   nn_bc_exchange x;  /* the reduce-scatter and gather of n-row matrices */
   double ridge_abs;  /* the ridge actually added to the diagonal, for the record */
-} R(nn_spd);
+} nn_spd;
 
-void R(nn_spd_init)(R(nn_spd) *s, const nn_grid *g, int n, int nrhs_max);
-void R(nn_spd_free)(R(nn_spd) *s);
+void nn_spd_init(nn_spd *s, const nn_grid *g, int n, int nrhs_max);
+void nn_spd_free(nn_spd *s);
 
 /* G_local is n x n (lower triangle read) on each rank. Sums it over ranks straight into the
  * block-cyclic layout (reduce-scatter of each process's blocks), adds ridge_rel * trace / n
  * to the diagonal and factors it (pdpotrf). */
-void R(nn_spd_factor_sum)(R(nn_spd) *s, const real *G_local, double ridge_rel, nn_timer *t);
+void nn_spd_factor_sum(nn_spd *s, const real *G_local, double ridge_rel, nn_timer *t);
 
 /* B_local is n x nrhs on each rank. Solves (sum of G) X = (sum of B) with the factor from
  * nn_spd_factor_sum and returns X on every rank: n x nrhs as is, or X^T (nrhs x n) with
  * NN_BC_TRANSPOSED, so that a weight step's X = Wbar^T lands in the model's Wbar. */
-void R(nn_spd_solve_sum)(R(nn_spd) *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
-                         nn_timer *t);
+void nn_spd_solve_sum(nn_spd *s, const real *B_local, int nrhs, real *X, enum nn_bc_orient orient,
+                      nn_timer *t);
 
 /* P is n x n SPD, identical on every rank (lower triangle read). Factors it on the grid,
  * inverts it (pdpotri) and returns the full symmetric inverse on every rank. */
-void R(nn_spd_inverse)(R(nn_spd) *s, const real *P, real *Pinv, nn_timer *t);
+void nn_spd_inverse(nn_spd *s, const real *P, real *Pinv, nn_timer *t);
 
 #endif

@@ -7,7 +7,7 @@ set(BCD_DIR ${CMAKE_CURRENT_BINARY_DIR})
 
 foreach(prec f64 f32)
   add_executable(test_bcd_${prec} ${CMAKE_CURRENT_LIST_DIR}/test_bcd.c)
-  target_link_libraries(test_bcd_${prec} PRIVATE nncore)
+  target_link_libraries(test_bcd_${prec} PRIVATE nnkernels_${prec})
   if(prec STREQUAL f32)
     target_compile_definitions(test_bcd_${prec} PRIVATE NN_FLOAT32)
   endif()

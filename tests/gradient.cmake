@@ -8,7 +8,7 @@ set(GRAD_DATA --data synthetic --n-train 1024 --n-test 512 --validation 0 --laye
 
 foreach(prec f64 f32)
   add_executable(test_gradient_${prec} ${CMAKE_CURRENT_LIST_DIR}/test_gradient.c)
-  target_link_libraries(test_gradient_${prec} PRIVATE nncore)
+  target_link_libraries(test_gradient_${prec} PRIVATE nnkernels_${prec})
   if(prec STREQUAL f32)
     target_compile_definitions(test_gradient_${prec} PRIVATE NN_FLOAT32)
   endif()

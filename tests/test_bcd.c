@@ -50,6 +50,7 @@ static void make_config(nn_config *cfg, int reanchor)
   cfg->bcd_decay = 0.02;
   cfg->bcd_reanchor = reanchor;
   cfg->bcd_growth = 1;
+  cfg->float32 = sizeof(real) == sizeof(float);
 }
 
 static int me_rank(void)
@@ -69,7 +70,7 @@ static double allsum(double v)
 }
 
 /* m = Wbar_l abar (one column j of a_{l-1}), plain loops */
-static double pre(const R(nn_model) *net, int l, const real *a, long j, int i)
+static double pre(const nn_model *net, int l, const real *a, long j, int i)
 {
   int in = net->n[l - 1], out = net->n[l];
   double s = net->b[l][i];
@@ -78,9 +79,9 @@ static double pre(const R(nn_model) *net, int l, const real *a, long j, int i)
 }
 
 /* Optimality of the a step: c W_u^T (W_u a + b_u - t) + gamma (a - relu(z_l)) = 0, per column. */
-static void check_activation_step(R(nn_bcd) *s, int l)
+static void check_activation_step(nn_bcd *s, int l)
 {
-  const R(nn_model) *net = s->net;
+  const nn_model *net = s->net;
   int u = l + 1, nl = net->n[l], nu = net->n[u];
   double c = u == s->L ? 1 : s->beta, worst = 0, scale = 1e-30;
   for (long j = 0; j < s->N; j++) {
@@ -101,9 +102,9 @@ static void check_activation_step(R(nn_bcd) *s, int l)
 }
 
 /* The z step against a grid search of gamma (a - relu(z))^2 + beta (z - m)^2 on a few entries. */
-static void check_z_step(R(nn_bcd) *s, int l)
+static void check_z_step(nn_bcd *s, int l)
 {
-  const R(nn_model) *net = s->net;
+  const nn_model *net = s->net;
   int nl = net->n[l], bad = 0;
   for (long j = 0; j < s->N && j < 20; j++)
     for (int i = 0; i < nl; i++) {
@@ -120,9 +121,9 @@ static void check_z_step(R(nn_bcd) *s, int l)
 /* Optimality of a weight (or output) step: (abar abar^T + mu I) X = abar t^T + mu X_old,
  * summed over ranks, with t = z_l (hidden) or the targets T (output, X_old term absent); a
  * hidden step also has the decay: + rho X. */
-static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real *bold, double mu, double rho)
+static void check_weight_step(nn_bcd *s, int l, const real *Wold, const real *bold, double mu, double rho)
 {
-  const R(nn_model) *net = s->net;
+  const nn_model *net = s->net;
   int in = net->n[l - 1], out = net->n[l];
   const real *a = s->a[l - 1];
   double *res = calloc((size_t)(in + 1) * out, sizeof(double)), scale = 1e-30;
@@ -149,9 +150,9 @@ static void check_weight_step(R(nn_bcd) *s, int l, const real *Wold, const real 
 
 /* T after a targets step must be the clip of the outputs W_L a_{L-1} + b_L onto C (bcd.h),
  * computed here by plain loops; returns the number of wrong entries on this rank. */
-static long check_targets(const R(nn_bcd) *s)
+static long check_targets(const nn_bcd *s)
 {
-  const R(nn_model) *net = s->net;
+  const nn_model *net = s->net;
   int L = s->L, k = net->n[L], in = net->n[L - 1];
   long bad = 0;
   for (long j = 0; j < s->N; j++)
@@ -164,7 +165,7 @@ static long check_targets(const R(nn_bcd) *s)
   return bad;
 }
 
-static double wbar_norm2(const R(nn_model) *net, int l)
+static double wbar_norm2(const nn_model *net, int l)
 {
   double w2 = 0;
   for (size_t e = 0; e < (size_t)net->n[l] * net->n[l - 1]; e++) w2 += (double)net->W[l][e] * net->W[l][e];
@@ -179,33 +180,33 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
   cfg.loss = loss;
   const char *name = loss == NN_LOSS_SQUARED_HINGE ? "squared-hinge" : "least-squares";
   long bad_targets = 0, clipped = 0;
-  R(nn_data) data;
-  R(nn_data_load)(&data, &cfg);
-  R(nn_model) net;
-  R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
-  R(nn_model_init)(&net, cfg.init, cfg.seed);
-  R(nn_init_pairs)(&net, &data.train, cfg.seed);
-  R(nn_bcd) s;
-  R(nn_bcd_init)(&s, &cfg, &net, &data.train, g);
+  nn_data data;
+  nn_data_load(&data, &cfg);
+  nn_model net;
+  nn_model_alloc(&net, cfg.L, cfg.n, 1);
+  nn_model_init(&net, cfg.init, cfg.seed);
+  nn_init_pairs(&net, &data.train, cfg.seed);
+  nn_bcd s;
+  nn_bcd_init(&s, &cfg, &net, &data.train, g);
   nn_timer t;
   nn_timer_reset(&t);
   check_weight_step(&s, s.L, NULL, NULL, s.wsys[s.L].ridge_abs, 0);
-  double f = R(nn_bcd_merit)(&s), rise = 0;
+  double f = nn_bcd_merit(&s), rise = 0;
   real *Wold = malloc(sizeof(real) * 17 * 17), *bold = malloc(sizeof(real) * 17);
   for (int sweep = 0; sweep < 4; sweep++) {
     for (int l = s.L - 1; l >= 1; l--) {
-      R(nn_bcd_activation_step)(&s, l, &t);
-      double fa = R(nn_bcd_merit)(&s);
+      nn_bcd_activation_step(&s, l, &t);
+      double fa = nn_bcd_merit(&s);
       check_activation_step(&s, l);
       double ra;
-      R(nn_bcd_z_step)(&s, l, &ra, &t);
-      double fz = R(nn_bcd_merit)(&s);
+      nn_bcd_z_step(&s, l, &ra, &t);
+      double fz = nn_bcd_merit(&s);
       check_z_step(&s, l);
       memcpy(Wold, net.W[l], sizeof(real) * net.n[l] * net.n[l - 1]);
       memcpy(bold, net.b[l], sizeof(real) * net.n[l]);
       double w2old = wbar_norm2(&net, l);
-      R(nn_bcd_weight_step)(&s, l, &t);
-      double fw = R(nn_bcd_merit)(&s);
+      nn_bcd_weight_step(&s, l, &t);
+      double fw = nn_bcd_merit(&s);
       /* the step's ridge mu + rho splits as --bcd-prox : --bcd-decay; F + rho/2 |Wbar_l|^2 must not rise */
       double share = cfg.bcd_decay / (cfg.bcd_prox + cfg.bcd_decay), rho = s.wsys[l].ridge_abs * share;
       check_weight_step(&s, l, Wold, bold, s.wsys[l].ridge_abs - rho, rho);
@@ -220,19 +221,19 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
     for (int e = 0; e < nW; e++) w2old += (double)net.W[L][e] * net.W[L][e];
     for (int e = 0; e < net.n[L]; e++) w2old += (double)net.b[L][e] * net.b[L][e];
     /* Its targets step (squared-hinge) runs from the second output step on, W_L as it was. */
-    R(nn_model) before;
-    R(nn_model_alloc)(&before, net.L, net.n, 1);
-    R(nn_model_copy)(&before, &net);
+    nn_model before;
+    nn_model_alloc(&before, net.L, net.n, 1);
+    nn_model_copy(&before, &net);
     s.sweeps = sweep + 1;
-    R(nn_bcd_output_step)(&s, 0, &t);
+    nn_bcd_output_step(&s, 0, &t);
     if (loss == NN_LOSS_SQUARED_HINGE) {
       s.net = &before;
       bad_targets += check_targets(&s);
       s.net = &net;
       for (size_t e = 0; e < (size_t)net.n[L] * s.N; e++) clipped += s.T[e] != 0 && s.T[e] != 1;
     }
-    R(nn_model_free)(&before);
-    double fo = R(nn_bcd_merit)(&s), mu = s.wsys[L].ridge_abs / (double)data.train.n_global;
+    nn_model_free(&before);
+    double fo = nn_bcd_merit(&s), mu = s.wsys[L].ridge_abs / (double)data.train.n_global;
     for (int e = 0; e < nW; e++) w2new += (double)net.W[L][e] * net.W[L][e];
     for (int e = 0; e < net.n[L]; e++) w2new += (double)net.b[L][e] * net.b[L][e];
     rise = fmax(rise, ((fo + 0.5 * mu * w2new) - (f + 0.5 * mu * w2old)) / f);
@@ -252,11 +253,11 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
    * the loss the distance of the outputs after it). The sweep reports F computed from the
    * output solve's Gram matrix; it must equal F by the forward pass. */
   s.sweeps++;
-  R(nn_bcd_output_step)(&s, 1, &t);
-  double fm = R(nn_bcd_merit)(&s);
+  nn_bcd_output_step(&s, 1, &t);
+  double fm = nn_bcd_merit(&s);
   long correct = 0;
   double fwd = 0;
-  R(nn_forward_eval)(&net, data.train.x, data.train.label, data.train.n, cfg.loss, &correct, &fwd);
+  nn_forward_eval(&net, data.train.x, data.train.label, data.train.n, cfg.loss, &correct, &fwd);
   fwd = allsum(fwd) / (double)data.train.n_global;
   if (loss == NN_LOSS_LEAST_SQUARES)
     EXPECT(fabs(fm - fwd) <= TOL * 10 * (1 + fwd), "re-anchored merit %.10g is not the forward loss %.10g", fm, fwd);
@@ -268,9 +269,9 @@ static void test_steps_and_merit(const nn_grid *g, enum nn_loss loss)
   double acc = allsum((double)correct) / (double)data.train.n_global;
   EXPECT(acc > 0.9, "training accuracy after 4 sweeps is %.3f (synthetic, 3 classes)", acc);
   free(Wold); free(bold);
-  R(nn_bcd_free)(&s);
-  R(nn_model_free)(&net);
-  R(nn_data_free)(&data);
+  nn_bcd_free(&s);
+  nn_model_free(&net);
+  nn_data_free(&data);
 }
 
 /* Pair initialisation: every unit of layer 1 has pre-activation -1 at one training sample and
@@ -279,12 +280,12 @@ static void test_pair_init(void)
 {
   nn_config cfg;
   make_config(&cfg, 1);
-  R(nn_data) data;
-  R(nn_data_load)(&data, &cfg);
-  R(nn_model) net;
-  R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
-  R(nn_model_init)(&net, cfg.init, cfg.seed);
-  R(nn_init_pairs)(&net, &data.train, cfg.seed);
+  nn_data data;
+  nn_data_load(&data, &cfg);
+  nn_model net;
+  nn_model_alloc(&net, cfg.L, cfg.n, 1);
+  nn_model_init(&net, cfg.init, cfg.seed);
+  nn_init_pairs(&net, &data.train, cfg.seed);
   int H = net.n[1], found = 0;
   double *cls = malloc(sizeof(double) * 2 * H);
   for (int i = 0; i < H; i++) {
@@ -301,8 +302,8 @@ static void test_pair_init(void)
   for (int i = 0; i < H; i++) found += cls[2 * i] >= 0 && cls[2 * i + 1] >= 0 && cls[2 * i] != cls[2 * i + 1];
   EXPECT(found == H, "pair initialisation: %d of %d units have their pair at -1/+1 with different classes", found, H);
   free(cls);
-  R(nn_model_free)(&net);
-  R(nn_data_free)(&data);
+  nn_model_free(&net);
+  nn_data_free(&data);
 }
 
 /* Three full sweeps with re-anchoring; rank 0 writes the weights and biases as doubles. */
@@ -310,18 +311,18 @@ static void dump(const nn_grid *g, const char *path)
 {
   nn_config cfg;
   make_config(&cfg, 1);
-  R(nn_data) data;
-  R(nn_data_load)(&data, &cfg);
-  R(nn_model) net;
-  R(nn_model_alloc)(&net, cfg.L, cfg.n, 1);
-  R(nn_model_init)(&net, cfg.init, cfg.seed);
-  R(nn_init_pairs)(&net, &data.train, cfg.seed);
-  R(nn_bcd) s;
-  R(nn_bcd_init)(&s, &cfg, &net, &data.train, g);
+  nn_data data;
+  nn_data_load(&data, &cfg);
+  nn_model net;
+  nn_model_alloc(&net, cfg.L, cfg.n, 1);
+  nn_model_init(&net, cfg.init, cfg.seed);
+  nn_init_pairs(&net, &data.train, cfg.seed);
+  nn_bcd s;
+  nn_bcd_init(&s, &cfg, &net, &data.train, g);
   nn_timer t;
   nn_timer_reset(&t);
   nn_epoch_stats st;
-  for (int e = 0; e < 3; e++) R(nn_bcd_sweep)(&s, &st, &t);
+  for (int e = 0; e < 3; e++) nn_bcd_sweep(&s, &st, &t);
   if (me_rank() == 0) {
     FILE *f = fopen(path, "wb");
     CHECK(f, "cannot write %s", path);
@@ -332,9 +333,9 @@ static void dump(const nn_grid *g, const char *path)
     fclose(f);
     printf("bcd dump: merit %.12g after 3 sweeps -> %s\n", st.objective, path);
   }
-  R(nn_bcd_free)(&s);
-  R(nn_model_free)(&net);
-  R(nn_data_free)(&data);
+  nn_bcd_free(&s);
+  nn_model_free(&net);
+  nn_data_free(&data);
 }
 
 static int compare(const char *pa, const char *pb, double tol)

@@ -20,6 +20,7 @@
 #include "../common/check.h"
 #include "../solver/gradient.h"
 #include "../solver/node_sum.h"
+#include "../solver/numerics.h"
 #include "../common/rng.h"
 #include "testing.h"
 
@@ -81,7 +82,7 @@ static double *ref_param(ref_net *r, size_t k)
   return NULL;
 }
 
-static void ref_from_model(ref_net *r, const R(nn_model) *m)
+static void ref_from_model(ref_net *r, const nn_model *m)
 {
   for (int l = 1; l <= m->L; l++) {
     for (size_t i = 0; i < (size_t)m->n[l] * m->n[l - 1]; i++) r->W[l][i] = m->W[l][i];
@@ -183,9 +184,9 @@ static void make_data(double *X, int *Y, int d, int k, long N, uint64_t seed)
   }
 }
 
-static void random_model(R(nn_model) *m, uint64_t seed)
+static void random_model(nn_model *m, uint64_t seed)
 {
-  R(nn_model_init)(m, NN_INIT_HE, (long)seed);
+  nn_model_init(m, NN_INIT_HE, (long)seed);
   for (int l = 1; l <= m->L; l++)
     for (int i = 0; i < m->n[l]; i++) m->b[l][i] = (real)(0.1 * nn_rng_normal(seed, 9000 + l, i));
 }
@@ -201,19 +202,19 @@ static void test_finite_differences(void)
 #ifndef NN_FLOAT32
   int n[] = { 5, 7, 6, 3 }, L = 3;
   long N = 4;
-  R(nn_model) m;
-  R(nn_model_alloc)(&m, L, n, 1);
+  nn_model m;
+  nn_model_alloc(&m, L, n, 1);
   random_model(&m, 11);
   double *X = malloc(sizeof(double) * n[0] * N);
   int *Y = malloc(sizeof(int) * N);
   make_data(X, Y, n[0], n[L], N, 12);
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
-  size_t P = R(nn_gradient_layout)(&m, off_W, off_b);
+  size_t P = nn_gradient_layout(&m, off_W, off_b);
   double *g = malloc(sizeof(double) * P);
-  double loss = R(nn_gradient_sum)(&m, X, Y, N, g);
+  double loss = nn_gradient_sum(&m, X, Y, N, g);
   long c = 0;
   double f0 = 0;
-  R(nn_forward_eval)(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &f0);
+  nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &f0);
   EXPECT(fabs(loss - f0) <= 1e-12 * fabs(f0), "summed loss %.17g differs from the forward pass %.17g", loss, f0);
 
   double h = 1e-6, num = 0, den = 0, worst = 0;
@@ -224,9 +225,9 @@ static void test_finite_differences(void)
       for (size_t i = 0; i < cnt; i++) {
         double keep = p[i], fp = 0, fm = 0;
         p[i] = keep + h;
-        R(nn_forward_eval)(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fp);
+        nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fp);
         p[i] = keep - h;
-        R(nn_forward_eval)(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fm);
+        nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fm);
         p[i] = keep;
         double fd = (fp - fm) / (2 * h), e = fabs(fd - g[off + i]);
         num += e * e;
@@ -240,7 +241,7 @@ static void test_finite_differences(void)
   free(X);
   free(Y);
   free(g);
-  R(nn_model_free)(&m);
+  nn_model_free(&m);
 #endif
 }
 
@@ -252,8 +253,8 @@ static void test_backprop_reference(void)
   long Ns[] = { 1, 7, 130 };
   for (int c = 0; c < 3; c++) {
     long N = Ns[c];
-    R(nn_model) m;
-    R(nn_model_alloc)(&m, L, n, 1);
+    nn_model m;
+    nn_model_alloc(&m, L, n, 1);
     random_model(&m, 21 + c);
     ref_net r;
     ref_alloc(&r, L, n);
@@ -265,10 +266,10 @@ static void test_backprop_reference(void)
     for (size_t i = 0; i < (size_t)n[0] * N; i++) Xr[i] = (real)X[i];
     for (size_t i = 0; i < (size_t)n[0] * N; i++) X[i] = Xr[i]; /* the reference sees the same inputs */
     size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
-    size_t P = R(nn_gradient_layout)(&m, off_W, off_b);
+    size_t P = nn_gradient_layout(&m, off_W, off_b);
     real *g = malloc(sizeof(real) * P);
     double *gr = calloc(P, sizeof(double)), lr_ = 0;
-    double loss = R(nn_gradient_sum)(&m, Xr, Y, N, g);
+    double loss = nn_gradient_sum(&m, Xr, Y, N, g);
     for (long j = 0; j < N; j++) lr_ += ref_sample_grad(&r, X + (size_t)j * n[0], Y[j], gr);
     double e = 0, s = 0;
     for (size_t i = 0; i < P; i++) {
@@ -283,7 +284,7 @@ static void test_backprop_reference(void)
     free(g);
     free(gr);
     ref_free(&r);
-    R(nn_model_free)(&m);
+    nn_model_free(&m);
   }
 }
 
@@ -353,9 +354,9 @@ static void test_shuffle(void)
 
 static void test_node_sum(int group, size_t P)
 {
-  R(nn_node_sum) s;
+  nn_node_sum s;
   char note[256];
-  EXPECT(R(nn_node_sum_create)(&s, P, group, note, sizeof note) == 0, "nn_node_sum_create failed (P=%zu)", P);
+  EXPECT(nn_node_sum_create(&s, P, group, note, sizeof note) == 0, "nn_node_sum_create failed (P=%zu)", P);
   /* groups of `group` ranks (the test runs on one node); uneven groups fall back to 1 */
   int want = group == 0 ? nranks : group < nranks ? group : nranks;
   int uneven = nranks % want != 0;
@@ -364,7 +365,7 @@ static void test_node_sum(int group, size_t P)
   EXPECT(s.nlocal * s.ngroups == nranks, "%d ranks per group x %d groups != %d ranks", s.nlocal, s.ngroups, nranks);
 
   for (size_t i = 0; i < P; i++) s.mine[i] = (real)((me + 1) * 1000 + (long)(i % 997));
-  R(nn_node_sum_reduce)(&s);
+  nn_node_sum_reduce(&s);
   long bad = 0;
   for (size_t i = s.lo; i < s.hi; i++) {
     double want_sum = 1000.0 * nranks * (nranks + 1) / 2 + (double)nranks * (double)(i % 997);
@@ -389,15 +390,15 @@ static void test_node_sum(int group, size_t P)
   /* One writer, then every rank its slice: all of the group reads both. */
   if (s.local == 0)
     for (size_t i = 0; i < P; i++) s.param[i] = (real)i;
-  R(nn_node_sum_publish)(&s);
+  nn_node_sum_publish(&s);
   long seen = 0;
   for (size_t i = 0; i < P; i++) seen += s.param[i] == (real)i;
-  R(nn_node_sum_publish)(&s); /* nobody overwrites what another still reads */
+  nn_node_sum_publish(&s); /* nobody overwrites what another still reads */
   for (size_t i = s.lo; i < s.hi; i++) s.param[i] = -(real)i - 1;
-  R(nn_node_sum_publish)(&s);
+  nn_node_sum_publish(&s);
   for (size_t i = 0; i < P; i++) seen += s.param[i] == -(real)i - 1;
   EXPECT(seen == 2 * (long)P, "group %d, P=%zu: %ld of %zu shared parameters as written", group, P, seen, 2 * P);
-  R(nn_node_sum_free)(&s);
+  nn_node_sum_free(&s);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -418,12 +419,14 @@ static void test_trajectory(const traj_case *tc, int group)
   make_data(X, Y, n[0], n[L], N, 32);
   for (size_t i = 0; i < (size_t)n[0] * N; i++) X[i] = (real)X[i];
 
-  R(nn_shard) sh = { .d = n[0], .classes = n[L], .n_global = N };
+  nn_shard sh = { .d = n[0], .classes = n[L], .n_global = N };
   nn_partition(N, me, nranks, &sh.first, &sh.n);
-  sh.x = malloc(sizeof(real) * n[0] * (sh.n ? sh.n : 1));
+  real *shx = malloc(sizeof(real) * n[0] * (sh.n ? sh.n : 1));
+  sh.x = shx;
+  sh.float32 = sizeof(real) == sizeof(float);
   sh.label = malloc(sizeof(int) * (sh.n ? sh.n : 1));
   for (long j = 0; j < sh.n; j++) {
-    for (int i = 0; i < n[0]; i++) sh.x[i + (size_t)j * n[0]] = (real)X[i + (size_t)(sh.first + j) * n[0]];
+    for (int i = 0; i < n[0]; i++) shx[i + (size_t)j * n[0]] = (real)X[i + (size_t)(sh.first + j) * n[0]];
     sh.label[j] = Y[sh.first + j];
   }
 
@@ -440,14 +443,16 @@ static void test_trajectory(const traj_case *tc, int group)
   cfg.seed = seed;
   cfg.reduce_group = group;
 
-  R(nn_model) m;
-  R(nn_model_alloc)(&m, L, n, 1);
+  nn_model m;
+  nn_model_alloc(&m, L, n, 1);
   random_model(&m, 33);
   ref_net r;
   ref_alloc(&r, L, n);
   ref_from_model(&r, &m);
 
-  nn_method_run meth = nn_method_create(&cfg, &m, &sh, NULL); /* through the registry, as the driver */
+  /* through the registry of this precision's table, as the driver */
+  const nn_method *entry = nn_method_find_in(nn_numerics_of(&cfg)->methods, cfg.method);
+  nn_method_run meth = nn_method_create(entry, &cfg, &m, &sh, NULL);
   nn_epoch_stats st;
   nn_timer t;
   nn_timer_reset(&t);
@@ -504,7 +509,7 @@ static void test_trajectory(const traj_case *tc, int group)
   free(sh.x);
   free(sh.label);
   ref_free(&r);
-  R(nn_model_free)(&m);
+  nn_model_free(&m);
 }
 
 /* ---------------------------------------------------------------------------------------

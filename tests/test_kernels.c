@@ -111,13 +111,13 @@ static void test_spd_solve(const nn_grid *g)
   real *G = calloc(n * n, sizeof(real)), *B = malloc(sizeof(real) * n * nrhs), *X = malloc(sizeof(real) * n * nrhs);
   cblas_syrk(CblasColMajor, CblasLower, CblasNoTrans, n, k, 1, A, n, 0, G, n);
   cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, nrhs, k, 1, A, n, Z, nrhs, 0, B, n);
-  R(nn_spd) s;
+  nn_spd s;
   nn_timer t;
   nn_timer_reset(&t);
-  R(nn_spd_init)(&s, g, n, nrhs);
+  nn_spd_init(&s, g, n, nrhs);
   double ridge = 1e-3;
-  R(nn_spd_factor_sum)(&s, G, ridge, &t);
-  R(nn_spd_solve_sum)(&s, B, nrhs, X, NN_BC_AS_IS, &t);
+  nn_spd_factor_sum(&s, G, ridge, &t);
+  nn_spd_solve_sum(&s, B, nrhs, X, NN_BC_AS_IS, &t);
 
   /* Reference: the same sums by plain loops, then a textbook Cholesky. */
   double *Gd = calloc(n * n, sizeof(double)), *Bd = calloc(n * nrhs, sizeof(double));
@@ -146,7 +146,7 @@ static void test_spd_solve(const nn_grid *g)
   EXPECT(scaled < 16, "weight-step solve: scaled residual %.3g", scaled);
   double rel = max_abs_diff(Xd, Xref, n * nrhs) / max_abs(Xref, n * nrhs);
   EXPECT(rel < TOL * 100, "weight-step solve differs from the reference by %.3g (relative)", rel);
-  R(nn_spd_free)(&s);
+  nn_spd_free(&s);
   free(A); free(Z); free(G); free(B); free(X); free(Gd); free(Bd); free(Ad); free(Zd); free(Gcopy); free(Xref);
   free(Xd); free(R_);
 }
@@ -163,18 +163,18 @@ static void test_spd_inverse(const nn_grid *g)
   for (int i = 0; i < n * n; i++) Pd[i] *= beta;
   for (int i = 0; i < n; i++) Pd[i + i * n] += gamma;
   for (int i = 0; i < n * n; i++) P[i] = (real)Pd[i];
-  R(nn_spd) s;
+  nn_spd s;
   nn_timer t;
   nn_timer_reset(&t);
-  R(nn_spd_init)(&s, g, n, n);
-  R(nn_spd_inverse)(&s, P, Pinv, &t);
+  nn_spd_init(&s, g, n, n);
+  nn_spd_inverse(&s, P, Pinv, &t);
   double *Id = malloc(sizeof(double) * n * n), *Pinvd = malloc(sizeof(double) * n * n);
   to_double(Pinv, Pinvd, n * n);
   ref_gemm(0, 0, n, n, n, Pd, Pinvd, Id);
   for (int i = 0; i < n; i++) Id[i + i * n] -= 1;
   double err = max_abs(Id, n * n);
   EXPECT(err < TOL * 1000, "activation-step inverse: |P P^-1 - I| = %.3g", err);
-  R(nn_spd_free)(&s);
+  nn_spd_free(&s);
   free(W); free(P); free(Pinv); free(Wd); free(Pd); free(Id); free(Pinvd);
 }
 
@@ -209,14 +209,14 @@ static void test_pinv_full_rank(const nn_grid *g, int n, int nrhs)
   pinv_system(n, nrhs, k, A, Z, G, B, Gd, Bd);
   nn_timer t;
   nn_timer_reset(&t);
-  R(nn_pinv) p;
-  R(nn_pinv_init)(&p, g, n, nrhs);
-  int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
-  R(nn_pinv_solve_sum)(&p, B, nrhs, Xp, NN_BC_AS_IS, &t);
-  R(nn_spd) s;
-  R(nn_spd_init)(&s, g, n, nrhs);
-  R(nn_spd_factor_sum)(&s, G, 0, &t);
-  R(nn_spd_solve_sum)(&s, B, nrhs, Xs, NN_BC_AS_IS, &t);
+  nn_pinv p;
+  nn_pinv_init(&p, g, n, nrhs);
+  int kept = nn_pinv_factor_sum(&p, G, NAN, &t);
+  nn_pinv_solve_sum(&p, B, nrhs, Xp, NN_BC_AS_IS, &t);
+  nn_spd s;
+  nn_spd_init(&s, g, n, nrhs);
+  nn_spd_factor_sum(&s, G, 0, &t);
+  nn_spd_solve_sum(&s, B, nrhs, Xs, NN_BC_AS_IS, &t);
 
   double *Xpd = malloc(sizeof(double) * n * nrhs), *Xsd = malloc(sizeof(double) * n * nrhs);
   double *Res = malloc(sizeof(double) * n * nrhs), *Xr = malloc(sizeof(double) * n * nrhs);
@@ -238,8 +238,8 @@ static void test_pinv_full_rank(const nn_grid *g, int n, int nrhs)
   EXPECT(kept == n, "pinv of a full-rank G (n=%d) kept %d eigenvalues", n, kept);
   EXPECT(scaled < 16, "pinv solve n=%d: scaled residual %.3g", n, scaled);
   EXPECT(rel < tol, "pinv solve n=%d differs from the spd solve by %.3g (tolerance %.3g)", n, rel, tol);
-  R(nn_pinv_free)(&p);
-  R(nn_spd_free)(&s);
+  nn_pinv_free(&p);
+  nn_spd_free(&s);
   free(A); free(Z); free(G); free(B); free(Xp); free(Xs); free(Gd); free(Bd); free(Xpd); free(Xsd); free(Res);
   free(S); free(Xr);
 }
@@ -269,10 +269,10 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
   pinv_system(n, nrhs, k, A, Z, G, B, Gd, Bd);
   nn_timer t;
   nn_timer_reset(&t);
-  R(nn_pinv) p;
-  R(nn_pinv_init)(&p, g, n, big);
-  int kept = R(nn_pinv_factor_sum)(&p, G, NAN, &t);
-  R(nn_pinv_solve_sum)(&p, B, nrhs, X, NN_BC_AS_IS, &t);
+  nn_pinv p;
+  nn_pinv_init(&p, g, n, big);
+  int kept = nn_pinv_factor_sum(&p, G, NAN, &t);
+  nn_pinv_solve_sum(&p, B, nrhs, X, NN_BC_AS_IS, &t);
 
   double rcond = n * REAL_EPS, kappa;
   double *S = malloc(sizeof(double) * n * n), *Xr = malloc(sizeof(double) * n * nrhs);
@@ -286,7 +286,7 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
   for (int i = 0; i < n * n; i++) B[i] = 0;
   if (me == 0)
     for (int i = 0; i < n; i++) B[i + i * n] = 1;
-  R(nn_pinv_solve_sum)(&p, B, n, X, NN_BC_AS_IS, &t);
+  nn_pinv_solve_sum(&p, B, n, X, NN_BC_AS_IS, &t);
   to_double(X, Xd, n * n);
   double *GX = malloc(sizeof(double) * n * n), *XG = malloc(sizeof(double) * n * n);
   double *T = malloc(sizeof(double) * n * n);
@@ -319,7 +319,7 @@ static void test_pinv_rank_deficient(const nn_grid *g, int n, int r, int nrhs)
          tol);
   EXPECT(worst < 16, "pinv (rank %d of %d): Moore-Penrose scaled residuals %.3g %.3g %.3g %.3g", r, n, mp[0], mp[1],
          mp[2], mp[3]);
-  R(nn_pinv_free)(&p);
+  nn_pinv_free(&p);
   free(P); free(Q); free(A); free(Z); free(G); free(B); free(X); free(Gd); free(Bd); free(S); free(Xr); free(Xd);
   free(GX); free(XG); free(T);
 }
@@ -342,7 +342,7 @@ static void test_closed_forms(void)
     if (c % 4 == 0) a = fabs(a); /* activations are mostly non-negative */
     real ar = (real)a, mr = (real)m, z;
     double res_a;
-    R(nn_relu_z_update)(&z, &ar, &mr, 1, beta, gamma, &res_a);
+    nn_relu_z_update(&z, &ar, &mr, 1, beta, gamma, &res_a);
     double p[4] = { ar, mr, beta, gamma };
     double zref = ref_minimize_1d(relu_obj, p, -20, 20);
     /* compare objective values: the minimiser can be non-unique at a tie */
@@ -351,7 +351,7 @@ static void test_closed_forms(void)
       int label = c % 3 == 0;
       real lam = (real)rnd(44, c), zo;
       double q[4] = { (double)label, lam, mr, beta };
-      R(nn_output_z_update)(&zo, &label, &lam, &mr, 1, 1, beta, hinge);
+      nn_output_z_update(&zo, &label, &lam, &mr, 1, 1, beta, hinge);
       /* one-hot with k = 1: class 0 means y = 1 for this single output */
       q[0] = label == 0;
       double (*f)(double, const double *) = hinge ? hinge_obj : ls_obj;
@@ -376,9 +376,9 @@ static void test_init(void)
     { NN_INIT_PYTORCH, "pytorch", 1.0 / 400 / 3, 1 / sqrt(400.0) },
   };
   for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
-    R(nn_model) m;
-    R(nn_model_alloc)(&m, 2, n, 1);
-    R(nn_model_init)(&m, c[k].init, 3);
+    nn_model m;
+    nn_model_alloc(&m, 2, n, 1);
+    nn_model_init(&m, c[k].init, 3);
     size_t cnt = (size_t)n[1] * n[0];
     double s = 0, s2 = 0, amax = 0, bmax = 0;
     for (size_t i = 0; i < cnt; i++) {
@@ -396,16 +396,16 @@ static void test_init(void)
              c[k].bound);
     else
       EXPECT(bmax == 0, "--init %s: biases not zero (max %.4g)", c[k].name, bmax);
-    R(nn_model_free)(&m);
+    nn_model_free(&m);
   }
 }
 
 static void test_forward(void)
 {
   int n[4] = { 5, 7, 6, 3 }, N = 33;
-  R(nn_model) m;
-  R(nn_model_alloc)(&m, 3, n, 1);
-  R(nn_model_init)(&m, NN_INIT_HE, 5);
+  nn_model m;
+  nn_model_alloc(&m, 3, n, 1);
+  nn_model_init(&m, NN_INIT_HE, 5);
   for (int l = 1; l <= 3; l++)
     for (int i = 0; i < n[l]; i++) m.b[l][i] = (real)(0.1 * rnd(50 + l, i));
   real *x = malloc(sizeof(real) * n[0] * N);
@@ -415,7 +415,7 @@ static void test_forward(void)
   for (int loss = 0; loss < 3; loss++) {
     long correct = 0;
     double lsum = 0;
-    R(nn_forward_eval)(&m, x, y, N, (enum nn_loss)loss, &correct, &lsum);
+    nn_forward_eval(&m, x, y, N, (enum nn_loss)loss, &correct, &lsum);
     long rc = 0;
     double rl = 0;
     for (int j = 0; j < N; j++) {
@@ -444,7 +444,7 @@ static void test_forward(void)
     EXPECT(rc == correct && fabs(rl - lsum) < TOL * 100 * (1 + fabs(rl)),
            "forward pass (loss %d): %ld correct / loss %.9g, reference %ld / %.9g", loss, correct, lsum, rc, rl);
   }
-  R(nn_model_free)(&m);
+  nn_model_free(&m);
   free(x); free(y);
 }
 
@@ -533,13 +533,13 @@ static void test_admm_sweeps(const nn_grid *g, int hinge, int pinv)
   cfg.pinv_rcond = NAN; /* auto: order x machine epsilon */
   cfg.L = TL;
   for (int l = 0; l <= TL; l++) cfg.n[l] = tn[l];
-  R(nn_model) net;
-  R(nn_model_alloc)(&net, TL, tn, 0);
-  R(nn_model_init)(&net, NN_INIT_HE, 9);
+  nn_model net;
+  nn_model_alloc(&net, TL, tn, 0);
+  nn_model_init(&net, NN_INIT_HE, 9);
   long first, count;
   nn_partition(TN, me, nranks, &first, &count);
-  R(nn_shard) shard = { .d = TD, .classes = 3, .n = count, .n_global = TN, .first = first,
-                        .x = x + first * TD, .label = label + first };
+  nn_shard shard = { .d = TD, .classes = 3, .n = count, .n_global = TN, .first = first,
+                     .float32 = sizeof(real) == sizeof(float), .x = x + first * TD, .label = label + first };
   naive_state ns;
   ns.a[0] = malloc(sizeof(double) * TD * TN);
   to_double(x, ns.a[0], TD * TN);
@@ -553,14 +553,14 @@ static void test_admm_sweeps(const nn_grid *g, int hinge, int pinv)
   }
   ns.lambda = calloc(tn[TL] * TN, sizeof(double));
 
-  R(nn_admm) s;
-  R(nn_admm_init)(&s, &cfg, &net, &shard, g);
+  nn_admm s;
+  nn_admm_init(&s, &cfg, &net, &shard, g);
   nn_timer t;
   nn_timer_reset(&t);
   nn_epoch_stats st;
   for (int sweep = 0; sweep < 3; sweep++) {
     int update = sweep > 0; /* one warm-up sweep, then two with the multiplier */
-    R(nn_admm_sweep)(&s, update, &st, &t);
+    nn_admm_sweep(&s, update, &st, &t);
     naive_sweep(&ns, label, beta, gamma, ridge, hinge, update, pinv);
   }
   double worst = 0;
@@ -589,8 +589,8 @@ static void test_admm_sweeps(const nn_grid *g, int hinge, int pinv)
     printf("admm 3 sweeps (%s) vs plain loops: max relative difference %.3g (tolerance %.1g) %s\n", what, worst, tol,
            worst < tol ? "PASSED" : "FAILED");
   EXPECT(worst < tol, "ADMM (%s) differs from the plain-loop reference by %.3g (tolerance %.1g)", what, worst, tol);
-  R(nn_admm_free)(&s);
-  R(nn_model_free)(&net);
+  nn_admm_free(&s);
+  nn_model_free(&net);
   for (int l = 0; l <= TL; l++) { free(ns.a[l]); if (l) { free(ns.W[l]); free(ns.z[l]); } }
   free(ns.lambda);
   free(x);
