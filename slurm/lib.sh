@@ -127,6 +127,7 @@ job_submit() {
   if [ "$DRY_RUN" = 1 ]; then
     DRY_N=$((DRY_N + 1))
     JOB_ID=\$JOB$DRY_N
+    # shellcheck disable=SC2016  # the $( ) is printed: the line is a shell command
     printf 'JOB%d=$(%s)\n' "$DRY_N" "$(shell_words sbatch "${opts[@]}" "$@")"
     return 0
   fi

@@ -4,7 +4,8 @@
 #   - a scaling study --nodes 1,2 --ntasks-per-node 1 --repeats 2: exclusive jobs, the 2-rank
 #     points on both nodes, one rank on each; its analysis;
 #   - a sweep spread over both nodes (--nodes 2 --ntasks-per-node 1 per point); its analysis;
-#   - the scaling study as one job (study-scaling.sbatch --submit) on both nodes;
+#   - the scaling study as one job (study-scaling.sbatch --submit) on both nodes, at 2 ranks only
+#     (its microbenchmark and runs take most of this test's time);
 #   - a site file giving partition, account, QOS, constraint, modules (a fake `module`) and a
 #     hook, checked on every job;
 #   - Slurm's warning signal (what --signal=B:USR1@T sends: scancel --signal=USR1 --batch)
@@ -73,7 +74,7 @@ printf -- '--method bcd\n--method gd\n' >two.sweep
   >sweep-submit.txt || fail "submit-sweep.sh --nodes 2 --ntasks-per-node 1" "exit $?"
 STUDY=$(ADMM_STUDY=$REPO/jobs/study-scaling.sh bash "$SLURM_DIR/study-scaling.sbatch" --submit \
   --sbatch "--nodes=2 --ntasks-per-node=1 --output=$WORK/study-%j.out" \
-  --data synthetic --methods bcd --per-rank 128 --out "$WORK/study") ||
+  --data synthetic --ranks 2 --methods bcd --per-rank 128 --out "$WORK/study") ||
   fail "study-scaling.sbatch --submit" "refused"
 REQ=$(ADMM_RESULTS=$WORK/requeue bash "$SLURM_DIR/train.sbatch" --submit \
   --sbatch "--ntasks=1 --output=$WORK/requeue-%j.out --open-mode=append" "${TINY[@]}") ||
@@ -156,7 +157,7 @@ check_report "sweep analysis report" "$WORK/sweep/report"
 
 # 4. the study as one job on two nodes
 check_job "study-scaling.sbatch state" "$STUDY" COMPLETED 0:0
-check_grep "study: ranks 1,2 from the allocation" 'tasks=2 launcher=srun --mpi=pmi2 ' "$WORK/study-$STUDY.out"
+check_grep "study: 2 tasks, the site's launcher" 'tasks=2 launcher=srun --mpi=pmi2 ' "$WORK/study-$STUDY.out"
 check_grep "study: its 2-rank step ran" '^strong p=2 final: method=bcd' "$WORK/study-$STUDY.out"
 check_grep "study ends with the model's largest error" '^model_max_rel_error=[0-9.]*$' "$WORK/study-$STUDY.out"
 check "study report written" test -s "$WORK/study/report/scaling.md"
@@ -178,7 +179,7 @@ check_grep "requeued run: it says so" 'requeued \(restart 1\): the earlier attem
 
 # stop: every node's slurmd goes (slurmd-n1.pid, slurmd-n2.pid)
 pids=$(cat "$WORK"/cluster/run/slurmd-n*.pid 2>/dev/null)
-check "one slurmd pid file per node" test "$(echo $pids | wc -w)" = 2
+check "one slurmd pid file per node" test "$(echo "$pids" | wc -w)" = 2
 "$SLURM_DIR/cluster-stop.sh" "$WORK/cluster" 2>/dev/null
 check "cluster-stop.sh exits 0" test $? -eq 0
 CLUSTER=""

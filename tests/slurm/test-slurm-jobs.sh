@@ -47,8 +47,10 @@ SINGLE=$(env -u ADMM_TRAIN sbatch --parsable "$SLURM_DIR/train.sbatch" "${TINY[@
   bail "sbatch slurm/train.sbatch" "sbatch refused the template"
 echo "single run: job $SINGLE"
 
-# 2. weak scaling at 1, 2 ranks, 128 samples per rank + analysis
-"$SLURM_DIR/submit-scaling.sh" --ranks 1,2 --weak-only --per-rank 128 --results "$WORK/weak" \
+# 2. weak scaling at 1, 2 ranks, 128 samples per rank + analysis. --no-exclusive here and in 5:
+#    exclusive jobs run one at a time on the one node (the strong study and test-multinode.sh
+#    check --exclusive)
+"$SLURM_DIR/submit-scaling.sh" --no-exclusive --ranks 1,2 --weak-only --per-rank 128 --results "$WORK/weak" \
   -- "${DATA[@]}" || fail "submit-scaling.sh --weak-only" "exit $?"
 
 # 3. a sweep whose point 1 the trainer rejects (--beta -1); comments and blank lines skipped
@@ -65,7 +67,7 @@ EOF
 "$SLURM_DIR/submit-sweep.sh" --ntasks 1 --results "$WORK/methods" \
   "$SLURM_DIR/sweeps/thesis-methods.sweep" "${TINY[@]}" || fail "submit-sweep.sh thesis-methods.sweep" "exit $?"
 # 5. an analysis binary that does not exist fails its job, it is not skipped
-ADMM_ANALYZE=$WORK/no-such-analyzer "$SLURM_DIR/submit-scaling.sh" --ranks 1 --results "$WORK/noanalyzer" \
+ADMM_ANALYZE=$WORK/no-such-analyzer "$SLURM_DIR/submit-scaling.sh" --no-exclusive --ranks 1 --results "$WORK/noanalyzer" \
   -- "${TINY[@]}" >/dev/null 2>&1 || fail "submit-scaling.sh with a missing analyzer" "exit $?"
 # 6. more ranks than the cluster has CPUs: refused at submission (EnforcePartLimits=ALL)
 if sbatch --parsable -n 9 "$SLURM_DIR/train.sbatch" "${TINY[@]}" >/dev/null 2>&1; then
