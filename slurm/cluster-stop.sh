@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the cluster that slurm/cluster-start.sh started in STATE_DIR, and only it: cancels its jobs,
-# waits for them to leave, then SIGTERMs slurmd, slurmctld and munged by their pid files (a pid is
+# waits for them to leave, then SIGTERMs every slurmd, slurmctld and munged by their pid files (a pid is
 # signalled only if it still runs the program the file names), SIGKILL after a timeout.
 #
 #   slurm/cluster-stop.sh STATE_DIR [--timeout SECONDS]     (default 15)
@@ -51,8 +51,11 @@ if [ -f "$CONF" ] && pid_of "$RUN/slurmctld.pid" slurmctld >/dev/null; then
 fi
 
 rc=0
-for d in slurmd:slurmd slurmctld:slurmctld munged:munged; do
-  file=$RUN/${d%%:*}.pid name=${d##*:}
+# slurmd.pid (one node) or slurmd-NODE.pid (--nodes N), then slurmctld, then munged
+for file in "$RUN"/slurmd.pid "$RUN"/slurmd-*.pid "$RUN"/slurmctld.pid "$RUN"/munged.pid; do
+  [ -e "$file" ] || continue
+  name=$(basename "$file" .pid)
+  name=${name%%-*}
   pid=$(pid_of "$file" "$name") || { rm -f "$file"; continue; }
   kill -TERM "$pid" 2>/dev/null
   deadline=$((SECONDS + TIMEOUT))

@@ -10,7 +10,8 @@ CLUSTER=""
 WORK=""
 KEEP_WORK=${ADMM_TEST_KEEP:-0}
 # the caller's settings must not leak into the jobs under test
-unset ADMM_RESULTS ADMM_RUN_NAME ADMM_SWEEP ADMM_SWEEP_INDEX ADMM_LAUNCHER ADMM_NTASKS ADMM_LOCAL ADMM_JOB_ID
+unset ADMM_RESULTS ADMM_RUN_NAME ADMM_SWEEP ADMM_SWEEP_INDEX ADMM_NTASKS ADMM_LOCAL ADMM_JOB_ID ADMM_SITE \
+  ADMM_SLURM_DIR
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1${2:+: $2}"; }
@@ -73,11 +74,13 @@ require_cluster_tools() {
   done
 }
 
-# start_cluster DIR: start the private cluster, export SLURM_CONF; failure ends the test
+# start_cluster DIR [cluster-start.sh options]: start the private cluster, export SLURM_CONF;
+# failure ends the test
 start_cluster() {
   CLUSTER=$1
+  shift
   local out t0=$SECONDS
-  if ! out=$("$SLURM_DIR/cluster-start.sh" "$CLUSTER"); then
+  if ! out=$("$SLURM_DIR/cluster-start.sh" "$CLUSTER" "$@"); then
     bail "cluster-start.sh $CLUSTER" "see the messages above"
   fi
   eval "$out"

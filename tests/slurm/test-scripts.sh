@@ -53,15 +53,26 @@ cat >fakebin/admm-analyze-empty <<'EOF'
 #!/bin/bash
 exit 0
 EOF
+# a launcher: records its arguments, drops its options (-n N too) and runs the program
 cat >fakebin/srun <<'EOF'
 #!/bin/bash
 echo "$*" >"$FAKE_SRUN_LOG"
-while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do shift; done
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do [ "$1" = -n ] && shift; shift; done
 exec "$@"
+EOF
+cp fakebin/srun fakebin/mylaunch
+# sbatch: records its arguments, one line per call, and answers the next job id
+cat >fakebin/sbatch <<'EOF'
+#!/bin/bash
+n=$(( $(cat "$FAKE_SBATCH_LOG.n" 2>/dev/null || echo 100) + 1 ))
+echo "$n" >"$FAKE_SBATCH_LOG.n"
+echo "$*" >>"$FAKE_SBATCH_LOG"
+echo "$n"
 EOF
 chmod +x fakebin/*
 export PATH=$WORK/fakebin:$PATH
 export ADMM_TRAIN=$WORK/fakebin/admm-train ADMM_ANALYZE=$WORK/fakebin/admm-analyze
+export FAKE_SBATCH_LOG=$WORK/sbatch.log
 LOCAL=$SLURM_DIR/run-local.sh
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +138,7 @@ check_grep "weak series sets --n-train PER_RANK x N" "^--epochs 1 --n-train 300 
 check_grep "3 ranks locally" 'mpiexec.mpich -n 3 ' sc/logs/admm-strong-r3-local2.out
 check_grep "strong analysis" '^OK ' sc/strong/report.status
 check_grep "weak analysis" '^OK ' sc/weak/report.status
-check_grep "jobs.txt lists the runs" '^job=local5 kind=train series=weak ranks=3 n_train=300 ' sc/jobs.txt
+check_grep "jobs.txt lists the runs" '^job=local5 kind=train series=weak ranks=3 nodes=1 ntasks_per_node=3 n_train=300 ' sc/jobs.txt
 ADMM_ANALYZE=$WORK/nothing-here "$LOCAL" scaling --ranks 1 --results noan -- --epochs 1 >noan.out 2>&1
 check "missing analyzer: run-local exits 1" test $? -eq 1
 check_grep "missing analyzer: warned at submission" 'warning: analysis binary .*nothing-here not found' noan.out
@@ -170,19 +181,200 @@ check_grep "missing trainer: status says so" '^FAILED exit=127 .*reason=trainer-
 FAKE_SRUN_LOG=$WORK/srun.log SLURM_JOB_ID=77 SLURM_NTASKS=3 SLURM_CPUS_PER_TASK=2 \
   SLURM_SUBMIT_DIR=$WORK bash "$SLURM_DIR/train.sbatch" --epochs 1 >srun.out 2>&1
 check "under Slurm: exit 0" test $? -eq 0
-check_grep "under Slurm: srun --mpi=pmi2 with ntasks and cpus-per-task" \
-  '^--mpi=pmi2 --ntasks=3 --cpus-per-task=2 --kill-on-bad-exit=1 ' srun.log
+check_grep "under Slurm: the site's launcher, srun --mpi=pmi2 with cpus-per-task and -n" \
+  '^--mpi=pmi2 --kill-on-bad-exit=1 --cpus-per-task=2 -n 3 ' srun.log
 check_grep "under Slurm: OPENBLAS_NUM_THREADS from SLURM_CPUS_PER_TASK" 'OPENBLAS_NUM_THREADS=2 ' results/77/run.h5
 check_grep "under Slurm: default results/\$SLURM_JOB_ID/run.h5" '^OK exit=0 job=77 ' results/77/run.status
-FAKE_SRUN_LOG=$WORK/srun2.log SLURM_JOB_ID=78 SLURM_NTASKS=2 SLURM_SUBMIT_DIR=$WORK ADMM_LAUNCHER=mpiexec \
+printf '. %s/site.conf\nSITE_LAUNCHER=mpiexec.mpich\nSITE_LAUNCHER_FLAGS=\n' "$SLURM_DIR" >mpiexec-site.conf
+FAKE_SRUN_LOG=$WORK/srun2.log SLURM_JOB_ID=78 SLURM_NTASKS=2 SLURM_SUBMIT_DIR=$WORK ADMM_SITE=mpiexec-site.conf \
   bash "$SLURM_DIR/train.sbatch" --epochs 1 >mpiexec.out 2>&1
-check_grep "ADMM_LAUNCHER=mpiexec uses mpiexec.mpich" 'mpiexec.mpich -n 2 ' mpiexec.out
+check_grep "a site file naming mpiexec.mpich launches with it" 'mpiexec.mpich -n 2 ' mpiexec.out
 # run-local drops an enclosing allocation's variables: mpiexec.mpich must not launch via srun
 FAKE_SRUN_LOG=$WORK/srun3.log SLURM_JOB_ID=79 SLURM_NTASKS=5 SLURM_NODELIST=nowhere \
   "$LOCAL" run --ntasks 2 --results inalloc -- --epochs 1 >inalloc.out 2>&1
 check "run-local inside an allocation runs locally" test $? -eq 0
-check_grep "run-local inside an allocation: launcher local, 2 ranks" 'ranks=2 threads_per_rank=1 launcher=local' inalloc.out
+check_grep "run-local inside an allocation: the local launcher, 2 ranks" 'ranks=2 threads_per_rank=1 launcher=mpiexec.mpich' inalloc.out
 check "run-local inside an allocation: srun not used" test ! -e srun3.log
+
+# ---------------------------------------------------------------------------------------------
+# The site file: sbatch options at submission, --dry-run, placement of scaling points
+# ---------------------------------------------------------------------------------------------
+cat >site-test.conf <<EOF
+SITE_PARTITION=p1
+SITE_ACCOUNT=acct1
+SITE_QOS=q1
+SITE_CONSTRAINT="[a|b]"
+SITE_SBATCH_ARGS="--reservation=r1 --mail-type=NONE"
+SITE_TASKS_PER_NODE=4
+SITE_MODULES="mpi/x hdf5/y"
+SITE_LAUNCHER=mylaunch
+SITE_LAUNCHER_FLAGS="--np={ntasks} --ppn={ntasks_per_node} --nodes={nodes} --cpt={cpus_per_task}"
+SITE_STUDY_LAUNCHER_FLAGS="--study-flag"
+SITE_LOCAL_LAUNCHER=mylaunch
+SITE_LOCAL_LAUNCHER_FLAGS="--local"
+module() { echo "module \$*" >>"$WORK/site-calls.txt"; case "\$2" in bad*) return 1 ;; esac; }
+site_hook() {
+  echo "hook \$1 SLURM_JOB_ID=\${SLURM_JOB_ID:-none}" >>"$WORK/site-calls.txt"
+  export OPENBLAS_NUM_THREADS=\${FAKE_HOOK_THREADS:-\$OPENBLAS_NUM_THREADS}
+  return \${FAKE_HOOK_RC:-0}
+}
+EOF
+export ADMM_SITE=$WORK/site-test.conf
+SITE_OPTS='--partition=p1 --account=acct1 --qos=q1 '\''--constraint=\[a\|b\]'\'' --reservation=r1 --mail-type=NONE'
+rm -f sbatch.log sbatch.log.n
+"$SLURM_DIR/submit-scaling.sh" --dry-run --ranks 1,2,8 --repeats 2 --results dry -- --epochs 1 >dry-scaling.txt 2>&1
+check "scaling --dry-run exits 0" test $? -eq 0
+check "scaling --dry-run: 6 runs + 1 analysis" test "$(grep -c '^JOB[0-9]*=$(sbatch ' dry-scaling.txt)" = 7
+check "scaling --dry-run submits nothing, creates nothing" test ! -e sbatch.log -a ! -e dry
+check_grep "scaling --dry-run: site options on every job" "^JOB1=\\\$\(sbatch --parsable --export=ALL,ADMM_SITE=$WORK/site-test.conf,.* $SITE_OPTS " dry-scaling.txt
+check "scaling --dry-run: --exclusive on every run" test "$(grep -c -- '--ntasks-per-node=[0-9]* --exclusive ' dry-scaling.txt)" = 6
+check_grep "scaling: 2 ranks on one node" '--job-name=admm-strong-r2-1 --ntasks=2 --nodes=1 --ntasks-per-node=2 --exclusive ' dry-scaling.txt
+check_grep "scaling: 8 ranks = 2 nodes x SITE_TASKS_PER_NODE 4" '--job-name=admm-strong-r8-2 --ntasks=8 --nodes=2 --ntasks-per-node=4 --exclusive ' dry-scaling.txt
+check_grep "scaling: repeat 2 writes rN-2" 'ADMM_RUN_NAME=r8-2 ' dry-scaling.txt
+check_grep "scaling: the analysis waits for all 6 runs" '--dependency=afterok:\$JOB1:\$JOB2:\$JOB3:\$JOB4:\$JOB5:\$JOB6 --kill-on-invalid-dep=yes .*analyze.sbatch' dry-scaling.txt
+# the printed lines are a script: run them with the fake sbatch, ids 101.. fill the dependency
+bash dry-scaling.txt
+check "the --dry-run script runs" test $? -eq 0
+check_grep "the --dry-run script's dependency gets the real ids" '--dependency=afterok:101:102:103:104:105:106 ' sbatch.log
+check_grep "the --dry-run script passes the constraint intact" '--constraint=\[a\|b\] ' sbatch.log
+rm -f sbatch.log sbatch.log.n
+"$SLURM_DIR/submit-scaling.sh" --nodes 1,2 --ntasks-per-node 1 --no-exclusive --results realsub -- --epochs 1 >realsub.txt 2>&1
+check "scaling submits with sbatch" test $? -eq 0
+check_grep "scaling --nodes 2 --ntasks-per-node 1: 2 ranks, one per node" '--ntasks=2 --nodes=2 --ntasks-per-node=1 --output=' sbatch.log
+check "scaling --no-exclusive: no --exclusive" test "$(grep -c -- --exclusive sbatch.log)" = 0
+check_grep "scaling: jobs.txt has the real ids" '^job=102 kind=train series=strong ranks=2 nodes=2 ntasks_per_node=1 ' realsub/jobs.txt
+
+rm -f sbatch.log sbatch.log.n
+"$SLURM_DIR/submit-sweep.sh" --dry-run --nodes 2 --ntasks-per-node 1 --results drysw s.sweep --epochs 1 >dry-sweep.txt 2>&1
+check "sweep --dry-run exits 0" test $? -eq 0
+check_grep "sweep --dry-run: each point spread over 2 nodes, one rank on each" \
+  "^JOB1=.* $SITE_OPTS --job-name=admm-sweep --ntasks=2 --nodes=2 --ntasks-per-node=1 .*--array=0-4 " dry-sweep.txt
+check_grep "sweep --dry-run: analysis after the array" '^JOB2=.*--dependency=afterok:\$JOB1 ' dry-sweep.txt
+check "sweep --dry-run submits nothing, creates nothing" test ! -e sbatch.log -a ! -e drysw
+
+refuses "scaling refuses --ranks not a multiple of the ranks per node" 'not a multiple of --ntasks-per-node 4' \
+  "$SLURM_DIR/submit-scaling.sh" --ranks 6 --dry-run
+refuses "scaling refuses --ranks with --nodes" 'give one of them' "$SLURM_DIR/submit-scaling.sh" --ranks 1 --nodes 1 --dry-run
+refuses "scaling refuses --repeats 0" 'not a positive integer' "$SLURM_DIR/submit-scaling.sh" --repeats 0 --dry-run
+refuses "scaling refuses --nodes without ranks per node" 'needs --ntasks-per-node' \
+  env ADMM_SITE="$SLURM_DIR/site.conf" "$SLURM_DIR/submit-scaling.sh" --nodes 1,2 --dry-run
+refuses "sweep refuses --ntasks not a multiple of --ntasks-per-node" 'not a multiple' \
+  "$SLURM_DIR/submit-sweep.sh" --ntasks 3 --ntasks-per-node 2 --dry-run s.sweep
+refuses "sweep refuses --ntasks other than --nodes x --ntasks-per-node" 'is not --nodes 2 x' \
+  "$SLURM_DIR/submit-sweep.sh" --ntasks 3 --nodes 2 --ntasks-per-node 2 --dry-run s.sweep
+refuses "a missing site file is refused at submission" 'site file .*nowhere.conf not found' \
+  env ADMM_SITE=$WORK/nowhere.conf "$SLURM_DIR/submit-sweep.sh" --dry-run s.sweep
+
+# every template: --dry-run prints its sbatch line with the site's options, --submit submits it
+for t in train analyze study-scaling; do
+  bash "$SLURM_DIR/$t.sbatch" --dry-run --sbatch "--time=5" --beta 5 >"dry-$t.txt" 2>&1
+  check_grep "$t.sbatch --dry-run" "^JOB1=\\\$\(sbatch --parsable --export=ALL,ADMM_SITE=.* $SITE_OPTS --time=5 $SLURM_DIR/$t.sbatch --beta 5\)\$" "dry-$t.txt"
+done
+check "templates' --dry-run submits nothing" test ! -e sbatch.log
+out=$(bash "$SLURM_DIR/train.sbatch" --submit --sbatch "--ntasks=3" --epochs 1)
+check "train.sbatch --submit prints the job id" test "$out" = 101
+check_grep "train.sbatch --submit: site options, --sbatch, the trainer's arguments" \
+  " --partition=p1 --account=acct1 --qos=q1 --constraint=\\[a\\|b\\] --reservation=r1 --mail-type=NONE --ntasks=3 $SLURM_DIR/train.sbatch --epochs 1\$" sbatch.log
+for t in train study-scaling; do
+  check_grep "$t.sbatch asks for a warning signal before the limit" '^#SBATCH --signal=B:USR1@120 ' "$SLURM_DIR/$t.sbatch"
+  check_grep "$t.sbatch asks to be requeued" '^#SBATCH --requeue ' "$SLURM_DIR/$t.sbatch"
+done
+for o in --exclusive --nodes= --ntasks-per-node=; do
+  check_grep "study-scaling.sbatch asks for $o" "^#SBATCH $o" "$SLURM_DIR/study-scaling.sbatch"
+done
+
+# ---------------------------------------------------------------------------------------------
+# The site file inside the job: modules, then the hook, then its launcher with the placeholders
+# ---------------------------------------------------------------------------------------------
+: >site-calls.txt
+FAKE_SRUN_LOG=$WORK/mylaunch.log FAKE_HOOK_THREADS=7 SLURM_JOB_ID=80 SLURM_NTASKS=4 SLURM_JOB_NUM_NODES=2 \
+  SLURM_NTASKS_PER_NODE=2 SLURM_CPUS_PER_TASK=1 SLURM_SUBMIT_DIR=$WORK bash "$SLURM_DIR/train.sbatch" --epochs 1 >site-run.out 2>&1
+check "site run exits 0" test $? -eq 0
+check_grep "the site's launcher with its placeholders filled, then -n" '^--np=4 --ppn=2 --nodes=2 --cpt=1 -n 4 .*admm-train --epochs 1 ' mylaunch.log
+check "modules one at a time, then the hook" diff site-calls.txt <(printf 'module load mpi/x\nmodule load hdf5/y\nhook train SLURM_JOB_ID=80\n')
+check_grep "what the hook exports reaches the step" 'OPENBLAS_NUM_THREADS=7 ' results/80/run.h5
+ADMM_RESULTS=loc FAKE_SRUN_LOG=$WORK/mylaunch-local.log ADMM_NTASKS=3 bash "$SLURM_DIR/train.sbatch" --epochs 1 >/dev/null 2>&1
+check_grep "outside Slurm: the site's local launcher" '^--local -n 3 ' mylaunch-local.log
+# a site file may take the shipped one and change a few settings
+printf '. %s/site.conf\nSITE_MODULES="ok bad/1"\nmodule() { case "$2" in bad*) return 1 ;; esac; }\n' "$SLURM_DIR" >bad-module.conf
+ADMM_SITE=$WORK/bad-module.conf ADMM_RESULTS=badmod bash "$SLURM_DIR/train.sbatch" --epochs 1 >/dev/null 2>&1
+check "a module that does not load fails the job" test $? -eq 2
+check_grep "... before the run, status reason=site-modules" '^FAILED exit=2 .*reason=site-modules' badmod/run.status
+check "... and the trainer did not run" test ! -e badmod/run.h5
+FAKE_HOOK_RC=3 ADMM_RESULTS=badhook bash "$SLURM_DIR/train.sbatch" --epochs 1 >/dev/null 2>&1
+check "a failing site_hook fails the job with its status" test $? -eq 3
+check_grep "... status reason=site-hook" '^FAILED exit=3 .*reason=site-hook' badhook/run.status
+ADMM_SITE=$WORK/nowhere.conf ADMM_RESULTS=nosite bash "$SLURM_DIR/train.sbatch" --epochs 1 >/dev/null 2>&1
+check_grep "a missing site file fails the job: reason=site-file" '^FAILED exit=2 .*reason=site-file' nosite/run.status
+ADMM_SITE=$WORK/nowhere.conf bash "$SLURM_DIR/analyze.sbatch" nositereport sw >/dev/null 2>&1
+check_grep "analyze.sbatch: a missing site file fails it too" '^FAILED exit=2 .*reason=site-file' nositereport.status
+unset ADMM_SITE
+
+# ---------------------------------------------------------------------------------------------
+# Signals: the batch shell passes USR1 and TERM on to the step, and tee survives them
+# ---------------------------------------------------------------------------------------------
+# a trainer that runs until a signal, then writes its file as admm-train does and exits 128+N
+cat >fakebin/slow-train <<'EOF'
+#!/bin/bash
+out="" prev=""
+for a in "$@"; do [ "$prev" = --output ] && out=$a; prev=$a; done
+stop() { sleep 0.3; echo "fake: stopped by $1"; echo "$1 | status=complete" >"$out"; exit "$2"; }
+trap 'stop SIGUSR1 138' USR1
+trap 'stop SIGTERM 143' TERM
+echo "fake: started"
+for ((i = 0; i < 300; i++)); do sleep 0.1; done
+echo "fake: not signalled" ; exit 0
+EOF
+chmod +x fakebin/slow-train
+printf '. %s/site.conf\nSITE_LOCAL_LAUNCHER=mylaunch\n' "$SLURM_DIR" >direct-site.conf
+# sig_run NAME SIGNAL TARGET: start a run, signal TARGET (shell: the batch shell; group: every
+# process of it, as Slurm's time limit does) once the trainer runs; waits for the end
+sig_run() {
+  ADMM_SITE=$WORK/direct-site.conf ADMM_TRAIN=$WORK/fakebin/slow-train FAKE_SRUN_LOG=/dev/null ADMM_RESULTS=$1 \
+    setsid bash "$SLURM_DIR/train.sbatch" --epochs 1 >"$1.out" 2>&1 &
+  local pid=$! t
+  for ((t = 0; t < 100; t++)); do grep -q 'fake: started' "$1/run.log" 2>/dev/null && break; sleep 0.1; done
+  if [ "$3" = group ]; then kill -s "$2" -- "-$pid"; else kill -s "$2" "$pid"; fi
+  wait "$pid"
+}
+sig_run sigusr1 USR1 shell
+check "USR1 to the batch shell: it exits 138" test $? -eq 138
+check_grep "... the step got SIGUSR1 and saved its file" '^SIGUSR1 \| status=complete' sigusr1/run.h5
+check_grep "... status reason=SIGUSR1" '^FAILED exit=138 .*reason=SIGUSR1 ' sigusr1/run.status
+check_grep "... the log has the step's last line" '^fake: stopped by SIGUSR1' sigusr1/run.log
+sig_run sigterm TERM group
+check "TERM to every process of the job: it exits 143" test $? -eq 143
+check_grep "... the step saved its file" '^SIGTERM \| status=complete' sigterm/run.h5
+check_grep "... status reason=SIGTERM" '^FAILED exit=143 .*reason=SIGTERM ' sigterm/run.status
+check_grep "... tee outlived the signal: the log has the last line" '^fake: stopped by SIGTERM' sigterm/run.log
+
+# the study: the signal goes to the step the study script runs, not to the script
+cat >fake-study.sh <<'EOF'
+#!/bin/bash
+echo "$*" >"$FAKE_DIR/study-args.txt"
+echo "$MPIEXEC|$MPIEXEC_FLAGS" >"$FAKE_DIR/study-env.txt"
+[ -z "${FAKE_STUDY_STEP:-}" ] && exit 0
+bash -c 'trap "echo step-got-USR1 >$FAKE_DIR/study-step.txt; exit 138" USR1; echo running >$FAKE_DIR/study-step.txt; for ((i = 0; i < 100; i++)); do sleep 0.1; done'
+echo "study went on after its step: $?" >"$FAKE_DIR/study-after.txt"
+EOF
+FAKE_DIR=$WORK ADMM_STUDY=$WORK/fake-study.sh SLURM_JOB_ID=81 SLURM_NTASKS=6 SLURM_SUBMIT_DIR=$WORK \
+  bash "$SLURM_DIR/study-scaling.sbatch" --repeats 3 --methods bcd >study.out 2>&1
+check "study-scaling.sbatch with a fake study exits 0" test $? -eq 0
+check_grep "study: --repeats R is the study's --repeat R; ranks up to the allocation; --out" \
+  "^--repeat 3 --methods bcd --ranks 1,2,4,6 --out $WORK/results/study-scaling-81\$" study-args.txt
+check_grep "study: every step through the site's launcher and study flags" \
+  '^srun --mpi=pmi2 --kill-on-bad-exit=1 --exact --cpus-per-task=1 --cpu-bind=cores\|$' study-env.txt
+refuses "study: --ranks beyond the allocation refused" 'allocation has 6 tasks' \
+  env FAKE_DIR=$WORK ADMM_STUDY=$WORK/fake-study.sh SLURM_JOB_ID=82 SLURM_NTASKS=6 SLURM_SUBMIT_DIR=$WORK \
+  bash "$SLURM_DIR/study-scaling.sbatch" --ranks 1,8
+FAKE_DIR=$WORK FAKE_STUDY_STEP=1 ADMM_STUDY=$WORK/fake-study.sh ADMM_NTASKS=2 \
+  bash "$SLURM_DIR/study-scaling.sbatch" --out "$WORK/st" >study-sig.out 2>&1 &
+pid=$!
+for ((t = 0; t < 100; t++)); do grep -q running study-step.txt 2>/dev/null && break; sleep 0.1; done
+kill -USR1 "$pid"
+wait "$pid"
+check_grep "study: USR1 to the batch shell reaches the study's running step" '^step-got-USR1$' study-step.txt
+check_grep "study: the study script itself was not killed" '^study went on after its step: 138$' study-after.txt
 
 # sweep-status: a run still RUNNING (no Slurm to ask) is unfinished, exit 3
 mkdir -p unfinished && echo 'RUNNING exit=- job=local-1 params=--beta 1' >unfinished/run.status
