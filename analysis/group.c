@@ -313,6 +313,12 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
             if (used[h] || !same_config(an, a, b, except, nexcept)) continue;
             if (kind == ADMM_FAMILY_WEAK && train_size(a) * b->ranks != train_size(b) * a->ranks)
                 continue;
+            /* a weak family compares rank counts: two groups at the same count (say a strong
+             * run of the full set and a weak run sized to it) are not one */
+            int same_ranks = 0;
+            for (int k = 0; k < n && kind == ADMM_FAMILY_WEAK; k++)
+                same_ranks |= admm_group_rep(an, member[k])->ranks == b->ranks;
+            if (same_ranks) continue;
             member[n++] = h;
         }
         if (n < 2) {

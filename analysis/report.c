@@ -911,8 +911,7 @@ static void push_ideal(Set *set, int r0, long long rmax, int efficiency)
     x[1] = (double)rmax;
     y[0] = 1.0;
     y[1] = efficiency ? 1.0 : (double)rmax / r0;
-    set_push(set, (admm_Series){efficiency ? admm_xasprintf("ideal (efficiency 1, from %d rank%s)",
-                                                            r0, r0 > 1 ? "s" : "")
+    set_push(set, (admm_Series){efficiency ? admm_xstrdup("ideal (efficiency 1)")
                                            : admm_xasprintf("ideal (ranks / %d)", r0),
                                 2, x, y, NULL, NULL, 1});
 }
@@ -954,10 +953,12 @@ static void figures_scaling(Ctx *c)
         set_push(&ef, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
                                     n, x3, e, NULL, NULL, 0});
     }
+    int bmin = nbase ? base[0] : 1;
     for (int b = 0; b < nbase; b++) {
         push_ideal(&sp, base[b], rmax, 0);
-        push_ideal(&ef, base[b], rmax, 1);
+        if (base[b] < bmin) bmin = base[b];
     }
+    if (nbase) push_ideal(&ef, bmin, rmax, 1); /* efficiency 1 whatever the base: one line */
     admm_PlotSpec sa = {.title = "Final test accuracy against ranks",
                         .xlabel = "ranks",
                         .ylabel = "final test accuracy (%)",

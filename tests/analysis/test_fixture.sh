@@ -201,7 +201,7 @@ check "convergence figures skip the methods without the value: residual_z has ad
   test "$(grep -c '^# [a-z-]* (G' $S/residual_z.dat)" = 2
 check "multiplier: admm only" test "$(grep '^# [a-z-]* (G' $S/multiplier.dat | cut -d' ' -f2 | tr '\n' ' ')" = "admm "
 check "speed-up and efficiency on a log2 rank axis with the ideal line" \
-  bash -c "grep -q 'set logscale x 2' $S/speedup_vs_ranks.gp && grep -q 'set logscale x 2' $S/efficiency_vs_ranks.gp && grep -q \"title 'ideal (ranks / 1)'\" $S/speedup_vs_ranks.gp && grep -q \"title 'ideal (efficiency 1, from 1 rank)'\" $S/efficiency_vs_ranks.gp"
+  bash -c "grep -q 'set logscale x 2' $S/speedup_vs_ranks.gp && grep -q 'set logscale x 2' $S/efficiency_vs_ranks.gp && grep -q \"title 'ideal (ranks / 1)'\" $S/speedup_vs_ranks.gp && grep -q \"title 'ideal (efficiency 1)'\" $S/efficiency_vs_ranks.gp"
 check "phases: stacked bars, one layer per phase, one bar per rank count" \
   bash -c "grep -q 'rowstacked' $S/strong-1_phases.gp && test \$(grep -c '^ \"[0-9]* rank' $S/strong-1_phases.dat) = 3 && grep -q \"title 'comm_gather'\" $S/strong-1_phases.gp"
 check "load imbalance: log2 rank axis, a line at 1 (balanced)" \
