@@ -200,6 +200,7 @@ static void group_stats(admm_Analysis *an, admm_Group *gr)
     nt = 0;
     for (int k = 0; k < gr->nrun; k++) {
         const admm_Run *r = &an->run[gr->run[k]];
+        gr->npartial += r->partial;
         val[k] = 100.0 * r->final_val_acc;
         acc[k] = 100.0 * r->final_test_acc;
         loss[k] = r->final_loss;
@@ -312,6 +313,12 @@ static void add_families(admm_Analysis *an, admm_FamilyKind kind, const char *pa
             if (used[h] || !same_config(an, a, b, except, nexcept)) continue;
             if (kind == ADMM_FAMILY_WEAK && train_size(a) * b->ranks != train_size(b) * a->ranks)
                 continue;
+            /* a weak family compares rank counts: two groups at the same count (say a strong
+             * run of the full set and a weak run sized to it) are not one */
+            int same_ranks = 0;
+            for (int k = 0; k < n && kind == ADMM_FAMILY_WEAK; k++)
+                same_ranks |= admm_group_rep(an, member[k])->ranks == b->ranks;
+            if (same_ranks) continue;
             member[n++] = h;
         }
         if (n < 2) {
@@ -468,6 +475,26 @@ double admm_field_loss(const admm_Run *r, int e)
 double admm_field_t_epoch(const admm_Run *r, int e)
 {
     return r->t_epoch[e];
+}
+double admm_field_t_wall(const admm_Run *r, int e)
+{
+    return r->t_wall[e];
+}
+double admm_field_objective(const admm_Run *r, int e)
+{
+    return r->objective[e];
+}
+double admm_field_residual_z(const admm_Run *r, int e)
+{
+    return r->residual_z[e];
+}
+double admm_field_residual_a(const admm_Run *r, int e)
+{
+    return r->residual_a[e];
+}
+double admm_field_multiplier(const admm_Run *r, int e)
+{
+    return r->multiplier[e];
 }
 
 double admm_field_rss_max(const admm_Run *r, int e)

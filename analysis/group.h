@@ -23,6 +23,7 @@ typedef struct {
     int id; /* shown as G<id> */
     int nrun;
     int *run;          /* nrun indices into the run array, ascending (path order) */
+    int npartial;      /* of them partial runs (admm-analyze --include-partial only) */
     char *label;       /* method, then the keys that differ between groups of that method:
                           "admm beta=5 ranks=2" */
     admm_Stat val_pct; /* final_val_acc x 100, over runs: what a method's group is chosen by */
@@ -107,6 +108,11 @@ double admm_field_train_acc_pct(const admm_Run *run, int e);
 double admm_field_val_acc_pct(const admm_Run *run, int e);
 double admm_field_loss(const admm_Run *run, int e);
 double admm_field_t_epoch(const admm_Run *run, int e);
+double admm_field_t_wall(const admm_Run *run, int e);
+double admm_field_objective(const admm_Run *run, int e);
+double admm_field_residual_z(const admm_Run *run, int e);
+double admm_field_residual_a(const admm_Run *run, int e);
+double admm_field_multiplier(const admm_Run *run, int e);
 double admm_field_rss_max(const admm_Run *run, int e); /* max over ranks */
 
 /* Spread of field over the runs of group g, per epoch: mean, lo (min), hi (max) of the runs that

@@ -1,7 +1,9 @@
 /* admm-analyze: turns a folder of admm-train results files (io/SCHEMA.md) into the thesis's tables
  * and figures: OUTDIR/report.md, OUTDIR/tables/ (Markdown and CSV), OUTDIR/figures/ (PNG). Reads
- * files only, never re-runs anything; refuses, and lists, any file that is not a complete results
- * file. Serial program: HDF5 is used with its default driver and MPI is never initialised. */
+ * files only, never re-runs anything; refuses, and lists, any file that is neither a complete
+ * results file nor a partial run; lists partial runs (stopped by a signal, or a .h5.part left by
+ * a run that died) apart from the complete ones and averages them in only with --include-partial.
+ * Serial program: HDF5 is used with its default driver and MPI is never initialised. */
 #define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
 
 #include "group.h"
@@ -28,6 +30,9 @@ static const struct {
     {"--ignore", "KEY", "(none)",
      "also leave the /config attribute KEY out of the grouping key (repeatable)"},
     {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
+    {"--include-partial", "", "off",
+     "average partial runs (stopped by a signal, or .h5.part files of runs that died) into the "
+     "groups of complete runs; without it they are listed apart and left out of every aggregate"},
     {"--scaling", "DIR", "(none)",
      "analyse a jobs/study-scaling.sh folder instead: scaling tables, the performance model "
      "against every run, the projection (OUTDIR/scaling.md)"},
@@ -43,11 +48,13 @@ static void usage(FILE *f)
                "OUTDIR/figures/*.png. Runs differing only in seed are aggregated (mean +- std).\n"
                "Each method's configuration is chosen by mean validation accuracy (the test\n"
                "accuracy is only reported) and set against its random-features floor.\n"
-               "Files that are not complete results files are listed in the report and on stderr,\n"
-               "never averaged in; they do not change the exit status.\n\n");
-    fprintf(f, "%-12s %-5s %-10s %s\n", "option", "arg", "default", "help");
+               "Files that are not results files are listed in the report and on stderr, never\n"
+               "averaged in; they do not change the exit status. Partial runs (stopped by a\n"
+               "signal, or *.h5.part of a run that died) are read and marked partial in every\n"
+               "table, and averaged in only with --include-partial.\n\n");
+    fprintf(f, "%-17s %-5s %-10s %s\n", "option", "arg", "default", "help");
     for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
-        fprintf(f, "%-12s %-5s %-10s %s\n", options[k].name, options[k].arg, options[k].def,
+        fprintf(f, "%-17s %-5s %-10s %s\n", options[k].name, options[k].arg, options[k].def,
                 options[k].help);
     fprintf(f, "\nExit status: 0 when the report was written, 1 when a figure or output file\n"
                "could not be made or no results file was found, 2 on bad usage.\n");
@@ -141,7 +148,7 @@ static void dedupe(List *l)
 int main(int argc, char **argv)
 {
     const char *outdir = NULL, *scaling = NULL;
-    int plots = 1, ninput = 0, nignore = 0;
+    int plots = 1, ninput = 0, nignore = 0, include_partial = 0;
     const char **input = admm_xcalloc((size_t)argc, sizeof *input);
     const char **ignore = admm_xcalloc((size_t)argc, sizeof *ignore);
     for (int k = 1; k < argc; k++) {
@@ -164,6 +171,8 @@ int main(int argc, char **argv)
             ignore[nignore++] = a + 9;
         } else if (!strcmp(a, "--no-plots")) {
             plots = 0;
+        } else if (!strcmp(a, "--include-partial")) {
+            include_partial = 1;
         } else if (!strcmp(a, "--scaling")) {
             if (k + 1 >= argc || !argv[k + 1][0]) bad_usage("%s needs a value", a);
             scaling = argv[++k];
@@ -216,44 +225,54 @@ int main(int argc, char **argv)
 
     admm_Run *run = admm_xcalloc((size_t)files.n, sizeof *run);
     admm_Flag *flag = admm_xcalloc((size_t)files.n, sizeof *flag);
-    int nrun = 0, nflag = 0;
+    int nrun = 0, nflag = 0, npartial = 0;
     for (int k = 0; k < files.n; k++) {
         const char *p = files.path[k];
-        int ok = admm_run_read(&run[nrun], p, why, sizeof why) == 0;
-        char *problem = NULL;
-        if (admm_ends_with(p, ".part")) {
-            /* the writer renames FILE.part to FILE on success: a .part file is never finished */
-            if (ok) {
-                problem = admm_xstrdup("unfinished run (.h5.part file) although its status is "
-                                       "\"complete\": rank 0 did not rename it");
-                admm_run_free(&run[nrun]);
-            } else {
-                problem = admm_xasprintf("unfinished run (.h5.part file): %s", why);
-            }
-        } else if (!ok) {
-            problem = admm_xstrdup(why);
-        } else if (run[nrun].stop_reason && !strcmp(run[nrun].stop_reason, "signal")) {
-            /* a run a signal stopped: complete as a file, partial as a run, never averaged in */
-            problem = admm_xasprintf("partial run: stopped by a signal after %lld epochs (stop_reason "
-                                     "\"signal\")", run[nrun].epochs_run);
-            admm_run_free(&run[nrun]);
-        }
-        if (problem) {
+        if (admm_run_read(&run[nrun], p, why, sizeof why) != 0) {
+            char *problem = admm_ends_with(p, ".part")
+                                ? admm_xasprintf("unfinished run (.h5.part file): %s", why)
+                                : admm_xstrdup(why);
             fprintf(stderr, "admm-analyze: refused %s: %s\n", p, problem);
             flag[nflag].path = admm_xstrdup(p);
             flag[nflag++].problem = problem;
-        } else {
-            nrun++;
+            continue;
         }
+        if (run[nrun].partial) {
+            npartial++;
+            if (include_partial)
+                fprintf(stderr, "admm-analyze: averaged in (--include-partial) %s: partial run: %s\n",
+                        p, run[nrun].partial_why);
+            else
+                fprintf(stderr, "admm-analyze: refused from the averages %s: partial run: %s; "
+                                "listed apart (--include-partial averages it in)\n",
+                        p, run[nrun].partial_why);
+        }
+        nrun++;
+    }
+    /* The guard: without --include-partial a partial run never enters a group, so no mean, floor,
+     * family or figure holds it; it is listed apart (report.md, tables/partial). The analysed runs
+     * come first, in file order, the partial ones set apart after them. */
+    int nanalysed = nrun;
+    if (!include_partial) {
+        admm_Run *sorted = admm_xcalloc((size_t)(nrun ? nrun : 1), sizeof *sorted);
+        int m = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int k = 0; k < nrun; k++)
+                if (run[k].partial == pass) sorted[m++] = run[k];
+        memcpy(run, sorted, (size_t)nrun * sizeof *run);
+        free(sorted);
+        nanalysed = nrun - npartial;
     }
 
     admm_Analysis an;
-    admm_analysis_build(&an, run, nrun, ignore, nignore);
-    admm_ReportOptions opt = {outdir, ninput, input, nflag, flag, plots};
+    admm_analysis_build(&an, run, nanalysed, ignore, nignore);
+    admm_ReportOptions opt = {outdir, ninput, input, nflag, flag, plots, include_partial, nrun, run};
     int nfail = admm_report_write(&an, &opt);
-    printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged; wrote "
-           "%s/report.md\n",
-           files.n, nrun, an.ngroup, nflag, outdir);
+    printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged, %d partial%s; "
+           "wrote %s/report.md\n",
+           files.n, nanalysed, an.ngroup, nflag, npartial,
+           !npartial ? "" : include_partial ? " (averaged in)" : " (listed apart, not averaged)",
+           outdir);
     if (nfail)
         fprintf(stderr, "admm-analyze: %d figure(s) could not be made (see report.md)\n", nfail);
 

@@ -73,26 +73,66 @@ int admm_plot_available(char *why, size_t len)
     return 0;
 }
 
+/* A label as a gnuplot data-file string: double-quoted, inner double quotes made single. */
+static void gp_label(FILE *f, const char *s)
+{
+    fputs(" \"", f);
+    for (const char *p = s; *p; p++)
+        fputc(*p == '"' ? '\'' : *p, f);
+    fputc('"', f);
+}
+
+/* One row per category, one column per layer (ADMM_PLOT_STACKED). */
+static void write_stacked(FILE *f, const admm_PlotSpec *spec, int ns, const admm_Series *s)
+{
+    fputs("# category", f);
+    for (int k = 0; k < ns; k++)
+        fprintf(f, " | %s", s[k].label);
+    fputc('\n', f);
+    int n = ns ? s[0].n : 0;
+    for (int i = 0; i < n; i++) {
+        gp_label(f, spec->xtics[i]);
+        for (int k = 0; k < ns; k++)
+            gp_num(f, i < s[k].n && isfinite(s[k].y[i]) ? s[k].y[i] : 0.0);
+        fputc('\n', f);
+    }
+}
+
 static void write_data(FILE *f, const admm_PlotSpec *spec, int ns, const admm_Series *s)
 {
+    if (spec->style == ADMM_PLOT_STACKED) {
+        write_stacked(f, spec, ns, s);
+        return;
+    }
     for (int k = 0; k < ns; k++) {
         fprintf(f, "# %s\n# x y lo hi%s\n", s[k].label,
                 spec->style == ADMM_PLOT_BARS ? " label" : "");
         for (int i = 0; i < s[k].n; i++) {
-            gp_num(f, spec->style == ADMM_PLOT_BARS ? i + 1 : s[k].x[i]);
-            gp_num(f, s[k].y[i]);
-            gp_num(f, s[k].lo ? s[k].lo[i] : s[k].y[i]);
-            gp_num(f, s[k].hi ? s[k].hi[i] : s[k].y[i]);
-            if (spec->style == ADMM_PLOT_BARS) {
-                fputs(" \"", f);
-                for (const char *p = spec->xtics[i]; *p; p++)
-                    fputc(*p == '"' ? '\'' : *p, f);
-                fputc('"', f);
-            }
+            double x = spec->style == ADMM_PLOT_BARS ? i + 1 : s[k].x[i];
+            double v[3] = {s[k].y[i], s[k].lo ? s[k].lo[i] : s[k].y[i],
+                           s[k].hi ? s[k].hi[i] : s[k].y[i]};
+            /* a logarithmic axis has no place for 0 or below: gnuplot would stop on it */
+            gp_num(f, spec->log_x && !(x > 0) ? NAN : x);
+            for (int j = 0; j < 3; j++)
+                gp_num(f, spec->log_y && !(v[j] > 0) ? NAN : v[j]);
+            if (spec->style == ADMM_PLOT_BARS) gp_label(f, spec->xtics[i]);
             fputc('\n', f);
         }
         fputs("\n\n", f); /* two blank lines: the next series is the next gnuplot index */
     }
+}
+
+/* Span of the finite x values of all series (0 when there are none). */
+static double x_span(int ns, const admm_Series *s)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < ns; k++)
+        for (int i = 0; i < s[k].n; i++)
+            if (isfinite(s[k].x[i])) {
+                lo = fmin(lo, s[k].x[i]);
+                hi = fmax(hi, s[k].x[i]);
+            }
+    return hi >= lo ? hi - lo : 0.0;
 }
 
 static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, int ns,
@@ -109,11 +149,38 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
     fputs(" noenhanced\n", f);
     fputs("set datafile missing 'NaN'\nset grid\nset key outside right top noenhanced\n", f);
     fputs("set style fill transparent solid 0.20 noborder\n", f);
+    /* a reference line (ideal speed-up, efficiency 1) often lies on the highest or lowest value:
+     * room above and below keeps it off the frame */
+    int reference = 0;
+    for (int k = 0; k < ns; k++)
+        reference |= s[k].ideal == 1;
+    const char *yoff = reference ? "graph 0.05, graph 0.05" : "0, 0";
     if (spec->log_x)
-        fprintf(f, "set logscale x %d\nset format x '%%g'\nset offsets 0, 0, 0, 0\n", spec->log_x);
-    else if (spec->integer_x)
-        fputs("set xtics 1\nset mxtics 1\nset offsets 0.2, 0.2, 0, 0\n", f);
-    if (spec->log_y) fprintf(f, "set logscale y %d\n", spec->log_y);
+        fprintf(f, "set logscale x %d\nset format x '%%g'\nset offsets 0, 0, %s\n", spec->log_x,
+                yoff);
+    else if (spec->integer_x && spec->style != ADMM_PLOT_BARS && spec->style != ADMM_PLOT_STACKED)
+        /* a tic per integer only while that is at most ten tics; beyond, gnuplot's own step
+         * (integers there) keeps a long epoch axis readable */
+        fprintf(f, "%sset mxtics 1\nset format x '%%g'\nset offsets 0.2, 0.2, %s\n",
+                x_span(ns, s) <= 10 ? "set xtics 1\n" : "", yoff);
+    else if (reference)
+        fprintf(f, "set offsets 0, 0, %s\n", yoff);
+    if (spec->log_y) fprintf(f, "set logscale y %d\nset format y '%%g'\n", spec->log_y);
+    if (spec->style == ADMM_PLOT_STACKED) {
+        fputs("set style data histograms\nset style histogram rowstacked\n"
+              "set style fill solid 0.75 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
+              "set offsets 0, 0, 0, 0\n",
+              f);
+        for (int k = 0; k < ns; k++) {
+            if (k)
+                fprintf(f, ", \\\n     '' using %d lc %d title ", k + 2, k % 8 + 1);
+            else
+                fprintf(f, "plot '%s.dat' using 2:xtic(1) lc 1 title ", stem);
+            gp_str(f, s[k].label);
+        }
+        fputc('\n', f);
+        return;
+    }
     if (spec->style == ADMM_PLOT_BARS) {
         fputs("set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by 30 right\n"
               "set offsets 0.5, 0.5, 0, 0\nset yrange [0:*]\nunset key\n",

@@ -19,15 +19,19 @@ typedef enum {
     ADMM_PLOT_LINES,     /* line per series, min-max band where lo/hi are given */
     ADMM_PLOT_ERRORBARS, /* points joined by lines, error bars where lo/hi are given */
     ADMM_PLOT_BARS,      /* one series: a bar per point at x = 1..n, labelled with xtics */
-    ADMM_PLOT_POINTS     /* points only (a scatter); reference lines as lines */
+    ADMM_PLOT_POINTS,    /* points only (a scatter); reference lines as lines */
+    ADMM_PLOT_STACKED    /* a stacked bar per category i = 0..n-1 (labelled with xtics), one
+                            layer per series, all series n points; NaN counts as 0 */
 } admm_PlotStyle;
 
 typedef struct {
     const char *title, *xlabel, *ylabel;
     admm_PlotStyle style;
-    const char *const *xtics; /* ADMM_PLOT_BARS: n labels */
-    int integer_x;            /* x takes integer values (epochs, ranks): integer tics only */
-    int log_x, log_y;         /* logarithmic axes: 0 linear, else the base (2 for ranks, 10) */
+    const char *const *xtics; /* ADMM_PLOT_BARS, ADMM_PLOT_STACKED: n labels */
+    int integer_x;            /* x takes integer values (epochs, ranks): integer tics only, at
+                                 most about ten of them (gnuplot chooses the step) */
+    int log_x, log_y;         /* logarithmic axes: 0 linear, else the base (2 for ranks, 10); a
+                                 value <= 0 on such an axis is left out (NaN) */
 } admm_PlotSpec;
 
 /* 1 when gnuplot can be run; the reason otherwise. */

@@ -1,14 +1,17 @@
 /* report: see report.h. Sections in the order report.md presents them: the per-run and
- * per-configuration tables and the methods table (thesis Table 4.1), seconds per epoch (Fig. 4.1),
- * the method comparison figures (Figs 4.2, 4.3), scaling (Figs 4.5-4.8), sensitivity (Figs
- * 4.9-4.16), then report.md. Each method's configuration is chosen by validation accuracy; the
- * test accuracy is only reported. */
+ * per-configuration tables and the methods table, seconds per epoch, the partial runs, the method
+ * comparison figures (per epoch, against wall time, convergence), scaling (speed-up, efficiency,
+ * the per-phase breakdown with its load imbalance), sensitivity, then report.md. Each method's
+ * configuration is chosen by validation accuracy; the test accuracy is only reported. User-facing
+ * names are plain words; the thesis's figure numbers appear once, in a note at the end of
+ * report.md. Every table ends with a partial column (yes/no; "yes †" in Markdown). */
 #define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
 
 #include "report.h"
 
 #include "plot.h"
 #include "table.h"
+#include "tidy.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -65,6 +68,17 @@ static void cfg_cell(admm_Table *t, const admm_Run *r, const char *key)
     admm_table_str(t, v);
 }
 
+/* The last column of every table: a partial run, or a group holding one (--include-partial). */
+static void partial_cell(admm_Table *t, int partial)
+{
+    admm_table_str_md(t, partial ? "yes" : "no", partial ? "yes †" : "no");
+}
+
+static const char partial_rule[] =
+    "partial: `yes` (`yes †` in Markdown) for a partial run (stopped by a signal, or a `.h5.part` "
+    "file of a run that died) or a group holding one; partial runs are averaged in only with "
+    "`--include-partial` (partial.md lists them).";
+
 static void group_cell(admm_Table *t, int id)
 {
     char v[32];
@@ -100,6 +114,7 @@ static void table_runs(const Ctx *c)
     admm_table_col(t, "seed", "seed");
     admm_table_col(t, "val_acc_pct", "val. acc. (%)");
     admm_table_col(t, "test_acc_pct", "test acc. (%)");
+    admm_table_col(t, "partial", "partial");
     for (int g = 0; g < an->ngroup; g++)
         for (int k = 0; k < an->group[g].nrun; k++) {
             const admm_Run *r = &an->run[an->group[g].run[k]];
@@ -117,12 +132,17 @@ static void table_runs(const Ctx *c)
             cfg_cell(t, r, "seed");
             admm_table_real(t, 100.0 * r->final_val_acc, "%.2f");
             admm_table_real(t, 100.0 * r->final_test_acc, "%.2f");
+            partial_cell(t, r->partial);
         }
-    save(c, t, "runs", "Final accuracy and configuration per run",
-         "One row per analysed file (the shape of the thesis's Table 4.1). Accuracies are the root "
-         "attributes `final_val_acc` and `final_test_acc` (the kept weights) in percent. lr and "
-         "batch are shown for gradient methods, beta and gamma for admm and bcd, warmup for admm; "
-         "`-` otherwise or when the run's `/config` has no such option (it does not apply).");
+    char *caption = admm_xasprintf(
+        "One row per analysed file. Accuracies are the root attributes `final_val_acc` and "
+        "`final_test_acc` (the kept weights) in percent; for a `.h5.part` file that never wrote "
+        "them, those of its epoch of highest validation accuracy. lr and batch are shown for "
+        "gradient methods, beta and gamma for admm and bcd, warmup for admm; `-` otherwise or when "
+        "the run's `/config` has no such option (it does not apply). %s",
+        partial_rule);
+    save(c, t, "runs", "Final accuracy and configuration per run", caption);
+    free(caption);
     admm_table_free(t);
 }
 
@@ -147,6 +167,7 @@ static void config_cols(admm_Table *t)
     admm_table_col(t, "gain_pts", "gain (points)");
     admm_table_col_pm(t, "final_loss", "final loss");
     admm_table_col_pm(t, "s_per_epoch", "s / epoch");
+    admm_table_col(t, "partial", "partial");
 }
 
 /* The floor's group, and the one seed when only its runs of that seed were averaged. */
@@ -191,6 +212,7 @@ static void config_row(const Ctx *c, admm_Table *t, int g)
     floor_cells(c, t, g);
     admm_table_pm(t, gr->loss.mean, gr->loss.std, "%.4g");
     admm_table_pm(t, gr->t_epoch.mean, gr->t_epoch.std, "%.4g");
+    partial_cell(t, gr->npartial > 0);
 }
 
 /* How each method's group is chosen: the methods table's caption and report.md say it alike. */
@@ -263,9 +285,9 @@ static admm_Table *table_methods(const Ctx *c)
     size_t n = strlen(notes);
     if (n) notes[n - 1] = '\0'; /* the table follows after a blank line of its own */
     char *caption = admm_xasprintf(
-        "%s Values are mean ± std over its runs (the thesis's Table 4.1 shows the same per "
-        "method). %s s / epoch pools t_epoch over every epoch of every run of the group.%s%s",
-        select_rule, floor_rule, notes[0] ? "\n\n" : "", notes);
+        "%s Values are mean ± std over its runs. %s s / epoch pools t_epoch over every epoch of "
+        "every run of the group. %s%s%s",
+        select_rule, floor_rule, partial_rule, notes[0] ? "\n\n" : "", notes);
     save(c, t, "methods", "Configuration per method, chosen by validation accuracy", caption);
     free(caption);
     free(notes);
@@ -280,8 +302,8 @@ static void table_configs(const Ctx *c)
         config_row(c, t, g);
     char *caption = admm_xasprintf(
         "One row per group of runs that differ only in seed; mean ± std over the runs (sample "
-        "standard deviation; 0 for a single run). %s",
-        floor_rule);
+        "standard deviation; 0 for a single run). %s %s",
+        floor_rule, partial_rule);
     save(c, t, "configs", "Final accuracy per configuration", caption);
     free(caption);
     admm_table_free(t);
@@ -316,6 +338,7 @@ static admm_Table *table_groups(const Ctx *c)
     admm_table_col(t, "seeds", "seeds");
     admm_table_col(t, "hosts", "hosts");
     admm_table_col(t, "files", "files");
+    admm_table_col(t, "partial", "partial");
     for (int g = 0; g < an->ngroup; g++) {
         char seeds[1024];
         admm_group_seeds(an, g, seeds, sizeof seeds);
@@ -327,12 +350,16 @@ static admm_Table *table_groups(const Ctx *c)
         admm_table_str(t, seeds);
         admm_table_str(t, hosts);
         admm_table_str(t, files);
+        partial_cell(t, an->group[g].npartial > 0);
         free(hosts);
         free(files);
     }
-    save(c, t, "groups", "Groups: runs that differ only in seed",
-         "Runs are grouped when every `/config` attribute except `seed` and `output` (and any "
-         "`--ignore` key) and the root attribute `ranks` are equal.");
+    char *caption = admm_xasprintf(
+        "Runs are grouped when every `/config` attribute except `seed` and `output` (and any "
+        "`--ignore` key) and the root attribute `ranks` are equal. %s",
+        partial_rule);
+    save(c, t, "groups", "Groups: runs that differ only in seed", caption);
+    free(caption);
     return t;
 }
 
@@ -348,9 +375,10 @@ static admm_Table *table_epoch_time(const Ctx *c)
     admm_table_col_pm(t, "s_per_epoch", "s / epoch");
     admm_table_col(t, "s_per_epoch_min", "min");
     admm_table_col(t, "s_per_epoch_max", "max");
+    admm_table_col(t, "partial", "partial");
     for (int m = 0; m < c->nmethod; m++) {
         const char *method = admm_group_rep(an, c->best[m])->method;
-        int nt = 0, nrun = 0, ngroup = 0;
+        int nt = 0, nrun = 0, ngroup = 0, npartial = 0;
         for (int i = 0; i < an->nrun; i++)
             if (!strcmp(an->run[i].method, method)) nt += an->run[i].E;
         double *x = admm_xmalloc((size_t)nt * sizeof *x);
@@ -369,6 +397,7 @@ static admm_Table *table_epoch_time(const Ctx *c)
             for (int k = 0; k < an->group[g].nrun; k++) {
                 const admm_Run *r = &an->run[an->group[g].run[k]];
                 nrun++;
+                npartial += r->partial;
                 for (int e = 0; e < r->E; e++)
                     x[nt++] = r->t_epoch[e];
             }
@@ -385,12 +414,16 @@ static admm_Table *table_epoch_time(const Ctx *c)
         admm_table_pm(t, s.mean, s.std, "%.4g");
         admm_table_real(t, s.min, "%.4g");
         admm_table_real(t, s.max, "%.4g");
+        partial_cell(t, npartial > 0);
     }
-    save(c, t, "epoch_time", "Seconds per epoch per method (Fig. 4.1)",
-         "Mean ± std of `/epochs/t_epoch` (training step only, max over ranks) over every epoch, "
-         "warm-up included, of every analysed run of the method, whatever its configuration: the "
-         "groups and ranks columns say how much was pooled. Per configuration see configs.md, per "
-         "rank count scaling.md.");
+    char *caption = admm_xasprintf(
+        "Mean ± std of `/epochs/t_epoch` (training step only, max over ranks) over every epoch, "
+        "warm-up included, of every analysed run of the method, whatever its configuration: the "
+        "groups and ranks columns say how much was pooled. Per configuration see configs.md, per "
+        "rank count scaling.md. %s",
+        partial_rule);
+    save(c, t, "epoch_time", "Seconds per epoch per method", caption);
+    free(caption);
     return t;
 }
 
@@ -427,6 +460,7 @@ static int table_scaling(const Ctx *c)
     admm_table_col(t, "comm_share_pct", "comm. (% of t_epoch)");
     admm_table_col(t, "peak_rss_mb", "peak RSS / rank (MiB)");
     admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
+    admm_table_col(t, "partial", "partial");
     int nfam = 0;
     for (int f = 0; f < an->nfam; f++) {
         const admm_Family *fam = &an->fam[f];
@@ -449,10 +483,11 @@ static int table_scaling(const Ctx *c)
             admm_table_real(t, 100.0 * g->comm_share, "%.1f");
             admm_table_real(t, g->peak_rss, "%.1f");
             admm_table_pm(t, g->acc_pct.mean, g->acc_pct.std, "%.2f");
+            partial_cell(t, g->npartial > 0);
         }
     }
     save(
-        c, t, "scaling", "Scaling with the number of ranks (Figs 4.5-4.8)",
+        c, t, "scaling", "Scaling with the number of ranks",
         "A family is a set of groups equal in every grouping key but `ranks` (strong scaling) or "
         "but `ranks` and `n_train` with the same `n_train` per rank (weak scaling; the option "
         "`/config/n_train`, else the root `n_train`). The n_train column is the root attribute: "
@@ -460,7 +495,8 @@ static int table_scaling(const Ctx *c)
         "efficiency are against the family's fewest ranks: strong S = t0/t, E = S/(ranks/ranks0); "
         "weak E = t0/t, S = E*ranks/ranks0, with t the mean seconds per epoch. comm. is the sum of "
         "the `comm_*` columns of `phase_avg` over the sum of `t_epoch`; peak RSS is the max of "
-        "`rss_mb` over epochs, ranks and runs.");
+        "`rss_mb` over epochs, ranks and runs. A partial group (`yes`) holds a partial run "
+        "(--include-partial).");
     admm_table_free(t);
     return nfam;
 }
@@ -479,6 +515,7 @@ static int table_sensitivity(const Ctx *c, const char *param)
     admm_table_col_pm(t, "final_loss", "final loss");
     admm_table_col_pm(t, "s_per_epoch", "s / epoch");
     admm_table_col(t, "peak_rss_mb", "peak RSS / rank (MiB)");
+    admm_table_col(t, "partial", "partial");
     int nfam = 0;
     for (int f = 0; f < an->nfam; f++) {
         const admm_Family *fam = &an->fam[f];
@@ -499,14 +536,15 @@ static int table_sensitivity(const Ctx *c, const char *param)
             admm_table_pm(t, g->loss.mean, g->loss.std, "%.4g");
             admm_table_pm(t, g->t_epoch.mean, g->t_epoch.std, "%.4g");
             admm_table_real(t, g->peak_rss, "%.1f");
+            partial_cell(t, g->npartial > 0);
         }
     }
     char *stem = admm_xasprintf("sensitivity_%s", param);
     char *title = admm_xasprintf("Sensitivity to %s", param);
     char *caption = admm_xasprintf(
         "A family is a set of groups equal in every grouping key but `%s`. Values are mean ± std "
-        "over the runs of each group.",
-        param);
+        "over the runs of each group. %s",
+        param, partial_rule);
     save(c, t, stem, title, caption);
     free(stem);
     free(title);
@@ -526,8 +564,69 @@ static admm_Table *table_flagged(const Ctx *c)
         admm_table_str(t, c->opt->flag[k].problem);
     }
     save(c, t, "flagged", "Flagged files",
-         "Files that are not complete results files; none of their values is in any table or "
-         "figure.");
+         "Files that are neither complete results files nor readable partial runs; none of their "
+         "values is in any table or figure.");
+    return t;
+}
+
+/* The group of run k of opt->all, or -1 when it is not in the analysis (a partial run set apart). */
+static int group_of_run(const Ctx *c, int k)
+{
+    if (k >= c->an->nrun) return -1;
+    for (int g = 0; g < c->an->ngroup; g++)
+        for (int j = 0; j < c->an->group[g].nrun; j++)
+            if (c->an->group[g].run[j] == k) return g;
+    return -1;
+}
+
+/* Every partial run, averaged in (--include-partial) or set apart: what is known of it and why it
+ * is partial. Returns the table for report.md. */
+static admm_Table *table_partial(const Ctx *c)
+{
+    const admm_ReportOptions *o = c->opt;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "file", "file");
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "averaged", "averaged in");
+    admm_table_col(t, "method", "method");
+    admm_table_col(t, "epochs", "epochs read");
+    admm_table_col(t, "best_epoch", "best epoch");
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "seed", "seed");
+    admm_table_col(t, "val_acc_pct", "val. acc. (%)");
+    admm_table_col(t, "test_acc_pct", "test acc. (%)");
+    admm_table_col(t, "why", "why partial");
+    admm_table_col(t, "partial", "partial");
+    for (int k = 0; k < o->nall; k++) {
+        const admm_Run *r = &o->all[k];
+        if (!r->partial) continue;
+        int g = group_of_run(c, k);
+        admm_table_row(t);
+        admm_table_str(t, r->path);
+        if (g >= 0)
+            group_cell(t, c->an->group[g].id);
+        else
+            admm_table_str(t, "-");
+        admm_table_str(t, g >= 0 ? "yes" : "no");
+        admm_table_str(t, r->method);
+        admm_table_int(t, r->E);
+        admm_table_int(t, r->best_epoch);
+        admm_table_int(t, r->ranks);
+        cfg_cell(t, r, "seed");
+        admm_table_real(t, 100.0 * r->final_val_acc, "%.2f");
+        admm_table_real(t, 100.0 * r->final_test_acc, "%.2f");
+        admm_table_str(t, r->partial_why);
+        partial_cell(t, 1);
+    }
+    save(c, t, "partial", "Partial runs",
+         "Runs whose epochs are usable but which did not run to their end: stopped by a signal "
+         "(`stop_reason` = `signal`; complete as a file), or a `.h5.part` file left by a run that "
+         "died or is still being written (its `/epochs` datasets are read up to the rows all of "
+         "them hold). Without `--include-partial` they are in no group, mean, floor, family or "
+         "figure (averaged in: no; group `-`); their epochs are in epochs.csv. With it they join "
+         "the groups of complete runs and stay marked partial. For a `.h5.part` file that never "
+         "wrote its final attributes, best epoch and accuracies are those of its epoch of highest "
+         "validation accuracy.");
     return t;
 }
 
@@ -559,17 +658,36 @@ static void set_free(Set *set)
     set->n = 0;
 }
 
-/* Adds field per epoch of group g (mean line; min-max band when the group has several runs).
- * A group with no finite value (train_acc of runs with --eval-train 0) adds nothing. */
-static void set_band(Set *set, const admm_Analysis *an, int g, admm_EpochField field, char *label)
+/* "G3, 2 runs" for figure legends; ", 1 partial" when the group holds partial runs. */
+static char *group_tag(const admm_Analysis *an, int g)
 {
-    double *y, *lo, *hi;
+    const admm_Group *gr = &an->group[g];
+    if (gr->npartial)
+        return admm_xasprintf("G%d, %d run%s, %d partial", gr->id, gr->nrun, gr->nrun > 1 ? "s" : "",
+                              gr->npartial);
+    return admm_xasprintf("G%d, %d run%s", gr->id, gr->nrun, gr->nrun > 1 ? "s" : "");
+}
+
+/* Adds field per epoch of group g (mean line; min-max band when the group has several runs),
+ * against the epoch number, or against the mean over the runs of xfield when it is given (wall
+ * time). A group with no finite value (train_acc of runs with --eval-train 0, a residual that a
+ * method does not have) adds nothing. */
+static void set_band_x(Set *set, const admm_Analysis *an, int g, admm_EpochField xfield,
+                       admm_EpochField field, char *label)
+{
+    double *y, *lo, *hi, *x, *xlo = NULL, *xhi = NULL;
     int E = admm_group_band(an, g, field, &y, &lo, &hi), any = 0;
-    double *x = admm_xmalloc((size_t)E * sizeof *x);
-    for (int e = 0; e < E; e++) {
-        x[e] = e + 1;
-        any |= isfinite(y[e]);
+    if (xfield) {
+        admm_group_band(an, g, xfield, &x, &xlo, &xhi);
+        free(xlo);
+        free(xhi);
+    } else {
+        x = admm_xmalloc((size_t)E * sizeof *x);
+        for (int e = 0; e < E; e++)
+            x[e] = e + 1;
     }
+    for (int e = 0; e < E; e++)
+        any |= isfinite(y[e]) && isfinite(x[e]);
     if (an->group[g].nrun < 2) {
         free(lo);
         free(hi);
@@ -587,6 +705,42 @@ static void set_band(Set *set, const admm_Analysis *an, int g, admm_EpochField f
     free(hi);
 }
 
+static void set_band(Set *set, const admm_Analysis *an, int g, admm_EpochField field, char *label)
+{
+    set_band_x(set, an, g, NULL, field, label);
+}
+
+/* Finite values of the set's y (or x) that are > 0, and whether any finite one is <= 0 (zeros
+ * excepted when skip_zero: admm's multiplier is 0 through warm-up). */
+static void positive_range(const Set *set, int use_x, int skip_zero, double *lo, double *hi,
+                           int *nonpos)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    *nonpos = 0;
+    for (int k = 0; k < set->n; k++)
+        for (int i = 0; i < set->s[k].n; i++) {
+            double v = use_x ? set->s[k].x[i] : set->s[k].y[i];
+            if (!isfinite(v) || (skip_zero && v == 0.0)) continue;
+            if (v <= 0) {
+                *nonpos = 1;
+                continue;
+            }
+            *lo = fmin(*lo, v);
+            *hi = fmax(*hi, v);
+        }
+}
+
+/* 10 (a log axis) when the set's positive values span more than a factor of span and none is
+ * negative (zeros are left out of such an axis when skip_zero); 0 otherwise. */
+static int log_axis(const Set *set, int use_x, int skip_zero, double span)
+{
+    double lo, hi;
+    int nonpos;
+    positive_range(set, use_x, skip_zero, &lo, &hi, &nonpos);
+    return !nonpos && hi >= lo && hi > span * lo ? 10 : 0;
+}
+
 static void figure(Ctx *c, const char *stem, const char *caption, int fam,
                    const admm_PlotSpec *spec, const Set *set)
 {
@@ -602,21 +756,34 @@ static void figure(Ctx *c, const char *stem, const char *caption, int fam,
     c->fig[c->nfig++] = (Figure){admm_xstrdup(stem), admm_xstrdup(caption), fam};
 }
 
+/* A per-epoch figure: its file stem, what it shows, the y label, the thesis's figures it stands
+ * for (the note at the end of report.md only), the value, and whether it is a convergence
+ * measure (objective, residuals, multiplier: drawn on a log axis when it spans decades). */
 typedef struct {
     const char *stem, *what, *ylabel, *thesis;
     admm_EpochField field;
+    int convergence;
 } EpochFigure;
 
 static const EpochFigure epoch_figures[] = {
     {"test_accuracy", "test accuracy", "test accuracy (%)", "Figs 4.3, 4.6-4.8, 4.10, 4.12, 4.14",
-     admm_field_test_acc_pct},
+     admm_field_test_acc_pct, 0},
     {"train_accuracy", "training accuracy", "training accuracy (%)", "Figs 4.5, 4.11, 4.15",
-     admm_field_train_acc_pct},
-    {"loss", "training loss", "loss (per sample)", "Fig. 4.2", admm_field_loss},
-    {"epoch_time", "training-step time", "t_epoch (s)", "Figs 4.1, 4.9", admm_field_t_epoch},
-    {"memory", "peak memory", "max over ranks of rss_mb (MiB)", "Fig. 4.13", admm_field_rss_max},
-    {"val_accuracy", "validation accuracy", "validation accuracy (%)", "not shown",
-     admm_field_val_acc_pct},
+     admm_field_train_acc_pct, 0},
+    {"loss", "training loss", "loss (per sample)", "Fig. 4.2", admm_field_loss, 0},
+    {"epoch_time", "training-step time", "training step per epoch (s)", "Figs 4.1, 4.9",
+     admm_field_t_epoch, 0},
+    {"memory", "peak memory", "peak memory per rank, max over ranks (MiB)", "Fig. 4.13",
+     admm_field_rss_max, 0},
+    {"val_accuracy", "validation accuracy", "validation accuracy (%)", NULL,
+     admm_field_val_acc_pct, 0},
+    {"objective", "objective", "the method's objective (per sample)", NULL, admm_field_objective,
+     1},
+    {"residual_z", "residual of z = W a", "sum over layers of |z - W a|^2 per sample", NULL,
+     admm_field_residual_z, 1},
+    {"residual_a", "residual of a = relu(z)", "sum over layers of |a - relu(z)|^2 per sample",
+     NULL, admm_field_residual_a, 1},
+    {"multiplier", "multiplier", "|lambda|^2 per sample", NULL, admm_field_multiplier, 1},
 };
 enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };
 
@@ -624,6 +791,49 @@ enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };
  * test and training accuracy, epoch time, memory. */
 static const int family_figures[] = {0, 1, 3, 4};
 enum { NFAMFIG = sizeof family_figures / sizeof family_figures[0] };
+
+/* Accuracy against wall time, one curve per method's chosen group: the comparison between methods
+ * whose epochs cost very different amounts. x is t_wall (seconds since training started, rank 0;
+ * evaluation and I/O included), mean over the group's runs per epoch. */
+static void figures_time(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    static const struct {
+        const char *stem, *what;
+        admm_EpochField field;
+    } acc[] = {{"val_accuracy_vs_time", "validation accuracy", admm_field_val_acc_pct},
+               {"test_accuracy_vs_time", "test accuracy", admm_field_test_acc_pct}};
+    for (size_t k = 0; k < sizeof acc / sizeof acc[0]; k++) {
+        Set set = {0, NULL};
+        for (int m = 0; m < c->nmethod; m++) {
+            int g = c->best[m];
+            char *tag = group_tag(an, g);
+            set_band_x(&set, an, g, admm_field_t_wall, acc[k].field,
+                       admm_xasprintf("%s (%s)", admm_group_rep(an, g)->method, tag));
+            free(tag);
+        }
+        /* a method whose epochs cost a hundredth of another's is a smear on a linear axis */
+        int log_x = log_axis(&set, 1, 0, 30.0);
+        char *title = admm_xasprintf("%s against wall time, chosen configuration of each method",
+                                     acc[k].what);
+        title[0] = (char)toupper((unsigned char)title[0]);
+        char *caption = admm_xasprintf(
+            "%s per epoch against wall time (seconds since training started, evaluation and I/O "
+            "included; mean over seeds) for each method's group chosen by mean validation "
+            "accuracy; band from min to max over seeds%s.",
+            acc[k].what, log_x ? "; logarithmic time axis" : "");
+        caption[0] = (char)toupper((unsigned char)caption[0]);
+        admm_PlotSpec spec = {.title = title,
+                              .xlabel = "wall time since training started (s)",
+                              .ylabel = k ? "test accuracy (%)" : "validation accuracy (%)",
+                              .style = ADMM_PLOT_LINES,
+                              .log_x = log_x};
+        figure(c, acc[k].stem, caption, -1, &spec, &set);
+        free(title);
+        free(caption);
+        set_free(&set);
+    }
+}
 
 static void figures_methods(Ctx *c)
 {
@@ -633,30 +843,35 @@ static void figures_methods(Ctx *c)
         Set set = {0, NULL};
         for (int m = 0; m < c->nmethod; m++) {
             int g = c->best[m];
+            char *tag = group_tag(an, g);
             set_band(&set, an, g, ef->field,
-                     admm_xasprintf("%s (G%d, %d run%s)", admm_group_rep(an, g)->method,
-                                    an->group[g].id, an->group[g].nrun,
-                                    an->group[g].nrun > 1 ? "s" : ""));
+                     admm_xasprintf("%s (%s)", admm_group_rep(an, g)->method, tag));
+            free(tag);
         }
+        /* a series is left out where the method has no such value (NaN: bcd has no multiplier) */
+        int log_y = ef->convergence ? log_axis(&set, 0, !strcmp(ef->stem, "multiplier"), 50.0) : 0;
         char *title = admm_xasprintf("%s per epoch, chosen configuration of each method", ef->what);
         char *caption = admm_xasprintf(
             "%s per epoch for each method's group chosen by mean validation accuracy (methods.md; "
-            "test accuracy is only reported): mean over seeds, band from min to max (thesis: %s).",
-            ef->what, ef->thesis);
+            "test accuracy is only reported): mean over seeds, band from min to max%s%s.",
+            ef->what, ef->convergence ? "; methods without this value are left out" : "",
+            log_y ? "; logarithmic axis" : "");
         title[0] = (char)toupper((unsigned char)title[0]);
         caption[0] = (char)toupper((unsigned char)caption[0]);
         admm_PlotSpec spec = {.title = title,
                               .xlabel = "epoch",
                               .ylabel = ef->ylabel,
                               .style = ADMM_PLOT_LINES,
-                              .integer_x = 1};
+                              .integer_x = 1,
+                              .log_y = log_y};
         figure(c, ef->stem, caption, -1, &spec, &set);
         free(title);
         free(caption);
         set_free(&set);
     }
+    figures_time(c);
 
-    /* final accuracy of every group (Figs 4.4, 4.16) */
+    /* final accuracy of every group */
     Set set = {0, NULL};
     char **tics = admm_xmalloc((size_t)an->ngroup * sizeof *tics);
     double *x = admm_xmalloc((size_t)an->ngroup * sizeof *x),
@@ -665,7 +880,8 @@ static void figures_methods(Ctx *c)
            *hi = admm_xmalloc((size_t)an->ngroup * sizeof *hi);
     for (int g = 0; g < an->ngroup; g++) {
         const admm_Group *gr = &an->group[g];
-        tics[g] = admm_xasprintf("G%d %s", gr->id, admm_group_rep(an, g)->method);
+        tics[g] = admm_xasprintf("G%d %s%s", gr->id, admm_group_rep(an, g)->method,
+                                 gr->npartial ? " (partial)" : "");
         x[g] = g + 1;
         y[g] = gr->acc_pct.mean;
         lo[g] = gr->acc_pct.min;
@@ -679,7 +895,7 @@ static void figures_methods(Ctx *c)
                           .xtics = (const char *const *)tics};
     figure(c, "final_accuracy",
            "Final test accuracy of every group (groups.md says what each is): mean over seeds, "
-           "error bar from min to max (Figs 4.4, 4.16).",
+           "error bar from min to max.",
            -1, &spec, &set);
     set_free(&set);
     for (int g = 0; g < an->ngroup; g++)
@@ -687,10 +903,23 @@ static void figures_methods(Ctx *c)
     free(tics);
 }
 
+/* The ideal line of a speed-up (y = ranks / r0) or an efficiency (y = 1) from r0 to rmax. */
+static void push_ideal(Set *set, int r0, long long rmax, int efficiency)
+{
+    double *x = admm_xmalloc(2 * sizeof *x), *y = admm_xmalloc(2 * sizeof *y);
+    x[0] = r0;
+    x[1] = (double)rmax;
+    y[0] = 1.0;
+    y[1] = efficiency ? 1.0 : (double)rmax / r0;
+    set_push(set, (admm_Series){efficiency ? admm_xstrdup("ideal (efficiency 1)")
+                                           : admm_xasprintf("ideal (ranks / %d)", r0),
+                                2, x, y, NULL, NULL, 1});
+}
+
 static void figures_scaling(Ctx *c)
 {
     const admm_Analysis *an = c->an;
-    Set acc = {0, NULL}, sp = {0, NULL};
+    Set acc = {0, NULL}, sp = {0, NULL}, ef = {0, NULL};
     int base[64], nbase = 0;
     long long rmax = 0;
     for (int f = 0; f < an->nfam; f++) {
@@ -698,16 +927,16 @@ static void figures_scaling(Ctx *c)
         if (fam->kind == ADMM_FAMILY_PARAM) continue;
         int n = fam->ngroup;
         double *x = admm_xmalloc((size_t)n * sizeof *x), *x2 = admm_xmalloc((size_t)n * sizeof *x2);
+        double *x3 = admm_xmalloc((size_t)n * sizeof *x3), *e = admm_xmalloc((size_t)n * sizeof *e);
         double *y = admm_xmalloc((size_t)n * sizeof *y), *lo = admm_xmalloc((size_t)n * sizeof *lo);
         double *hi = admm_xmalloc((size_t)n * sizeof *hi), *s = admm_xmalloc((size_t)n * sizeof *s);
         for (int k = 0; k < n; k++) {
             const admm_Group *g = &an->group[fam->group[k]];
-            double eff;
-            x[k] = x2[k] = (double)admm_group_rep(an, fam->group[k])->ranks;
+            x[k] = x2[k] = x3[k] = (double)admm_group_rep(an, fam->group[k])->ranks;
             y[k] = g->acc_pct.mean;
             lo[k] = g->acc_pct.min;
             hi[k] = g->acc_pct.max;
-            s[k] = speedup(an, fam, k, &eff);
+            s[k] = speedup(an, fam, k, &e[k]);
             if ((long long)x[k] > rmax) rmax = (long long)x[k];
         }
         long long r0 = admm_group_rep(an, fam->group[0])->ranks;
@@ -716,40 +945,296 @@ static void figures_scaling(Ctx *c)
             seen |= base[b] == r0;
         if (!seen && nbase < 64) base[nbase++] = (int)r0;
         const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
-        set_push(&acc, (admm_Series){admm_xasprintf("%s, %s scaling", fam->name, kind), n, x, y, lo,
-                                     hi, 0});
-        set_push(&sp, (admm_Series){admm_xasprintf("%s, %s scaling", fam->name, kind), n, x2, s,
-                                    NULL, NULL, 0});
+        const char *method = admm_group_rep(an, fam->group[0])->method;
+        set_push(&acc, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+                                     n, x, y, lo, hi, 0});
+        set_push(&sp, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+                                    n, x2, s, NULL, NULL, 0});
+        set_push(&ef, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+                                    n, x3, e, NULL, NULL, 0});
     }
+    int bmin = nbase ? base[0] : 1;
     for (int b = 0; b < nbase; b++) {
-        double *x = admm_xmalloc(2 * sizeof *x), *y = admm_xmalloc(2 * sizeof *y);
-        x[0] = base[b];
-        y[0] = 1.0;
-        x[1] = (double)rmax;
-        y[1] = (double)rmax / base[b];
-        set_push(&sp, (admm_Series){admm_xasprintf("ideal (ranks / %d)", base[b]), 2, x, y, NULL,
-                                    NULL, 1});
+        push_ideal(&sp, base[b], rmax, 0);
+        if (base[b] < bmin) bmin = base[b];
     }
+    if (nbase) push_ideal(&ef, bmin, rmax, 1); /* efficiency 1 whatever the base: one line */
     admm_PlotSpec sa = {.title = "Final test accuracy against ranks",
                         .xlabel = "ranks",
                         .ylabel = "final test accuracy (%)",
                         .style = ADMM_PLOT_ERRORBARS,
-                        .integer_x = 1};
+                        .log_x = 2};
     figure(c, "accuracy_vs_ranks",
-           "Final test accuracy of each scaling family against ranks: mean over seeds, error bar "
-           "from min to max (Figs 4.5-4.8).",
+           "Final test accuracy of each scaling family against ranks (log2 axis): mean over "
+           "seeds, error bar from min to max.",
            -1, &sa, &acc);
     admm_PlotSpec ss = {.title = "Speed-up against ranks",
                         .xlabel = "ranks",
                         .ylabel = "speed-up",
                         .style = ADMM_PLOT_ERRORBARS,
-                        .integer_x = 1};
+                        .log_x = 2,
+                        .log_y = 2};
     figure(c, "speedup_vs_ranks",
-           "Speed-up in seconds per epoch against the family's fewest ranks, with the ideal "
-           "(linear) line; weak scaling shows the scaled speed-up.",
+           "Speed-up in seconds per epoch against the family's fewest ranks, on log2 axes, with "
+           "the ideal (linear) line; weak scaling shows the scaled speed-up.",
            -1, &ss, &sp);
+    admm_PlotSpec se = {.title = "Parallel efficiency against ranks",
+                        .xlabel = "ranks",
+                        .ylabel = "parallel efficiency",
+                        .style = ADMM_PLOT_ERRORBARS,
+                        .log_x = 2};
+    figure(c, "efficiency_vs_ranks",
+           "Parallel efficiency against the family's fewest ranks (log2 rank axis), with the ideal "
+           "line at 1: strong scaling S / (ranks / ranks0), weak scaling t0 / t.",
+           -1, &se, &ef);
     set_free(&acc);
     set_free(&sp);
+    set_free(&ef);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* per-phase breakdown of the scaling families */
+
+/* Where the training step of each group of a scaling family spends its time: the union of the
+ * groups' phase names inside the training step (every name but eval, io and unused; files of
+ * different versions may name their phases differently, so they are matched by name), and per
+ * group k and phase p the mean over every epoch of every run of phase_avg (mean over ranks) and
+ * phase_max (the slowest rank), [k * nphase + p]. A phase that is 0 throughout is left out. Load
+ * imbalance = max / mean: 1 when every rank spends the same time in the phase. */
+typedef struct {
+    int nphase;
+    const char **name; /* nphase, pointing into the runs */
+    double *avg, *max; /* ngroup x nphase, seconds per epoch */
+    double *t_epoch;   /* ngroup: mean t_epoch, seconds */
+} Phases;
+
+static int in_step(const char *name)
+{
+    return strcmp(name, "eval") && strcmp(name, "io") && strcmp(name, "unused");
+}
+
+static void phases_of(const admm_Analysis *an, const admm_Family *fam, Phases *ph)
+{
+    memset(ph, 0, sizeof *ph);
+    int cap = 0;
+    for (int k = 0; k < fam->ngroup; k++) {
+        const admm_Group *g = &an->group[fam->group[k]];
+        for (int j = 0; j < g->nrun; j++) {
+            const admm_Run *r = &an->run[g->run[j]];
+            for (int p = 0; p < r->P; p++) {
+                int seen = !in_step(r->phase_names[p]);
+                for (int q = 0; q < ph->nphase && !seen; q++)
+                    seen = !strcmp(ph->name[q], r->phase_names[p]);
+                if (seen) continue;
+                if (ph->nphase == cap) {
+                    cap = cap ? 2 * cap : 16;
+                    ph->name = admm_xrealloc(ph->name, (size_t)cap * sizeof *ph->name);
+                }
+                ph->name[ph->nphase++] = r->phase_names[p];
+            }
+        }
+    }
+    size_t n = (size_t)fam->ngroup * (size_t)(ph->nphase ? ph->nphase : 1);
+    ph->avg = admm_xcalloc(n, sizeof *ph->avg);
+    ph->max = admm_xcalloc(n, sizeof *ph->max);
+    ph->t_epoch = admm_xcalloc((size_t)fam->ngroup, sizeof *ph->t_epoch);
+    double *total = admm_xcalloc((size_t)(ph->nphase ? ph->nphase : 1), sizeof *total);
+    for (int k = 0; k < fam->ngroup; k++) {
+        const admm_Group *g = &an->group[fam->group[k]];
+        int nepoch = 0;
+        for (int j = 0; j < g->nrun; j++) {
+            const admm_Run *r = &an->run[g->run[j]];
+            nepoch += r->E;
+            for (int p = 0; p < r->P; p++) {
+                int q = 0;
+                while (q < ph->nphase && strcmp(ph->name[q], r->phase_names[p]))
+                    q++;
+                if (q == ph->nphase) continue; /* eval, io, unused */
+                for (int e = 0; e < r->E; e++) {
+                    double a = r->phase_avg[(size_t)e * r->P + p],
+                           m = r->phase_max[(size_t)e * r->P + p];
+                    if (!isnan(a)) ph->avg[k * ph->nphase + q] += a; /* NaN: never entered */
+                    if (!isnan(m)) ph->max[k * ph->nphase + q] += m;
+                }
+            }
+        }
+        for (int q = 0; q < ph->nphase; q++) {
+            total[q] += ph->avg[k * ph->nphase + q];
+            ph->avg[k * ph->nphase + q] /= nepoch ? nepoch : 1;
+            ph->max[k * ph->nphase + q] /= nepoch ? nepoch : 1;
+        }
+        ph->t_epoch[k] = g->t_epoch.mean;
+    }
+    /* drop the phases no group ever spent time in (a method's unused steps under another name) */
+    int m = 0;
+    for (int q = 0; q < ph->nphase; q++) {
+        if (!(total[q] > 0)) continue;
+        ph->name[m] = ph->name[q];
+        for (int k = 0; k < fam->ngroup; k++) {
+            ph->avg[k * ph->nphase + m] = ph->avg[k * ph->nphase + q];
+            ph->max[k * ph->nphase + m] = ph->max[k * ph->nphase + q];
+        }
+        m++;
+    }
+    /* repack rows from stride nphase to stride m */
+    for (int k = 0; k < fam->ngroup; k++)
+        for (int q = 0; q < m; q++) {
+            ph->avg[k * m + q] = ph->avg[k * ph->nphase + q];
+            ph->max[k * m + q] = ph->max[k * ph->nphase + q];
+        }
+    ph->nphase = m;
+    free(total);
+}
+
+static void phases_free(Phases *ph)
+{
+    free(ph->name);
+    free(ph->avg);
+    free(ph->max);
+    free(ph->t_epoch);
+}
+
+static double imbalance(double max, double avg)
+{
+    return avg > 0 ? max / avg : NAN;
+}
+
+/* One row per (scaling family, group, phase). Returns the number of rows. */
+static int table_phases(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "family", "family");
+    admm_table_col(t, "kind", "kind");
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "phase", "phase");
+    admm_table_col(t, "s_per_epoch", "s / epoch (mean over ranks)");
+    admm_table_col(t, "s_per_epoch_max", "s / epoch (slowest rank)");
+    admm_table_col(t, "share_pct", "share of t_epoch (%)");
+    admm_table_col(t, "imbalance", "load imbalance (max / mean)");
+    admm_table_col(t, "partial", "partial");
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        if (fam->kind == ADMM_FAMILY_PARAM) continue;
+        Phases ph;
+        phases_of(an, fam, &ph);
+        for (int k = 0; k < fam->ngroup; k++) {
+            const admm_Group *g = &an->group[fam->group[k]];
+            for (int q = 0; q < ph.nphase; q++) {
+                double a = ph.avg[k * ph.nphase + q], m = ph.max[k * ph.nphase + q];
+                admm_table_row(t);
+                admm_table_str(t, fam->name);
+                admm_table_str(t, fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak");
+                group_cell(t, g->id);
+                admm_table_int(t, admm_group_rep(an, fam->group[k])->ranks);
+                admm_table_str(t, ph.name[q]);
+                admm_table_real(t, a, "%.4g");
+                admm_table_real(t, m, "%.4g");
+                admm_table_real(t, ph.t_epoch[k] > 0 ? 100.0 * a / ph.t_epoch[k] : NAN, "%.1f");
+                admm_table_real(t, imbalance(m, a), "%.3f");
+                partial_cell(t, g->npartial > 0);
+            }
+        }
+        phases_free(&ph);
+    }
+    int n = admm_table_nrows(t);
+    save(c, t, "phases", "Time per phase of the training step, per rank count",
+         "For each scaling family (scaling.md) and each of its groups: the mean over every epoch "
+         "of every run of `phase_avg` (the phase's time averaged over ranks) and of `phase_max` "
+         "(the slowest rank), the mean's share of the mean `t_epoch`, and the load imbalance max "
+         "/ mean (1: every rank spends the same time). Phases of the training step only (not "
+         "eval, io or unused), matched by name; a phase at 0 throughout the family is left out. "
+         "partial: the group holds a partial run (--include-partial).");
+    admm_table_free(t);
+    return n;
+}
+
+/* For every scaling family: the stacked per-phase time per rank count, and the load imbalance
+ * (max over ranks / mean over ranks) of each phase against ranks. */
+static void figures_phases(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    for (int f = 0; f < an->nfam; f++) {
+        const admm_Family *fam = &an->fam[f];
+        if (fam->kind == ADMM_FAMILY_PARAM) continue;
+        Phases ph;
+        phases_of(an, fam, &ph);
+        if (ph.nphase == 0) {
+            phases_free(&ph);
+            continue;
+        }
+        int n = fam->ngroup;
+        char **tics = admm_xmalloc((size_t)n * sizeof *tics);
+        for (int k = 0; k < n; k++) {
+            const admm_Group *g = &an->group[fam->group[k]];
+            long long r = admm_group_rep(an, fam->group[k])->ranks;
+            tics[k] = admm_xasprintf("%lld rank%s (G%d%s)", r, r > 1 ? "s" : "", g->id,
+                                     g->npartial ? ", partial" : "");
+        }
+        Set st = {0, NULL}, im = {0, NULL};
+        for (int q = 0; q < ph.nphase; q++) {
+            double *x = admm_xmalloc((size_t)n * sizeof *x), *y = admm_xmalloc((size_t)n * sizeof *y);
+            double *x2 = admm_xmalloc((size_t)n * sizeof *x2),
+                   *y2 = admm_xmalloc((size_t)n * sizeof *y2);
+            for (int k = 0; k < n; k++) {
+                x[k] = k;
+                y[k] = ph.avg[k * ph.nphase + q];
+                x2[k] = (double)admm_group_rep(an, fam->group[k])->ranks;
+                y2[k] = imbalance(ph.max[k * ph.nphase + q], ph.avg[k * ph.nphase + q]);
+            }
+            set_push(&st, (admm_Series){admm_xstrdup(ph.name[q]), n, x, y, NULL, NULL, 0});
+            set_push(&im, (admm_Series){admm_xstrdup(ph.name[q]), n, x2, y2, NULL, NULL, 0});
+        }
+        const char *method = admm_group_rep(an, fam->group[0])->method;
+        const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
+        char *stem = admm_xasprintf("%s_phases", fam->name);
+        char *title = admm_xasprintf("Time per phase of the training step, %s (%s, %s scaling)",
+                                     fam->name, method, kind);
+        char *caption = admm_xasprintf(
+            "Family %s (%s, %s scaling): seconds per epoch in each phase of the training step, "
+            "mean over ranks, stacked, per rank count (phases.md has the values).",
+            fam->name, method, kind);
+        admm_PlotSpec sp = {.title = title,
+                            .xlabel = "",
+                            .ylabel = "seconds per epoch (mean over ranks)",
+                            .style = ADMM_PLOT_STACKED,
+                            .xtics = (const char *const *)tics};
+        figure(c, stem, caption, -1, &sp, &st);
+        free(stem);
+        free(title);
+        free(caption);
+        long long r0 = admm_group_rep(an, fam->group[0])->ranks,
+                  r1 = admm_group_rep(an, fam->group[n - 1])->ranks;
+        double *x = admm_xmalloc(2 * sizeof *x), *y = admm_xmalloc(2 * sizeof *y);
+        x[0] = (double)r0;
+        x[1] = (double)r1;
+        y[0] = y[1] = 1.0;
+        set_push(&im, (admm_Series){admm_xstrdup("balanced (max = mean)"), 2, x, y, NULL, NULL, 1});
+        stem = admm_xasprintf("%s_imbalance", fam->name);
+        title = admm_xasprintf("Load imbalance per phase, %s (%s, %s scaling)", fam->name, method,
+                               kind);
+        caption = admm_xasprintf(
+            "Family %s: load imbalance of each phase against ranks (log2 axis): the slowest "
+            "rank's time over the mean over ranks (phase_max / phase_avg, summed over epochs); 1 "
+            "is perfect balance.",
+            fam->name);
+        admm_PlotSpec si = {.title = title,
+                            .xlabel = "ranks",
+                            .ylabel = "load imbalance (max / mean over ranks)",
+                            .style = ADMM_PLOT_ERRORBARS,
+                            .log_x = 2};
+        figure(c, stem, caption, -1, &si, &im);
+        free(stem);
+        free(title);
+        free(caption);
+        set_free(&st);
+        set_free(&im);
+        for (int k = 0; k < n; k++)
+            free(tics[k]);
+        free(tics);
+        phases_free(&ph);
+    }
 }
 
 /* Four per-epoch figures for every family: one curve per value of the family's parameter. */
@@ -765,16 +1250,16 @@ static void figures_families(Ctx *c)
                 int g = fam->group[k];
                 char v[256];
                 admm_group_param(an, g, fam->param, v, sizeof v);
-                set_band(&set, an, g, ef->field,
-                         admm_xasprintf("%s=%s (G%d, %d run%s)", fam->param, v, an->group[g].id,
-                                        an->group[g].nrun, an->group[g].nrun > 1 ? "s" : ""));
+                char *tag = group_tag(an, g);
+                set_band(&set, an, g, ef->field, admm_xasprintf("%s=%s (%s)", fam->param, v, tag));
+                free(tag);
             }
             char *stem = admm_xasprintf("%s_%s", fam->name, ef->stem);
             char *title = admm_xasprintf("%s per epoch for each value of %s (family %s)", ef->what,
                                          fam->param, fam->name);
             title[0] = (char)toupper((unsigned char)title[0]);
-            char *caption = admm_xasprintf("Family %s: %s per epoch for each value of %s (%s).",
-                                           fam->name, ef->what, fam->param, ef->thesis);
+            char *caption = admm_xasprintf("Family %s: %s per epoch for each value of %s.",
+                                           fam->name, ef->what, fam->param);
             admm_PlotSpec spec = {.title = title,
                                   .xlabel = "epoch",
                                   .ylabel = ef->ylabel,
@@ -816,8 +1301,7 @@ static void write_family_figures(const Ctx *c, FILE *f)
     fprintf(f, "\nPer family, one curve per value of the parameter that varies (mean over seeds, "
                "band from min to max):\n\n| family | varies | groups |");
     for (int w = 0; w < NFAMFIG; w++)
-        fprintf(f, " %s (%s) |", epoch_figures[family_figures[w]].what,
-                epoch_figures[family_figures[w]].thesis);
+        fprintf(f, " %s |", epoch_figures[family_figures[w]].what);
     fprintf(f, "\n|---|---|---|");
     for (int w = 0; w < NFAMFIG; w++)
         fprintf(f, "---|");
@@ -841,9 +1325,25 @@ static void write_family_figures(const Ctx *c, FILE *f)
     }
 }
 
+/* Where the thesis shows what: the one place its figure numbers appear (user-facing names are
+ * plain words). */
+static void write_thesis_note(FILE *f)
+{
+    fprintf(f, "\n## Note: the thesis's figures\n\n"
+               "For readers of the thesis this analysis rebuilds: the methods table is its Table "
+               "4.1, epoch_time its Fig. 4.1, final_accuracy its Figs 4.4 and 4.16, "
+               "accuracy_vs_ranks and speedup_vs_ranks its Figs 4.5-4.8, the sensitivity families "
+               "its Figs 4.9-4.16");
+    for (int k = 0; k < NEPOCHFIG; k++)
+        if (epoch_figures[k].thesis)
+            fprintf(f, ", %s its %s", epoch_figures[k].stem, epoch_figures[k].thesis);
+    fprintf(f, ". The other figures and tables (wall time, convergence, efficiency, phases, "
+               "partial runs) are not in the thesis.\n");
+}
+
 static void write_report(const Ctx *c, const admm_Table *methods, const admm_Table *groups,
-                         const admm_Table *epoch_time, const admm_Table *flagged, int nscal,
-                         const int *nsens)
+                         const admm_Table *epoch_time, const admm_Table *partial,
+                         const admm_Table *flagged, int nscal, int nphase, const int *nsens)
 {
     const admm_Analysis *an = c->an;
     const admm_ReportOptions *o = c->opt;
@@ -854,9 +1354,15 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     fprintf(f, "# Results analysis\n\nMade by `admm-analyze` from");
     for (int k = 0; k < o->ninput; k++)
         fprintf(f, "%s `%s`", k ? "," : "", o->input[k]);
-    fprintf(f, ": **%d results files, %d analysed in %d groups, %d flagged**%s.\n\n",
-            an->nrun + o->nflag, an->nrun, an->ngroup, o->nflag,
-            o->nflag ? " (see [Flagged files](#flagged-files))" : "");
+    int npartial = admm_table_nrows(partial);
+    fprintf(f, ": **%d results files, %d analysed in %d groups, %d flagged, %d partial**%s%s.\n\n",
+            o->nall + o->nflag, an->nrun, an->ngroup, o->nflag, npartial,
+            o->nflag ? " (see [Flagged files](#flagged-files))" : "",
+            !npartial            ? ""
+            : o->include_partial ? " (partial runs averaged in with `--include-partial`: see "
+                                   "[Partial runs](#partial-runs))"
+                                 : " (partial runs listed apart, not averaged: see [Partial "
+                                   "runs](#partial-runs))");
 
     fprintf(f, "## How runs are grouped\n\n");
     fprintf(f,
@@ -881,19 +1387,40 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
                "speed-up and efficiency are against the family's fewest ranks, communication is "
                "the `comm_*` phases' share of `t_epoch`.\n");
     fprintf(f, "- **Sensitivity families**: groups equal in every key but one of `beta`, `gamma`, "
-               "`warmup`, `init`.\n\n");
+               "`warmup`, `init`.\n");
+    fprintf(f, "- **Partial runs** (stopped by a signal, or a `.h5.part` file of a run that "
+               "died) %s. Every table's last column, partial, says `yes` (`yes †`) for a partial "
+               "run or a group holding one.\n\n",
+            o->include_partial ? "are averaged into the groups of complete runs "
+                                 "(`--include-partial`)"
+                               : "are in no group: never averaged with complete runs (give "
+                                 "`--include-partial` to average them in)");
     admm_table_md(groups, f);
     fprintf(f, "\nFiles per group: [groups.md](tables/groups.md).\n\n");
 
     fprintf(f, "## Configuration per method, chosen by validation accuracy\n\n"
-               "Chosen by mean validation accuracy; test accuracy is only reported. The thesis "
-               "shows this as Table 4.1.\n\n");
+               "Chosen by mean validation accuracy; test accuracy is only reported.\n\n");
     admm_table_md(methods, f);
     char *notes = floor_notes(c);
     if (notes[0]) fprintf(f, "\n%s", notes);
     free(notes);
-    fprintf(f, "\n## Seconds per epoch per method (Fig. 4.1)\n\n");
+    fprintf(f, "\n## Seconds per epoch per method\n\n");
     admm_table_md(epoch_time, f);
+
+    fprintf(f, "\n## Partial runs\n\n");
+    if (npartial == 0) {
+        fprintf(f, "None: no run stopped on a signal, and no `.h5.part` file of a run that died "
+                   "was found.\n");
+    } else {
+        fprintf(f, "These partial runs' epochs are read (the per-epoch table epochs.csv holds "
+                   "them); %s\n\n",
+                o->include_partial
+                    ? "with `--include-partial` they are averaged into the groups of complete "
+                      "runs, and every table marks them and their groups partial."
+                    : "they are in no group, mean, floor, family or figure. Give "
+                      "`--include-partial` to average them in.");
+        admm_table_md(partial, f);
+    }
 
     fprintf(f, "\n## Tables\n\n");
     link_table(f, "runs", "Final accuracy and configuration per run");
@@ -903,6 +1430,7 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     link_table(f, "epoch_time", "Seconds per epoch per method");
     link_table(f, "scaling",
                "Scaling: seconds per epoch, speed-up, efficiency, communication, memory");
+    link_table(f, "phases", "Time per phase of the training step per rank count, load imbalance");
     for (int k = 0; k < ADMM_NSENS; k++) {
         char stem[64], what[96];
         snprintf(stem, sizeof stem, "sensitivity_%s", admm_sensitivity_params[k]);
@@ -910,10 +1438,17 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
                  nsens[k], nsens[k] == 1 ? "y" : "ies");
         link_table(f, stem, what);
     }
+    link_table(f, "partial", "Partial runs");
     link_table(f, "flagged", "Flagged files");
+    fprintf(f, "- One row per run and epoch, every `/config` option and root attribute as a "
+               "column, partial runs marked: [epochs.csv](tables/epochs.csv)\n");
     if (nscal == 0)
         fprintf(f, "\nNo scaling family: no two groups differ only in `ranks` (or in `ranks` and "
-                   "`n_train` at the same `n_train` per rank), so scaling.md is empty.\n");
+                   "`n_train` at the same `n_train` per rank), so scaling.md and phases.md are "
+                   "empty.\n");
+    else if (nphase == 0)
+        fprintf(f, "\nphases.md is empty: the scaling families' files hold no time in any phase "
+                   "of the training step.\n");
     for (int k = 0; k < ADMM_NSENS; k++)
         if (nsens[k] == 0)
             fprintf(f, "\nNo %s family: no two groups differ only in `%s`.\n",
@@ -935,12 +1470,14 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
 
     fprintf(f, "\n## Flagged files\n\n");
     if (o->nflag == 0) {
-        fprintf(f, "None: every results file found is complete.\n");
+        fprintf(f, "None: every results file found is a complete results file or a partial "
+                   "run.\n");
     } else {
-        fprintf(f, "These files are not complete results files; none of their values is in any "
-                   "table or figure.\n\n");
+        fprintf(f, "These files are neither complete results files nor readable partial runs; "
+                   "none of their values is in any table or figure.\n\n");
         admm_table_md(flagged, f);
     }
+    write_thesis_note(f);
     CHECK(fclose(f) == 0, "cannot write %s: %s", path, strerror(errno));
     free(path);
 }
@@ -997,20 +1534,28 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
     int nscal = table_scaling(&c), nsens[ADMM_NSENS];
     for (int k = 0; k < ADMM_NSENS; k++)
         nsens[k] = table_sensitivity(&c, admm_sensitivity_params[k]);
+    int nphase = table_phases(&c);
+    admm_Table *partial = table_partial(&c);
     admm_Table *flagged = table_flagged(&c);
+    char *tidy = admm_xasprintf("%s/epochs.csv", c.tables);
+    CHECK(admm_tidy_write(tidy, an, opt->nall, opt->all) == 0, "cannot write %s: %s", tidy,
+          strerror(errno));
+    free(tidy);
 
     if (opt->plots && an->ngroup > 0) {
         figures_methods(&c);
         figures_scaling(&c);
+        figures_phases(&c);
         figures_families(&c);
     }
-    write_report(&c, methods, groups, epoch_time, flagged, nscal, nsens);
+    write_report(&c, methods, groups, epoch_time, partial, flagged, nscal, nphase, nsens);
 
     int nfail = c.nfail;
     admm_table_free(methods);
     admm_table_free(groups);
     admm_table_free(epoch_time);
     admm_table_free(flagged);
+    admm_table_free(partial);
     for (int k = 0; k < c.nfig; k++) {
         free(c.fig[k].stem);
         free(c.fig[k].caption);

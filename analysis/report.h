@@ -1,7 +1,8 @@
-/* report: writes what admm-analyze produces into OUTDIR: tables/ (each table as Markdown and CSV),
- * figures/ (PNG, with their gnuplot scripts and data in figures/src/) and report.md, one page that
- * links them, says how runs were grouped and lists the flagged files. Leaves out reading files
- * (results.h) and grouping (group.h). */
+/* report: writes what admm-analyze produces into OUTDIR: tables/ (each table as Markdown and CSV,
+ * and the per-epoch tidy CSV), figures/ (PNG, with their gnuplot scripts and data in
+ * figures/src/) and report.md, one page that links them, says how runs were grouped and lists the
+ * partial runs and the flagged files. Leaves out reading files (results.h) and grouping
+ * (group.h). */
 #ifndef ADMM_ANALYSIS_REPORT_H
 #define ADMM_ANALYSIS_REPORT_H
 
@@ -19,6 +20,10 @@ typedef struct {
     int nflag;
     const admm_Flag *flag; /* files refused, with the reason */
     int plots;             /* 0 with --no-plots */
+    int include_partial;   /* 1 with --include-partial: partial runs are in the analysis's groups */
+    int nall;
+    const admm_Run *all; /* nall: every run read, partial ones included, averaged in or not (the
+                            analysis's runs are the first an->nrun of them) */
 } admm_ReportOptions;
 
 /* Writes every table, figure and report.md. Returns the number of figures that could not be made

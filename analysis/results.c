@@ -211,8 +211,11 @@ static int attr_num(hid_t obj, const char *objname, const char *name, int intege
 /* ---------------------------------------------------------------------------------------------- */
 /* /config */
 
+/* An attribute walk that appends every attribute of an object to a list (/config, the root). */
 typedef struct {
-    admm_Run *run;
+    const char *objname; /* "/config/" or "/" */
+    int *n;
+    admm_Attr **list;
     Why *w;
 } CfgWalk;
 
@@ -220,9 +223,8 @@ static herr_t read_cfg_attr(hid_t loc, const char *name, const H5A_info_t *info,
 {
     (void)info;
     CfgWalk *cw = data;
-    admm_Run *run = cw->run;
     char what[160];
-    snprintf(what, sizeof what, "attribute /config/%s", name);
+    snprintf(what, sizeof what, "attribute %s%s", cw->objname, name);
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) return h5fail(cw->w, what);
     H5T_class_t cls;
@@ -249,8 +251,8 @@ static herr_t read_cfg_attr(hid_t loc, const char *name, const H5A_info_t *info,
         at.s = admm_xasprintf("<HDF5 type class %d>", (int)cls);
     }
     RELEASE(H5Aclose(a));
-    run->cfg = admm_xrealloc(run->cfg, (size_t)(run->ncfg + 1) * sizeof *run->cfg);
-    run->cfg[run->ncfg++] = at; /* freed with the run even on failure */
+    *cw->list = admm_xrealloc(*cw->list, (size_t)(*cw->n + 1) * sizeof **cw->list);
+    (*cw->list)[(*cw->n)++] = at; /* freed with the run even on failure */
     return rc < 0 ? -1 : 0;
 }
 
@@ -262,10 +264,35 @@ static int cmp_attr(const void *a, const void *b)
 /* ---------------------------------------------------------------------------------------------- */
 /* /epochs */
 
-/* /epochs/name as a malloc'd array of memtype; its shape must be (rows) when cols == 0, else
- * (rows, cols). */
+/* Rows of /epochs/name, or -1 with *w set (missing, unreadable, not 1-D or 2-D). */
+static long long epochs_rows(hid_t g, const char *name, Why *w)
+{
+    char what[160];
+    snprintf(what, sizeof what, "dataset /epochs/%s", name);
+    htri_t ex = H5Lexists(g, name, H5P_DEFAULT);
+    if (ex <= 0) return ex < 0 ? h5fail(w, what) : refuse(w, "missing %s", what);
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return h5fail(w, what);
+    hid_t sp = H5Dget_space(d);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[2] = {0, 0};
+    long long rows = -1;
+    if (rank < 0 || (rank >= 1 && rank <= 2 && H5Sget_simple_extent_dims(sp, dims, NULL) < 0))
+        h5fail(w, what);
+    else if (rank < 1 || rank > 2)
+        refuse(w, "%s has %d dimensions, expected 1 or 2", what, rank);
+    else
+        rows = (long long)dims[0];
+    if (sp >= 0) RELEASE(H5Sclose(sp));
+    RELEASE(H5Dclose(d));
+    return rows;
+}
+
+/* The first rows rows of /epochs/name as a malloc'd array of memtype; its shape must be (N) when
+ * cols == 0, else (N, cols), with N == rows (exact) or N >= rows (a .part file, whose datasets may
+ * have grown one row further than others when its writer stopped). */
 static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, hid_t memtype,
-                         Why *w)
+                         int exact, Why *w)
 {
     char what[160];
     snprintf(what, sizeof what, "dataset /epochs/%s", name);
@@ -282,7 +309,7 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
         h5fail(w, what);
         return NULL;
     }
-    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d), ms = -1;
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[2] = {0, 0};
     if (rank >= 1 && rank <= 2 && H5Sget_simple_extent_dims(sp, dims, NULL) < 0) rank = -1;
@@ -293,7 +320,7 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
         h5fail(w, what);
     } else if (rank != want) {
         refuse(w, "%s has %d dimensions, expected %d", what, rank, want);
-    } else if (dims[0] != rows || (cols && dims[1] != cols)) {
+    } else if ((exact ? dims[0] != rows : dims[0] < rows) || (cols && dims[1] != cols)) {
         if (cols)
             refuse(w, "%s has shape (%llu, %llu), expected (%llu, %llu)", what,
                    (unsigned long long)dims[0], (unsigned long long)dims[1],
@@ -306,8 +333,11 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
     } else if (H5Tget_size(memtype) == 0) {
         h5fail(w, what);
     } else {
+        hsize_t start[2] = {0, 0}, count[2] = {rows, cols};
         buf = admm_xcalloc((size_t)(rows * (cols ? cols : 1)), H5Tget_size(memtype));
-        if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        ms = H5Screate_simple(want, count, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(d, memtype, ms, sp, H5P_DEFAULT, buf) < 0) {
             char rd[200];
             snprintf(rd, sizeof rd, "cannot read %s", what);
             h5fail(w, rd);
@@ -315,6 +345,7 @@ static void *read_epochs(hid_t g, const char *name, hsize_t rows, hsize_t cols, 
             buf = NULL;
         }
     }
+    if (ms >= 0) RELEASE(H5Sclose(ms));
     if (ft >= 0) RELEASE(H5Tclose(ft));
     if (sp >= 0) RELEASE(H5Sclose(sp));
     RELEASE(H5Dclose(d));
@@ -363,7 +394,6 @@ static int out_of_range_r(Why *w, const char *name, double v, const char *range)
 
 static int check_ranges(const admm_Run *run, const long long grid[2], Why *w)
 {
-    char range[64];
     if (run->ranks < 1) return out_of_range_i(w, "ranks", run->ranks, ">= 1");
     if (grid[0] < 1 || grid[1] < 1 || grid[0] * grid[1] > run->ranks)
         return refuse(w, "attribute /blacs_grid = %lld,%lld is out of range (each >= 1, product <= ranks = %lld)",
@@ -371,6 +401,13 @@ static int check_ranges(const admm_Run *run, const long long grid[2], Why *w)
     if (run->n_train < 1) return out_of_range_i(w, "n_train", run->n_train, ">= 1");
     if (run->n_val < 0) return out_of_range_i(w, "n_val", run->n_val, ">= 0");
     if (run->n_test < 0) return out_of_range_i(w, "n_test", run->n_test, ">= 0");
+    return 0;
+}
+
+/* The final root attributes, written when the run ends (absent from the .part of a run that died). */
+static int check_final_ranges(const admm_Run *run, Why *w)
+{
+    char range[64];
     if (run->epochs_run < 1) return out_of_range_i(w, "epochs_run", run->epochs_run, ">= 1: no epochs");
     snprintf(range, sizeof range, "1..epochs_run = %lld", run->epochs_run);
     if (run->best_epoch < 1 || run->best_epoch > run->epochs_run)
@@ -394,7 +431,15 @@ static int check_ranges(const admm_Run *run, const long long grid[2], Why *w)
     return 0;
 }
 
-static int read_root(hid_t f, admm_Run *run, Why *w)
+/* The root attributes that admm-train writes only when a run ends (nn_results_finish). */
+static const char *const final_attrs[] = {"epochs_run",     "best_epoch", "final_train_acc",
+                                          "final_val_acc",  "final_test_acc", "final_loss",
+                                          "stop_reason",    "total_time_s", "train_time_s"};
+enum { NFINAL = sizeof final_attrs / sizeof final_attrs[0] };
+
+/* The root attributes. part: the file is a .part file, read as a partial run: status may also be
+ * "running", and the final attributes may be missing (all of them: has_final = 0). */
+static int read_root(hid_t f, admm_Run *run, int part, Why *w)
 {
     char *format = NULL;
     long long version = 0;
@@ -408,8 +453,10 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
         return refuse(w, "unsupported format_version %lld (this reader knows 1)", version);
     /* status before anything else: a run that is still going (or died) has not written the rest */
     if (attr_str(f, "/", "status", &run->status, w)) return -1;
-    if (strcmp(run->status, "complete") != 0)
-        return refuse(w, "status is \"%s\", not \"complete\" (the run did not finish)",
+    int complete = strcmp(run->status, "complete") == 0;
+    if (!complete && !(part && !strcmp(run->status, "running")))
+        return refuse(w, part ? "status is \"%s\", neither \"running\" nor \"complete\""
+                              : "status is \"%s\", not \"complete\" (the run did not finish)",
                       run->status);
 
     char *versions = NULL, *cmdline = NULL;
@@ -422,19 +469,35 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
              attr_str(f, "/", "start_time", &run->start_time, w) ||
              attr_num(f, "/", "n_train", 1, &run->n_train, w) ||
              attr_num(f, "/", "n_val", 1, &run->n_val, w) ||
-             attr_num(f, "/", "n_test", 1, &run->n_test, w) ||
-             attr_num(f, "/", "epochs_run", 1, &run->epochs_run, w) ||
-             attr_num(f, "/", "best_epoch", 1, &run->best_epoch, w) ||
-             attr_num(f, "/", "final_train_acc", 0, &run->final_train_acc, w) ||
-             attr_num(f, "/", "final_val_acc", 0, &run->final_val_acc, w) ||
-             attr_num(f, "/", "final_test_acc", 0, &run->final_test_acc, w) ||
-             attr_num(f, "/", "final_loss", 0, &run->final_loss, w) ||
-             attr_str(f, "/", "stop_reason", &run->stop_reason, w) ||
-             attr_num(f, "/", "total_time_s", 0, &run->total_time_s, w) ||
-             attr_num(f, "/", "train_time_s", 0, &run->train_time_s, w);
+             attr_num(f, "/", "n_test", 1, &run->n_test, w);
     free(versions);
     free(cmdline);
     if (rc) return -1;
+
+    run->has_final = 1;
+    if (part) /* a run that died never wrote them: all of them, or none is used */
+        for (int k = 0; k < NFINAL && run->has_final; k++) {
+            htri_t ex = H5Aexists(f, final_attrs[k]);
+            if (ex < 0) return h5fail(w, "cannot look up attributes");
+            run->has_final = ex > 0;
+        }
+    if (run->has_final &&
+        (attr_num(f, "/", "epochs_run", 1, &run->epochs_run, w) ||
+         attr_num(f, "/", "best_epoch", 1, &run->best_epoch, w) ||
+         attr_num(f, "/", "final_train_acc", 0, &run->final_train_acc, w) ||
+         attr_num(f, "/", "final_val_acc", 0, &run->final_val_acc, w) ||
+         attr_num(f, "/", "final_test_acc", 0, &run->final_test_acc, w) ||
+         attr_num(f, "/", "final_loss", 0, &run->final_loss, w) ||
+         attr_str(f, "/", "stop_reason", &run->stop_reason, w) ||
+         attr_num(f, "/", "total_time_s", 0, &run->total_time_s, w) ||
+         attr_num(f, "/", "train_time_s", 0, &run->train_time_s, w)))
+        return -1;
+    /* only a run stopped by a signal has it: which one */
+    if (run->has_final && !strcmp(run->stop_reason, "signal")) {
+        htri_t ex = H5Aexists(f, "stop_signal");
+        if (ex < 0) return h5fail(w, "cannot look up attributes");
+        if (ex > 0 && attr_str(f, "/", "stop_signal", &run->stop_signal, w)) return -1;
+    }
 
     hid_t a = -1;
     H5T_class_t cls;
@@ -445,7 +508,8 @@ static int read_root(hid_t f, admm_Run *run, Why *w)
     RELEASE(H5Aclose(a));
     if (n != 2 || cls != H5T_INTEGER) return refuse(w, "attribute /blacs_grid is not int[2]");
     if (unread) return h5fail(w, "cannot read attribute /blacs_grid");
-    return check_ranges(run, grid, w);
+    if (check_ranges(run, grid, w)) return -1;
+    return run->has_final ? check_final_ranges(run, w) : 0;
 }
 
 static int read_config(hid_t f, admm_Run *run, Why *w)
@@ -454,28 +518,108 @@ static int read_config(hid_t f, admm_Run *run, Why *w)
     if (ex <= 0) return ex < 0 ? h5fail(w, "group /config") : refuse(w, "missing group /config");
     hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
     if (g < 0) return h5fail(w, "group /config");
-    CfgWalk cw = {run, w};
+    CfgWalk cw = {"/config/", &run->ncfg, &run->cfg, w};
     w->buf[0] = '\0';
     herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, read_cfg_attr, &cw);
     RELEASE(H5Gclose(g));
     if (rc < 0) return w->buf[0] ? -1 : h5fail(w, "attributes of /config");
     qsort(run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
+    /* every root attribute as stored, for the per-epoch table: run metadata the schema adds later
+     * (job ids, ...) reaches it without a change here */
+    CfgWalk rw = {"/", &run->nroot, &run->root, w};
+    if (H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, NULL, read_cfg_attr, &rw) < 0)
+        return w->buf[0] ? -1 : h5fail(w, "root attributes");
+    qsort(run->root, (size_t)run->nroot, sizeof *run->root, cmp_attr);
     return 0;
 }
 
-static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
+/* Rows of every dataset in /epochs, shortest and longest: a .part file's writer appends a row to
+ * one dataset after another, so when it stopped between two of them the rows that all of them
+ * hold are the whole epochs. */
+typedef struct {
+    long long lo, hi;
+    Why *w;
+} RowWalk;
+
+static herr_t count_rows(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    RowWalk *rw = data;
+    /* H5Oopen and H5Iget_type read the same in every HDF5 version, unlike H5Oget_info */
+    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+    if (o < 0) {
+        char what[160];
+        snprintf(what, sizeof what, "object /epochs/%s", name);
+        return h5fail(rw->w, what);
+    }
+    H5I_type_t type = H5Iget_type(o);
+    RELEASE(H5Oclose(o));
+    if (type != H5I_DATASET) return 0;
+    long long n = epochs_rows(g, name, rw->w);
+    if (n < 0) return -1;
+    if (rw->lo < 0 || n < rw->lo) rw->lo = n;
+    if (n > rw->hi) rw->hi = n;
+    return 0;
+}
+
+/* The epoch of highest validation accuracy (1-based; the first of equals; the last epoch when no
+ * validation accuracy was measured): the weights early stopping would have kept. */
+static long long best_by_validation(const admm_Run *run)
+{
+    int best = -1;
+    for (int e = 0; e < run->E; e++)
+        if (!isnan(run->val_acc[e]) && (best < 0 || run->val_acc[e] > run->val_acc[best])) best = e;
+    return best < 0 ? run->E : best + 1;
+}
+
+/* A .part run whose final attributes were never written: its finals from its rows (results.h). */
+static void derive_final(admm_Run *run)
+{
+    run->epochs_run = run->E;
+    run->best_epoch = best_by_validation(run);
+    int b = (int)run->best_epoch - 1;
+    run->final_train_acc = run->train_acc[b];
+    run->final_val_acc = run->val_acc[b];
+    run->final_test_acc = run->test_acc[b];
+    run->final_loss = run->loss[b];
+    run->total_time_s = NAN;
+    run->train_time_s = 0.0;
+    for (int e = 0; e < run->E; e++)
+        run->train_time_s += run->t_epoch[e];
+}
+
+/* part: a .part file, whose datasets may differ in length: E = the rows every dataset of /epochs
+ * holds (and no more than epochs_run when the file has it); *rows_max is the longest. Otherwise
+ * every dataset read must hold exactly epochs_run rows. */
+static int read_epoch_data(hid_t f, admm_Run *run, int part, long long *rows_max, Why *w)
 {
     htri_t ex = H5Lexists(f, "epochs", H5P_DEFAULT);
     if (ex <= 0) return ex < 0 ? h5fail(w, "group /epochs") : refuse(w, "missing group /epochs");
     hid_t g = H5Gopen2(f, "epochs", H5P_DEFAULT);
     if (g < 0) return h5fail(w, "group /epochs");
-    hsize_t E = (hsize_t)run->epochs_run, R = (hsize_t)run->ranks;
+    int rc = -1;
+    long long common = run->has_final ? run->epochs_run : -1;
+    *rows_max = common;
+    if (part) {
+        RowWalk rw = {-1, -1, w};
+        w->buf[0] = '\0';
+        if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, count_rows, &rw) < 0) {
+            if (!w->buf[0]) h5fail(w, "datasets of /epochs");
+            goto done;
+        }
+        if (rw.lo >= 0 && (common < 0 || rw.lo < common)) common = rw.lo;
+        if (rw.hi > *rows_max) *rows_max = rw.hi;
+        if (common < 1) {
+            refuse(w, "no whole epoch written yet (the /epochs datasets hold %lld rows)", common);
+            goto done;
+        }
+    }
+    hsize_t E = (hsize_t)common, R = (hsize_t)run->ranks;
     run->E = (int)E;
     run->R = (int)R;
-    int rc = -1;
-    /* in the schema's table order, so the first missing one is reported */
-    if (!(run->epoch = read_epochs(g, "epoch", E, 0, H5T_NATIVE_LLONG, w))) goto done;
-    if (!(run->warmup = read_epochs(g, "warmup", E, 0, H5T_NATIVE_LLONG, w))) goto done;
+    int exact = !part;
+    if (!(run->epoch = read_epochs(g, "epoch", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
+    if (!(run->warmup = read_epochs(g, "warmup", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
     struct {
         const char *name;
         double **dst;
@@ -490,7 +634,22 @@ static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
                {"t_eval", &run->t_eval},
                {"t_wall", &run->t_wall}};
     for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
-        if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, w))) goto done;
+        if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, exact, w)))
+            goto done;
+    /* multiplier came with a later writer than the rest: a file without it reads as NaN, "none" */
+    ex = H5Lexists(g, "multiplier", H5P_DEFAULT);
+    if (ex < 0) {
+        h5fail(w, "dataset /epochs/multiplier");
+        goto done;
+    }
+    if (ex > 0) {
+        if (!(run->multiplier = read_epochs(g, "multiplier", E, 0, H5T_NATIVE_DOUBLE, exact, w)))
+            goto done;
+    } else {
+        run->multiplier = admm_xmalloc(E * sizeof *run->multiplier);
+        for (hsize_t e = 0; e < E; e++)
+            run->multiplier[e] = NAN;
+    }
     ex = H5Lexists(g, "phase_avg", H5P_DEFAULT);
     if (ex <= 0) {
         if (ex < 0)
@@ -505,10 +664,10 @@ static int read_epoch_data(hid_t f, admm_Run *run, Why *w)
         goto done;
     }
     hsize_t P = (hsize_t)run->P;
-    if (!(run->phase_min = read_epochs(g, "phase_min", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
-    if (!(run->phase_avg = read_epochs(g, "phase_avg", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
-    if (!(run->phase_max = read_epochs(g, "phase_max", E, P, H5T_NATIVE_DOUBLE, w))) goto done;
-    if (!(run->rss_mb = read_epochs(g, "rss_mb", E, R, H5T_NATIVE_DOUBLE, w))) goto done;
+    if (!(run->phase_min = read_epochs(g, "phase_min", E, P, H5T_NATIVE_DOUBLE, exact, w))) goto done;
+    if (!(run->phase_avg = read_epochs(g, "phase_avg", E, P, H5T_NATIVE_DOUBLE, exact, w))) goto done;
+    if (!(run->phase_max = read_epochs(g, "phase_max", E, P, H5T_NATIVE_DOUBLE, exact, w))) goto done;
+    if (!(run->rss_mb = read_epochs(g, "rss_mb", E, R, H5T_NATIVE_DOUBLE, exact, w))) goto done;
     for (int e = 0; e < run->E; e++)
         if (run->epoch[e] != e + 1) {
             refuse(w, "/epochs/epoch[%d] = %lld, expected %d", e, run->epoch[e], e + 1);
@@ -565,6 +724,64 @@ static int not_regular(const char *path, Why *w)
     return refuse(w, "is %s, not a results file", kind);
 }
 
+/* HDF5 1.10.7 and 1.12.1 brought H5Pset_file_locking. */
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0))
+#define HAVE_FILE_LOCKING_PROPERTY 1
+#else
+#define HAVE_FILE_LOCKING_PROPERTY 0
+#endif
+
+/* File access for reading path: a .part file may still be open in its writer, so it is opened
+ * without HDF5's file lock (where this HDF5 can say so; HDF5_USE_FILE_LOCKING=FALSE otherwise).
+ * Read-only either way: nothing here can change it. */
+static hid_t access_for(int part)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if HAVE_FILE_LOCKING_PROPERTY
+    if (fapl >= 0 && part && H5Pset_file_locking(fapl, 0, 1) < 0) {
+        RELEASE(H5Pclose(fapl));
+        return -1;
+    }
+#else
+    (void)part;
+#endif
+    return fapl;
+}
+
+/* Marks run partial, with why (results.h). rows_max: the longest /epochs dataset of a .part file. */
+static void mark_partial(admm_Run *run, int part, long long rows_max)
+{
+    if (part && !strcmp(run->status, "running"))
+        run->partial_why = admm_xasprintf(
+            "unfinished (.h5.part, status \"running\": the run died or is still being written); "
+            "%d epochs readable", run->E);
+    else if (part)
+        run->partial_why = admm_xasprintf(
+            "unfinished (.h5.part with status \"complete\": rank 0 did not rename it); %d epochs",
+            run->E);
+    else
+        run->partial_why = NULL;
+    if (run->stop_reason && !strcmp(run->stop_reason, "signal")) {
+        /* complete as a file, partial as a run: a signal ended it before its stopping rule */
+        char *next = admm_xasprintf(
+            "%s%sstopped by a signal after %lld epochs (%s%sstop_reason \"signal\")",
+            run->partial_why ? run->partial_why : "", run->partial_why ? "; " : "",
+            run->epochs_run, run->stop_signal ? run->stop_signal : "",
+            run->stop_signal ? ", " : "");
+        free(run->partial_why);
+        run->partial_why = next;
+    }
+    if (!run->partial_why) return;
+    run->partial = 1;
+    if (part && rows_max > run->E) {
+        char *next = admm_xasprintf("%s; the /epochs datasets hold %d to %lld rows: the %d rows all "
+                                    "of them hold are used",
+                                    run->partial_why, run->E, rows_max, run->E);
+        free(run->partial_why);
+        run->partial_why = next;
+    }
+}
+
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
 {
     Why w = {why, whylen};
@@ -578,6 +795,8 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
         return -1;
     }
 
+    /* the writer creates FILE.part and renames it to FILE when the run ends (io/SCHEMA.md) */
+    int part = admm_ends_with(path, ".part");
     if (not_regular(path, &w)) {
         admm_run_free(run);
         return -1;
@@ -591,46 +810,32 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
         admm_run_free(run);
         return -1;
     }
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = access_for(part);
+    hid_t f = fapl < 0 ? -1 : H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    char m[256];
+    if (f < 0) h5msg(m); /* before H5Pclose, which clears HDF5's error stack */
+    if (fapl >= 0) RELEASE(H5Pclose(fapl));
     if (f < 0) {
-        char m[256];
-        h5msg(m);
-        /* HDF5 locks a file it writes: a run still in progress holds its .part file */
+        /* a truncated copy, or the .part of a live run caught between two writes */
         refuse(&w, "cannot open as HDF5: %s%s", m,
                strstr(m, "unable to lock") ? " (another process has it open for writing)" : "");
         admm_run_free(run);
         return -1;
     }
-    int rc = read_root(f, run, &w);
+    long long rows_max = 0;
+    int rc = read_root(f, run, part, &w);
     if (!rc) rc = read_config(f, run, &w);
-    if (!rc) rc = read_epoch_data(f, run, &w);
-    if (!rc) rc = check_weights(f, run, &w);
+    if (!rc) rc = read_epoch_data(f, run, part, &rows_max, &w);
+    if (!rc && !part) rc = check_weights(f, run, &w); /* a run that died wrote none */
     if (H5Fclose(f) < 0 && !rc) rc = h5fail(&w, "cannot close");
     if (release_failed && !rc) rc = refuse(&w, "HDF5 failed to release an object of the file");
-    if (rc) admm_run_free(run);
-    return rc ? -1 : 0;
-}
-
-char *admm_run_peek_status(const char *path)
-{
-    char buf[256];
-    Why w = {buf, sizeof buf};
-    char *status = NULL;
-    /* a hint for messages only: any failure below means "status unknown" (NULL) */
-    if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0) return NULL;
-    if (not_regular(path, &w) || H5Fis_hdf5(path) <= 0) return NULL;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-        (void)H5Eclear2(H5E_DEFAULT);
-        return NULL;
+    if (rc) {
+        admm_run_free(run);
+        return -1;
     }
-    if (attr_str(f, "/", "status", &status, &w)) status = NULL;
-    if (H5Fclose(f) < 0) {
-        free(status);
-        status = NULL;
-    }
-    (void)H5Eclear2(H5E_DEFAULT);
-    return status;
+    if (!run->has_final) derive_final(run);
+    mark_partial(run, part, rows_max);
+    return 0;
 }
 
 void admm_run_free(admm_Run *run)
@@ -639,6 +844,8 @@ void admm_run_free(admm_Run *run)
     free(run->method);
     free(run->status);
     free(run->stop_reason);
+    free(run->partial_why);
+    free(run->stop_signal);
     free(run->hostnames);
     free(run->start_time);
     free(run->git_revision);
@@ -649,12 +856,20 @@ void admm_run_free(admm_Run *run)
         free(run->cfg[k].s);
     }
     free(run->cfg);
+    for (int k = 0; k < run->nroot; k++) {
+        free(run->root[k].name);
+        free(run->root[k].i);
+        free(run->root[k].r);
+        free(run->root[k].s);
+    }
+    free(run->root);
     for (int p = 0; p < run->P; p++)
         free(run->phase_names[p]);
     free(run->phase_names);
-    double *d[] = {run->loss,      run->objective, run->residual_z, run->residual_a, run->train_acc,
-                   run->val_acc,   run->test_acc,  run->t_epoch,    run->t_eval,     run->t_wall,
-                   run->phase_min, run->phase_avg, run->phase_max,  run->rss_mb};
+    double *d[] = {run->loss,      run->objective, run->residual_z, run->residual_a,
+                   run->multiplier, run->train_acc, run->val_acc,   run->test_acc,
+                   run->t_epoch,   run->t_eval,    run->t_wall,     run->phase_min,
+                   run->phase_avg, run->phase_max, run->rss_mb};
     for (size_t k = 0; k < sizeof d / sizeof d[0]; k++)
         free(d[k]);
     free(run->epoch);

@@ -1,6 +1,8 @@
 /* results: reads one admm-nn-results file (io/SCHEMA.md, format version 1) into memory and decides
- * whether it is a complete results file; grouping and statistics are in group.h. Serial HDF5 with
- * the default (sec2) driver: nothing here is collective and MPI is never initialised. */
+ * whether it is a complete results file, a partial run (stopped by a signal, or a FILE.h5.part
+ * left by a run that died or is still going) or neither; grouping and statistics are in group.h.
+ * Serial HDF5 with the default (sec2) driver: nothing here is collective and MPI is never
+ * initialised. */
 #ifndef ADMM_ANALYSIS_RESULTS_H
 #define ADMM_ANALYSIS_RESULTS_H
 
@@ -20,33 +22,49 @@ typedef struct {
 } admm_Attr;
 
 /* One run. E = epochs_run, P = phases, R = ranks. The per-epoch 2-D datasets keep HDF5's row-major
- * order: phase_avg is (E, P), element [e * P + p]; rss_mb is (E, R), element [e * R + r]. */
+ * order: phase_avg is (E, P), element [e * P + p]; rss_mb is (E, R), element [e * R + r].
+ *
+ * A partial run (partial = 1) is one whose epochs are usable but which did not run to its end:
+ * a complete file with stop_reason "signal", or a FILE.h5.part (status "running": the run died or
+ * is still being written; "complete": rank 0 did not rename it). A .part file's /epochs datasets
+ * may differ in length (the writer stopped between two of them): E is the rows all of them hold.
+ * When its final root attributes were never written (has_final = 0), epochs_run is E, best_epoch
+ * is the epoch of highest validation accuracy (the last when none was measured), the final_*
+ * values are that epoch's row, train_time_s is the sum of t_epoch, stop_reason is NULL and
+ * total_time_s NaN. */
 typedef struct {
     char *path; /* as found on the command line or while scanning */
     char *method, *status, *stop_reason, *hostnames, *start_time, *git_revision;
+    char *stop_signal; /* only with stop_reason "signal": SIGTERM, SIGINT, SIGUSR1; else NULL */
     long long ranks, n_train, n_val, n_test, epochs_run, best_epoch;
     double final_train_acc, final_val_acc, final_test_acc, final_loss, total_time_s, train_time_s;
+    int partial;        /* 1: a partial run (above); never averaged with complete runs unless
+                           admm-analyze --include-partial */
+    char *partial_why;  /* partial runs: why, one line ("stopped by a signal after 12 epochs ...") */
+    int has_final;      /* 1: the final root attributes are the file's; 0: derived (above) */
     int ncfg;
     admm_Attr *cfg; /* ncfg, sorted by name */
+    int nroot;
+    admm_Attr *root; /* nroot: every root attribute as stored (none derived), sorted by name */
     int E, P, R;
     char **phase_names;                                 /* P */
     long long *epoch, *warmup;                          /* E */
     double *loss, *objective, *residual_z, *residual_a; /* E */
+    double *multiplier;                                 /* E; NaN when the file has none */
     double *train_acc, *val_acc, *test_acc;             /* E */
     double *t_epoch, *t_eval, *t_wall;                  /* E */
     double *phase_min, *phase_avg, *phase_max;          /* (E, P) */
     double *rss_mb;                                     /* (E, R) */
 } admm_Run;
 
-/* Reads path into *run (zeroed first). Returns 0, or -1 with a one-line reason in why when the file
- * is not a complete results file (not a regular file, not HDF5, truncated, status != "complete", a
- * missing or misshapen attribute or dataset, a root attribute or accuracy outside the ranges of
- * io/SCHEMA.md: the reason names it and its value); *run is then freed. */
+/* Reads path into *run (zeroed first). Returns 0 for a complete results file or a partial run
+ * (run->partial), or -1 with a one-line reason in why when the file is neither (not a regular
+ * file, not HDF5, truncated, status != "complete" outside a .part file, a missing or misshapen
+ * attribute or dataset, a root attribute or accuracy outside the ranges of io/SCHEMA.md, a .part
+ * file without one whole epoch: the reason names it and its value); *run is then freed. A path
+ * ending in .part is read as a partial run: opened read-only without HDF5's file lock (its writer
+ * may still be running), its final root attributes and /weights optional. */
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen);
-
-/* Reads only the root status attribute, for files refused for another reason (.part files).
- * Returns a malloc'd string or NULL. */
-char *admm_run_peek_status(const char *path);
 
 void admm_run_free(admm_Run *run);
 

@@ -107,6 +107,13 @@ void admm_table_str(admm_Table *t, const char *s)
     push(&r->md, &r->nmd, admm_xstrdup(missing ? "-" : s));
 }
 
+void admm_table_str_md(admm_Table *t, const char *csv, const char *md)
+{
+    Row *r = cell(t, 0);
+    push(&r->csv, &r->ncsv, admm_xstrdup(csv));
+    push(&r->md, &r->nmd, admm_xstrdup(md));
+}
+
 void admm_table_int(admm_Table *t, long long v)
 {
     Row *r = cell(t, 0);

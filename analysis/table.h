@@ -20,6 +20,8 @@ void admm_table_col_pm(admm_Table *t, const char *csv_stem, const char *md_name)
  * double ("%.2f"); CSV always gets %.15g. */
 void admm_table_row(admm_Table *t);
 void admm_table_str(admm_Table *t, const char *s);
+/* A text cell whose Markdown form carries a mark the CSV field does not ("yes †" for "yes"). */
+void admm_table_str_md(admm_Table *t, const char *csv, const char *md);
 void admm_table_int(admm_Table *t, long long v);
 void admm_table_real(admm_Table *t, double v, const char *md_fmt);
 void admm_table_pm(admm_Table *t, double mean, double std, const char *md_fmt);

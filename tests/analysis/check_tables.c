@@ -4,9 +4,17 @@
  * table carries the same values as its CSV twin (to its printed precision), that the flagged
  * files are exactly the expected ones, and that every figure report.md links is a real PNG.
  *
- *   analysis-check OUTDIR --valid FILE... --flagged FILE... [--ignore KEY]... [--no-figures]
+ *   analysis-check OUTDIR --valid FILE... --flagged FILE... [--partial FILE...]
+ *                  [--include-partial] [--ignore KEY]... [--no-figures]
  *
+ * --partial names the partial runs (stopped by a signal, or a .h5.part of a run that died):
+ * without --include-partial they must be in partial.csv and epochs.csv only, never in a group, and
+ * every other table's partial column must say no; with it (as given to admm-analyze) they are
+ * grouped like the valid runs and marked partial. A .h5.part file is read up to the rows every
+ * /epochs dataset holds; its missing final attributes are derived as analysis/README.md says.
  * --ignore repeats admm-analyze's --ignore; --no-figures is for output made with --no-plots.
+ * Also checks phases.csv (per-phase time and load imbalance of the scaling families) and
+ * epochs.csv (one row per run and epoch).
  *
  * Prints a line per failed check, then "N passed, M failed"; exits 1 when any check failed. */
 #define _XOPEN_SOURCE 700
@@ -76,10 +84,12 @@ typedef struct {
     char *method, *stop_reason, *hostnames;
     long long ranks, n_train, epochs_run, best_epoch;
     double acc, val, loss; /* final_test_acc, final_val_acc, final_loss */
+    int partial;           /* named with --partial */
     int ncfg;
     Cfg cfg[96];
     int E, P, R;
-    double *t_epoch, *phase_avg, *rss; /* E; E x P; E x R (row-major) */
+    double *t_epoch, *phase_avg, *phase_max, *rss; /* E; E x P; E x P; E x R (row-major) */
+    double *val_acc, *test_acc, *loss_e;           /* E */
     char phase_names[1024];
 } Run;
 
@@ -113,44 +123,74 @@ static double num_attr(hid_t obj, const char *name)
     return v;
 }
 
-static double *dataset(hid_t f, const char *name, int *rows, int *cols)
+/* The first `limit` rows of dataset name (all of them when limit < 0). */
+static double *dataset(hid_t f, const char *name, int limit, int *rows, int *cols)
 {
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT), s = H5Dget_space(d);
-    hsize_t dims[2] = {1, 1};
+    hsize_t dims[2] = {1, 1}, start[2] = {0, 0};
+    int nd = H5Sget_simple_extent_ndims(s);
     H5Sget_simple_extent_dims(s, dims, NULL);
+    if (limit >= 0 && (hsize_t)limit < dims[0]) dims[0] = (hsize_t)limit;
     double *x = xcalloc(dims[0] * dims[1], sizeof *x);
-    if (d < 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) {
+    hid_t m = H5Screate_simple(nd, dims, NULL);
+    if (d < 0 || H5Sselect_hyperslab(s, H5S_SELECT_SET, start, NULL, dims, NULL) < 0 ||
+        H5Dread(d, H5T_NATIVE_DOUBLE, m, s, H5P_DEFAULT, x) < 0) {
         fprintf(stderr, "analysis-check: cannot read %s\n", name);
         exit(2);
     }
     *rows = (int)dims[0];
-    if (cols) *cols = H5Sget_simple_extent_ndims(s) == 2 ? (int)dims[1] : 1;
+    if (cols) *cols = nd == 2 ? (int)dims[1] : 1;
+    H5Sclose(m);
     H5Sclose(s);
     H5Dclose(d);
     return x;
 }
 
-static void read_run(Run *r, const char *path)
+/* Fewest rows of any dataset in group g (a .part file's writer may have stopped mid-epoch). */
+static int fewest_rows(hid_t g)
+{
+    H5G_info_t info;
+    int fewest = -1;
+    H5Gget_info(g, &info);
+    for (hsize_t k = 0; k < info.nlinks; k++) {
+        char name[256];
+        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT);
+        hid_t d = H5Dopen2(g, name, H5P_DEFAULT), s = H5Dget_space(d);
+        hsize_t dims[2] = {0, 0};
+        H5Sget_simple_extent_dims(s, dims, NULL);
+        if (fewest < 0 || (int)dims[0] < fewest) fewest = (int)dims[0];
+        H5Sclose(s);
+        H5Dclose(d);
+    }
+    return fewest;
+}
+
+static void read_run(Run *r, const char *path, int partial)
 {
     char buf[PATH_MAX];
     memset(r, 0, sizeof *r);
     r->path = xstrdup(path);
     r->real = xstrdup(realpath(path, buf) ? buf : path);
+    r->partial = partial;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         fprintf(stderr, "analysis-check: a file given as valid cannot be opened: %s\n", path);
         exit(2);
     }
+    /* a .h5.part of a run that died has no final attributes: they are derived below */
+    int has_final = H5Aexists(f, "epochs_run") > 0;
     r->method = vstr_attr(f, "method");
-    r->stop_reason = vstr_attr(f, "stop_reason");
+    r->stop_reason = has_final ? vstr_attr(f, "stop_reason") : xstrdup("");
     r->hostnames = vstr_attr(f, "hostnames");
     r->ranks = (long long)num_attr(f, "ranks");
     r->n_train = (long long)num_attr(f, "n_train");
-    r->epochs_run = (long long)num_attr(f, "epochs_run");
-    r->best_epoch = (long long)num_attr(f, "best_epoch");
-    r->acc = num_attr(f, "final_test_acc");
-    r->val = num_attr(f, "final_val_acc");
-    r->loss = num_attr(f, "final_loss");
+    if (has_final) {
+        r->epochs_run = (long long)num_attr(f, "epochs_run");
+        r->best_epoch = (long long)num_attr(f, "best_epoch");
+        r->acc = num_attr(f, "final_test_acc");
+        r->val = num_attr(f, "final_val_acc");
+        r->loss = num_attr(f, "final_loss");
+    }
 
     hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
     H5O_info_t info;
@@ -177,10 +217,31 @@ static void read_run(Run *r, const char *path)
     }
     H5Gclose(g);
 
-    r->t_epoch = dataset(f, "epochs/t_epoch", &r->E, NULL);
-    int e2;
-    r->phase_avg = dataset(f, "epochs/phase_avg", &e2, &r->P);
-    r->rss = dataset(f, "epochs/rss_mb", &e2, &r->R);
+    int limit = -1, e2;
+    if (partial && strstr(path, ".part")) {
+        hid_t eg = H5Gopen2(f, "epochs", H5P_DEFAULT);
+        limit = fewest_rows(eg);
+        H5Gclose(eg);
+        if (has_final && r->epochs_run < limit) limit = (int)r->epochs_run;
+    }
+    r->t_epoch = dataset(f, "epochs/t_epoch", limit, &r->E, NULL);
+    r->phase_avg = dataset(f, "epochs/phase_avg", limit, &e2, &r->P);
+    r->phase_max = dataset(f, "epochs/phase_max", limit, &e2, &r->P);
+    r->rss = dataset(f, "epochs/rss_mb", limit, &e2, &r->R);
+    r->val_acc = dataset(f, "epochs/val_acc", limit, &e2, NULL);
+    r->test_acc = dataset(f, "epochs/test_acc", limit, &e2, NULL);
+    r->loss_e = dataset(f, "epochs/loss", limit, &e2, NULL);
+    if (!has_final) { /* the epoch of highest validation accuracy, first of equals */
+        int b = -1;
+        for (int e = 0; e < r->E; e++)
+            if (!isnan(r->val_acc[e]) && (b < 0 || r->val_acc[e] > r->val_acc[b])) b = e;
+        if (b < 0) b = r->E - 1;
+        r->epochs_run = r->E;
+        r->best_epoch = b + 1;
+        r->acc = r->test_acc[b];
+        r->val = r->val_acc[b];
+        r->loss = r->loss_e[b];
+    }
     hid_t d = H5Dopen2(f, "epochs/phase_avg", H5P_DEFAULT);
     char *pn = vstr_attr(d, "phase_names");
     snprintf(r->phase_names, sizeof r->phase_names, "%s", pn);
@@ -449,6 +510,10 @@ static void check_md_matches_csv(const char *dir, const char *stem, Table *csv)
             if (is_number(m, &mv) && is_number(c, &cv) && !isnan(cv))
                 ok(fabs(mv - cv) <= printed_tolerance(m), "%s row %d %s: md %s vs csv %s", stem,
                    r + 1, csv->head[k], m, c);
+            else if (!strcmp(csv->head[k], "partial")) /* Markdown marks a partial run */
+                ok(!strcmp(m, !strcmp(c, "yes") ? "yes †" : c),
+                   "%s row %d partial: md '%s' vs csv '%s' (a partial row is 'yes †' in Markdown)",
+                   stem, r + 1, m, c);
             else /* a missing value: "-" in Markdown, an empty field in CSV */
                 ok(!strcmp(m, c) || (!strcmp(m, "-") && !*c), "%s row %d %s: md '%s' vs csv '%s'",
                    stem, r + 1, csv->head[k], m, c);
@@ -508,6 +573,7 @@ typedef struct {
     int *run;
     Stat val, acc, loss, epochs, t; /* val and acc in percent */
     double comm, peak;
+    int partial; /* holds a partial run */
 } Group;
 
 static int ngroup;
@@ -534,6 +600,7 @@ static void group_stats(Group *g)
     nt = 0;
     for (int k = 0; k < g->n; k++) {
         const Run *r = &runs[g->run[k]];
+        g->partial |= r->partial;
         acc[k] = 100 * r->acc;
         val[k] = 100 * r->val;
         loss[k] = r->loss;
@@ -567,6 +634,13 @@ static void group_stats(Group *g)
     free(loss);
     free(ep);
     free(t);
+}
+
+/* The partial column of row i: yes for a partial run or a group holding one. */
+static void partial_col(const Table *t, int i, int want, const char *what)
+{
+    ok(!strcmp(get(t, i, "partial"), want ? "yes" : "no"), "%s row %d: partial '%s', expected %s",
+       what, i + 1, get(t, i, "partial"), want ? "yes" : "no");
 }
 
 static void check_groups(const Table *t)
@@ -619,6 +693,7 @@ static void check_groups(const Table *t)
         ok(!strcmp(get(t, g, "hosts"), hosts), "groups %s hosts: '%s', expected '%s'", gr->id,
            get(t, g, "hosts"), hosts);
         group_stats(gr);
+        partial_col(t, g, gr->partial, "groups");
     }
     for (int k = 0; k < nrun; k++)
         ok(owner[k] >= 0, "groups: %s is in no group", runs[k].path);
@@ -658,6 +733,7 @@ static void check_runs(const Table *t)
         ok(cell_is_cfg(get(t, i, "seed"), cfg(r, "seed")), "runs %s seed", r->path);
         num_cell("runs", "val_acc_pct", get(t, i, "val_acc_pct"), 100 * r->val);
         num_cell("runs", "test_acc_pct", get(t, i, "test_acc_pct"), 100 * r->acc);
+        partial_col(t, i, r->partial, "runs");
     }
     for (int k = 0; k < nrun; k++)
         ok(seen[k] == 1, "runs: %s appears %d times", runs[k].path, seen[k]);
@@ -773,6 +849,7 @@ static void check_config_row(const Table *t, int i, const char *what)
     check_floor_cells(t, i, g, what);
     pm_cell(t, i, "final_loss", gr->loss, what);
     pm_cell(t, i, "s_per_epoch", gr->t, what);
+    partial_col(t, i, gr->partial, what);
 }
 
 static void check_configs(const Table *t)
@@ -817,9 +894,10 @@ static void check_epoch_time(const Table *t)
 {
     for (int i = 0; i < t->nrow; i++) {
         const char *m = get(t, i, "method");
-        int nt = 0, nr = 0, ng = 0;
+        int nt = 0, nr = 0, ng = 0, np = 0;
         for (int k = 0; k < nrun; k++)
-            if (!strcmp(runs[k].method, m)) nt += runs[k].E, nr++;
+            if (!strcmp(runs[k].method, m)) nt += runs[k].E, nr++, np += runs[k].partial;
+        partial_col(t, i, np > 0, "epoch_time");
         for (int g = 0; g < ngroup; g++)
             ng += groups[g].n && !strcmp(runs[groups[g].run[0]].method, m);
         double *x = xcalloc((size_t)nt, sizeof *x);
@@ -929,7 +1007,8 @@ static void check_families(const Table *t, const char *param, int scaling, int *
                    "%s: %s and %s differ only in %s but "
                    "share no family",
                    param, groups[g].id, groups[h].id, param);
-            else if (scaling && same_except(a, b, weak, 2) && per_rank(a) == per_rank(b))
+            else if (scaling && same_except(a, b, weak, 2) && per_rank(a) == per_rank(b) &&
+                     a->ranks != b->ranks)
                 ok(weak_of[g] >= 0 && weak_of[g] == weak_of[h],
                    "weak scaling: %s and %s share no family", groups[g].id, groups[h].id);
         }
@@ -961,6 +1040,7 @@ static void check_scaling(const Table *t)
         num_cell("scaling", "comm_share_pct", get(t, i, "comm_share_pct"), 100 * gr->comm);
         num_cell("scaling", "peak_rss_mb", get(t, i, "peak_rss_mb"), gr->peak);
         pm_cell(t, i, "test_acc_pct", gr->acc, "scaling");
+        partial_col(t, i, gr->partial, "scaling");
     }
     free(fam_of);
 }
@@ -985,6 +1065,7 @@ static void check_sensitivity(const Table *t, const char *param)
         pm_cell(t, i, "final_loss", gr->loss, what);
         pm_cell(t, i, "s_per_epoch", gr->t, what);
         num_cell(what, "peak_rss_mb", get(t, i, "peak_rss_mb"), gr->peak);
+        partial_col(t, i, gr->partial, what);
     }
     free(fam_of);
 }
@@ -1007,6 +1088,178 @@ static void check_flagged(const Table *t, int nflag, char **flag, const char *re
         ok(report && strstr(report, flag[k]) != NULL, "report.md does not name flagged %s",
            flag[k]);
     }
+}
+
+/* The group id holding run k of runs[], or "" when none does (a partial run set apart). */
+static const char *group_of(int k)
+{
+    for (int g = 0; g < ngroup; g++)
+        for (int j = 0; j < groups[g].n; j++)
+            if (groups[g].run[j] == k) return groups[g].id;
+    return "";
+}
+
+/* partial.csv: every partial run once, averaged in exactly with --include-partial. part[] are
+ * the partial runs (the tail of runs[] when included, else runs of their own). */
+static void check_partial(const Table *t, int npart, const Run *part, int include,
+                          const char *report)
+{
+    ok(t->nrow == npart, "partial: %d rows, %d partial runs given", t->nrow, npart);
+    for (int k = 0; k < npart; k++) {
+        const Run *r = &part[k];
+        int found = 0;
+        for (int i = 0; i < t->nrow; i++) {
+            char b[PATH_MAX];
+            const char *p = get(t, i, "file");
+            if (strcmp(realpath(p, b) ? b : p, r->real)) continue;
+            found++;
+            ok(!strcmp(get(t, i, "averaged"), include ? "yes" : "no"), "partial %s: averaged '%s'",
+               r->path, get(t, i, "averaged"));
+            const char *want = include ? group_of(run_by_path(r->path)) : "";
+            ok(!strcmp(get(t, i, "group"), want), "partial %s: group '%s', expected '%s'", r->path,
+               get(t, i, "group"), want);
+            ok(strcmp(get(t, i, "method"), r->method) == 0, "partial %s method", r->path);
+            num_cell("partial", "epochs", get(t, i, "epochs"), r->E);
+            num_cell("partial", "best_epoch", get(t, i, "best_epoch"), (double)r->best_epoch);
+            num_cell("partial", "val_acc_pct", get(t, i, "val_acc_pct"), 100 * r->val);
+            num_cell("partial", "test_acc_pct", get(t, i, "test_acc_pct"), 100 * r->acc);
+            ok(strlen(get(t, i, "why")) > 10, "partial %s: no reason given", r->path);
+            partial_col(t, i, 1, "partial");
+        }
+        ok(found == 1, "partial: %s listed %d times", r->path, found);
+        ok(report && strstr(report, r->path) != NULL, "report.md does not name partial run %s",
+           r->path);
+    }
+}
+
+/* Index of phase name in run r's phase_names, or -1. */
+static int phase_index(const Run *r, const char *name)
+{
+    char names[1024];
+    snprintf(names, sizeof names, "%s", r->phase_names);
+    int p = 0;
+    for (char *s = strtok(names, ","); s; s = strtok(NULL, ","), p++) {
+        while (*s == ' ')
+            s++;
+        if (!strcmp(s, name)) return p;
+    }
+    return -1;
+}
+
+/* Sum over every epoch of every run of group g of phase name's phase_avg (max: phase_max). */
+static double phase_sum(const Group *g, const char *name, int max, int *nepoch)
+{
+    double sum = 0;
+    *nepoch = 0;
+    for (int j = 0; j < g->n; j++) {
+        const Run *r = &runs[g->run[j]];
+        int p = phase_index(r, name);
+        *nepoch += r->E;
+        for (int e = 0; p >= 0 && e < r->E; e++) {
+            double v = (max ? r->phase_max : r->phase_avg)[e * r->P + p];
+            if (!isnan(v)) sum += v;
+        }
+    }
+    return sum;
+}
+
+/* phases.csv against scaling.csv's families: for each family and group, one row per phase of the
+ * training step (not eval, io, unused) that some group of the family spent time in. */
+static void check_phases(const Table *t, const Table *scal)
+{
+    int rows = 0;
+    for (int i = 0; i < scal->nrow; i++) {
+        const char *fam = get(scal, i, "family");
+        int g = group_by_id(get(scal, i, "group"));
+        if (g < 0) continue;
+        /* the family's phase names with time in them */
+        char want[64][64];
+        int nwant = 0;
+        for (int j = 0; j < scal->nrow; j++) {
+            if (strcmp(get(scal, j, "family"), fam)) continue;
+            int h = group_by_id(get(scal, j, "group"));
+            for (int k = 0; h >= 0 && k < groups[h].n; k++) {
+                char names[1024];
+                snprintf(names, sizeof names, "%s", runs[groups[h].run[k]].phase_names);
+                for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
+                    while (*s == ' ')
+                        s++;
+                    if (!strcmp(s, "eval") || !strcmp(s, "io") || !strcmp(s, "unused")) continue;
+                    int seen = 0;
+                    for (int q = 0; q < nwant; q++)
+                        seen |= !strcmp(want[q], s);
+                    if (!seen && nwant < 64) snprintf(want[nwant++], 64, "%s", s);
+                }
+            }
+        }
+        for (int q = 0; q < nwant; q++) {
+            double total = 0;
+            int ne;
+            for (int j = 0; j < scal->nrow; j++) {
+                int h = strcmp(get(scal, j, "family"), fam) ? -1 : group_by_id(get(scal, j, "group"));
+                if (h >= 0) total += phase_sum(&groups[h], want[q], 0, &ne);
+            }
+            if (!(total > 0)) continue;
+            int found = 0;
+            for (int r = 0; r < t->nrow; r++) {
+                if (strcmp(get(t, r, "family"), fam) || strcmp(get(t, r, "group"), groups[g].id) ||
+                    strcmp(get(t, r, "phase"), want[q]))
+                    continue;
+                found++;
+                double a = phase_sum(&groups[g], want[q], 0, &ne) / (ne ? ne : 1);
+                double m = phase_sum(&groups[g], want[q], 1, &ne) / (ne ? ne : 1);
+                num_cell("phases", "ranks", get(t, r, "ranks"), (double)runs[groups[g].run[0]].ranks);
+                num_cell("phases", "s_per_epoch", get(t, r, "s_per_epoch"), a);
+                num_cell("phases", "s_per_epoch_max", get(t, r, "s_per_epoch_max"), m);
+                num_cell("phases", "share_pct", get(t, r, "share_pct"), 100 * a / groups[g].t.mean);
+                num_cell("phases", "imbalance", get(t, r, "imbalance"), a > 0 ? m / a : NAN);
+                partial_col(t, r, groups[g].partial, "phases");
+            }
+            ok(found == 1, "phases: family %s group %s phase %s listed %d times", fam,
+               groups[g].id, want[q], found);
+            rows += found;
+        }
+    }
+    ok(rows == t->nrow, "phases: %d rows, %d expected", t->nrow, rows);
+}
+
+/* epochs.csv: one row per epoch of every run read (valid and partial, grouped or not), in the
+ * order admm-analyze read them per run; its t_epoch, partial and group columns. */
+static void check_epochs_csv(const char *dir, int nall, const Run *all, int include)
+{
+    char path[PATH_MAX];
+    Table t;
+    snprintf(path, sizeof path, "%s/tables/epochs.csv", dir);
+    ok(csv_read(path, &t) == 0, "%s exists", path);
+    int want = 0;
+    for (int k = 0; k < nall; k++)
+        want += all[k].E;
+    ok(t.nrow == want, "epochs.csv: %d rows, %d epochs in all runs", t.nrow, want);
+    for (int k = 0; k < nall; k++) {
+        const Run *r = &all[k];
+        int n = 0;
+        const char *group = !r->partial || include ? group_of(run_by_path(r->path)) : "";
+        for (int i = 0; i < t.nrow; i++) {
+            char b[PATH_MAX];
+            const char *p = get(&t, i, "file");
+            if (strcmp(realpath(p, b) ? b : p, r->real)) continue;
+            ok(atoi(get(&t, i, "epoch")) == n + 1, "epochs.csv %s row %d: epoch %s", r->path,
+               i + 1, get(&t, i, "epoch"));
+            if (n < r->E) num_cell("epochs.csv", "t_epoch", get(&t, i, "t_epoch"), r->t_epoch[n]);
+            partial_col(&t, i, r->partial, "epochs.csv");
+            ok(!strcmp(get(&t, i, "group"), group), "epochs.csv %s: group '%s', expected '%s'",
+               r->path, get(&t, i, "group"), group);
+            ok(cell_is_cfg(get(&t, i, "config_seed"), cfg(r, "seed")), "epochs.csv %s seed",
+               r->path);
+            ok(!strcmp(get(&t, i, "method"), r->method), "epochs.csv %s method", r->path);
+            n++;
+        }
+        ok(n == r->E, "epochs.csv: %s has %d rows, %d epochs", r->path, n, r->E);
+    }
+    for (int i = 0; i < t.ncol; i++)
+        for (int j = 0; j < t.nrow; j++)
+            ok(strcmp(t.row[j][i], "-") && strcmp(t.row[j][i], "nan"),
+               "epochs.csv row %d %s: a missing value is an empty field", j + 1, t.head[i]);
 }
 
 /* Every figures/NAME.png that report.md links is a PNG of some size. */
@@ -1040,14 +1293,18 @@ int main(int argc, char **argv)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     const char *dir = argv[1];
     char **valid = xcalloc((size_t)argc, sizeof *valid),
-         **flag = xcalloc((size_t)argc, sizeof *flag);
+         **flag = xcalloc((size_t)argc, sizeof *flag), **part = xcalloc((size_t)argc, sizeof *part);
     ignore = xcalloc((size_t)argc, sizeof *ignore);
-    int nvalid = 0, nflag = 0, mode = 0, figures = 1;
+    int nvalid = 0, nflag = 0, npart = 0, mode = 0, figures = 1, include = 0;
     for (int k = 2; k < argc; k++) {
         if (!strcmp(argv[k], "--valid"))
             mode = 1;
         else if (!strcmp(argv[k], "--flagged"))
             mode = 2;
+        else if (!strcmp(argv[k], "--partial"))
+            mode = 3;
+        else if (!strcmp(argv[k], "--include-partial"))
+            include = 1;
         else if (!strcmp(argv[k], "--ignore") && k + 1 < argc)
             ignore[nignore++] = argv[++k];
         else if (!strcmp(argv[k], "--no-figures"))
@@ -1056,11 +1313,18 @@ int main(int argc, char **argv)
             valid[nvalid++] = argv[k];
         else if (mode == 2)
             flag[nflag++] = argv[k];
+        else if (mode == 3)
+            part[npart++] = argv[k];
     }
-    nrun = nvalid;
-    runs = xcalloc((size_t)nrun, sizeof *runs);
-    for (int k = 0; k < nrun; k++)
-        read_run(&runs[k], valid[k]);
+    /* all: the valid runs, then the partial ones; runs (what the groups hold) is all of them with
+     * --include-partial, else the valid ones only */
+    Run *all = xcalloc((size_t)(nvalid + npart), sizeof *all);
+    for (int k = 0; k < nvalid; k++)
+        read_run(&all[k], valid[k], 0);
+    for (int k = 0; k < npart; k++)
+        read_run(&all[nvalid + k], part[k], 1);
+    runs = all;
+    nrun = include ? nvalid + npart : nvalid;
 
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/report.md", dir);
@@ -1087,6 +1351,13 @@ int main(int argc, char **argv)
         check_md_matches_csv(dir, stem, &t);
         check_sensitivity(&t, params[k]);
     }
+    Table scal;
+    check_md_matches_csv(dir, "scaling", &scal);
+    check_md_matches_csv(dir, "phases", &t);
+    check_phases(&t, &scal);
+    check_md_matches_csv(dir, "partial", &t);
+    check_partial(&t, npart, all + nvalid, include, report);
+    check_epochs_csv(dir, nvalid + npart, all, include);
     check_md_matches_csv(dir, "flagged", &t);
     check_flagged(&t, nflag, flag, report);
     if (report && figures) check_figures(dir, report);

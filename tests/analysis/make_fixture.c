@@ -12,9 +12,15 @@
  * lr (0.01), batch (128), patience (5), precision (float64), n_train (256), n_test (128),
  * layers (16,8,4), epochs (3: epochs_run, warm-up included), host (node1), acc (0.5: final test
  * accuracy), val (acc: final validation accuracy), t (1: t_epoch of epoch 1), tstep (0: added per
- * epoch), comm (0.15: share of t_epoch in comm_ phases), rss (100: MiB), status (complete), format
- * (admm-nn-results), omit (a dataset under /epochs or a root attribute to leave out), badshape (an
- * /epochs dataset written one row short).
+ * epoch), comm (0.15: share of t_epoch in comm_ phases), imb (0.1: load imbalance, below), rss
+ * (100: MiB), status (complete), stop (max_epochs: stop_reason; "signal" also writes stop_signal
+ * SIGTERM), format (admm-nn-results), omit (a dataset under /epochs or a root attribute to leave
+ * out), badshape (an /epochs dataset written one row short), torn (an /epochs dataset: it and every
+ * dataset after it in the writer's order hold one row fewer, as when a run dies in the middle of
+ * appending an epoch).
+ *
+ * status=running writes what the .part file of a run that died holds: no final root attributes
+ * (epochs_run, best_epoch, final_*, stop_reason, total_time_s, train_time_s) and no /weights.
  *
  * As admm-train does, /config holds only the options that apply to the method: lr, batch and
  * momentum for the gradient methods, beta and gamma for admm and bcd, warmup and pinv_rcond (NaN,
@@ -24,7 +30,13 @@
  *   test_acc = acc * e / E, val_acc = val * e / E, train_acc = min(1, test_acc + 0.01),
  *   loss = 1 / e, t_epoch = t + tstep * (e - 1), phase_avg: comm_reduce = 2/3 comm t_epoch,
  *   comm_gather = 1/3 comm t_epoch, gram = solve = (1 - comm) t_epoch / 2, others 0,
- *   rss_mb = rss + 10 r + e. */
+ *   phase_min = (1 - imb) phase_avg, phase_max = (1 + imb) phase_avg, rss_mb = rss + 10 r + e,
+ *   objective = loss + 0.1, residual_z = 0.5 / e and residual_a = 0.25 / e (admm, bcd; else NaN),
+ *   multiplier = 0 through warm-up, then 0.1 / e (admm; else NaN); the work counters (phase_flops
+ *   (E, 9), comm_calls and comm_bytes (E, 8), bytes_sent and bytes_recv (E, ranks), stream_bytes,
+ *   stream_calls, flops_narrow) hold small known numbers: phase_flops = 1e6 e (p + 1), comm_calls =
+ *   e (k + 1), comm_bytes = 8 comm_calls, bytes_sent = bytes_recv = 1000 e (r + 1), stream_bytes =
+ *   4096 e, stream_calls = 10 e, flops_narrow = 100 e. */
 #define _XOPEN_SOURCE 700
 
 #include <hdf5.h>
@@ -74,11 +86,14 @@ static Opt opts[] = {
     {"t", "1"},
     {"tstep", "0"},
     {"comm", "0.15"},
+    {"imb", "0.1"},
     {"rss", "100"},
     {"status", "complete"},
+    {"stop", "max_epochs"},
     {"format", "admm-nn-results"},
     {"omit", ""},
     {"badshape", ""},
+    {"torn", ""},
 };
 enum { NOPT = sizeof opts / sizeof opts[0] };
 
@@ -138,6 +153,21 @@ static void attr_f64(hid_t obj, const char *name, double v)
     H5Sclose(s);
 }
 
+/* The /epochs datasets in the order admm-train appends an epoch's row to them (io/results.c). */
+static const char *const writer_order[] = {
+    "loss",        "objective",  "residual_z", "residual_a",   "train_acc",    "val_acc",
+    "test_acc",    "t_epoch",    "t_eval",     "t_wall",       "multiplier",   "stream_bytes",
+    "stream_calls", "flops_narrow", "epoch",   "warmup",       "phase_min",    "phase_avg",
+    "phase_max",   "rss_mb",     "phase_flops", "comm_calls",  "comm_bytes",   "bytes_sent",
+    "bytes_recv"};
+
+static int order_of(const char *name)
+{
+    for (size_t k = 0; k < sizeof writer_order / sizeof writer_order[0]; k++)
+        if (!strcmp(writer_order[k], name)) return (int)k;
+    FAIL("internal: %s is not in the writer's order", name);
+}
+
 /* An /epochs dataset, chunked and extendable along epochs as the schema says; rows x cols
  * (cols == 0: one dimension). */
 static hid_t epochs_ds(hid_t g, const char *name, hsize_t rows, hsize_t cols, int integer,
@@ -145,6 +175,7 @@ static hid_t epochs_ds(hid_t g, const char *name, hsize_t rows, hsize_t cols, in
 {
     if (omitted(name)) return -1;
     if (!strcmp(get("badshape"), name)) rows--;
+    if (get("torn")[0] && order_of(name) >= order_of(get("torn"))) rows--;
     int rank = cols ? 2 : 1;
     hsize_t dims[2] = {rows, cols}, maxd[2] = {H5S_UNLIMITED, cols},
             chunk[2] = {16, cols ? cols : 1};
@@ -169,7 +200,8 @@ static void write_file(const char *path)
     const int gradient = !strcmp(method, "gd") || !strcmp(method, "sgd") ||
                          !strcmp(method, "momentum") || !strcmp(method, "adam");
     double acc = num("acc"), val = get("val")[0] ? num("val") : acc, t = num("t"),
-           tstep = num("tstep"), comm = num("comm"), rss = num("rss");
+           tstep = num("tstep"), comm = num("comm"), rss = num("rss"), imb = num("imb");
+    const int running = !strcmp(get("status"), "running"); /* a .part of a run that died */
     const char *loss_name = get("loss")[0] ? get("loss")
                             : gradient     ? "cross-entropy"
                             : bcd          ? "squared-hinge"
@@ -184,11 +216,14 @@ static void write_file(const char *path)
     snprintf(layers, sizeof layers, "%s", get("layers"));
 
     long long *epoch = calloc((size_t)E, sizeof *epoch), *warm = calloc((size_t)E, sizeof *warm);
-    double *v[10];
-    for (int k = 0; k < 10; k++)
+    double *v[14];
+    for (int k = 0; k < 14; k++)
         v[k] = calloc((size_t)E, sizeof(double));
     double *loss = v[0], *obj = v[1], *rz = v[2], *ra = v[3], *tra = v[4], *va = v[5], *te = v[6],
-           *tep = v[7], *tev = v[8], *tw = v[9];
+           *tep = v[7], *tev = v[8], *tw = v[9], *mult = v[10], *sb = v[11], *sc = v[12],
+           *fn = v[13];
+    double *flops = calloc((size_t)(E * P), sizeof(double)), *calls = calloc((size_t)(E * 8), sizeof(double));
+    double *cbytes = calloc((size_t)(E * 8), sizeof(double)), *sent = calloc((size_t)(E * R), sizeof(double));
     double *pavg = calloc((size_t)(E * P), sizeof(double)),
            *pmin = calloc((size_t)(E * P), sizeof(double));
     double *pmax = calloc((size_t)(E * P), sizeof(double)),
@@ -205,6 +240,18 @@ static void write_file(const char *path)
         obj[i] = loss[i] + 0.1;
         rz[i] = admm || bcd ? 0.5 / e : NAN;
         ra[i] = admm || bcd ? 0.25 / e : NAN;
+        mult[i] = !admm ? NAN : warm[i] ? 0.0 : 0.1 / e;
+        sb[i] = 4096.0 * e;
+        sc[i] = 10.0 * e;
+        fn[i] = 100.0 * e;
+        for (int p = 0; p < P; p++)
+            flops[i * P + p] = 1e6 * e * (p + 1);
+        for (int k = 0; k < 8; k++) {
+            calls[i * 8 + k] = (double)e * (k + 1);
+            cbytes[i * 8 + k] = 8.0 * calls[i * 8 + k];
+        }
+        for (int r = 0; r < R; r++)
+            sent[i * R + r] = 1000.0 * e * (r + 1);
         tep[i] = t + tstep * i;
         tev[i] = 0.1 * tep[i];
         wall += tep[i] + tev[i];
@@ -221,8 +268,8 @@ static void write_file(const char *path)
                         0};
         for (int p = 0; p < P; p++) {
             pavg[i * P + p] = ph[p];
-            pmin[i * P + p] = 0.9 * ph[p];
-            pmax[i * P + p] = 1.1 * ph[p];
+            pmin[i * P + p] = (1 - imb) * ph[p];
+            pmax[i * P + p] = (1 + imb) * ph[p];
         }
         for (int r = 0; r < R; r++)
             rssm[i * R + r] = rss + 10 * r + e;
@@ -249,16 +296,19 @@ static void write_file(const char *path)
     attr_i64(f, "n_val", 1, &x);
     x = inum("n_test");
     attr_i64(f, "n_test", 1, &x);
-    x = E;
-    attr_i64(f, "epochs_run", 1, &x);
-    attr_i64(f, "best_epoch", 1, &x);
-    attr_f64(f, "final_train_acc", tra[E - 1]);
-    attr_f64(f, "final_val_acc", val);
-    attr_f64(f, "final_test_acc", acc);
-    attr_f64(f, "final_loss", loss[E - 1]);
-    attr_str(f, "stop_reason", "max_epochs");
-    attr_f64(f, "total_time_s", wall + 1.0);
-    attr_f64(f, "train_time_s", train_time);
+    if (!running) { /* written by admm-train only when the run ends */
+        x = E;
+        attr_i64(f, "epochs_run", 1, &x);
+        attr_i64(f, "best_epoch", 1, &x);
+        attr_f64(f, "final_train_acc", tra[E - 1]);
+        attr_f64(f, "final_val_acc", val);
+        attr_f64(f, "final_test_acc", acc);
+        attr_f64(f, "final_loss", loss[E - 1]);
+        attr_str(f, "stop_reason", get("stop"));
+        if (!strcmp(get("stop"), "signal")) attr_str(f, "stop_signal", "SIGTERM");
+        attr_f64(f, "total_time_s", wall + 1.0);
+        attr_f64(f, "train_time_s", train_time);
+    }
 
     hid_t c = H5Gcreate2(f, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5OK(c);
@@ -305,12 +355,13 @@ static void write_file(const char *path)
     hid_t g = H5Gcreate2(f, "epochs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5OK(g);
     hsize_t rows = (hsize_t)E;
-    const char *names1[] = {"loss",    "objective", "residual_z", "residual_a", "train_acc",
-                            "val_acc", "test_acc",  "t_epoch",    "t_eval",     "t_wall"};
+    const char *names1[] = {"loss",    "objective", "residual_z", "residual_a",   "train_acc",
+                            "val_acc", "test_acc",  "t_epoch",    "t_eval",       "t_wall",
+                            "multiplier", "stream_bytes", "stream_calls", "flops_narrow"};
     hid_t d;
     if ((d = epochs_ds(g, "epoch", rows, 0, 1, epoch)) >= 0) H5Dclose(d);
     if ((d = epochs_ds(g, "warmup", rows, 0, 1, warm)) >= 0) H5Dclose(d);
-    for (int k = 0; k < 10; k++)
+    for (int k = 0; k < 14; k++)
         if ((d = epochs_ds(g, names1[k], rows, 0, 0, v[k])) >= 0) H5Dclose(d);
     const char *pn =
         "gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_backward,eval,io";
@@ -322,7 +373,26 @@ static void write_file(const char *path)
             H5Dclose(d);
         }
     if ((d = epochs_ds(g, "rss_mb", rows, (hsize_t)R, 0, rssm)) >= 0) H5Dclose(d);
+    if ((d = epochs_ds(g, "phase_flops", rows, (hsize_t)P, 0, flops)) >= 0) {
+        attr_str(d, "phase_names", pn);
+        H5Dclose(d);
+    }
+    const char *kinds = "allreduce,reduce_scatter,bcast,allgather,reduce,p2p,barrier,shm";
+    if ((d = epochs_ds(g, "comm_calls", rows, 8, 0, calls)) >= 0) {
+        attr_str(d, "kind_names", kinds);
+        H5Dclose(d);
+    }
+    if ((d = epochs_ds(g, "comm_bytes", rows, 8, 0, cbytes)) >= 0) {
+        attr_str(d, "kind_names", kinds);
+        H5Dclose(d);
+    }
+    if ((d = epochs_ds(g, "bytes_sent", rows, (hsize_t)R, 0, sent)) >= 0) H5Dclose(d);
+    if ((d = epochs_ds(g, "bytes_recv", rows, (hsize_t)R, 0, sent)) >= 0) H5Dclose(d);
     H5Gclose(g);
+    if (running) { /* a run that died never reached its weights */
+        H5OK(H5Fclose(f));
+        goto done;
+    }
 
     hid_t w = H5Gcreate2(f, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5OK(w);
@@ -344,8 +414,13 @@ static void write_file(const char *path)
     }
     H5Gclose(w);
     H5OK(H5Fclose(f));
-    for (int k = 0; k < 10; k++)
+done:
+    for (int k = 0; k < 14; k++)
         free(v[k]);
+    free(flops);
+    free(calls);
+    free(cbytes);
+    free(sent);
     free(epoch);
     free(warm);
     free(pavg);

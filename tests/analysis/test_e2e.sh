@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # End to end: admm-train runs a tiny synthetic problem in several configurations at 1 and 2 ranks,
 # a few copies are damaged, admm-analyze reads the folder, and analysis-check verifies every table
-# entry against the HDF5 files; the damaged files must be flagged, the figures must be PNG.
+# entry against the HDF5 files; the damaged files must be flagged, the figures must be PNG. A run
+# still going is analysed through its .part file (a partial run, or one line if caught between
+# two writes), then stopped by SIGTERM: its file, complete with stop_reason "signal", and a .part
+# of a run that died are partial runs, listed apart.
 #
 #   test_e2e.sh ADMM_ANALYZE ADMM_TRAIN MPIEXEC ANALYSIS_FIXTURE ANALYSIS_CHECK WORKDIR
 set -u
@@ -10,7 +13,8 @@ analyze=$1 train=$2 mpiexec=$3 fixture=$4 checker=$5 work=$6
 export OPENBLAS_NUM_THREADS=1 # 2 ranks on a 2-core machine
 
 rm -rf "$work"
-mkdir -p "$work/res/bcd" "$work/res/admm" "$work/res/gd" "$work/res/floor" "$work/res/bad"
+mkdir -p "$work/res/bcd" "$work/res/admm" "$work/res/gd" "$work/res/floor" "$work/res/bad" \
+  "$work/res/partial" "$work/res/live"
 cd "$work" || exit 1
 
 tiny=(--data synthetic --n-test 128 --validation 64 --layers 16,8,4 --epochs 3 --quiet 1)
@@ -32,21 +36,48 @@ check "gd seed 1, 1 rank" run 1 res/gd/s1-p1.h5 --method gd --n-train 256 --seed
 check "random-features floor, 1 rank" run 1 res/floor/sh-s1-p1.h5 --method random-features --n-train 256 --seed 1
 check "random-features floor he least-squares, 1 rank" run 1 res/floor/ls-he-s1-p1.h5 --method random-features --n-train 256 --seed 1 --init he --loss least-squares
 
-# damaged copies: truncated, still "running", random bytes named .h5, an unfinished .h5.part
+# damaged copies: truncated, still "running", random bytes named .h5; and the .h5.part of a run
+# that died (status "running"): a partial run
 good=res/bcd/b1-s1-p1.h5
 head -c $(($(stat -c %s $good) / 2)) $good > res/bad/truncated.h5
 cp $good res/bad/running.h5 && "$fixture" --set-status res/bad/running.h5 running
 head -c 8192 /dev/urandom > res/bad/x.h5
-cp $good res/bad/killed.h5.part && "$fixture" --set-status res/bad/killed.h5.part running
+cp $good res/partial/killed.h5.part && "$fixture" --set-status res/partial/killed.h5.part running
 
-valid=$(find res -name '*.h5' ! -path '*/bad/*' | sort)
+# a run still going: its .part is read while admm-train writes it, then SIGTERM (to the launcher,
+# which passes it on) stops it with its file complete and stop_reason "signal"
+live=res/live/run.h5
+"$mpiexec" -n 1 "$train" --data synthetic --n-train 2000 --n-test 128 --validation 64 \
+  --layers 16,64,4 --epochs 100000 --patience 0 --output $live > live.out 2> live.err &
+launcher=$!
+for _ in $(seq 600); do grep -q '^epoch=2 ' live.out 2>/dev/null && break; sleep 0.1; done
+check "the live run has written 2 epochs" grep -q '^epoch=2 ' live.out
+timeout 60 "$analyze" res/live --out out-live --no-plots > live-an.out 2> live-an.err
+rc=$?
+# between two of the writer's flushes HDF5 may not open it: then one line says why
+check "live .part: exit 0 (rc=$rc), read as a partial run or refused in one line" \
+  bash -c "[ $rc -eq 0 ] && { grep -q 'refused from the averages $live.part: partial run: unfinished (.h5.part, status \"running\"' live-an.err || [ \$(grep -c 'refused $live.part: ' live-an.err) = 1 ]; }"
+if grep -q 'partial run' live-an.err; then
+  check "live .part: its epochs are in epochs.csv, marked partial" \
+    bash -c "test \$(grep -c '^$live.part,,yes,' out-live/tables/epochs.csv) -ge 2"
+fi
+kill -TERM $launcher
+wait $launcher
+rc=$?
+check "SIGTERM: the run stops (rc=$rc: 143, or 0 when mpiexec passes it on)" bash -c "[ $rc -eq 143 ] || [ $rc -eq 0 ]"
+check "SIGTERM: its file is complete with stop_reason signal" \
+  bash -c "h5dump -a /stop_reason $live | grep -q '\"signal\"' && [ ! -e $live.part ]"
+
+valid=$(find res -name '*.h5' ! -path '*/bad/*' ! -path '*/live/*' | sort)
 flagged=$(find res/bad -type f | sort)
+partial="res/partial/killed.h5.part $live"
 check "10 trainer files written" test "$(echo $valid | wc -w)" -eq 10
 
 "$analyze" res --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 (rc=$rc)" test $rc -eq 0
-check "10 analysed in 8 groups, 4 flagged" grep -q "14 results files: 10 analysed in 8 groups, 4 flagged" stdout.txt
+check "10 analysed in 8 groups, 3 flagged, 2 partial" \
+  grep -q "15 results files: 10 analysed in 8 groups, 3 flagged, 2 partial (listed apart, not averaged)" stdout.txt
 if ! grep -q " 10 analysed" stdout.txt; then
   echo "--- admm-analyze output (a trainer file refused means it disagrees with io/SCHEMA.md)"
   cat stdout.txt stderr.txt
@@ -55,8 +86,12 @@ for f in $flagged; do check "refused $f" grep -q "refused $f: " stderr.txt; done
 check "still-running copy: status named" grep -qF "refused res/bad/running.h5: status is \"running\"" stderr.txt
 check "random x.h5: not HDF5" grep -qF "refused res/bad/x.h5: not an HDF5 file" stderr.txt
 check "truncated copy: truncated" grep -q "refused res/bad/truncated.h5: .*truncated" stderr.txt
+check "the .part of a run that died: partial, listed apart" \
+  grep -q "refused from the averages res/partial/killed.h5.part: partial run: unfinished" stderr.txt
+check "the run stopped by SIGTERM: partial, listed apart" \
+  grep -q "refused from the averages $live: partial run: stopped by a signal after [0-9]* epochs (SIGTERM" stderr.txt
 
-out=$("$checker" out --valid $valid --flagged $flagged 2>&1)
+out=$("$checker" out --valid $valid --flagged $flagged --partial $partial 2>&1)
 checker_counts "$out"
 
 T=out/tables
@@ -78,7 +113,14 @@ check "gd's floor is the least-squares he run of its seed" \
 check "admm (no biases) has no floor" test "$(csv $T/methods.csv method=admm floor)" = ""
 check "methods.md states the rule" grep -q "Chosen by mean validation accuracy; test accuracy is only reported" $T/methods.md
 for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ranks \
-           strong-1_test_accuracy beta-1_test_accuracy; do
+           efficiency_vs_ranks strong-1_test_accuracy beta-1_test_accuracy val_accuracy_vs_time \
+           objective residual_z strong-1_phases strong-1_imbalance; do
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png
 done
+check "phases: admm-train's own phase names (bcd: gram, a_update, z_update, ...)" \
+  bash -c "grep -q '^strong-1,strong,G[0-9]*,2,gram,' $T/phases.csv && grep -q ',z_update,' $T/phases.csv"
+
+"$analyze" res --out inc --include-partial --no-plots > /dev/null 2>&1
+out=$("$checker" inc --valid $valid --flagged $flagged --partial $partial --include-partial --no-figures 2>&1)
+checker_counts "$out"
 finish

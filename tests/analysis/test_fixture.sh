@@ -33,7 +33,7 @@ done
 "$fixture" $R/admm/xavier.h5 init=xavier acc=0.8
 # strong scaling: t_epoch halves with ranks -> speed-up 2, 4, efficiency 1; comm 15/20/40 %
 "$fixture" $R/admm/p2.h5 ranks=2 t=0.5 comm=0.2 acc=0.8
-"$fixture" $R/admm/p4.h5 ranks=4 t=0.25 comm=0.4 acc=0.8 host=node2
+"$fixture" $R/admm/p4.h5 ranks=4 t=0.25 comm=0.4 imb=0.5 acc=0.8 host=node2
 # weak scaling: twice the samples on twice the ranks, 1.25 s -> efficiency 0.8, speed-up 1.6
 "$fixture" $R/admm/weak_p2.h5 ranks=2 n_train=512 t=1.25 acc=0.8
 # a file from the days of --preset: /config/preset is read as any other key, the method stays admm
@@ -60,7 +60,7 @@ done
 "$fixture" $R/bad/noattr.h5 omit=final_test_acc
 "$fixture" $R/bad/wrongformat.h5 format=other-format
 "$fixture" $R/bad/shape.h5 badshape=t_epoch
-"$fixture" $R/bad/unfinished.h5.part status=running
+"$fixture" $R/bad/odd.h5.part status=paused
 head -c 4096 /dev/urandom > $R/bad/random.h5
 size=$(stat -c %s $R/admm/base_s1.h5)
 head -c $((size / 2)) $R/admm/base_s1.h5 > $R/bad/truncated.h5
@@ -73,8 +73,8 @@ flagged=$(find $R/bad -type f | sort)
 "$analyze" $R --out out > stdout.txt 2> stderr.txt
 rc=$?
 check "admm-analyze exits 0 although files were flagged (rc=$rc)" test $rc -eq 0
-check "stdout summary counts 31 files, 23 analysed in 18 groups, 8 flagged" \
-  grep -q "31 results files: 23 analysed in 18 groups, 8 flagged" stdout.txt
+check "stdout summary counts 31 files, 23 analysed in 18 groups, 8 flagged, 0 partial" \
+  grep -q "31 results files: 23 analysed in 18 groups, 8 flagged, 0 partial;" stdout.txt
 for f in $flagged; do
   check "stderr names refused $f" grep -q "refused $f: " stderr.txt
 done
@@ -89,12 +89,15 @@ check "missing dataset named" problem missing.h5 'missing dataset /epochs/rss_mb
 check "missing attribute named" problem noattr.h5 'missing attribute /final_test_acc'
 check "wrong format named" problem wrongformat.h5 'not an admm-nn-results file'
 check "short dataset named" problem shape.h5 '/epochs/t_epoch has 2 rows, expected epochs_run = 3'
-check ".h5.part named" problem unfinished.h5.part 'unfinished run (.h5.part file)'
+check ".h5.part with an unknown status named" problem odd.h5.part \
+  'unfinished run (.h5.part file): status is "paused", neither "running" nor "complete"'
 check "random bytes: not HDF5" problem random.h5 'not an HDF5 file'
 check "truncated copy: truncated" problem truncated.h5 'truncated file'
 
 out=$("$checker" out --valid $valid --flagged $flagged 2>&1)
 checker_counts "$out"
+check "no partial run: every table's partial column says no" \
+  bash -c "! grep -h ',yes\$' out/tables/{runs,configs,methods,groups,epoch_time,scaling,phases}.csv"
 
 # --- hand-computed values -----------------------------------------------------------------------
 T=out/tables
@@ -131,6 +134,31 @@ check "warmup family: 0 and 2, 5 epochs run with warm-up" \
 check "init family: he and xavier" test "$(awk -F, 'NR > 1 { printf "%s ", $2 }' $T/sensitivity_init.csv)" = "he xavier "
 check "groups table: p4 ran on node2" bash -c "grep -q 'node2' $T/groups.csv"
 
+# per-phase time and load imbalance of the scaling families: at 1 rank (t_epoch 1, comm 15 %)
+# gram = solve = 0.425 s, comm_reduce 0.1 s (10 %), comm_gather 0.05 s; phase_max = 1.1 x phase_avg,
+# at 4 ranks (imb 0.5) 1.5 x; eval, io and the phases at 0 are left out
+P=$T/phases.csv
+phase() { csv $P "family=strong-1,ranks=$1,phase=$2" "$3"; }
+check "phases: strong-1 at 1 rank, gram 0.425 s, comm_reduce 0.1 s = 10 % of t_epoch, imbalance 1.1" \
+  bash -c "$(declare -f near csv phase); P=$P; near \$(phase 1 gram s_per_epoch) 0.425 && near \$(phase 1 comm_reduce s_per_epoch) 0.1 && near \$(phase 1 comm_reduce share_pct) 10 && near \$(phase 1 gram imbalance) 1.1"
+check "phases: strong-1 at 4 ranks, comm_gather 0.25 x 0.4 / 3 s, slowest rank 1.5 x, imbalance 1.5" \
+  bash -c "$(declare -f near csv phase); P=$P; near \$(phase 4 comm_gather s_per_epoch) 0.0333333333333333 && near \$(phase 4 comm_gather s_per_epoch_max) 0.05 && near \$(phase 4 solve imbalance) 1.5"
+check "phases: four phases per group (no eval, io or empty phase)" \
+  test "$(awk -F, '$1 == "strong-1" && $4 == 1 { printf "%s ", $5 }' $P)" = "gram comm_reduce solve comm_gather "
+
+# the per-epoch tidy table: one row per run and epoch, every root attribute and /config option as
+# a column, empty fields where a run has no such value
+E=$T/epochs.csv
+nepochs=0
+for f in $valid; do nepochs=$((nepochs + $(h5dump -a /epochs_run "$f" | sed -n 's/^ *(0): *//p'))); done
+check "epochs.csv: one row per run and epoch ($nepochs)" test "$(($(wc -l < $E) - 1))" = "$nepochs"
+check "epochs.csv: root attributes and config_ columns" \
+  bash -c "head -1 $E | tr ',' '\n' | grep -qx final_test_acc && head -1 $E | tr ',' '\n' | grep -qx config_seed && head -1 $E | tr ',' '\n' | grep -qx hostnames && head -1 $E | tr ',' '\n' | grep -qx phase_max_comm_reduce"
+check "epochs.csv: gd has no residual, admm no lr, bcd no multiplier: empty fields, never '-' or nan" \
+  bash -c "$(declare -f csv); test -z \"\$(csv $E file=$R/gd/s1.h5,epoch=2 residual_z)\" && test -z \"\$(csv $E file=$R/admm/base_s1.h5 config_lr)\" && test -z \"\$(csv $E file=$R/bcd/a.h5 multiplier)\" && ! grep -q ',-,\|,nan,' $E"
+check "epochs.csv: admm's values (epoch 2 of 3: test_acc 0.8 x 2/3, multiplier 0.05, t_wall 2.2)" \
+  bash -c "$(declare -f csv near); near \$(csv $E file=$R/admm/base_s1.h5,epoch=2 test_acc) 0.533333333333333 && near \$(csv $E file=$R/admm/base_s1.h5,epoch=2 multiplier) 0.05 && near \$(csv $E file=$R/admm/base_s1.h5,epoch=2 t_wall) 2.2"
+
 # --- choice by validation accuracy, floors --------------------------------------------------------
 group_of() { csv $T/runs.csv file=$R/$1 group; }
 check "bcd: config A (val 90, test 80) chosen over B (val 80, test 95)" \
@@ -160,10 +188,38 @@ check "the old thesis-preset file is labelled admm; no admm-thesis anywhere" \
 
 # --- figures and report -------------------------------------------------------------------------
 for fig in test_accuracy train_accuracy loss epoch_time memory val_accuracy final_accuracy accuracy_vs_ranks \
-           speedup_vs_ranks strong-1_test_accuracy weak-1_epoch_time beta-1_test_accuracy \
-           gamma-1_memory warmup-1_test_accuracy init-1_train_accuracy; do
+           speedup_vs_ranks efficiency_vs_ranks strong-1_test_accuracy weak-1_epoch_time beta-1_test_accuracy \
+           gamma-1_memory warmup-1_test_accuracy init-1_train_accuracy val_accuracy_vs_time \
+           test_accuracy_vs_time objective residual_z residual_a multiplier strong-1_phases \
+           strong-1_imbalance weak-1_phases weak-1_imbalance; do
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png
 done
+S=out/figures/src
+check "accuracy against wall time: one curve per method, x is t_wall (admm epoch 3 at 3.3 s)" \
+  bash -c "grep -q '^# admm (G[0-9]*, 2 runs)' $S/test_accuracy_vs_time.dat && grep -q '^ 3.3 85 80 90' $S/test_accuracy_vs_time.dat"
+check "convergence figures skip the methods without the value: residual_z has admm and bcd only" \
+  test "$(grep -c '^# [a-z-]* (G' $S/residual_z.dat)" = 2
+check "multiplier: admm only" test "$(grep '^# [a-z-]* (G' $S/multiplier.dat | cut -d' ' -f2 | tr '\n' ' ')" = "admm "
+check "speed-up and efficiency on a log2 rank axis with the ideal line" \
+  bash -c "grep -q 'set logscale x 2' $S/speedup_vs_ranks.gp && grep -q 'set logscale x 2' $S/efficiency_vs_ranks.gp && grep -q \"title 'ideal (ranks / 1)'\" $S/speedup_vs_ranks.gp && grep -q \"title 'ideal (efficiency 1)'\" $S/efficiency_vs_ranks.gp"
+check "phases: stacked bars, one layer per phase, one bar per rank count" \
+  bash -c "grep -q 'rowstacked' $S/strong-1_phases.gp && test \$(grep -c '^ \"[0-9]* rank' $S/strong-1_phases.dat) = 3 && grep -q \"title 'comm_gather'\" $S/strong-1_phases.gp"
+check "load imbalance: log2 rank axis, a line at 1 (balanced)" \
+  bash -c "grep -q 'set logscale x 2' $S/strong-1_imbalance.gp && grep -q \"title 'balanced (max = mean)'\" $S/strong-1_imbalance.gp"
+# thesis_refs FILE...: lines naming a figure or table of the thesis by number
+thesis_refs() { grep -hE 'Figs? [0-9]|Fig\. [0-9]|Table 4\.' "$@"; }
+check "user-facing names are plain words: no thesis figure number in a title or heading" \
+  bash -c "$(declare -f thesis_refs); ! grep -h '^set title' $S/*.gp | thesis_refs && ! grep -h '^#' out/tables/*.md out/report.md | thesis_refs"
+check "the thesis's figure numbers appear once, as a note at the end of the report" \
+  bash -c "$(declare -f thesis_refs); sed -n '/^## Note: the thesis/,\$p' out/report.md | grep -q 'Fig. 4.1' && test \$(thesis_refs out/report.md out/tables/*.md | wc -l) = 1"
+
+# readable axes: a tic per epoch only while there are at most ten epochs
+mkdir -p long/res
+"$fixture" long/res/a.h5 method=gd epochs=60
+"$fixture" long/res/b.h5 method=adam epochs=45
+"$analyze" long/res --out long/out > /dev/null 2>&1
+check "60 epochs: gnuplot chooses the epoch tics (no tic per epoch)" \
+  bash -c "test -f long/out/figures/src/test_accuracy.gp && ! grep -q 'set xtics 1\$' long/out/figures/src/test_accuracy.gp && grep -q 'set xtics 1\$' out/figures/src/test_accuracy.gp"
 check "report states the seed aggregation" grep -q "differ only in \`seed\`" out/report.md
 check "report says mean ± std" grep -q "mean ± std" out/report.md
 check "report has a Flagged files section listing the truncated copy" \
