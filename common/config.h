@@ -47,6 +47,10 @@ typedef struct {
   char output[1024];
   int force;                /* 1: an existing complete results file may be replaced */
   int quiet;
+  char checkpoint[1024];       /* --checkpoint: "" beside the results file, "none": no checkpoints */
+  int checkpoint_every;        /* epochs between checkpoints (0: by time only) */
+  double checkpoint_interval;  /* seconds between checkpoints (0: not by time) */
+  char resume[1024];           /* --resume: the checkpoint this run continues, or "" */
   char command_line[4096];
 } nn_config;
 

@@ -155,6 +155,17 @@ static const opt_spec table[] = {
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "force", OPT_FLAG, "0", NULL, NULL, 0, 0, 0, AT(force), "replace an existing complete results file" },
   { "quiet", OPT_INT, "0", NULL, NULL, 0, 1, 0, AT(quiet), "1: no per-epoch lines" },
+  { "checkpoint", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(checkpoint),
+    "checkpoint file, replaced atomically each time (default: the results file's name ending in "
+    ".checkpoint.h5; none: no checkpoints)" },
+  { "checkpoint-every", OPT_INT, "0", NULL, NULL, 0, BIG, 0, AT(checkpoint_every),
+    "write a checkpoint every N epochs (0: by --checkpoint-interval only)" },
+  { "checkpoint-interval", OPT_REAL, "600", NULL, NULL, 0, 1e9, 0, AT(checkpoint_interval),
+    "write a checkpoint after an epoch that ends this many seconds after the last one (0: not by time); "
+    "SIGTERM, SIGINT and SIGUSR1 always write one" },
+  { "resume", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(resume),
+    "continue the run saved in this checkpoint, on any rank count: give the same options (--epochs may "
+    "change; --output defaults to the checkpoint's)" },
 };
 enum { NOPT = sizeof table / sizeof table[0] };
 

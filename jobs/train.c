@@ -19,30 +19,11 @@
 #include "../solver/numerics.h"
 #include "memory_check.h"
 #include "options.h"
+#include "run.h"
+#include "run_checkpoint.h"
 #include "run_info.h"
 #include "stop_signal.h"
 
-/* One run, between epochs. */
-typedef struct {
-  const nn_config *cfg;
-  const nn_numerics *num;   /* the numerics of cfg's precision */
-  nn_grid grid;
-  nn_data data;
-  nn_model *net;            /* the weights being trained */
-  nn_model *best;           /* the kept weights: the best validation accuracy so far */
-  nn_method_run method;
-  nn_results *res;
-  char path[1024];          /* the results file */
-  int total;                /* epochs to run: --warmup + --epochs */
-  int epochs_run, best_epoch, since_best;
-  double best_val;          /* the kept weights' validation accuracy (the epoch without a validation split) */
-  double train_time;        /* the epochs' time, without evaluation and I/O */
-  double spent;             /* epochs and evaluation, for the estimate of the time left */
-  double last_io;           /* the previous row's write: a row cannot hold its own */
-  double t_start, t_train0;
-  const char *stop_reason;
-  int stop_sig;             /* the signal that stopped the run, or 0 */
-} train_run;
 
 typedef struct {
   double acc, loss;  /* accuracy in [0,1]; mean loss per sample */

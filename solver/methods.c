@@ -2,6 +2,7 @@
  * (numerics.c); names, options and checks are the same in both, so these read float64's. */
 #include "method.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
