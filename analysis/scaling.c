@@ -344,7 +344,11 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "every phase but eval and io);\n"
                 "- R: for bcd and admm the rate of one sweep's products (Gram, cross and forward products, "
                 "layer by layer) over the rank's columns, and for their narrow calls (a dimension below 32: "
-                "`/epochs/flops_narrow`) the rate of the output layer's products; for the gradient methods the rate of one step's "
+                "`/epochs/flops_narrow`) the rate of the output layer's products, and for the flops of the "
+                "solve phase (`phase_flops`, column solve: the ScaLAPACK factorisations, solves and inverses "
+                "of orders 257 and 785) the rate of one bcd sweep's ScaLAPACK calls on the run's process grid "
+                "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate); for the gradient "
+                "methods the rate of one step's "
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`), b_shm the bytes read "
                 "through node-shared memory (`comm_bytes`, kind shm); BW the triad bandwidth of one rank with "
@@ -368,10 +372,11 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "Cluster: nodes of %d cores, %.0f Gb/s links, %.0f us MPI latency (the class of InfiniBand "
                 "HDR100 or 100 GbE RoCE). Cores as fast as this study's with the machine full: the rates of "
                 "admm-microbench at %d ranks (sweep %.1f GFLOP/s, step %.1f GFLOP/s at %.0f columns, stream "
-                "%.1f GB/s, in cache %.1f GB/s per rank). Collectives across ranks by the textbook costs "
+                "%.1f GB/s, in cache %.1f GB/s per rank%s). Collectives across ranks by the textbook costs "
                 "(Thakur, Rabenseifner and Gropp 2005) with the node's link shared by its ranks. bcd and admm: "
                 "the work of the 1-rank run divided over the ranks, the messages (count and size) of the run "
-                "at the largest rank count. Gradient methods: per step the products of the rank's columns "
+                "at the largest rank count; their ScaLAPACK solves, whose systems keep their order, at the "
+                "solve rate of the largest rank count, held at its time beyond it. Gradient methods: per step the products of the rank's columns "
                 "(the rate falls in proportion below the measured column count), the optimiser on the rank's "
                 "slice of the node, the node-shared sum, and one allreduce of the node's gradient across "
                 "nodes. Batch rules: `batch 128` keeps the global batch (ranks beyond 128 would hold no "
@@ -382,7 +387,8 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "epochs.\n\n",
             CL_CORES, CL_LINK_BPS * 8 / 1e9, CL_LATENCY * 1e6, big->ranks,
             admm_sc_sweep_rate(big, (double)runs[0].n_train / big->ranks) / 1e9, big->step_rate / 1e9, big->step_cols,
-            big->stream / 1e9, big->stream_cache / 1e9);
+            big->stream / 1e9, big->stream_cache / 1e9,
+            big->solve_rate > 0 ? admm_xasprintf(", ScaLAPACK solves %.2f GFLOP/s", big->solve_rate / 1e9) : "");
     fprintf(md, "| method | batch | epochs to 95%% | epochs to 97%% |");
     for (int i = 0; i < ADMM_SC_NPROJ; i++) fprintf(md, " %d ranks: to 95%% (s) |", admm_sc_proj_ranks[i]);
     fputs("\n|---|---|---:|---:|", md);

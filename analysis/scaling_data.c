@@ -45,6 +45,8 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
         } else if (!strncmp(what, "step ", 5)) {
             m->step_cols = atof(field(line, "columns"));
             m->step_rate = 1e9 * atof(field(line, "gflops"));
+        } else if (!strncmp(what, "solve_sweep ", 12)) {
+            m->solve_rate = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "stream ", 7)) {
             m->stream = 1e9 * atof(field(line, "gbytes_per_s"));
         } else if (!strncmp(what, "stream_cache ", 13)) {
@@ -258,6 +260,8 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
             }
             r->F = median_col(F, E, 1, 0, r0);
             free(F);
+            /* the solve phase: column 3 of every method (io/SCHEMA.md, common/timer.h PH_SOLVE) */
+            r->F_solve = cf > 2 ? median_col(fl, E, cf, 2, r0) : 0;
             r->S = median_col(stream, E, 1, 0, r0);
             r->S_calls = scalls ? median_col(scalls, E, 1, 0, r0) : 0;
             r->F_narrow = narrow ? median_col(narrow, E, 1, 0, r0) : 0;

@@ -20,6 +20,8 @@ typedef struct {
     int nnarrow;
     double narrow_cols[MAXGEMM], narrow_rate[MAXGEMM]; /* flop/s per rank, narrow products */
     double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
+    double solve_rate; /* flop/s per rank, one bcd sweep's ScaLAPACK calls on the run's grid
+                          (solve_sweep); 0 in files before it: the solves at the sweep rate */
     double stream, stream_cache;                      /* bytes/s per rank */
     int nat;                                          /* stream_at: bandwidth by data size */
     double at_bytes[MAXSIZES], at_bw[MAXSIZES];
@@ -35,6 +37,7 @@ typedef struct {
     double F, S, calls[NKIND], bytes[NKIND], sent, recv; /* medians, per epoch */
     double S_calls;                  /* elementwise calls (0 in files before stream_calls) */
     double F_narrow;                 /* flops of narrow BLAS calls (0 in files before flops_narrow) */
+    double F_solve;                  /* flops of the solve phase: ScaLAPACK factor, solve, inverse */
     double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
     int epochs_to[3];
     double model, t_compute, t_stream, t_comm, err;

@@ -8,19 +8,27 @@
 /* the model */
 
 /* T = F / R + (S + b_shm) / BW + sum_k c_k t_k(P, b_k / c_k): a sweep method's products at the
- * sweep rate R_sweep(P, N/P), its narrow ones at the narrow rate; a gradient method's at the
- * lockstep step rate R_step(P); elementwise loops at the bandwidth of the data one call
- * touches (files before stream_calls: memory bandwidth for sweeps, the in-cache figure for
- * steps); every message kind by its measured latency-bandwidth line. */
+ * sweep rate R_sweep(P, N/P), its narrow ones at the narrow rate, its ScaLAPACK solves at the
+ * solve rate R_solve(P) of the run's grid; a gradient method's at the lockstep step rate
+ * R_step(P); elementwise loops at the bandwidth of the data one call touches (files before
+ * stream_calls: memory bandwidth for sweeps, the in-cache figure for steps); every message
+ * kind by its measured latency-bandwidth line. A figure a study's microbench files lack
+ * (narrow, solve_sweep: older studies) leaves those flops at the sweep rate. */
 void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
 {
     int grad = admm_sc_gradient_method(r->method);
     double cols = (double)r->n_train / r->ranks;
     double rate = grad ? m->step_rate : admm_sc_sweep_rate(m, cols);
-    r->t_compute = r->F / rate;
-    if (!grad && m->nnarrow > 0 && r->F_narrow > 0) /* the narrow products at their own rate */
-        r->t_compute = (r->F - r->F_narrow) / rate +
-                       r->F_narrow / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
+    double Fn = !grad && m->nnarrow > 0 ? r->F_narrow : 0, Fs = !grad && m->solve_rate > 0 ? r->F_solve : 0;
+    r->t_compute = (r->F - Fn - Fs) / rate;
+    if (Fn > 0) /* the narrow products at their own rate */
+        r->t_compute += Fn / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
+    /* Systems of order 257 and 785 on the grid of P ranks run far below the GEMM rate, and the
+     * more so the larger the grid (the 16-core study's bcd runs: 25 GFLOP/s per rank in the solve
+     * phase at 1 rank, 2.4 at 16, against a sweep rate of 60).
+     * The solve rate is measured with ScaLAPACK's own messages, which the run's c_k also count:
+     * those are counted twice, a few ms at most (all of t_comm is). */
+    if (Fs > 0) r->t_compute += Fs / m->solve_rate;
     if (m->nat > 0 && r->S_calls > 0) {
         /* each loop at the bandwidth of the data one call touches; the node-shared reads at that
          * of one call's share */
@@ -80,11 +88,12 @@ double admm_sc_project_epoch(const admm_ScalingRun *one, const admm_ScalingRun *
          * whatever p; ScaLAPACK's messages are kept at the measured grid's (they shrink on a
          * larger grid: pessimistic). */
         double cols = (double)one->n_train / p, t = one->S / p / m->stream;
-        if (m->nnarrow > 0 && one->F_narrow > 0)
-            t += (one->F - one->F_narrow) / p / admm_sc_sweep_rate(m, cols) +
-                 one->F_narrow / p / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
-        else
-            t += one->F / p / admm_sc_sweep_rate(m, cols);
+        double Fn = m->nnarrow > 0 ? one->F_narrow : 0, Fs = m->solve_rate > 0 ? one->F_solve : 0;
+        t += (one->F - Fn - Fs) / p / admm_sc_sweep_rate(m, cols);
+        if (Fn > 0) t += Fn / p / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
+        /* The solves' systems keep their order whatever p: beyond the largest grid measured they
+         * are held at its time (a larger grid only adds messages to a solve this small). */
+        if (Fs > 0) t += Fs / fmin(p, m->ranks) / m->solve_rate;
         for (int k = 0; k < NKIND; k++)
             if (k != K_SHM && top->calls[k] > 0)
                 t += top->calls[k] * admm_sc_cluster_call(k, p, k == K_BARRIER ? 0 : top->bytes[k] / top->calls[k]);

@@ -14,6 +14,18 @@
  *            gradient methods split each global batch over the ranks), as solver/gradient.c
  *            calls them: forward, weight gradients, input gradients, each step followed by a
  *            barrier, as the steps of the gradient methods run in lockstep;
+ *   solve    the rate of the ScaLAPACK Cholesky factorisation and solve (p?potrf + p?potrs) of
+ *            one weight system of order n = n_{l-1} + 1 (a bias row) with n_l right-hand sides,
+ *            per distinct order, on the BLACS grid and block size admm-train uses (grid auto,
+ *            --block): the systems are too small to run at the GEMM rate, and their rate falls
+ *            with the grid;
+ *   solve_sweep  the rate of every ScaLAPACK call of one bcd sweep, in its order and sizes
+ *            (solver/bcd.c): the first layer's solve with its factor kept from before the
+ *            epochs, each other layer's factor and solve, and the activation steps' factor and
+ *            inverse (p?potrf + p?potri) of order min(n_l, n_{l+1}); the rate the model applies
+ *            to the flops of the solve phase (/epochs/phase_flops, column solve);
+ *   syevd    the rate of the eigensolver of admm's --weight-solve pinv (p?syevd, with vectors),
+ *            at the orders n_{l-1} up to 300 (at 784 the figure alone would take seconds);
  *   stream   the memory bandwidth of one rank, a triad over arrays far larger than cache:
  *            the cost of the elementwise loops of a bcd or admm sweep (whole layers);
  *   stream_cache  the same over 3 x 1 MiB per rank, which stays in cache: the elementwise work
@@ -25,15 +37,21 @@
  *            (p2p: every rank exchanges with a partner at once, one way; barrier: size 0).
  *
  * Each figure is the best of several rounds, each round timed between barriers, max over
- * ranks (the slowest rank sets the pace of a bulk-synchronous step).
+ * ranks (the slowest rank sets the pace of a bulk-synchronous step). The solves are timed
+ * without the copies that restore their inputs between calls, and their flops are counted as
+ * admm-train counts them (solver/real.h: this rank's share, total / grid size), so that the
+ * rates are GFLOP/s per rank in the units of /epochs/phase_flops.
  *
  *   mpiexec -n P admm-microbench [--layers 784,256,256,10] [--samples 50000[,S2...]] [--batch 128]
- *                                [--seconds 0.2]
+ *                                [--seconds 0.2] [--block 64]
  * Output on rank 0, one line per figure, key=value:
  *   microbench ranks=P threads=T what=gemm m= k= n= gflops=
  *   microbench ranks=P threads=T what=sweep layers= n= gflops=
  *   microbench ranks=P threads=T what=narrow layers= n= gflops=
  *   microbench ranks=P threads=T what=step layers= columns= gflops=
+ *   microbench ranks=P threads=T what=solve n= nrhs= grid=RxC nb= gflops=
+ *   microbench ranks=P threads=T what=solve_sweep layers= grid=RxC nb= gflops=
+ *   microbench ranks=P threads=T what=syevd n= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=stream gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_cache gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_at bytes=B gbytes_per_s=   (B: all 3 arrays)
@@ -44,6 +62,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../common/check.h"
+#include "../solver/blockcyclic.h"
+#include "../solver/pinv.h" /* float64 (real.h without NN_FLOAT32): nn_pinv_f64, nn_spd_f64 */
+#include "../solver/spd.h"
 
 #define MAXL 16
 
@@ -172,6 +195,185 @@ static void run_stream(void *p)
   for (size_t i = 0; i < s->n; i++) a[i] = b[i] + 0.5 * c[i];
 }
 
+/* ---- ScaLAPACK solves ---------------------------------------------------------------------- */
+
+/* One distributed system as the training holds it (spd.c, pinv.c: their layout, descriptors and
+ * workspace), with pristine copies of its local blocks: each timed call starts from the same
+ * input, restored untimed (a factorisation overwrites its matrix, a solve its right-hand side). */
+enum solve_op {
+  OP_FACTOR_SOLVE,  /* p?potrf + p?potrs: a weight step (bcd's layers 2..L) */
+  OP_SOLVE,         /* p?potrs with the factor kept: bcd's first layer (a_0 never changes) */
+  OP_FACTOR_INVERT, /* p?potrf + p?potri: an activation step (nn_spd_inverse) */
+  OP_EIGEN          /* p?syevd with vectors: admm's --weight-solve pinv */
+};
+
+typedef struct {
+  enum solve_op op;
+  int n, nrhs;
+  nn_spd_f64 s;     /* the systems of p?potr*: s.a (n x n), s.bloc (n x nrhs) */
+  nn_pinv_f64 e;    /* p?syevd's: e.a, e.z, e.w and its workspace */
+  double *a0, *b0;  /* pristine local blocks of the matrix (or its factor, OP_SOLVE) and of B */
+  size_t asize, bsize;
+} solve_sys;
+
+/* An SPD matrix with no special structure a solver could exploit: a diagonal of n over
+ * off-diagonal entries summing to under n/10 a row (diagonally dominant). */
+static void solve_sys_init(solve_sys *y, const nn_grid *g, enum solve_op op, int n, int nrhs)
+{
+  memset(y, 0, sizeof *y);
+  y->op = op;
+  y->n = n;
+  y->nrhs = op == OP_FACTOR_INVERT || op == OP_EIGEN ? 0 : nrhs;
+  nn_bcmat A, B;
+  nn_bc_describe(&A, g, n, n);
+  y->asize = nn_bc_local_size(&A);
+  y->a0 = filled(y->asize);
+  for (int jl = 0; jl < A.nloc; jl++)
+    for (int il = 0; il < A.mloc; il++) {
+      int i = nn_bc_row(g, il), j = nn_bc_col(g, jl);
+      y->a0[il + (size_t)jl * A.lld] = (i == j ? n : 0) + 1e-4 * ((i + j) % 97);
+    }
+  if (op == OP_EIGEN) {
+    nn_pinv_init_f64(&y->e, g, n, 1);
+    return;
+  }
+  nn_spd_init_f64(&y->s, g, n, nrhs > 0 ? nrhs : 1);
+  if (y->nrhs) {
+    nn_bc_describe(&B, g, n, y->nrhs);
+    y->bsize = nn_bc_local_size(&B);
+    y->b0 = filled(y->bsize);
+  }
+  if (op == OP_SOLVE) { /* the factor, made once, as before bcd's epochs */
+    int one = 1, info = 0;
+    pdpotrf_("L", &n, y->a0, &one, &one, y->s.A.desc, &info, 1);
+    CHECK_INFO("ScaLAPACK p?potrf (microbench)", info);
+    memcpy(y->s.a, y->a0, sizeof(double) * y->asize);
+  }
+}
+
+static void solve_sys_free(solve_sys *y)
+{
+  if (y->op == OP_EIGEN) nn_pinv_free_f64(&y->e);
+  else nn_spd_free_f64(&y->s);
+  free(y->a0);
+  free(y->b0);
+}
+
+static void solve_sys_reset(solve_sys *y)
+{
+  if (y->op == OP_EIGEN) memcpy(y->e.a, y->a0, sizeof(double) * y->asize);
+  else if (y->op != OP_SOLVE) memcpy(y->s.a, y->a0, sizeof(double) * y->asize); /* p?potrs keeps the factor */
+  if (y->nrhs) memcpy(y->s.bloc, y->b0, sizeof(double) * y->bsize);
+}
+
+/* The calls through solver/real.h's names, which add this rank's share of their flops to
+ * nn_count.flops exactly as admm-train counts them. */
+static void solve_sys_run(solve_sys *y)
+{
+  int one = 1, info = 0, n = y->n;
+  if (y->op == OP_EIGEN) {
+    pXsyevd_("V", "L", &n, y->e.a, &one, &one, y->e.A.desc, y->e.w, y->e.z, &one, &one, y->e.A.desc, y->e.work,
+             &y->e.lwork, y->e.iwork, &y->e.liwork, &info, 1, 1);
+    CHECK_INFO("ScaLAPACK p?syevd (microbench)", info);
+    return;
+  }
+  if (y->op != OP_SOLVE) {
+    pXpotrf_("L", &n, y->s.a, &one, &one, y->s.A.desc, &info, 1);
+    CHECK_INFO("ScaLAPACK p?potrf (microbench)", info);
+  }
+  if (y->op == OP_FACTOR_INVERT) {
+    pXpotri_("L", &n, y->s.a, &one, &one, y->s.A.desc, &info, 1);
+    CHECK_INFO("ScaLAPACK p?potri (microbench)", info);
+  } else {
+    nn_bcmat B;
+    nn_bc_describe(&B, y->s.g, n, y->nrhs);
+    pXpotrs_("L", &n, &y->nrhs, y->s.a, &one, &one, y->s.A.desc, y->s.bloc, &one, &one, B.desc, &info, 1);
+    CHECK_INFO("ScaLAPACK p?potrs (microbench)", info);
+  }
+}
+
+/* Flop/s per rank of the calls of sys[0..count) made back to back (this rank's share of their
+ * flops over the time of the slowest rank), best of 5 rounds of about `seconds` / 5 each.
+ * Each sequence starts from restored inputs after a barrier; only the calls are timed. */
+static double solve_rate(solve_sys **sys, int count, double seconds)
+{
+  double flops = 0, t0;
+  for (int pass = 0; pass < 2; pass++) { /* warm up: library set-up, first touch */
+    for (int i = 0; i < count; i++) solve_sys_reset(sys[i]);
+    double f0 = nn_count.flops;
+    MPI_Barrier(MPI_COMM_WORLD);
+    t0 = MPI_Wtime();
+    for (int i = 0; i < count; i++) solve_sys_run(sys[i]);
+    flops = nn_count.flops - f0;
+  }
+  double once = max_over_ranks(MPI_Wtime() - t0);
+  long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
+  if (reps < 1) reps = 1;
+  if (reps > 100000) reps = 100000;
+  MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  double best = 1e300;
+  for (int round = 0; round < 5; round++) {
+    double spent = 0;
+    for (long r = 0; r < reps; r++) {
+      for (int i = 0; i < count; i++) solve_sys_reset(sys[i]);
+      MPI_Barrier(MPI_COMM_WORLD);
+      t0 = MPI_Wtime();
+      for (int i = 0; i < count; i++) solve_sys_run(sys[i]);
+      spent += MPI_Wtime() - t0;
+    }
+    double t = max_over_ranks(spent / reps);
+    if (t < best) best = t;
+  }
+  return flops / best;
+}
+
+/* The solve, solve_sweep and syevd figures for the network n[0..L] on the grid g. */
+static void solve_figures(const char *head, const char *layers, const int *n, int L, const nn_grid *g,
+                          double seconds)
+{
+  char where[64];
+  snprintf(where, sizeof where, "grid=%dx%d nb=%d", g->nprow, g->npcol, g->nb);
+  /* one weight system of each order, with the right-hand sides of its first layer */
+  for (int l = 1; l <= L; l++) {
+    int seen = 0;
+    for (int k = 1; k < l; k++) seen |= n[k - 1] == n[l - 1];
+    if (seen) continue;
+    solve_sys y, *one = &y;
+    solve_sys_init(&y, g, OP_FACTOR_SOLVE, n[l - 1] + 1, n[l]);
+    double rate = solve_rate(&one, 1, seconds);
+    if (me == 0)
+      printf("%s what=solve n=%d nrhs=%d %s gflops=%.4g\n", head, n[l - 1] + 1, n[l], where, rate * 1e-9);
+    solve_sys_free(&y);
+  }
+  /* one bcd sweep's calls (bcd.c): weight steps layer by layer, activation steps between */
+  solve_sys sweep[2 * MAXL], *seq[2 * MAXL];
+  int count = 0;
+  for (int l = 1; l <= L; l++) {
+    solve_sys_init(&sweep[count], g, l == 1 ? OP_SOLVE : OP_FACTOR_SOLVE, n[l - 1] + 1, n[l]);
+    seq[count] = &sweep[count];
+    count++;
+    if (l < L) {
+      solve_sys_init(&sweep[count], g, OP_FACTOR_INVERT, n[l] < n[l + 1] ? n[l] : n[l + 1], 0);
+      seq[count] = &sweep[count];
+      count++;
+    }
+  }
+  double rate = solve_rate(seq, count, 2 * seconds);
+  if (me == 0) printf("%s what=solve_sweep layers=%s %s gflops=%.4g\n", head, layers, where, rate * 1e-9);
+  for (int i = 0; i < count; i++) solve_sys_free(&sweep[i]);
+  /* admm's pinv eigensolves, at its weight orders n_{l-1} (no bias), where one call is cheap */
+  for (int l = 1; l <= L; l++) {
+    int seen = 0;
+    for (int k = 1; k < l; k++) seen |= n[k - 1] == n[l - 1];
+    if (seen || n[l - 1] > 300) continue;
+    solve_sys y, *one = &y;
+    solve_sys_init(&y, g, OP_EIGEN, n[l - 1], 0);
+    rate = solve_rate(&one, 1, seconds);
+    if (me == 0) printf("%s what=syevd n=%d %s gflops=%.4g\n", head, n[l - 1], where, rate * 1e-9);
+    solve_sys_free(&y);
+  }
+}
+
 /* ---- communication ---------------------------------------------------------------------- */
 
 typedef struct { int count; double *send, *recv; } comm_arg; /* count doubles */
@@ -236,6 +438,7 @@ int main(int argc, char **argv)
   long samples[4] = { 50000 }, batch = 128;
   int nsamples = 1;
   double seconds = 0.2;
+  int block = 64; /* admm-train's --block */
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc) usage_error("option needs a value:", argv[i]);
     char *end;
@@ -251,6 +454,7 @@ int main(int argc, char **argv)
       }
     }
     else if (!strcmp(argv[i], "--batch")) { batch = strtol(argv[i + 1], &end, 10); if (*end || batch < 1) usage_error("--batch: not a positive integer:", argv[i + 1]); }
+    else if (!strcmp(argv[i], "--block")) { block = (int)strtol(argv[i + 1], &end, 10); if (*end || block < 1 || block > 4096) usage_error("--block: not an integer in 1..4096:", argv[i + 1]); }
     else if (!strcmp(argv[i], "--seconds")) { seconds = strtod(argv[i + 1], &end); if (*end || !(seconds > 0)) usage_error("--seconds: not a positive number:", argv[i + 1]); }
     else usage_error("unknown option", argv[i]);
   }
@@ -317,6 +521,12 @@ int main(int argc, char **argv)
     free(s.A[l]); free(s.D[l]);
     if (l) { free(s.W[l]); free(s.G[l]); }
   }
+
+  /* the ScaLAPACK solves on the grid admm-train makes (--grid auto: the squarest) */
+  nn_grid grid;
+  nn_grid_init(&grid, 0, 0, block);
+  solve_figures(head, layers, n, L, &grid, seconds);
+  nn_grid_free(&grid);
 
   /* stream: 3 x 64 MiB per rank */
   stream_arg st = { (size_t)8 << 20, NULL, NULL, NULL };

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Builds a relocatable runtime at /tmp/nnroot (binaries patched to load only its own glibc and
-# libraries) and packs it with the MNIST files into .devpack/nnroot.tar.xz.
+# libraries) and packs it with the MNIST files into .devpack/nnroot.tar.xz, from this checkout's
+# build/ (cmake --build build first): run it from any folder, it works in the repository root.
+# .devpack/ must stay out of git: /.devpack/ in .git/info/exclude (a worktree's is the main
+# repository's, `git rev-parse --git-common-dir`/info/exclude).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 R=/tmp/nnroot
+mkdir -p .devpack
+# h5strip (the device script strips /weights off the results with it), built from its source here
+if [ ! -x .devpack/h5strip ] || [ analysis/scaling-study/recipe/h5strip.c -nt .devpack/h5strip ]; then
+  gcc -O2 -o .devpack/h5strip analysis/scaling-study/recipe/h5strip.c $(pkg-config --cflags --libs hdf5-mpich)
+fi
 rm -rf $R && mkdir -p $R/bin $R/lib/ucx $R/data/mnist
 cp build/jobs/admm-train build/bench/admm-microbench .devpack/h5strip /usr/bin/mpiexec.hydra /usr/bin/hydra_pmi_proxy $R/bin/
 cp -L /usr/lib/x86_64-linux-gnu/ucx/libuct_cma.so.0 $R/lib/ucx/
