@@ -3,6 +3,8 @@
 #ifndef NN_RUN_H
 #define NN_RUN_H
 
+#include <stdint.h>
+
 #include "../common/config.h"
 #include "../io/dataset.h"
 #include "../io/results.h"
@@ -27,6 +29,7 @@ typedef struct {
   double last_io;           /* the previous row's write: a row cannot hold its own */
   double t_start, t_train0; /* MPI_Wtime at the start, and at epoch 0 (earlier when resumed) */
   double t_checkpoint;      /* MPI_Wtime of the last checkpoint (or the start) */
+  uint64_t split_sum[3];    /* the fingerprints of train, val, test (dataset.h) */
   nn_epoch_row *rows;       /* every row written, this rank's own per-rank figures */
   int nrows, rows_cap;
   const char *stop_reason;

@@ -74,7 +74,7 @@ static nn_attr *add_attr(nn_attr *a, int *k, const char *name, enum nn_attr_type
 
 /* The results file, with the options that applied (/config), the run's facts and each split's
  * size and fingerprint as attributes, and the method's phase names. Collective. */
-static nn_results *open_results(const train_run *r, const nn_method *method)
+static nn_results *open_results(train_run *r, const nn_method *method)
 {
   enum { CONFIG_MAX = 64, RUN_MAX = 40 };
   const nn_data *data = &r->data;
@@ -89,9 +89,10 @@ static nn_results *open_results(const train_run *r, const nn_method *method)
   const char *sum_names[3] = { "train_checksum", "val_checksum", "test_checksum" };
   const nn_shard *splits[3] = { &data->train, &data->val, &data->test };
   for (int i = 0; i < 3; i++) {
+    r->split_sum[i] = nn_split_checksum(splits[i], data->mean, data->std);
     add_attr(run_attrs, &nrun, split_names[i], NN_ATTR_INT)->i = splits[i]->n_global;
     snprintf(add_attr(run_attrs, &nrun, sum_names[i], NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%016llx",
-             (unsigned long long)nn_split_checksum(splits[i], data->mean, data->std));
+             (unsigned long long)r->split_sum[i]);
   }
   char phases[256];
   nn_phase_names_csv(method->phases, phases, sizeof phases);
@@ -114,8 +115,19 @@ static void run_open(train_run *r, const nn_config *cfg)
   r->stop_reason = "max_epochs";
   nn_options_echo(cfg);
   nn_grid_init(&r->grid, cfg->nprow, cfg->npcol, cfg->block);
-  nn_output_path(cfg, r->path, sizeof r->path);
-  nn_output_claim(cfg, r->path); /* refuses a harmful --output and locks it, before any data is read */
+  /* --resume: the checkpoint's results file is the default --output, and the interrupted
+   * run's own file there (stopped by a signal) may be replaced. */
+  nn_ckpt *resume = NULL;
+  nn_config claim = *cfg;
+  if (cfg->resume[0]) {
+    char recorded[1024];
+    resume = nn_run_resume_open(cfg, recorded, sizeof recorded);
+    if (!claim.output[0]) snprintf(claim.output, sizeof claim.output, "%s", recorded);
+    if (strcmp(claim.output, recorded) == 0) claim.force = 1;
+  }
+  nn_output_path(&claim, r->path, sizeof r->path);
+  nn_output_claim(&claim, r->path); /* refuses a harmful --output and locks it, before any data is read */
+  nn_run_checkpoint_path(cfg, r->path, r->checkpoint, sizeof r->checkpoint);
 
   /* The data's size is known from the options for every data set but idx files: check what
    * can be checked before reading anything, the rest once the shards are in. */
@@ -133,14 +145,52 @@ static void run_open(train_run *r, const nn_config *cfg)
 
   r->net = r->num->model_create(cfg);
   r->best = r->num->model_create(cfg);
-  if (cfg->init == NN_INIT_PAIRS) r->num->model_init_pairs(r->net, &d->train, cfg->seed);
-  r->num->model_copy(r->best, r->net);
   const nn_method *method = nn_method_find_in(r->num->methods, cfg->method);
   CHECK(method, "internal: no method '%s' (options not checked)", cfg->method);
   r->res = open_results(r, method);
+  if (resume)
+    nn_run_resume_model(resume, r); /* the saved weights, which the method starts from */
+  else {
+    if (cfg->init == NN_INIT_PAIRS) r->num->model_init_pairs(r->net, &d->train, cfg->seed);
+    r->num->model_copy(r->best, r->net);
+  }
   r->method = nn_method_create(method, cfg, r->net, &d->train, &r->grid);
-  print_notes(&r->method, 0);
   r->t_train0 = MPI_Wtime();
+  if (resume) nn_run_resume_state(resume, r);
+  r->t_checkpoint = MPI_Wtime();
+  print_notes(&r->method, 0);
+}
+
+/* Keeps a copy of row: a checkpoint holds every row so far. */
+static void keep_row(train_run *r, const nn_epoch_row *row)
+{
+  if (r->nrows == r->rows_cap) {
+    int cap = r->rows_cap ? 2 * r->rows_cap : 64;
+    nn_epoch_row *grown = realloc(r->rows, sizeof *grown * (size_t)cap);
+    CHECK(grown, "out of memory for %d results rows", cap);
+    r->rows = grown;
+    r->rows_cap = cap;
+  }
+  r->rows[r->nrows++] = *row;
+}
+
+/* Writes a checkpoint after epoch e when --checkpoint-every or --checkpoint-interval asks for
+ * one, or when the run stops on a signal. The time since the last one is the slowest rank's,
+ * so every rank decides alike. Collective. */
+static void maybe_checkpoint(train_run *r, int e, int stopping_on_signal)
+{
+  if (!r->checkpoint[0]) return;
+  const nn_config *cfg = r->cfg;
+  double since = max_over_ranks(MPI_Wtime() - r->t_checkpoint);
+  int due = stopping_on_signal || (cfg->checkpoint_every > 0 && e % cfg->checkpoint_every == 0) ||
+            (cfg->checkpoint_interval > 0 && since >= cfg->checkpoint_interval);
+  if (!due) return;
+  double t0 = MPI_Wtime();
+  if (nn_run_checkpoint_save(r) == 0 && nn_rank() == 0 && !cfg->quiet) {
+    printf("checkpoint: epoch=%d file=%s t=%.3fs\n", e, r->checkpoint, MPI_Wtime() - t0);
+    fflush(stdout);
+  }
+  r->t_checkpoint = MPI_Wtime();
 }
 
 /* The per-epoch row: the figures, the phase times and the work counters. */
@@ -160,6 +210,7 @@ static void write_row(train_run *r, nn_epoch_row *row, nn_timer *t, const nn_cou
   double tio = MPI_Wtime();
   nn_results_append(r->res, row);
   r->last_io = MPI_Wtime() - tio;
+  keep_row(r, row);
 }
 
 /* Epoch e (1-based, warm-up included): trains, evaluates with a true forward pass, keeps the
@@ -235,8 +286,10 @@ static int run_epoch(train_run *r, int e)
     r->stop_reason = "converged";
     return 1;
   }
-  /* A signal keeps the work done: the file is closed as complete with the best weights so far. */
+  /* A signal keeps the work done: a checkpoint to resume from, and the results file closed as
+   * complete with the best weights so far. */
   r->stop_sig = nn_stop_signal_any();
+  maybe_checkpoint(r, e, r->stop_sig != 0);
   if (r->stop_sig) {
     r->stop_reason = "signal";
     return 1;
@@ -295,13 +348,14 @@ static void run_close(train_run *r)
   r->num->model_free(r->best);
   nn_data_free(&r->data);
   nn_grid_free(&r->grid);
+  free(r->rows);
 }
 
 int nn_train_run(const nn_config *cfg)
 {
   train_run r;
   run_open(&r, cfg);
-  for (int e = 1; e <= r.total; e++)
+  for (int e = r.epochs_run + 1; e <= r.total; e++)
     if (run_epoch(&r, e)) break;
   run_finish(&r);
   run_close(&r);
