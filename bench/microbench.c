@@ -65,7 +65,7 @@
 
 #include "../common/check.h"
 #include "../solver/blockcyclic.h"
-#include "../solver/pinv.h" /* float64 (real.h without NN_FLOAT32): nn_pinv_f64, nn_spd_f64 */
+#include "../solver/pinv.h" /* float64 (real.h without NN_FLOAT32): nn_pinv, nn_spd */
 #include "../solver/spd.h"
 
 #define MAXL 16
@@ -210,8 +210,8 @@ enum solve_op {
 typedef struct {
   enum solve_op op;
   int n, nrhs;
-  nn_spd_f64 s;     /* the systems of p?potr*: s.a (n x n), s.bloc (n x nrhs) */
-  nn_pinv_f64 e;    /* p?syevd's: e.a, e.z, e.w and its workspace */
+  nn_spd s;     /* the systems of p?potr*: s.a (n x n), s.bloc (n x nrhs) */
+  nn_pinv e;    /* p?syevd's: e.a, e.z, e.w and its workspace */
   double *a0, *b0;  /* pristine local blocks of the matrix (or its factor, OP_SOLVE) and of B */
   size_t asize, bsize;
 } solve_sys;
@@ -234,10 +234,10 @@ static void solve_sys_init(solve_sys *y, const nn_grid *g, enum solve_op op, int
       y->a0[il + (size_t)jl * A.lld] = (i == j ? n : 0) + 1e-4 * ((i + j) % 97);
     }
   if (op == OP_EIGEN) {
-    nn_pinv_init_f64(&y->e, g, n, 1);
+    nn_pinv_init(&y->e, g, n, 1);
     return;
   }
-  nn_spd_init_f64(&y->s, g, n, nrhs > 0 ? nrhs : 1);
+  nn_spd_init(&y->s, g, n, nrhs > 0 ? nrhs : 1);
   if (y->nrhs) {
     nn_bc_describe(&B, g, n, y->nrhs);
     y->bsize = nn_bc_local_size(&B);
@@ -253,8 +253,8 @@ static void solve_sys_init(solve_sys *y, const nn_grid *g, enum solve_op op, int
 
 static void solve_sys_free(solve_sys *y)
 {
-  if (y->op == OP_EIGEN) nn_pinv_free_f64(&y->e);
-  else nn_spd_free_f64(&y->s);
+  if (y->op == OP_EIGEN) nn_pinv_free(&y->e);
+  else nn_spd_free(&y->s);
   free(y->a0);
   free(y->b0);
 }

@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,7 @@ void nn_check_info(const char *file, int line, const char *who, int info)
 
 void nn_test_fail_point(int epoch)
 {
-  static int armed = -1, fail_epoch, fail_rank, local;
+  static int armed = -1, fail_epoch, fail_rank, local, as_signal;
   if (armed < 0) {
     const char *e = getenv("ADMM_TEST_FAIL_EPOCH"), *r = getenv("ADMM_TEST_FAIL_RANK"),
                *k = getenv("ADMM_TEST_FAIL_KIND");
@@ -163,9 +164,14 @@ void nn_test_fail_point(int epoch)
     fail_epoch = armed ? atoi(e) : 0;
     fail_rank = r && strcmp(r, "all") == 0 ? -1 : r ? atoi(r) : 0;
     local = k && strcmp(k, "local") == 0;
+    as_signal = k && strcmp(k, "signal") == 0;
   }
   if (!armed || epoch != fail_epoch) return;
   int me = nn_rank(), failed = fail_rank < 0 || me == fail_rank;
+  if (as_signal) { /* SIGUSR1 to this rank only, as a scheduler's warning might arrive */
+    if (failed) raise(SIGUSR1);
+    return;
+  }
   if (local) CHECK(!failed, "injected failure at epoch %d (ADMM_TEST_FAIL_RANK=%d, kind local)", epoch, me);
   else CHECK_ALL_RANKS(!failed, "injected failure at epoch %d (ADMM_TEST_FAIL_EPOCH, kind collective)", epoch);
 }

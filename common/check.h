@@ -44,7 +44,9 @@ void nn_check_info(const char *file, int line, const char *who, int info);
 /* Test hook (tests/test_one_rank_fails.sh), inert unless ADMM_TEST_FAIL_EPOCH is set: at the
  * end of that epoch, rank ADMM_TEST_FAIL_RANK (or every rank: "all") reports a failure that
  * no other rank sees. ADMM_TEST_FAIL_KIND picks the path: "collective" (default,
- * CHECK_ALL_RANKS) or "local" (CHECK, as an out-of-memory on that rank). Collective. */
+ * CHECK_ALL_RANKS), "local" (CHECK, as an out-of-memory on that rank), or "signal": that
+ * rank raises SIGUSR1 (tests/test_resume.sh), which the driver sees after the next epoch.
+ * Collective. */
 void nn_test_fail_point(int epoch);
 
 int nn_rank(void);

@@ -84,7 +84,7 @@ static int method_arrays(nn_ckpt *c, const train_run *r, int put)
   int n = ops->state_arrays(r->method.self, a, NN_STATE_ARRAYS_MAX), rc = 0;
   for (int i = 0; i < n && rc == 0; i++) {
     char name[64];
-    snprintf(name, sizeof name, "method/%s", a[i].name);
+    snprintf(name, sizeof name, "method/%.31s", a[i].name);
     nn_ck_type type = ck_type(r, a[i].type);
     if (a[i].replicated) {
       int64_t dims[2] = { a[i].count, a[i].rows };
@@ -232,6 +232,8 @@ void nn_run_resume_model(nn_ckpt *c, train_run *r)
 
 void nn_run_resume_state(nn_ckpt *c, train_run *r)
 {
+  /* The weights once more: a method's init may have moved them (bcd solves the output layer). */
+  check_ckpt(c, model_arrays(c, r, r->net, "model", 0));
   check_ckpt(c, method_arrays(c, r, 0));
   if (r->method.ops->state_restored) r->method.ops->state_restored(r->method.self);
   int64_t epoch, best_epoch, since_best, ranks, row_bytes;

@@ -33,7 +33,8 @@ nn_ckpt *nn_run_resume_open(const nn_config *cfg, char *output, size_t len);
  * created: it starts from these weights. Collective. */
 void nn_run_resume_model(nn_ckpt *c, train_run *r);
 
-/* Loads the method's state arrays, the epoch, the early-stopping state and the clocks,
+/* After the method is created: loads the weights again (its init may have moved them), the
+ * method's state arrays, the epoch, the early-stopping state and the clocks,
  * writes the saved rows into r's results file, and closes c. Collective. */
 void nn_run_resume_state(nn_ckpt *c, train_run *r);
 
