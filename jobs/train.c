@@ -339,6 +339,9 @@ static void run_finish(train_run *r)
     fflush(stderr);
   }
   print_notes(&r->method, 1);
+  /* A finished run needs no default checkpoint (it can be large: the auxiliaries); one named
+   * by --checkpoint is the user's, and a signal's is there to be resumed. */
+  if (!r->stop_sig && !cfg->checkpoint[0] && r->checkpoint[0] && nn_rank() == 0) remove(r->checkpoint);
 }
 
 static void run_close(train_run *r)
