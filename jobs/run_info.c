@@ -15,7 +15,8 @@
 #define NN_GIT_REVISION "unknown"
 #endif
 
-char *openblas_get_config(void);
+/* weak: with another BLAS (MKL, LibSci) it is absent and null, and versions says so */
+char *openblas_get_config(void) __attribute__((weak));
 
 static nn_attr *next(nn_attr *out, int *k, int max, const char *name, enum nn_attr_type type)
 {
@@ -65,7 +66,8 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
   unsigned maj, min, rel;
   CHECK(H5get_libversion(&maj, &min, &rel) >= 0, "H5get_libversion failed");
   snprintf(next(out, &k, max, "versions", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX,
-           "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi, maj, min, rel, openblas_get_config(), "gcc " __VERSION__);
+           "%.1000s; HDF5 %u.%u.%u; OpenBLAS %.200s; %s", mpi, maj, min, rel,
+           openblas_get_config ? openblas_get_config() : "absent (another BLAS)", "gcc " __VERSION__);
   snprintf(next(out, &k, max, "git_revision", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", NN_GIT_REVISION);
   snprintf(next(out, &k, max, "version", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", NN_VERSION);
   snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", cfg->command_line);

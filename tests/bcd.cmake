@@ -2,7 +2,7 @@
 # test_bcd_<prec>: each block step against its optimality condition or a brute-force search,
 # the merit non-increasing within sweeps, re-anchoring = forward loss, pair initialisation,
 # at 1 and 2 ranks; then 3 sweeps dumped at 1 and 2 ranks and compared.
-set(BCD_MPIEXEC ${MPIEXEC_EXECUTABLE})
+set(BCD_MPIEXEC ${MPIEXEC}) # tests/CMakeLists.txt: nn-mpiexec, MPIEXEC_* honoured
 set(BCD_DIR ${CMAKE_CURRENT_BINARY_DIR})
 
 foreach(prec f64 f32)

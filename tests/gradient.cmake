@@ -2,7 +2,7 @@
 # test_gradient_<prec>: backprop vs finite differences and plain loops, whole epochs vs a
 # naive optimiser, at 1 and 2 ranks. The grad_* tests run admm-train itself and compare its
 # results files with test_gradient's h5cmp / h5learn modes.
-set(GRAD_MPIEXEC ${MPIEXEC_EXECUTABLE})
+set(GRAD_MPIEXEC ${MPIEXEC}) # tests/CMakeLists.txt: nn-mpiexec, MPIEXEC_* honoured
 set(GRAD_DIR ${CMAKE_CURRENT_BINARY_DIR})
 set(GRAD_DATA --data synthetic --n-train 1024 --n-test 512 --validation 0 --layers 16,32,4 --quiet 1)
 

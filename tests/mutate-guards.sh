@@ -24,7 +24,10 @@ restore() { git checkout -- "${files[@]}"; }
 trap 'restore; rm -f "$log"' EXIT
 trap 'echo "mutate-guards: interrupted; sources restored, rebuild admm-train before use" >&2; exit 130' INT TERM
 rebuild() { cmake --build "$build" -j1 --target admm-train >"$log" 2>&1; }
-guards() { bash tests/test_guards.sh "$build/jobs/admm-train" "$build/tests/make_idx" "$build/tests/check_run" mpiexec.mpich; }
+# the build's launcher (tests/nn-mpiexec: its MPI, MPIEXEC_* flags), or MPIEXEC, or mpiexec.mpich
+launcher=${MPIEXEC:-$build/tests/nn-mpiexec}
+[ -x "$launcher" ] || command -v "$launcher" >/dev/null || launcher=mpiexec.mpich
+guards() { bash tests/test_guards.sh "$build/jobs/admm-train" "$build/tests/make_idx" "$build/tests/check_run" "$launcher"; }
 
 # The unmutated tree must pass, or the mutation results mean nothing.
 if ! rebuild; then cat "$log"; echo "mutate-guards: the unmutated tree does not build" >&2; exit 2; fi

@@ -7,6 +7,9 @@
 #
 #   bash tests/same-bits.sh REF_ADMM_TRAIN NEW_ADMM_TRAIN [MPIEXEC]
 #
+# MPIEXEC is called as `MPIEXEC -n N PROGRAM ARGS`: default $MPIEXEC, else the new build's
+# tests/nn-mpiexec (its MPI and MPIEXEC_* flags), else mpiexec.mpich.
+#
 # Not a ctest: it needs a second build. Build the reference from a worktree of the old commit:
 #   git worktree add --detach ../ref HEAD~1 && cmake -S ../ref -B ../ref/build -DCMAKE_BUILD_TYPE=Release \
 #     && cmake --build ../ref/build -j2
@@ -14,7 +17,8 @@
 # the best epoch's, often the first on this easy data). Odd widths and a small --block put
 # block-cyclic edges (partial blocks, ranks owning less) in every grid solve.
 set -u
-ref=$(realpath "$1") new=$(realpath "$2") mpiexec=${3:-mpiexec.mpich}
+ref=$(realpath "$1") new=$(realpath "$2") mpiexec=${3:-${MPIEXEC:-$(dirname "$(realpath "$2")")/../tests/nn-mpiexec}}
+[ -x "$mpiexec" ] || command -v "$mpiexec" >/dev/null || mpiexec=mpiexec.mpich
 export OPENBLAS_NUM_THREADS=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

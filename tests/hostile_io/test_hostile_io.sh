@@ -228,7 +228,14 @@ if mount -t tmpfs -o size=300k tmpfs full 2>/dev/null; then
   head -c 10M /dev/zero >full/filler 2>/dev/null
   truncate -s -88K full/filler
   export ADMM_IO_TIMEOUT=20
-  expect_fail "disk full mid-run" "full/out.h5.part: No space left on device \(while appending epoch [0-9]+" 30 \
+  # OpenMPI's MPI-IO (OMPIO, seen with 4.1.4) prints the ENOSPC of its pwritev
+  # ("mca_fbtl_posix_pwritev: error in (p)write(v): No space left on device") but no rank got an
+  # error back from HDF5: there the watchdog's line, naming the file and the epoch, is the one
+  # line (NN_TEST_MPI_FLAVOR: tests/hostile_io/CMakeLists.txt).
+  full_error="No space left on device \(while appending epoch [0-9]+"
+  [ "${NN_TEST_MPI_FLAVOR:-}" != openmpi ] ||
+    full_error="(No space left on device \(while appending epoch [0-9]+|no progress for [0-9]+ s while appending epoch [0-9]+)"
+  expect_fail "disk full mid-run" "full/out.h5.part: $full_error" 30 \
     "${long[@]}" "${force[@]}" --output full/out.h5
   unset ADMM_IO_TIMEOUT
   check "disk full: the last complete results intact" test "$(sum full/out.h5)" = "$full_sum"
