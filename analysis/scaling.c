@@ -337,7 +337,7 @@ int admm_scaling_main(const char *study, const char *out, int plots)
         fputc('\n', md);
     }
     fprintf(md, "\n## The model\n\n"
-                "For every run: T = F / R + (S + b_shm) / BW + sum over message kinds k of c_k t_k(P, b_k / c_k), "
+                "For every run: T = F / R + S / BW + sum over message kinds k of c_k t_k(P, b_k / c_k) + T_sum, "
                 "with the counts of the run (per epoch, max over ranks; median over the epochs used) and the "
                 "constants measured by admm-microbench at the same rank count in the same study:\n\n"
                 "- F: the flops of the training step's BLAS and ScaLAPACK calls (`/epochs/phase_flops`, "
@@ -350,8 +350,7 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate); for the gradient "
                 "methods the rate of one step's "
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
-                "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`), b_shm the bytes read "
-                "through node-shared memory (`comm_bytes`, kind shm); BW the triad bandwidth of one rank with "
+                "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`); BW the triad bandwidth of one rank with "
                 "all ranks running, at the data one elementwise call touches (S / `stream_calls`, from the "
                 "measured sizes 48 KiB to 192 MiB: L1 to memory); in studies made before `stream_calls`, "
                 "over arrays far larger than cache for bcd and admm (whole layers) and over 3 x 1 MiB for the "
@@ -359,7 +358,18 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "- c_k, b_k: calls and bytes of kind k (allreduce, reduce_scatter, bcast, allgather, reduce, "
                 "p2p, barrier: `/epochs/comm_calls`, `comm_bytes`, counted by admm-train's PMPI layer, "
                 "ScaLAPACK's messages included); t_k(P, s) the measured time of one such call on all P ranks, "
-                "the latency-bandwidth line through the two measured sizes around s (8 B to 8 MiB).\n\n");
+                "the latency-bandwidth line through the two measured sizes around s (8 B to 8 MiB);\n"
+                "- T_sum: the gradient methods' node-shared gradient sum (solver/node_sum.c). Per step it makes "
+                "one cycle: a window barrier, the sum of the rank's slice over every rank's segment (lines the "
+                "other cores have just written), the update of the rank's slice of the node-shared parameters "
+                "(lines every other core has read), a window barrier; counted as two shm calls a cycle, each "
+                "reading (P-1)/P of the gradient buffer G from the other ranks (`comm_bytes`, kind shm), each "
+                "behind one of the barriers counted (which T_sum includes). T_sum = c_shm / 2 cycles times, "
+                "where the study measured it, the cycle's own time for the method's update rule "
+                "(admm-microbench `node_sum`, update included: its streams leave S); otherwise the time of "
+                "the MPI collectives that move the same data between the same ranks, a reduce-scatter and "
+                "an allgather of G, t_reduce_scatter(P, G) + t_allgather(P, G): a stand-in, which prices "
+                "MPI's copies through its shared buffers in place of the cores' coherence traffic.\n\n");
     fprintf(md, "| series | method | ranks | measured (s) | model (s) | error | compute (s) | stream (s) | "
                 "messages (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
@@ -378,7 +388,8 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "at the largest rank count; their ScaLAPACK solves, whose systems keep their order, at the "
                 "solve rate of the largest rank count, held at its time beyond it. Gradient methods: per step the products of the rank's columns "
                 "(the rate falls in proportion below the measured column count), the optimiser on the rank's "
-                "slice of the node, the node-shared sum, and one allreduce of the node's gradient across "
+                "slice of the node, the node-shared sum at its time per step at the largest rank count measured "
+                "(T_sum above, held for nodes of more ranks: optimistic), and one allreduce of the node's gradient across "
                 "nodes. Batch rules: `batch 128` keeps the global batch (ranks beyond 128 would hold no "
                 "sample: not feasible); `batch 8 per rank` grows it with the ranks (8 = 128 / 16, the share "
                 "measured at 16 ranks), with the learning rate scaled linearly. Epochs to 95%% and 97%%: "

@@ -47,6 +47,12 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
             m->step_rate = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "solve_sweep ", 12)) {
             m->solve_rate = 1e9 * atof(field(line, "gflops"));
+        } else if (!strncmp(what, "node_sum ", 9) && (v = field(line, "rule")) && field(line, "seconds") &&
+                   field(line, "params")) {
+            int rule = !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
+                                                                                           : ADMM_SC_RULE_PLAIN;
+            m->node_sum[rule] = atof(field(line, "seconds"));
+            m->node_sum_params = atof(field(line, "params"));
         } else if (!strncmp(what, "stream ", 7)) {
             m->stream = 1e9 * atof(field(line, "gbytes_per_s"));
         } else if (!strncmp(what, "stream_cache ", 13)) {
@@ -122,6 +128,17 @@ static const double targets[3] = {0.90, 0.95, 0.97};
 int admm_sc_gradient_method(const char *m)
 {
     return !strcmp(m, "gd") || !strcmp(m, "sgd") || !strcmp(m, "momentum") || !strcmp(m, "adam");
+}
+
+int admm_sc_update_rule(const char *m)
+{
+    return !strcmp(m, "adam") ? ADMM_SC_RULE_ADAM : !strcmp(m, "momentum") ? ADMM_SC_RULE_MOMENTUM : ADMM_SC_RULE_PLAIN;
+}
+
+double admm_sc_update_streams(const char *m)
+{
+    static const double streams[3] = {3, 5, 7};
+    return streams[admm_sc_update_rule(m)];
 }
 
 static char *attr_string(hid_t f, const char *name)

@@ -11,6 +11,8 @@
 
 enum { NKIND = 8, MAXSIZES = 16, ADMM_SC_MAXRUN = 512, MAXP = 64, MAXGEMM = 4 };
 enum { K_BARRIER = 6, K_SHM = 7 };
+/* The gradient methods' update rules (solver/gradient.c): gd and sgd plain, momentum, adam. */
+enum { ADMM_SC_RULE_PLAIN, ADMM_SC_RULE_MOMENTUM, ADMM_SC_RULE_ADAM };
 
 typedef struct {
     int ranks;
@@ -23,6 +25,10 @@ typedef struct {
     double solve_rate; /* flop/s per rank, one bcd sweep's ScaLAPACK calls on the run's grid
                           (solve_sweep); 0 in files before it: the solves at the sweep rate */
     double stream, stream_cache;                      /* bytes/s per rank */
+    /* node_sum: seconds of one step of the gradient methods' node-shared sum (reduce, the
+     * update of the rank's slice, publish) per update rule (ADMM_SC_RULE_*), measured for a
+     * buffer of node_sum_params values; 0 in files before it */
+    double node_sum[3], node_sum_params;
     int nat;                                          /* stream_at: bandwidth by data size */
     double at_bytes[MAXSIZES], at_bw[MAXSIZES];
     int nsize[NKIND];
@@ -59,6 +65,10 @@ double admm_sc_sweep_rate(const admm_Machine *m, double cols);
 /* One rank's bandwidth for loops that touch `bytes` each. */
 double admm_sc_bandwidth_at(const admm_Machine *m, double bytes);
 int admm_sc_gradient_method(const char *method);
+/* A gradient method's update rule (ADMM_SC_RULE_*), and the arrays its update streams per
+ * parameter (plain reads p, g and writes p: 3; momentum also v twice: 5; Adam m and v: 7). */
+int admm_sc_update_rule(const char *method);
+double admm_sc_update_streams(const char *method);
 /* The runs under dir/series/ (every .h5 file) appended to runs (*n of them, at most ADMM_SC_MAXRUN);
  * returns how many files were refused (each named on stderr). */
 int admm_sc_scan_series(const char *dir, const char *series, admm_ScalingRun *runs, int *n);

@@ -7,12 +7,38 @@
 /* ---------------------------------------------------------------------------------------------- */
 /* the model */
 
-/* T = F / R + (S + b_shm) / BW + sum_k c_k t_k(P, b_k / c_k): a sweep method's products at the
+/* The gradient methods' node-shared sum (solver/node_sum.c) over one epoch, and in *upd the
+ * bytes of S that the update of the rank's slice streams (0 where the time returned leaves them
+ * in S). Per step it makes a cycle: a window barrier, the sum of the rank's slice over every
+ * rank's segment (lines that the other cores have just written), the update of the slice of the
+ * node-shared parameters (lines that every other core has read), a window barrier; the next
+ * forward pass reads the slices the others updated. Its calls are counted as kind shm, two a
+ * cycle, each reading (P-1)/P of the buffer G from the other ranks, and each behind one of the
+ * barriers counted. Where the microbench measured the cycle itself (node_sum, per update rule,
+ * the update included), that figure, in proportion to G; otherwise the MPI collectives that move
+ * the same data between the same ranks, measured at G: a reduce-scatter (each rank sums its slice
+ * over the P gradients) and an allgather (each rank gets the others' slices). */
+static double node_sum_time(const admm_ScalingRun *r, const admm_Machine *m, double *upd)
+{
+    double P = r->ranks, c = r->calls[K_SHM];
+    *upd = 0;
+    if (c <= 0 || P < 2) return 0;
+    double cycles = c / 2, G = r->bytes[K_SHM] / c * P / (P - 1);
+    int rule = admm_sc_update_rule(r->method);
+    if (m->node_sum[rule] > 0 && m->node_sum_params > 0) {
+        *upd = cycles * admm_sc_update_streams(r->method) * G / P;
+        return cycles * m->node_sum[rule] * G / (8 * m->node_sum_params);
+    }
+    return cycles * (admm_sc_call_time(m, 1, G) + admm_sc_call_time(m, 3, G));
+}
+
+/* T = F / R + S / BW + sum_k c_k t_k(P, b_k / c_k) + T_sum: a sweep method's products at the
  * sweep rate R_sweep(P, N/P), its narrow ones at the narrow rate, its ScaLAPACK solves at the
  * solve rate R_solve(P) of the run's grid; a gradient method's at the lockstep step rate
  * R_step(P); elementwise loops at the bandwidth of the data one call touches (files before
  * stream_calls: memory bandwidth for sweeps, the in-cache figure for steps); every message
- * kind by its measured latency-bandwidth line. A figure a study's microbench files lack
+ * kind by its measured latency-bandwidth line; T_sum the gradient methods' node-shared sum
+ * (node_sum_time), whose barriers it includes. A figure a study's microbench files lack
  * (narrow, solve_sweep: older studies) leaves those flops at the sweep rate. */
 void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
 {
@@ -29,18 +55,17 @@ void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
      * The solve rate is measured with ScaLAPACK's own messages, which the run's c_k also count:
      * those are counted twice, a few ms at most (all of t_comm is). */
     if (Fs > 0) r->t_compute += Fs / m->solve_rate;
-    if (m->nat > 0 && r->S_calls > 0) {
-        /* each loop at the bandwidth of the data one call touches; the node-shared reads at that
-         * of one call's share */
-        r->t_stream = r->S / admm_sc_bandwidth_at(m, r->S / r->S_calls);
-        if (r->calls[K_SHM] > 0) r->t_stream += r->bytes[K_SHM] / admm_sc_bandwidth_at(m, r->bytes[K_SHM] / r->calls[K_SHM]);
-    } else {
-        r->t_stream = (r->S + r->bytes[K_SHM]) / (grad ? m->stream_cache : m->stream);
-    }
-    r->t_comm = 0;
+    double upd, t_sum = node_sum_time(r, m, &upd), S = fmax(r->S - upd, 0);
+    if (m->nat > 0 && r->S_calls > 0) /* each loop at the bandwidth of the data one call touches */
+        r->t_stream = S / admm_sc_bandwidth_at(m, r->S / r->S_calls);
+    else
+        r->t_stream = S / (grad ? m->stream_cache : m->stream);
+    r->t_comm = t_sum;
     for (int k = 0; k < NKIND; k++) {
-        if (k == K_SHM || r->calls[k] <= 0) continue;
-        r->t_comm += r->calls[k] * admm_sc_call_time(m, k, k == K_BARRIER ? 0 : r->bytes[k] / r->calls[k]);
+        /* one window barrier per shm call is part of the node-shared sum */
+        double calls = k == K_BARRIER && t_sum > 0 ? fmax(r->calls[k] - r->calls[K_SHM], 0) : r->calls[k];
+        if (k == K_SHM || calls <= 0) continue;
+        r->t_comm += calls * admm_sc_call_time(m, k, k == K_BARRIER ? 0 : r->bytes[k] / r->calls[k]);
     }
     r->model = r->t_compute + r->t_stream + r->t_comm;
     r->err = (r->model - r->t_epoch) / r->t_epoch;
@@ -70,13 +95,6 @@ double admm_sc_cluster_call(int k, double p, double s)
     }
 }
 
-/* Elementwise streams of the optimiser per parameter (gradient.c): read p, g, write p; momentum
- * also v twice; Adam m and v. */
-static double update_streams(const char *method)
-{
-    return !strcmp(method, "adam") ? 7 : !strcmp(method, "momentum") ? 5 : 3;
-}
-
 /* Epoch time at p ranks on the cluster, from the method's 1-rank run (its work), its run at the
  * largest rank count measured (its messages) and the machine constants there. batch: the
  * global mini-batch of a gradient method; NAN when it leaves a rank without a sample. */
@@ -102,7 +120,7 @@ double admm_sc_project_epoch(const admm_ScalingRun *one, const admm_ScalingRun *
     double cols = batch / p;
     if (cols < 1) return NAN;
     double steps1 = (double)one->n_train / one->batch, steps = (double)one->n_train / batch;
-    double P = one->params, upd = update_streams(one->method) * 8 * P;
+    double P = one->params, upd = admm_sc_update_streams(one->method) * 8 * P;
     double per_node = p < CL_CORES ? p : CL_CORES, nodes = ceil(p / CL_CORES);
     /* the step's products on cols columns; below the measured column count the rate falls in
      * proportion (too few columns to fill the GEMM kernels) */
@@ -110,11 +128,16 @@ double admm_sc_project_epoch(const admm_ScalingRun *one, const admm_ScalingRun *
     double rate = m->step_rate * (cols < m->step_cols ? cols / m->step_cols : 1);
     /* elementwise work of the columns, and the optimiser on this rank's slice of the node */
     double act = fmax(one->S / steps1 - upd, 0) * cols / one->batch;
-    double t = flops / rate + (act + upd / per_node) / m->stream_cache;
-    /* the node-shared sum: every rank reads its slice of each segment and then the updated
-     * parameters (2 P values), behind two node barriers; across nodes, one allreduce of the
-     * node's gradient over the link */
-    t += 2 * P * 8 / m->stream_cache + 2 * admm_sc_cluster_call(K_BARRIER, per_node, 0);
+    /* the node-shared sum, per step: its time at the largest rank count measured (node_sum_time:
+     * the measured cycle, update included, or the reduce-scatter and allgather of the gradient
+     * there), held for nodes of more ranks (optimistic: more ranks share the node's caches and
+     * wait at its barriers); without a run on several ranks, two slices' reads in cache and two
+     * node barriers */
+    double upd_top = 0, cyc = top->ranks > 1 ? top->calls[K_SHM] / 2 : 0;
+    double t_node = cyc > 0 ? node_sum_time(top, m, &upd_top) / cyc
+                            : 2 * P * 8 / m->stream_cache + 2 * admm_sc_cluster_call(K_BARRIER, per_node, 0);
+    double t = flops / rate + (act + (upd_top > 0 ? 0 : upd / per_node)) / m->stream_cache + t_node;
+    /* across nodes, one allreduce of the node's gradient over the link */
     if (nodes > 1) t += 2 * log2i(nodes) * CL_LATENCY + 2 * (nodes - 1) / nodes * P * 8 / CL_LINK_BPS;
     return steps * t;
 }

@@ -24,6 +24,16 @@
  *            epochs, each other layer's factor and solve, and the activation steps' factor and
  *            inverse (p?potrf + p?potri) of order min(n_l, n_{l+1}); the rate the model applies
  *            to the flops of the solve phase (/epochs/phase_flops, column solve);
+ *   node_sum  the seconds of one step of the gradient methods' node-shared gradient sum, per
+ *            update rule (plain, momentum, adam), as solver/gradient.c makes it with
+ *            solver/node_sum.c on all ranks of the node: the reduce (a window barrier, the sum of
+ *            the rank's slice over every rank's segment), the update of the rank's slice of the
+ *            node-shared parameters, the publish (a window barrier), for the network's parameter
+ *            count. Untimed around each step, as in the training, every rank writes its own
+ *            segment (the backward pass's products) and reads all the parameters (the next
+ *            forward pass's): the timed lines are then where the training finds them, the
+ *            segments modified in the other cores' caches, the parameters shared by all. Neither
+ *            the bandwidth of private arrays (stream_at) nor MPI's own collectives measure that;
  *   syevd    the rate of the eigensolver of admm's --weight-solve pinv (p?syevd, with vectors),
  *            at the orders n_{l-1} up to 300 (at 784 the figure alone would take seconds);
  *   stream   the memory bandwidth of one rank, a triad over arrays far larger than cache:
@@ -52,12 +62,15 @@
  *   microbench ranks=P threads=T what=solve n= nrhs= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=solve_sweep layers= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=syevd n= grid=RxC nb= gflops=
+ *   microbench ranks=P threads=T what=node_sum rule=R params=N seconds=S seconds_median=M
+ *            (S the best round, M the median of the rounds: how much the rounds differ)
  *   microbench ranks=P threads=T what=stream gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_cache gbytes_per_s=
  *   microbench ranks=P threads=T what=stream_at bytes=B gbytes_per_s=   (B: all 3 arrays)
  *   microbench ranks=P threads=T what=KIND bytes=N seconds=S
  * Exit 2 on bad usage. */
 #include <cblas.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +78,9 @@
 
 #include "../common/check.h"
 #include "../solver/blockcyclic.h"
+#include "../solver/node_sum.h"
 #include "../solver/pinv.h" /* float64 (real.h without NN_FLOAT32): nn_pinv, nn_spd */
+#include "../solver/real_vector.h"
 #include "../solver/spd.h"
 
 #define MAXL 16
@@ -374,6 +389,110 @@ static void solve_figures(const char *head, const char *layers, const int *n, in
   }
 }
 
+/* ---- the node-shared gradient sum ------------------------------------------------------- */
+
+/* The update of the rank's slice p[0..cnt) from the summed gradient g, by rule (0 plain,
+ * 1 momentum, 2 adam): the loops of solver/gradient.c (update_plain, update_momentum,
+ * update_adam), with its constants. */
+static void update_slice(int rule, double *restrict p, double *restrict m, double *restrict v,
+                         const double *restrict g, size_t cnt)
+{
+  const double lr = 1e-3, mu = 0.9, inv_b = 1.0 / 128, b1 = 0.9, b2 = 0.999, eps = 1e-8, step = 1e-3, q = 1;
+  size_t i = 0;
+  if (rule == 0) {
+    for (; i < cnt; i++) p[i] -= lr * (g[i] * inv_b);
+  } else if (rule == 1) {
+    for (; i < cnt; i++) {
+      m[i] = mu * m[i] + g[i] * inv_b;
+      p[i] -= lr * m[i];
+    }
+  } else {
+#ifdef __AVX__
+    const vreal B1 = vset1(b1), C1 = vset1(1 - b1), B2 = vset1(b2), C2 = vset1(1 - b2), E = vset1(eps),
+                S = vset1(step), Q = vset1(q), IB = vset1(inv_b);
+    for (; i + VLEN <= cnt; i += VLEN) {
+      vreal gi = vmul(vload(g + i), IB);
+      vreal mi = vadd(vmul(B1, vload(m + i)), vmul(C1, gi));
+      vreal vi = vadd(vmul(B2, vload(v + i)), vmul(vmul(C2, gi), gi));
+      vstore(m + i, mi);
+      vstore(v + i, vi);
+      vstore(p + i, vsub(vload(p + i), vdiv(vmul(S, mi), vadd(vmul(vsqrt(vi), Q), E))));
+    }
+#endif
+    for (; i < cnt; i++) {
+      double gi = g[i] * inv_b;
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      p[i] -= step * m[i] / (sqrt(v[i]) * q + eps);
+    }
+  }
+}
+
+/* Seconds of the timed part of `reps` steps of rule `rule` (see node_sum_figures), this rank. */
+static double node_sum_steps(nn_node_sum *s, int rule, double *m, double *v, long reps, double *sink)
+{
+  double spent = 0;
+  for (long r = 0; r < reps; r++) {
+    for (size_t i = 0; i < s->P; i++) s->mine[i] = 1e-3 * (double)((i + (size_t)r) % 97); /* the gradient */
+    double t0 = MPI_Wtime();
+    nn_node_sum_reduce(s);
+    update_slice(rule, s->param + s->lo, m, v, s->sum, s->hi - s->lo);
+    nn_node_sum_publish(s);
+    spent += MPI_Wtime() - t0;
+    double acc = 0;
+    for (size_t i = 0; i < s->P; i++) acc += s->param[i]; /* the next forward pass's read */
+    *sink += acc;
+  }
+  return spent;
+}
+
+/* The node_sum figures for the network n[0..L]: all ranks of each node share one window, as
+ * admm-train's default --reduce-group 0 makes them. Each figure is the timed part of a step,
+ * per step, max over ranks, best (and median) of 5 rounds of about `seconds` / 5. */
+static void node_sum_figures(const char *head, const int *n, int L, double seconds)
+{
+  size_t P = 0;
+  for (int l = 1; l <= L; l++) P += (size_t)n[l] * (size_t)(n[l - 1] + 1);
+  nn_node_sum s;
+  char note[256];
+  if (nn_node_sum_create(&s, P, 0, note, sizeof note) != 0) {
+    if (me == 0) fprintf(stderr, "admm-microbench: node_sum: out of memory (%zu values)\n", P);
+    return;
+  }
+  if (me == 0 && note[0]) fprintf(stderr, "admm-microbench: node_sum: %s\n", note);
+  if (s.local == 0)
+    for (size_t i = 0; i < P; i++) s.param[i] = 1e-2 * (double)(i % 89);
+  nn_node_sum_publish(&s);
+  size_t cnt = s.hi - s.lo;
+  double *m = filled(cnt), *v = filled(cnt), sink = 0;
+  static const char *const rules[3] = { "plain", "momentum", "adam" };
+  for (int rule = 0; rule < 3; rule++) {
+    node_sum_steps(&s, rule, m, v, 2, &sink); /* warm up */
+    double once = max_over_ranks(node_sum_steps(&s, rule, m, v, 1, &sink));
+    long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
+    if (reps < 1) reps = 1;
+    if (reps > 100000) reps = 100000;
+    MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    double t[5];
+    for (int round = 0; round < 5; round++) {
+      MPI_Barrier(MPI_COMM_WORLD);
+      t[round] = max_over_ranks(node_sum_steps(&s, rule, m, v, reps, &sink) / reps);
+    }
+    for (int i = 1; i < 5; i++) /* sort the 5 rounds */
+      for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+        double x = t[j];
+        t[j] = t[j - 1];
+        t[j - 1] = x;
+      }
+    if (me == 0)
+      printf("%s what=node_sum rule=%s params=%zu seconds=%.9g seconds_median=%.9g\n", head, rules[rule], P, t[0], t[2]);
+  }
+  if (sink == 42) printf(" "); /* keeps the reads */
+  free(m);
+  free(v);
+  nn_node_sum_free(&s);
+}
+
 /* ---- communication ---------------------------------------------------------------------- */
 
 typedef struct { int count; double *send, *recv; } comm_arg; /* count doubles */
@@ -521,6 +640,9 @@ int main(int argc, char **argv)
     free(s.A[l]); free(s.D[l]);
     if (l) { free(s.W[l]); free(s.G[l]); }
   }
+
+  /* the gradient methods' node-shared sum */
+  node_sum_figures(head, n, L, seconds);
 
   /* the ScaLAPACK solves on the grid admm-train makes (--grid auto: the squarest) */
   nn_grid grid;

@@ -10,8 +10,9 @@ set key outside right top noenhanced
 set style fill transparent solid 0.20 noborder
 set logscale x 10
 set format x '%g'
-set offsets 0, 0, 0, 0
+set offsets 0, 0, graph 0.05, graph 0.05
 set logscale y 10
+set format y '%g'
 plot \
   'model-vs-measured.dat' index 0 using 1:2 with points lc 1 pt 7 ps 0.8 title 'adam', \
   'model-vs-measured.dat' index 1 using 1:2 with points lc 2 pt 7 ps 0.8 title 'admm', \

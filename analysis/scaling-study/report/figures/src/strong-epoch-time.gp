@@ -12,6 +12,7 @@ set logscale x 2
 set format x '%g'
 set offsets 0, 0, 0, 0
 set logscale y 10
+set format y '%g'
 plot \
   'strong-epoch-time.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 title 'adam measured', \
   'strong-epoch-time.dat' index 1 using 1:2 with lines dt 2 lw 1.5 lc 1 title 'adam model', \
