@@ -44,8 +44,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: admm-analyze RESULTS_DIR_OR_FILE... --out OUTDIR [options]\n\n"
                "Reads admm-train results files (folders are searched recursively for *.h5 and\n"
-               "*.h5.part) and writes OUTDIR/report.md, OUTDIR/tables/*.{md,csv} and\n"
-               "OUTDIR/figures/*.png. Runs differing only in seed are aggregated (mean +- std).\n"
+               "*.h5.part; checkpoints, *.checkpoint.h5, are left out) and writes\n"
+               "OUTDIR/report.md, OUTDIR/tables/*.{md,csv} and OUTDIR/figures/*.png. Runs\n"
+               "differing only in seed are aggregated (mean +- std).\n"
                "Each method's configuration is chosen by mean validation accuracy (the test\n"
                "accuracy is only reported) and set against its random-features floor.\n"
                "Files that are not results files are listed in the report and on stderr, never\n"
@@ -85,8 +86,11 @@ static void list_add(List *l, char *path)
     l->path[l->n++] = path;
 }
 
+/* *.h5 and *.h5.part, but not admm-train's checkpoints beside them (*.checkpoint.h5: the
+ * state to resume a run from, no results of their own). */
 static int is_result_name(const char *name)
 {
+    if (admm_ends_with(name, ".checkpoint.h5")) return 0;
     return admm_ends_with(name, ".h5") || admm_ends_with(name, ".h5.part");
 }
 

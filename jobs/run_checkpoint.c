@@ -126,6 +126,7 @@ int nn_run_checkpoint_save(const train_run *r)
   nn_ckpt_put_double(c, "spent", r->spent);
   nn_ckpt_put_double(c, "last_io", r->last_io);
   nn_ckpt_put_double(c, "t_wall", MPI_Wtime() - r->t_train0);
+  nn_ckpt_put_double(c, "total_time", MPI_Wtime() - r->t_start);
   const char *split_names[3] = { "n_train", "n_val", "n_test" }, *sum_names[3] = { "train_checksum", "val_checksum",
                                                                                     "test_checksum" };
   const nn_shard *splits[3] = { &r->data.train, &r->data.val, &r->data.test };
@@ -237,7 +238,7 @@ void nn_run_resume_state(nn_ckpt *c, train_run *r)
   check_ckpt(c, method_arrays(c, r, 0));
   if (r->method.ops->state_restored) r->method.ops->state_restored(r->method.self);
   int64_t epoch, best_epoch, since_best, ranks, row_bytes;
-  double t_wall;
+  double t_wall, total_time;
   check_ckpt(c, nn_ckpt_get_int(c, "epoch", &epoch));
   check_ckpt(c, nn_ckpt_get_int(c, "best_epoch", &best_epoch));
   check_ckpt(c, nn_ckpt_get_int(c, "since_best", &since_best));
@@ -247,6 +248,7 @@ void nn_run_resume_state(nn_ckpt *c, train_run *r)
   check_ckpt(c, nn_ckpt_get_double(c, "spent", &r->spent));
   check_ckpt(c, nn_ckpt_get_double(c, "last_io", &r->last_io));
   check_ckpt(c, nn_ckpt_get_double(c, "t_wall", &t_wall));
+  check_ckpt(c, nn_ckpt_get_double(c, "total_time", &total_time));
   check_ckpt(c, nn_ckpt_get_int(c, "row_bytes", &row_bytes));
   char msg[1300];
   snprintf(msg, sizeof msg, "option --resume %s: its rows are laid out by another build (%lld bytes, this build %zu)",
@@ -277,7 +279,10 @@ void nn_run_resume_state(nn_ckpt *c, train_run *r)
   nn_check_all(rc == 0, msg);
 
   for (int e = 0; e < r->nrows; e++) nn_results_append(r->res, &r->rows[e]);
+  /* The clocks go on from the interrupted run's: t_wall of the rows, and total_time_s, which
+   * like train_time_s counts every attempt. */
   r->t_train0 = MPI_Wtime() - t_wall;
+  r->t_start -= total_time;
   if (nn_rank() == 0) {
     printf("resumed: %s after epoch %lld (best epoch %lld), written by %lld ranks\n", r->cfg->resume,
            (long long)epoch, (long long)best_epoch, (long long)ranks);
