@@ -9,6 +9,7 @@ IN_SLURM=0
 STEP_PID=""      # the job step while it runs
 STEP_SIGNAL=""   # the first signal the batch shell received (SIGUSR1, SIGTERM, SIGINT)
 STEP_RC=""       # the step's exit status
+STEP_LOG_APPEND=0  # 1: job_run_step adds to its LOG instead of replacing it
 
 # Signals: Slurm's warning (--signal=B:USR1@T goes to this shell only, not to the step), scancel
 # and the time limit (SIGTERM), Ctrl-C. Trapped from the start, so that one arriving before the
@@ -109,15 +110,18 @@ job_launcher() {
 }
 
 # job_run_step LOG CMD...: runs CMD (the job step) in the background, its output to stdout and,
-# unless LOG is empty, to LOG too, and waits for it while forwarding signals (above). Sets
-# STEP_RC. STEP_FORWARD_TO=children: signals go to what CMD runs, not to CMD.
+# unless LOG is empty, to LOG too (added to its end with STEP_LOG_APPEND=1), and waits for it
+# while forwarding signals (above). Sets STEP_RC. STEP_FORWARD_TO=children: signals go to what
+# CMD runs, not to CMD.
 job_run_step() {
   local log=$1 fd tee_pid=""
   shift
   if [ -n "$log" ]; then
     # tee ignores the signals: at the time limit Slurm signals every process of the job, and a
     # dead tee would end the step's output in a broken pipe before it has saved its work
-    exec {fd}> >(trap '' TERM INT USR1; exec tee "$log")
+    local tee_args=("$log")
+    [ "$STEP_LOG_APPEND" != 1 ] || tee_args=(-a "$log")
+    exec {fd}> >(trap '' TERM INT USR1; exec tee "${tee_args[@]}")
     tee_pid=$!
     "$@" >&"$fd" 2>&1 &
     STEP_PID=$!

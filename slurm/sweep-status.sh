@@ -8,7 +8,8 @@
 # A sweep directory (it has sweep.txt) lists every point, also those that never started
 # (NOT-RUN); a scaling directory lists the runs its jobs.txt names. Where squeue answers
 # (SLURM_CONF set, job still known) the Slurm state is added, and a run that ended without a
-# final status line (killed, time limit, cancelled before it started) counts as FAILED.
+# final status line (killed, time limit, cancelled before it started or while queued again) counts
+# as FAILED; a run that requeued itself on the warning (REQUEUED) counts as running.
 # Exit status: 0 every run OK and the analysis (if any) OK; 1 something FAILED; 3 runs or the
 # analysis not finished yet (none failed); 2 usage.
 set -uo pipefail
@@ -33,7 +34,7 @@ slurm_of() {  # slurm_of JOBID: " slurm=STATE (REASON)" or nothing
   local s=${SLURM_STATE[$1]:-}
   [ -z "$s" ] || printf ' slurm=%s' "$s"
 }
-ended() { case "$1" in PENDING*|RUNNING*|CONFIGURING*|COMPLETING*|SUSPENDED*|"") return 1 ;; esac; }
+ended() { case "$1" in PENDING*|RUNNING*|CONFIGURING*|COMPLETING*|SUSPENDED*|REQUEUE*|RESV_DEL_HOLD*|"") return 1 ;; esac; }
 
 ok=0 failed=0 running=0 notrun=0
 # show WORD LINE-REST: one output line, counted
@@ -41,7 +42,7 @@ show() {
   case "$1" in
     OK) ok=$((ok + 1)) ;;
     FAILED) failed=$((failed + 1)) ;;
-    RUNNING) running=$((running + 1)) ;;
+    RUNNING|REQUEUED) running=$((running + 1)) ;;
     *) notrun=$((notrun + 1)) ;;
   esac
   printf '%-8s %s\n' "$1" "$2"
@@ -53,9 +54,9 @@ one_run() {
     read -r word rest <"$file"
     jobid=$(sed -n 's/.* job=\([^ ]*\).*/\1/p' "$file")
     state=${SLURM_STATE[$jobid]:-}
-    if [ "$word" = RUNNING ] && ended "$state"; then
-      word=FAILED  # the job ended without the script writing its final line: killed
-    fi
+    if { [ "$word" = RUNNING ] || [ "$word" = REQUEUED ]; } && ended "$state"; then
+      word=FAILED  # the job ended without the script writing its final line: killed, or
+    fi             # cancelled while queued again after its warning
     show "$word" "$label$( [ -z "$label" ] || echo ' ')$rest$(slurm_of "$jobid")"
   elif ended "${SLURM_STATE[$jobid]:-}"; then
     show FAILED "$label reason=no-status-file$(slurm_of "$jobid")"  # cancelled before it started

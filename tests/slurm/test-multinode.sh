@@ -11,7 +11,7 @@
 #   - Slurm's warning signal (what --signal=B:USR1@T sends: scancel --signal=USR1 --batch)
 #     reaching the ranks on both nodes through the batch shell: results file complete,
 #     stop_reason=signal, exit 138;
-#   - a requeued run keeping its earlier attempt (SLURM_RESTART_COUNT).
+#   - a requeued run without a checkpoint keeping its earlier attempt (SLURM_RESTART_COUNT).
 #
 #   tests/slurm/test-multinode.sh ADMM_TRAIN ADMM_ANALYZE
 #
@@ -53,7 +53,9 @@ export ADMM_SITE=$WORK/site.conf
 # ---------------------------------------------------------------------------------------------
 # 1. The warning signal, first: its job takes a core of each node until it is signalled.
 # ---------------------------------------------------------------------------------------------
-SIG=$(ADMM_RESULTS=$WORK/signal bash "$SLURM_DIR/train.sbatch" --submit \
+# ADMM_REQUEUE=0: this run would otherwise queue itself again and resume its million epochs
+# (requeue and resume: test-requeue.sh)
+SIG=$(ADMM_REQUEUE=0 ADMM_RESULTS=$WORK/signal bash "$SLURM_DIR/train.sbatch" --submit \
   --sbatch "--nodes=2 --ntasks-per-node=1 --ntasks=2 --output=$WORK/signal-%j.out" \
   "${TINY[@]}" --epochs 1000000 --patience 0 --quiet 1) || bail "train.sbatch --submit" "refused"
 echo "signal job: $SIG"

@@ -17,7 +17,8 @@ cd "$WORK" || bail "cd $WORK"
 # ---------------------------------------------------------------------------------------------
 # Fakes. The trainer writes "ARGS | OPENBLAS_NUM_THREADS=T | complete" to its --output unless
 # told otherwise by --fake-exit N (exit N, no file), --fake-nofile (exit 0, no file) or
-# --fake-running (file without "complete"). h5dump reports "complete" when the file says so.
+# --fake-running (file without "complete"). h5dump reports "complete" when the file says so,
+# and stop_reason R when it holds "stop_reason=R".
 # ---------------------------------------------------------------------------------------------
 mkdir -p fakebin
 cat >fakebin/admm-train <<'EOF'
@@ -41,7 +42,20 @@ cat >fakebin/h5dump <<'EOF'
 #!/bin/bash
 f=${!#}
 [ -f "$f" ] || exit 1
-grep -q 'status=complete' "$f" && echo '   (0): "complete"' || echo '   (0): "running"'
+case "$*" in
+  *"-a /stop_reason"*)  # "stop_reason=R" in the file, else no such attribute
+    r=$(grep -o 'stop_reason=[a-z_]*' "$f" | head -n 1)
+    [ -n "$r" ] || exit 1
+    echo "   (0): \"${r#stop_reason=}\"" ;;
+  *) grep -q 'status=complete' "$f" && echo '   (0): "complete"' || echo '   (0): "running"' ;;
+esac
+EOF
+# scontrol: `scontrol requeue ID` recorded; FAKE_SCONTROL_REFUSE=1 refuses as Slurm does for a
+# --no-requeue job
+cat >fakebin/scontrol <<'EOF'
+#!/bin/bash
+echo "$*" >>"${FAKE_SCONTROL_LOG:-/dev/null}"
+if [ -n "${FAKE_SCONTROL_REFUSE:-}" ]; then echo "Requested operation is presently disabled for job $2" >&2; exit 1; fi
 EOF
 cat >fakebin/admm-analyze <<'EOF'
 #!/bin/bash
@@ -375,6 +389,119 @@ kill -USR1 "$pid"
 wait "$pid"
 check_grep "study: USR1 to the batch shell reaches the study's running step" '^step-got-USR1$' study-step.txt
 check_grep "study: the study script itself was not killed" '^study went on after its step: 138$' study-after.txt
+
+# ---------------------------------------------------------------------------------------------
+# Requeue on the warning and resume (issue 14): under "Slurm" (SLURM_JOB_ID, fake srun and
+# scontrol), a trainer that writes a checkpoint when it stops on a signal, as admm-train does
+# ---------------------------------------------------------------------------------------------
+cat >fakebin/ck-train <<'EOF'
+#!/bin/bash
+# --fake-late: finishes normally although USR1 came; --fake-nockpt: writes no checkpoint
+out="" ck="" prev="" late=0 nockpt=0 got=""
+for a in "$@"; do
+  [ "$prev" = --output ] && out=$a
+  [ "$prev" = --checkpoint ] && ck=$a
+  case "$a" in --fake-late) late=1 ;; --fake-nockpt) nockpt=1 ;; esac
+  prev=$a
+done
+[ -n "$ck" ] || ck=${out%.h5}.checkpoint.h5
+stop() {
+  echo "fake: stopped by $1"
+  [ "$ck" = none ] || [ $nockpt = 1 ] || echo "checkpoint of $*" >"$ck"
+  echo "$* | $1 | stop_reason=signal | status=complete" >"$out"
+  exit "$2"
+}
+if [ $late = 1 ]; then trap 'got=1' USR1; else trap 'stop SIGUSR1 138' USR1; fi
+trap 'stop SIGTERM 143' TERM
+echo "fake: started"
+for ((i = 0; i < 300; i++)); do sleep 0.1; [ -z "$got" ] || break; done
+echo "$* | stop_reason=max_epochs | status=complete" >"$out"
+echo "fake: finished"
+EOF
+chmod +x fakebin/ck-train
+# rq_run NAME SIGNAL [VAR=VALUE...] -- ARGS: job 90 in NAME/, SIGNAL to the batch shell once the
+# trainer runs; waits for the end, returns its exit status. The scontrol calls go to NAME.scontrol.
+rq_run() {
+  local name=$1 sig=$2 envs=() pid t
+  shift 2
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  env ADMM_SITE="$WORK/direct-site.conf" ADMM_TRAIN="$WORK/fakebin/ck-train" FAKE_SRUN_LOG=/dev/null \
+    FAKE_SCONTROL_LOG="$WORK/$name.scontrol" SLURM_JOB_ID=90 SLURM_NTASKS=2 SLURM_SUBMIT_DIR="$WORK" \
+    ADMM_RESULTS="$name" "${envs[@]}" setsid bash "$SLURM_DIR/train.sbatch" "$@" >"$name.out" 2>&1 &
+  pid=$!
+  for ((t = 0; t < 100; t++)); do grep -q 'fake: started' "$name/run.log" 2>/dev/null && break; sleep 0.1; done
+  kill -s "$sig" "$pid"
+  wait "$pid"
+}
+rq_run rq USR1 -- --epochs 1
+check "requeue: USR1 under Slurm: exit 138" test $? -eq 138
+check_grep "... status REQUEUED, reason SIGUSR1" '^REQUEUED exit=138 job=90 reason=SIGUSR1 params=--epochs 1$' rq/run.status
+check_grep "... scontrol requeue of its own job" '^requeue 90$' rq.scontrol
+check_grep "... says so" 'requeued \(restart 1\), the next attempt resumes from it' rq.out
+check_grep "... the checkpoint was written" '^checkpoint of ' rq/run.checkpoint.h5
+rq_run rqoff USR1 ADMM_REQUEUE=0 -- --epochs 1
+check "ADMM_REQUEUE=0: exit 138" test $? -eq 138
+check_grep "... FAILED reason=SIGUSR1, as before" '^FAILED exit=138 job=90 reason=SIGUSR1 ' rqoff/run.status
+check "... no scontrol requeue" test ! -e rqoff.scontrol
+printf '. %s/site.conf\nSITE_LOCAL_LAUNCHER=mylaunch\nSITE_REQUEUE=0\n' "$SLURM_DIR" >norequeue-site.conf
+rq_run rqsite USR1 ADMM_SITE="$WORK/norequeue-site.conf" -- --epochs 1
+check_grep "SITE_REQUEUE=0 in the site file: FAILED, not requeued" '^FAILED exit=138 job=90 reason=SIGUSR1 ' rqsite/run.status
+check "... no scontrol requeue" test ! -e rqsite.scontrol
+rq_run rqsite1 USR1 ADMM_SITE="$WORK/norequeue-site.conf" ADMM_REQUEUE=1 -- --epochs 1
+check_grep "... ADMM_REQUEUE=1 overrides it" '^REQUEUED exit=138 ' rqsite1/run.status
+rq_run rqterm TERM -- --epochs 1
+check "TERM (scancel, the limit): exit 143" test $? -eq 143
+check_grep "... FAILED reason=SIGTERM" '^FAILED exit=143 job=90 reason=SIGTERM ' rqterm/run.status
+check "... never requeued" test ! -e rqterm.scontrol
+rq_run rqnone USR1 -- --checkpoint none
+check_grep "--checkpoint none: not requeued (it would start over)" '^FAILED exit=138 .*reason=SIGUSR1 ' rqnone/run.status
+check_grep "... says why" 'not requeued: no checkpoint \(--checkpoint none\)' rqnone.out
+check "... no scontrol requeue" test ! -e rqnone.scontrol
+rq_run rqrefused USR1 FAKE_SCONTROL_REFUSE=1 -- --epochs 1
+check_grep "scontrol refuses (--no-requeue): FAILED" '^FAILED exit=138 .*reason=SIGUSR1 ' rqrefused/run.status
+check_grep "... with Slurm's reason" 'not requeued: scontrol requeue 90: Requested operation is presently disabled' rqrefused.out
+rq_run rqmax USR1 SLURM_RESTART_COUNT=3 ADMM_REQUEUE_MAX=3 -- --epochs 1
+check_grep "ADMM_REQUEUE_MAX=3 after 3 restarts: FAILED" '^FAILED exit=138 ' rqmax/run.status
+check_grep "... says why" 'not requeued: restarted 3 times already' rqmax.out
+check "... no scontrol requeue" test ! -e rqmax.scontrol
+rq_run rqlate USR1 -- --fake-late
+check "USR1 after the trainer's last epoch: exit 0" test $? -eq 0
+check_grep "... status OK (the run ended as it would have)" '^OK exit=0 job=90 ' rqlate/run.status
+check "... not requeued" test ! -e rqlate.scontrol
+
+# A requeued attempt (SLURM_RESTART_COUNT > 0) resumes from the run's checkpoint, in place
+mkdir -p rs && echo "earlier attempt" >rs/run.h5 && echo "checkpoint" >rs/run.checkpoint.h5 && echo "attempt 0 log" >rs/run.log
+FAKE_SRUN_LOG=/dev/null SLURM_JOB_ID=91 SLURM_NTASKS=2 SLURM_RESTART_COUNT=1 SLURM_SUBMIT_DIR=$WORK ADMM_RESULTS=rs \
+  bash "$SLURM_DIR/train.sbatch" --epochs 1 >rs.out 2>&1
+check "resume: exit 0" test $? -eq 0
+check_grep "resume: --resume the checkpoint, after the same arguments" '^--epochs 1 --output rs/run.h5 --resume rs/run.checkpoint.h5 \|' rs/run.h5
+check "... the results file stays where it is (no attempt-0)" test ! -e rs/run.h5.attempt-0
+check_grep "... says so" 'requeued \(restart 1\): resuming from rs/run.checkpoint.h5' rs.out
+check_grep "... the earlier attempt's log is kept" '^attempt 0 log$' rs/run.log
+check_grep "... and this attempt's added" '^epoch=1 ' rs/run.log
+check_grep "... status OK" '^OK exit=0 job=91 ' rs/run.status
+mkdir -p rsu && echo "earlier attempt" >rsu/run.h5 && echo "checkpoint" >mine.ckpt
+FAKE_SRUN_LOG=/dev/null SLURM_JOB_ID=92 SLURM_NTASKS=2 SLURM_RESTART_COUNT=2 SLURM_SUBMIT_DIR=$WORK ADMM_RESULTS=rsu \
+  bash "$SLURM_DIR/train.sbatch" --checkpoint=mine.ckpt --epochs 1 >/dev/null 2>&1
+check_grep "resume: from the user's --checkpoint=PATH" ' --resume mine.ckpt \|' rsu/run.h5
+mkdir -p rsn && echo "earlier attempt" >rsn/run.h5 && echo "checkpoint" >rsn/run.checkpoint.h5
+FAKE_SRUN_LOG=/dev/null SLURM_JOB_ID=93 SLURM_NTASKS=2 SLURM_RESTART_COUNT=1 SLURM_SUBMIT_DIR=$WORK ADMM_RESULTS=rsn \
+  bash "$SLURM_DIR/train.sbatch" --checkpoint none --epochs 1 >/dev/null 2>&1
+check_grep "--checkpoint none: a requeued run starts over" '^--checkpoint none --epochs 1 --output rsn/run.h5 \|' rsn/run.h5
+check_grep "... the earlier attempt kept aside" '^earlier attempt$' rsn/run.h5.attempt-0
+# a resumed attempt that wrote no new checkpoint is not requeued again (no progress)
+mkdir -p rqstale && echo "old checkpoint" >rqstale/run.checkpoint.h5 && echo "earlier attempt" >rqstale/run.h5
+rq_run rqstale USR1 SLURM_RESTART_COUNT=1 -- --fake-nockpt
+check_grep "resumed, stopped without a new checkpoint: FAILED, not requeued" '^FAILED exit=138 ' rqstale/run.status
+check_grep "... says why" 'not requeued: this attempt wrote no checkpoint' rqstale.out
+check "... no scontrol requeue" test ! -e rqstale.scontrol
+
+# sweep-status: a requeued run is unfinished, exit 3
+mkdir -p requeued && cp rq/run.status requeued/run.status
+"$SLURM_DIR/sweep-status.sh" requeued >requeued-status.txt
+check "sweep-status.sh exits 3 while a run is requeued" test $? -eq 3
+check_grep "sweep-status.sh counts it as running" '^runs=1 ok=0 failed=0 running=1 not_run=0$' requeued-status.txt
 
 # sweep-status: a run still RUNNING (no Slurm to ask) is unfinished, exit 3
 mkdir -p unfinished && echo 'RUNNING exit=- job=local-1 params=--beta 1' >unfinished/run.status
