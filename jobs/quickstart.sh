@@ -9,7 +9,7 @@ ranks=${1:-2}
 [ "${1:-}" = "--" ] && shift
 bash jobs/install-deps.sh
 bash io/fetch-mnist.sh data/mnist
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNN_MARCH=native  # tuned: it runs where it builds
 cmake --build build -j"$(nproc)"
 # One BLAS thread per rank unless the user says otherwise: ranks x threads <= cores.
 cores=$(nproc)
