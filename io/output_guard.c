@@ -233,7 +233,7 @@ static int check_and_lock(const nn_config *cfg, const char *label, char *msg, si
   if (exists && !cfg->force) {
     char what[120];
     describe_existing(out_path, what, sizeof what);
-    snprintf(msg, len, "%s: already holds %s; refusing to replace it (--force 1 replaces it)", label, what);
+    snprintf(msg, len, "%s: already holds %s; refusing to replace it (--force replaces it)", label, what);
     drop_lock();
     return -1;
   }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "../common/check.h"
 #include "io_failure.h"
@@ -26,6 +27,47 @@ enum { SCALARS = 16, REALS = 14 }; /* the first REALS are float64, the rest int6
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
   "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow", "epoch", "warmup"
+};
+
+/* What every dataset holds: its units (UDUNITS spelling; "1" for a pure number: a fraction, a
+ * count, a loss of standardised inputs) and one line of description, written as the
+ * attributes `units` and `description` of each dataset (SCHEMA.md says the same at length). */
+typedef struct {
+  const char *name, *units, *description;
+} dataset_doc;
+
+static const dataset_doc docs[] = {
+  { "epoch", "1", "epoch number, 1-based, warm-up epochs included" },
+  { "warmup", "1", "1 for a warm-up epoch of --method admm (no multiplier update), else 0" },
+  { "loss", "1", "training loss of the current weights by a true forward pass, mean per sample (the loss of "
+                 "/config/loss; gradient methods: softmax cross-entropy)" },
+  { "objective", "1", "the method's own objective after the epoch (admm: augmented Lagrangian / n_train; "
+                      "gradient methods: mean mini-batch loss over the epoch)" },
+  { "residual_z", "1", "sum over layers of |z_l - W_l a_{l-1}|^2 / n_train (NaN for methods without it)" },
+  { "residual_a", "1", "sum over layers of |a_l - relu(z_l)|^2 / n_train (NaN for methods without it)" },
+  { "multiplier", "1", "admm: |lambda|^2 / n_train after the epoch, 0 through warm-up (NaN for other methods)" },
+  { "train_acc", "1", "fraction of the training samples the current weights classify correctly, in [0, 1] "
+                      "(NaN with --eval-train 0)" },
+  { "val_acc", "1", "fraction of the validation samples the current weights classify correctly, in [0, 1]" },
+  { "test_acc", "1", "fraction of the test samples the current weights classify correctly, in [0, 1]" },
+  { "t_epoch", "s", "wall time of the training step alone, max over ranks" },
+  { "t_eval", "s", "wall time of the evaluation forward passes, max over ranks" },
+  { "t_wall", "s", "time since the start of training at the end of the epoch, rank 0" },
+  { "stream_bytes", "byte", "bytes read and written by the large elementwise loops, max over ranks" },
+  { "stream_calls", "1", "calls of the large elementwise loops, max over ranks" },
+  { "flops_narrow", "flop", "floating-point operations of the training step's BLAS calls with a matrix "
+                            "dimension below 32, max over ranks" },
+  { "phase_min", "s", "seconds spent in each phase (columns: attribute phase_names), minimum over ranks" },
+  { "phase_avg", "s", "seconds spent in each phase (columns: attribute phase_names), mean over ranks" },
+  { "phase_max", "s", "seconds spent in each phase (columns: attribute phase_names), maximum over ranks" },
+  { "rss_mb", "MiB", "peak resident set size of each rank (columns: ranks) after the epoch" },
+  { "phase_flops", "flop", "floating-point operations counted in each phase (columns: attribute phase_names), "
+                           "max over ranks" },
+  { "comm_calls", "1", "message calls of the training step by kind (columns: attribute kind_names), max over ranks" },
+  { "comm_bytes", "byte", "message bytes of the training step by kind (columns: attribute kind_names), max over "
+                          "ranks" },
+  { "bytes_sent", "byte", "payload bytes each rank (columns: ranks) sent in the training step, all kinds" },
+  { "bytes_recv", "byte", "payload bytes each rank (columns: ranks) received in the training step, all kinds" },
 };
 
 struct nn_results {
@@ -77,14 +119,24 @@ static void write_attr(nn_results *r, hid_t obj, const nn_attr *a)
   TRY(r, what, exists = H5Aexists(obj, a->name));
   agree(r); /* deleting is collective: no rank may skip it alone */
   if (exists > 0) TRY(r, what, H5Adelete(obj, a->name));
-  if (a->type == NN_ATTR_STRING) {
+  if (a->type == NN_ATTR_STRING || a->type == NN_ATTR_STRINGS) {
+    /* NN_ATTR_STRINGS: one array element per comma-separated value of s */
+    char copy[NN_ATTR_STRING_MAX];
+    const char *str[NN_ATTR_STRING_MAX / 2 + 1];
+    hsize_t n = 1;
+    str[0] = a->s;
+    if (a->type == NN_ATTR_STRINGS) {
+      snprintf(copy, sizeof copy, "%s", a->s);
+      str[0] = copy;
+      for (char *c = copy; *c; c++)
+        if (*c == ',') { *c = 0; str[n++] = c + 1; }
+    }
     TRY(r, what, type = H5Tcopy(H5T_C_S1));
     TRY(r, what, H5Tset_size(type, H5T_VARIABLE));
     TRY(r, what, H5Tset_cset(type, H5T_CSET_UTF8));
-    TRY(r, what, space = H5Screate(H5S_SCALAR));
+    TRY(r, what, space = a->type == NN_ATTR_STRING ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL));
     TRY(r, what, attr = H5Acreate2(obj, a->name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-    const char *str = a->s;
-    if (r->ok) TRY(r, what, H5Awrite(attr, type, &str));
+    if (r->ok) TRY(r, what, H5Awrite(attr, type, str));
   } else if (a->type == NN_ATTR_INTS) {
     hsize_t dim = (hsize_t)a->nints;
     TRY(r, what, space = H5Screate_simple(1, &dim, NULL));
@@ -105,6 +157,18 @@ static void write_attr(nn_results *r, hid_t obj, const nn_attr *a)
   agree(r);
 }
 
+/* Writes the attributes units and description on dataset d. Collective. */
+static void describe(nn_results *r, hid_t d, const char *units, const char *description)
+{
+  nn_attr a = { .name = "units", .type = NN_ATTR_STRING };
+  snprintf(a.s, sizeof a.s, "%s", units);
+  write_attr(r, d, &a);
+  snprintf(a.name, sizeof a.name, "description");
+  snprintf(a.s, sizeof a.s, "%s", description);
+  write_attr(r, d, &a);
+}
+
+/* Creates /epochs/NAME, (rows, cols) or (rows) when cols == 0, with its units and description. */
 static hid_t create_extendable(nn_results *r, hid_t group, const char *name, hid_t type, int cols)
 {
   hsize_t dims[2] = { 0, (hsize_t)cols }, maxd[2] = { H5S_UNLIMITED, (hsize_t)cols };
@@ -120,6 +184,11 @@ static hid_t create_extendable(nn_results *r, hid_t group, const char *name, hid
   if (dcpl >= 0) TRY(r, what, H5Pclose(dcpl));
   if (space >= 0) TRY(r, what, H5Sclose(space));
   agree(r);
+  const dataset_doc *doc = NULL;
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+    if (strcmp(docs[i].name, name) == 0) doc = &docs[i];
+  CHECK(doc, "internal: /epochs/%s has no units and description (io/results.c: docs)", name);
+  describe(r, d, doc->units, doc->description);
   return d;
 }
 
@@ -182,7 +251,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   for (int i = 0; i < SCALARS; i++)
     r->scalar[i] = create_extendable(r, r->epochs, scalar_names[i], i < REALS ? H5T_IEEE_F64LE : H5T_STD_I64LE, 0);
   static const char *const pn[3] = { "phase_min", "phase_avg", "phase_max" };
-  nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRING };
+  nn_attr names = { .name = "phase_names", .type = NN_ATTR_STRINGS };
   snprintf(names.s, sizeof names.s, "%s", phase_names);
   for (int i = 0; i < 3; i++) {
     r->phase[i] = create_extendable(r, r->epochs, pn[i], H5T_IEEE_F64LE, NN_NPHASES);
@@ -191,7 +260,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   r->rss = create_extendable(r, r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
   r->flops = create_extendable(r, r->epochs, "phase_flops", H5T_IEEE_F64LE, NN_NPHASES);
   write_attr(r, r->flops, &names);
-  nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRING, .s = NN_COMM_KIND_NAMES_CSV };
+  nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRINGS, .s = NN_COMM_KIND_NAMES_CSV };
   r->comm_calls = create_extendable(r, r->epochs, "comm_calls", H5T_IEEE_F64LE, NN_NCOMM);
   write_attr(r, r->comm_calls, &kinds);
   r->comm_bytes = create_extendable(r, r->epochs, "comm_bytes", H5T_IEEE_F64LE, NN_NCOMM);
@@ -281,6 +350,12 @@ void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void
       TRY(r, what, space = H5Screate_simple(which ? 1 : 2, dims, NULL));
       if (r->ok) TRY(r, what, d = H5Dcreate2(g, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
       agree(r);
+      char description[160];
+      if (which) snprintf(description, sizeof description, "biases of the %d units of layer %d of the kept (best-validation) model", n[l], l);
+      else
+        snprintf(description, sizeof description, "weights of layer %d of the kept (best-validation) model: row i holds "
+                 "those into unit i, z_%d = W%d a_%d", l, l, l, l - 1);
+      describe(r, d, "1", description);
       /* Memory is column-major n[l] x n[l-1]; the dataset is row-major (n[l], n[l-1]),
        * so rank 0 writes a transposed copy. */
       const char *src = which ? b[l] : W[l];
@@ -312,6 +387,13 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
 {
   region_begin(r, "closing the file", 0);
   for (int i = 0; i < nfinal; i++) write_attr(r, r->file, &final[i]);
+  nn_attr end = { .name = "end_time", .type = NN_ATTR_STRING };
+  if (r->me == 0) {
+    time_t now = time(NULL);
+    strftime(end.s, sizeof end.s, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  }
+  CHECK_MPI(MPI_Bcast(end.s, 32, MPI_CHAR, 0, MPI_COMM_WORLD)); /* rank 0's clock for everyone */
+  write_attr(r, r->file, &end);
   nn_attr st = { .name = "status", .type = NN_ATTR_STRING, .s = "complete" };
   write_attr(r, r->file, &st);
   for (int i = 0; i < SCALARS; i++) TRY(r, "H5Dclose", H5Dclose(r->scalar[i]));
@@ -333,4 +415,151 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   nn_io_watch_end();
   CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
   free(r);
+}
+
+/* ------------------------------------------------------------------ reading /config */
+
+/* Reads attribute `name` of obj as text into out (strings; string arrays comma separated).
+ * Returns 0, or -1 when it is missing or not a string. */
+static int read_text_attr(hid_t obj, const char *name, char *out, size_t len)
+{
+  out[0] = 0;
+  if (H5Aexists(obj, name) <= 0) return -1;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT), ft = a >= 0 ? H5Aget_type(a) : -1;
+  hid_t sp = a >= 0 ? H5Aget_space(a) : -1, mt = -1;
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  int rc = -1;
+  if (ft >= 0 && n >= 1 && n <= 1024 && H5Tget_class(ft) == H5T_STRING) {
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 converts no string between ASCII and UTF-8 */
+    if (H5Tis_variable_str(ft) > 0) {
+      char *v[1024] = { 0 };
+      H5Tset_size(mt, H5T_VARIABLE);
+      if (H5Aread(a, mt, v) >= 0) {
+        size_t k = 0;
+        for (hssize_t i = 0; i < n; i++)
+          k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%s%s", i ? "," : "", v[i] ? v[i] : "");
+        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        rc = 0;
+      }
+    } else {
+      size_t size = H5Tget_size(ft);
+      char *raw = size ? calloc((size_t)n, size + 1) : NULL;
+      H5Tset_size(mt, size);
+      if (raw && H5Aread(a, mt, raw) >= 0) {
+        size_t k = 0;
+        for (hssize_t i = 0; i < n; i++)
+          k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%s%.*s", i ? "," : "", (int)strnlen(raw + i * size, size),
+                                raw + i * size);
+        rc = 0;
+      }
+      free(raw);
+    }
+  }
+  if (mt >= 0) H5Tclose(mt);
+  if (sp >= 0) H5Sclose(sp);
+  if (ft >= 0) H5Tclose(ft);
+  if (a >= 0) H5Aclose(a);
+  return rc;
+}
+
+typedef struct {
+  nn_attr *out;
+  int max, n;
+  const char *path;
+  char *err;
+  size_t errlen;
+} config_walk;
+
+/* One attribute of /config into walk->out: scalar integers and reals, integer arrays (up to 32),
+ * strings. */
+static herr_t read_config_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+  (void)info;
+  config_walk *w = data;
+  if (w->n == w->max) {
+    snprintf(w->err, w->errlen, "--config %s: /config holds more than %d attributes", w->path, w->max);
+    return -1;
+  }
+  nn_attr *x = &w->out[w->n];
+  memset(x, 0, sizeof *x);
+  snprintf(x->name, sizeof x->name, "%s", name);
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT), ft = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1;
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  int scalar = sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SCALAR;
+  H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+  int ok = 0;
+  if (cls == H5T_INTEGER && scalar) {
+    x->type = NN_ATTR_INT;
+    ok = H5Aread(a, H5T_NATIVE_LONG, &x->i) >= 0;
+  } else if (cls == H5T_INTEGER && n >= 1 && n <= 32) {
+    x->type = NN_ATTR_INTS;
+    x->nints = (int)n;
+    ok = H5Aread(a, H5T_NATIVE_LONG, x->ints) >= 0;
+  } else if (cls == H5T_FLOAT && scalar) {
+    x->type = NN_ATTR_REAL;
+    ok = H5Aread(a, H5T_NATIVE_DOUBLE, &x->d) >= 0;
+  } else if (cls == H5T_STRING) {
+    x->type = scalar ? NN_ATTR_STRING : NN_ATTR_STRINGS;
+    ok = read_text_attr(loc, name, x->s, sizeof x->s) == 0;
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (ft >= 0) H5Tclose(ft);
+  if (a >= 0) H5Aclose(a);
+  if (!ok) {
+    snprintf(w->err, w->errlen, "--config %s: /config/%s is not an integer, real or string this admm-train can read",
+             w->path, name);
+    return -1;
+  }
+  w->n++;
+  return 0;
+}
+
+int nn_results_read_config(const char *path, nn_attr *out, int max, char *err, size_t errlen)
+{
+  FILE *probe = fopen(path, "rb"); /* the system's reason, where there is one */
+  if (!probe) {
+    snprintf(err, errlen, "--config %s: cannot read it: %s", path, strerror(errno));
+    return -1;
+  }
+  fclose(probe);
+  H5E_auto2_t print;
+  void *print_data;
+  H5Eget_auto2(H5E_DEFAULT, &print, &print_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our one line says what failed */
+  /* No file lock: a results file is written once and never changed, and a live run's .part is
+   * written without one (SCHEMA.md). */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1, g = -1;
+#if H5_VERSION_GE(1, 10, 7)
+  H5Pset_file_locking(fapl, 0, 1);
+#endif
+  f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  int n = -1;
+  char format[64];
+  long version = 0;
+  hid_t va = -1;
+  if (f < 0)
+    snprintf(err, errlen, "--config %s: not an HDF5 file (--config takes a results file of admm-train)", path);
+  else if (read_text_attr(f, "format", format, sizeof format) != 0 || strcmp(format, "admm-nn-results") != 0)
+    snprintf(err, errlen, "--config %s: not an admm-nn results file (format %s%s%s)%s", path, format[0] ? "\"" : "",
+             format[0] ? format : "missing", format[0] ? "\"" : "",
+             strstr(format, "checkpoint") ? ": a checkpoint continues its run with --resume" : "");
+  else if (H5Aexists(f, "format_version") <= 0 || (va = H5Aopen(f, "format_version", H5P_DEFAULT)) < 0 ||
+           H5Aread(va, H5T_NATIVE_LONG, &version) < 0 || version != 1)
+    snprintf(err, errlen, "--config %s: results format_version %ld, this admm-train reads 1", path, version);
+  else if (H5Lexists(f, "config", H5P_DEFAULT) <= 0 || (g = H5Gopen2(f, "config", H5P_DEFAULT)) < 0)
+    snprintf(err, errlen, "--config %s: a results file without the group /config", path);
+  else {
+    config_walk w = { out, max, 0, path, err, errlen };
+    hsize_t idx = 0;
+    err[0] = 0;
+    if (H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, read_config_attr, &w) >= 0) n = w.n;
+    else if (!err[0]) snprintf(err, errlen, "--config %s: cannot read the attributes of /config", path);
+  }
+  if (va >= 0) H5Aclose(va);
+  if (g >= 0) H5Gclose(g);
+  if (f >= 0) H5Fclose(f);
+  H5Eset_auto2(H5E_DEFAULT, print, print_data);
+  return n;
 }

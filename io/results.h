@@ -5,10 +5,13 @@
 #ifndef NN_RESULTS_H
 #define NN_RESULTS_H
 
+#include <stddef.h>
+
 #include "../common/counters.h"
 #include "../common/timer.h"
 
-enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS };
+/* NN_ATTR_STRINGS: s holds the values comma separated; written as a 1-D array of strings. */
+enum nn_attr_type { NN_ATTR_INT, NN_ATTR_REAL, NN_ATTR_STRING, NN_ATTR_INTS, NN_ATTR_STRINGS };
 /* Bytes of a string attribute, its terminating 0 included: longer values are cut. */
 enum { NN_ATTR_STRING_MAX = 4096 };
 
@@ -49,8 +52,14 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row);
 /* W[l] is n[l] x n[l-1] column-major (l = 1..L), written as dataset (n[l], n[l-1]) whose
  * row i holds the weights into unit i. b may be NULL (no biases). */
 void nn_results_weights(nn_results *r, int L, const int *n, void *const *W, void *const *b, int float32);
-/* Adds the final attributes, marks the file complete, closes it and renames PATH.part to PATH. */
+/* Adds the final attributes and end_time (rank 0's clock), marks the file complete, closes it
+ * and renames PATH.part to PATH. */
 void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal);
+
+/* Reads the attributes of /config of the results file PATH into out[0..max-1] (strings and
+ * string arrays into s, comma separated) and returns their count; -1 with one line in err when
+ * PATH cannot be read or is not an admm-nn results file. Local: one rank reads it, serially. */
+int nn_results_read_config(const char *path, nn_attr *out, int max, char *err, size_t errlen);
 
 /* Peak resident set size of this process, MiB. Local. */
 double nn_peak_rss_mb(void);

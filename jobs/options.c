@@ -508,6 +508,9 @@ void nn_options_print_help(void)
   }
   printf("  %-44s %s\n", "--help", "this text");
   printf("  %-44s %s\n", "--version", "the version and the git revision it was built from");
+  printf("  %-44s %s\n", "--config RUN.h5", "replay a run: the options recorded in the results file's /config (those "
+         "that applied to it, auto resolved), then those given here over them; --output, --force, --checkpoint and "
+         "--resume are never taken from the file");
   printf("\nmethods (--method):\n");
   const opt_spec *init = find("init", 4), *loss = find("loss", 4);
   const nn_method *const *methods = nn_method_list();
@@ -537,19 +540,34 @@ static const opt_spec *find(const char *name, size_t len)
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return 0; } while (0)
 
-/* Defaults, then argv over them; given[i] marks options set on the command line. */
-static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *help, char *err, size_t errlen)
+/* Every option at its default; no option given. */
+static int set_defaults(nn_config *cfg, int *given, char *err, size_t errlen)
 {
   for (int i = 0; i < NOPT; i++) {
     given[i] = 0;
     if (!set_value(cfg, &table[i], table[i].def, err, errlen)) return 0;
   }
+  return 1;
+}
+
+/* argv over cfg; given[i] marks options set there. *config: the file of the last --config, or
+ * NULL (--config is no row of the table: it says where options come from and is not one). */
+static int apply_argv(nn_config *cfg, int *given, int argc, char **argv, int *help, const char **config, char *err,
+                      size_t errlen)
+{
   *help = 0;
+  *config = NULL;
   for (int a = 1; a < argc; a++) {
     const char *arg = argv[a];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { *help = 1; return 1; }
     if (strcmp(arg, "--version") == 0) { *help = 2; return 1; }
     if (strncmp(arg, "--", 2) != 0) FAIL("unexpected argument '%s' (options start with --; see --help)", arg);
+    if (strcmp(arg, "--config") == 0 || strncmp(arg, "--config=", 9) == 0) {
+      const char *v = arg[8] ? arg + 9 : a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 ? argv[++a] : NULL;
+      if (!v || !v[0]) FAIL("option --config needs a value (a results file of admm-train)");
+      *config = v;
+      continue;
+    }
     const char *name = arg + 2, *eq = strchr(name, '=');
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     const opt_spec *o = find(name, nlen);
@@ -568,6 +586,110 @@ static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *hel
     given[o - table] = 1;
   }
   return 1;
+}
+
+/* Options a replay never takes from its file: they name the run's own files, or allow it to
+ * replace one, and say nothing of how it trained. A replay writes files of its own (taking
+ * --output and --force from the file could replace the very file it replays). */
+static const char *const not_replayed[] = { "output", "force", "checkpoint", "resume" };
+
+/* /config's attributes of results file PATH as "name\0value\0" pairs, each value as its option
+ * reads it; buf is malloc'd. On rank 0 only. 0 and one line in err when the file cannot serve. */
+static int config_file_text(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+  enum { MAX = 128 };
+  nn_attr *attrs = calloc(MAX, sizeof *attrs);
+  CHECK(attrs, "out of memory reading --config");
+  int n = nn_results_read_config(path, attrs, MAX, err, errlen);
+  size_t cap = 1, used = 0;
+  *buf = NULL;
+  for (int i = 0; i < n; i++) cap += strlen(attrs[i].name) + sizeof attrs[i].s + 2;
+  if (n >= 0) *buf = calloc(1, cap);
+  CHECK(n < 0 || *buf, "out of memory reading --config");
+  int ok = n >= 0;
+  for (int i = 0; ok && i < n; i++) {
+    const nn_attr *a = &attrs[i];
+    char name[64], value[NN_ATTR_STRING_MAX];
+    snprintf(name, sizeof name, "%s", a->name);
+    for (char *c = name; *c; c++)
+      if (*c == '_') *c = '-';
+    const opt_spec *o = find(name, strlen(name));
+    if (!o && strcmp(a->name, "layer_sizes") == 0) continue; /* --layers, as numbers */
+    if (!o) {
+      snprintf(err, errlen, "--config %s: /config/%s is no option of this admm-train (a file of another version?)",
+               path, a->name);
+      ok = 0;
+      break;
+    }
+    int skip = 0;
+    for (size_t k = 0; k < sizeof not_replayed / sizeof not_replayed[0]; k++) skip |= strcmp(o->name, not_replayed[k]) == 0;
+    if (skip) continue;
+    if (a->type == NN_ATTR_INT) {
+      if (a->i < 0 && (o->flags & F_AUTO)) snprintf(value, sizeof value, "auto");
+      else snprintf(value, sizeof value, "%ld", a->i);
+    } else if (a->type == NN_ATTR_REAL) {
+      if (isnan(a->d) && (o->flags & F_AUTO)) snprintf(value, sizeof value, "auto"); /* pinv_rcond: NaN is auto */
+      else real_text(a->d, value, sizeof value);
+    } else if (a->type == NN_ATTR_STRING)
+      snprintf(value, sizeof value, "%s", a->s);
+    else {
+      snprintf(err, errlen, "--config %s: /config/%s is an array, option --%s takes one value", path, a->name, o->name);
+      ok = 0;
+      break;
+    }
+    used += (size_t)snprintf(*buf + used, cap - used, "%s", o->name) + 1;
+    used += (size_t)snprintf(*buf + used, cap - used, "%s", value) + 1;
+  }
+  free(attrs);
+  if (!ok) {
+    free(*buf);
+    *buf = NULL;
+  }
+  *len = used;
+  return ok;
+}
+
+/* --config PATH: the options /config of results file PATH holds (those that applied to its run,
+ * auto resolved), not_replayed aside, set through their rows as if given as text. Rank 0 reads
+ * the file; every rank sets the same values. Collective. */
+static int apply_config_file(nn_config *cfg, const char *path, char *err, size_t errlen)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  int ok = 1;
+  if (nn_rank() == 0) ok = config_file_text(path, &buf, &len, err, errlen);
+  long head[2] = { ok, (long)len };
+  CHECK_MPI(MPI_Bcast(head, 2, MPI_LONG, 0, MPI_COMM_WORLD));
+  if (!head[0]) {
+    CHECK_MPI(MPI_Bcast(err, (int)errlen, MPI_CHAR, 0, MPI_COMM_WORLD)); /* every rank explains alike */
+    return 0;
+  }
+  len = (size_t)head[1];
+  if (nn_rank() != 0) buf = calloc(1, len + 1);
+  CHECK(buf || len == 0, "out of memory reading --config");
+  if (len) CHECK_MPI(MPI_Bcast(buf, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD));
+  char msg[1200];
+  for (size_t k = 0; ok && k < len;) {
+    const char *name = buf + k, *value = name + strlen(name) + 1;
+    k = (size_t)(value - buf) + strlen(value) + 1;
+    ok = set_value(cfg, find(name, strlen(name)), value, msg, sizeof msg);
+    if (!ok) snprintf(err, errlen, "--config %s: %s", path, msg);
+  }
+  free(buf);
+  return ok;
+}
+
+/* Defaults; with --config, the file's options over them; then argv over those. given[i] marks
+ * the options of the command line: only those are refused when they do not apply to the
+ * method, so a replay under another --method drops the file's options of the old one. */
+static int read_argv(nn_config *cfg, int *given, int argc, char **argv, int *help, char *err, size_t errlen)
+{
+  const char *config;
+  if (!set_defaults(cfg, given, err, errlen) || !apply_argv(cfg, given, argc, argv, help, &config, err, errlen))
+    return 0;
+  if (*help || !config) return 1;
+  return set_defaults(cfg, given, err, errlen) && apply_config_file(cfg, config, err, errlen) &&
+         apply_argv(cfg, given, argc, argv, help, &config, err, errlen);
 }
 
 static int given_name(const int *given, const char *name)
@@ -648,7 +770,10 @@ int nn_options_parse(nn_config *cfg, int argc, char **argv)
   size_t len = 0;
   for (int a = 0; a < argc && len + 8 < sizeof cfg->command_line; a++) {
     const char *w = argv[a];
-    int plain = w[0] != 0 && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.,/:=+@%") == strlen(w);
+    /* the program's own word also quotes '=' and '%': a shell would read NAME=VALUE there as an
+     * assignment, and %N as a job */
+    int plain = w[0] != 0 && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.,/:+@=%") ==
+                strlen(w) && (a > 0 || strpbrk(w, "=%") == NULL);
     len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, "%s%s", a ? " " : "", plain ? "" : "'");
     for (const char *c = w; *c && len + 6 < sizeof cfg->command_line; c++)
       len += (size_t)snprintf(cfg->command_line + len, sizeof cfg->command_line - len, *c == '\'' ? "'\\''" : "%c", *c);

@@ -9,7 +9,8 @@
 #include "../io/results.h"
 #include "../common/config.h"
 
-/* 0: run; 1: --help was printed (exit 0). Bad input: a one-line error and exit 1 on all ranks. */
+/* 0: run; 1: --help or --version was printed (exit 0). Bad input: a one-line error and exit 2
+ * on all ranks. --config RUN.h5 starts from the options in RUN.h5's /config (a replay). */
 int nn_options_parse(nn_config *cfg, int argc, char **argv);
 void nn_options_print_help(void);
 /* The effective options as attributes (for /config) and as one "key=value ..." line. */

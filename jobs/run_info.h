@@ -1,5 +1,6 @@
-/* Facts about the run that are not options: ranks, hosts, library versions, git revision,
- * start time, the default output name. Collective where it gathers from every rank. */
+/* Facts about the run that are not options: a run id, ranks, hosts and nodes, threads per rank,
+ * the CPU model, the Slurm job, library versions, git revision, start time, the default output
+ * name. Collective where it gathers from every rank. */
 #ifndef NN_RUN_INFO_H
 #define NN_RUN_INFO_H
 

@@ -192,8 +192,10 @@ if h5dump -a /config/method b1.h5 | grep -q '"bcd"' && h5dump -a /method b1.h5 |
    h5dump -H -d /weights/b1 b1.h5 | grep -q 'SIMPLE { ( 6 )'; then ok "bcd recorded as bcd, biases stored"; else bad "bcd recorded, biases stored"; fi
 
 # Each method names its own timed steps in phase_names (io/SCHEMA.md); MEAN,STD is recorded as read
-if h5dump -a /epochs/phase_avg/phase_names b1.h5 | grep -q '"gram,comm_reduce,solve,comm_gather,a_update,z_update,forward_targets,eval,io"' &&
-   h5dump -a /epochs/phase_flops/phase_names a.h5 | grep -q '"gram,comm_reduce,solve,comm_gather,a_update,z_update,unused,eval,io"'; then
+if h5dump -w 0 -a /epochs/phase_avg/phase_names b1.h5 |
+     grep -q '(0): "gram", "comm_reduce", "solve", "comm_gather", "a_update", "z_update", "forward_targets", "eval", "io"$' &&
+   h5dump -w 0 -a /epochs/phase_flops/phase_names a.h5 |
+     grep -q '(0): "gram", "comm_reduce", "solve", "comm_gather", "a_update", "z_update", "unused", "eval", "io"$'; then
   ok "phase_names are the method's own"; else bad "phase_names are the method's own"; fi
 rm -f norm.h5
 if run 1 "${bcd[@]}" --epochs 1 --normalize 0.1307,0.3081 --output norm.h5 >norm.txt 2>&1 &&

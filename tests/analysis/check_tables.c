@@ -93,19 +93,31 @@ typedef struct {
     char phase_names[1024];
 } Run;
 
+/* A string attribute, or an array of strings joined by commas (phase_names, kind_names). */
 static char *vstr_attr(hid_t obj, const char *name)
 {
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1), ft = H5Aget_type(a);
+    hid_t sp = H5Aget_space(a);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no string between ASCII and UTF-8 */
     H5Tclose(ft);
-    char *p = NULL, *out;
-    if (a < 0 || H5Aread(a, t, &p) < 0) {
+    char **p = n >= 1 ? calloc((size_t)n, sizeof *p) : NULL, *out;
+    if (a < 0 || !p || H5Aread(a, t, p) < 0) {
         fprintf(stderr, "analysis-check: cannot read string attribute %s\n", name);
         exit(2);
     }
-    out = xstrdup(p);
-    H5free_memory(p);
+    size_t len = 1;
+    for (hssize_t i = 0; i < n; i++) len += strlen(p[i] ? p[i] : "") + 1;
+    out = calloc(1, len);
+    if (!out) exit(2);
+    for (hssize_t i = 0; i < n; i++) {
+        if (i) strcat(out, ",");
+        strcat(out, p[i] ? p[i] : "");
+        H5free_memory(p[i]);
+    }
+    free(p);
+    H5Sclose(sp);
     H5Tclose(t);
     H5Aclose(a);
     return out;
