@@ -30,6 +30,7 @@ cases=(
   "bcd|1 2|--method bcd ${small[*]}"
   "admm|2|--method admm ${small[*]} --warmup 1"
   "admm-pinv|2|--method admm ${small[*]} --warmup 1 --weight-solve pinv"
+  "dladmm|2|--method dladmm --layers 784,37,23,10 --dladmm-rho-growth 1.5"
   "rf|2|--method random-features ${small[*]}"
   "gd|2|--method gd --layers 784,37,23,10"
   "momentum|2|--method momentum --layers 784,37,23,10"
