@@ -180,10 +180,10 @@ void admm_table_md(const admm_Table *t, FILE *f)
     }
 }
 
-static void csv_field(FILE *f, const char *s, int first)
+void admm_csv_field(FILE *f, const char *s, int first)
 {
     if (!first) fputc(',', f);
-    if (!strpbrk(s, ",\"\n")) {
+    if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, f);
         return;
     }
@@ -212,11 +212,11 @@ int admm_table_write(const admm_Table *t, const char *dir, const char *stem, con
     free(path);
     if (!f) return -1;
     for (int k = 0; k < t->ncsv; k++)
-        csv_field(f, t->csv_head[k], k == 0);
+        admm_csv_field(f, t->csv_head[k], k == 0);
     fputc('\n', f);
     for (int r = 0; r < t->nrow; r++) {
         for (int k = 0; k < t->row[r].ncsv; k++)
-            csv_field(f, t->row[r].csv[k], k == 0);
+            admm_csv_field(f, t->row[r].csv[k], k == 0);
         fputc('\n', f);
     }
     return fclose(f) == 0 ? 0 : -1;

@@ -11,6 +11,9 @@ typedef struct admm_Table admm_Table;
 
 admm_Table *admm_table_new(void);
 void admm_table_free(admm_Table *t);
+/* One CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break; a quote is
+ * doubled), preceded by a comma unless it is the first of its line. */
+void admm_csv_field(FILE *f, const char *s, int first);
 
 /* Columns, declared before the first row. */
 void admm_table_col(admm_Table *t, const char *csv_name, const char *md_name);

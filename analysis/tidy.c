@@ -15,6 +15,8 @@
 
 #include "tidy.h"
 
+#include "table.h"
+
 #include "util.h"
 
 #include <math.h>
@@ -41,22 +43,6 @@ static void names_add(Names *s, const char *name)
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* RFC 4180: quoted when it holds a comma, a quote or a line break; a quote is doubled. */
-static void field(FILE *f, const char *s)
-{
-    fputc(',', f);
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 /* v with 15 significant digits, or 17 where 15 would not read back to the same double. */
@@ -87,7 +73,7 @@ static void attr_field(FILE *f, const admm_Attr *a)
         return;
     }
     if (a->kind == ADMM_ATTR_STR) {
-        field(f, a->s);
+        admm_csv_field(f, a->s, 0);
         return;
     }
     if (a->n == 1 && a->kind == ADMM_ATTR_REAL) {
@@ -107,7 +93,7 @@ static void attr_field(FILE *f, const admm_Attr *a)
         if (m < 0 || (size_t)m >= cap - used) break;
         used += (size_t)m;
     }
-    field(f, buf);
+    admm_csv_field(f, buf, 0);
     free(buf);
 }
 
@@ -146,18 +132,18 @@ int admm_tidy_write(const char *path, const admm_Analysis *an, int nall, const a
     enum { NPER = sizeof per_epoch / sizeof per_epoch[0] };
     fputs("file,group,partial", f);
     for (int k = 0; k < root.n; k++)
-        field(f, root.name[k]);
+        admm_csv_field(f, root.name[k], 0);
     for (int k = 0; k < cfg.n; k++) {
         char *h = admm_xasprintf("config_%s", cfg.name[k]);
-        field(f, h);
+        admm_csv_field(f, h, 0);
         free(h);
     }
     for (int k = 0; k < NPER; k++)
-        field(f, per_epoch[k]);
+        admm_csv_field(f, per_epoch[k], 0);
     for (int k = 0; k < phase.n; k++)
         for (int which = 0; which < 2; which++) {
             char *h = admm_xasprintf("phase_%s_%s", which ? "max" : "avg", phase.name[k]);
-            field(f, h);
+            admm_csv_field(f, h, 0);
             free(h);
         }
     fputc('\n', f);
@@ -177,8 +163,8 @@ int admm_tidy_write(const char *path, const admm_Analysis *an, int nall, const a
             } else {
                 fputs(r->path, f);
             }
-            field(f, group);
-            field(f, r->partial ? "yes" : "no");
+            admm_csv_field(f, group, 0);
+            admm_csv_field(f, r->partial ? "yes" : "no", 0);
             for (int j = 0; j < root.n; j++)
                 attr_field(f, find(r->root, r->nroot, root.name[j]));
             for (int j = 0; j < cfg.n; j++)

@@ -102,6 +102,17 @@ static double max_over_ranks(double v)
   return v;
 }
 
+/* Repetitions per timed round: 5 rounds fill about `seconds`, given one run of `once` s (1 to
+ * 100000; rank 0's count, so every rank runs the same). */
+static long repetitions(double once, double seconds)
+{
+  long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
+  if (reps < 1) reps = 1;
+  if (reps > 100000) reps = 100000;
+  MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  return reps;
+}
+
 /* Seconds per call of fn(arg), best over rounds of about `seconds` / 5, max over ranks. Every
  * rank runs the same number of calls per round (rank 0 decides it), so collectives match. */
 static double time_call(void (*fn)(void *), void *arg, double seconds)
@@ -111,10 +122,7 @@ static double time_call(void (*fn)(void *), void *arg, double seconds)
   double t0 = MPI_Wtime();
   fn(arg);
   double once = max_over_ranks(MPI_Wtime() - t0);
-  long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
-  if (reps < 1) reps = 1;
-  if (reps > 100000) reps = 100000;
-  MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  long reps = repetitions(once, seconds);
   double best = 1e300;
   for (int round = 0; round < 5; round++) {
     MPI_Barrier(MPI_COMM_WORLD);
@@ -322,10 +330,7 @@ static double solve_rate(solve_sys **sys, int count, double seconds)
     flops = nn_count.flops - f0;
   }
   double once = max_over_ranks(MPI_Wtime() - t0);
-  long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
-  if (reps < 1) reps = 1;
-  if (reps > 100000) reps = 100000;
-  MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  long reps = repetitions(once, seconds);
   double best = 1e300;
   for (int round = 0; round < 5; round++) {
     double spent = 0;
