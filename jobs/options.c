@@ -152,12 +152,13 @@ static const opt_spec table[] = {
     "reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
   { "bcd-growth", OPT_REAL, "1", NULL, NULL, 1, 10, F_METHOD, AT(bcd_growth), "--beta and --gamma multiply by this after every sweep" },
   { "dladmm-rho", OPT_REAL, "1e-6", NULL, NULL, 0, BIG, F_LO_OPEN | F_METHOD, AT(dladmm_rho),
-    "penalty rho of the output constraint z_L = W_L a_{L-1} + b_L at the first iteration (and its multiplier's step)" },
+    "penalty rho of the output constraint z_L = W_L a_{L-1} + b_L (and its multiplier's step) at the first "
+    "iteration; 1e-6 is the authors'" },
   { "dladmm-nu", OPT_REAL, "auto", NULL, NULL, 0, BIG, F_AUTO | F_LO_OPEN | F_METHOD, AT(dladmm_nu),
     "penalty nu of the hidden constraints z_l = W_l a_{l-1} + b_l, a_l = relu(z_l) (auto: nu = rho at every "
     "iteration, as the authors' code)" },
   { "dladmm-rho-growth", OPT_REAL, "1", NULL, NULL, 1, 10, F_METHOD, AT(dladmm_rho_growth),
-    "rho multiplies by this after every iteration, up to --dladmm-rho-max" },
+    "the rho schedule: rho multiplies by this after every iteration, up to --dladmm-rho-max (1: constant)" },
   { "dladmm-rho-max", OPT_REAL, "1", NULL, NULL, 0, BIG, F_LO_OPEN | F_METHOD, AT(dladmm_rho_max),
     "the largest rho the schedule reaches" },
   { "output", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(output),

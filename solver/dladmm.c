@@ -36,13 +36,24 @@
  * --dladmm-rho, applied after the multiplier step; nu = rho throughout (as the authors' code,
  * which passes its one rho to every penalty) unless --dladmm-nu fixes it.
  *
+ * Defaults: rho = nu = 1e-6, constant (growth 1), the authors' values. Measured (MNIST
+ * 784-256-256-10, the first 10,000 training samples of which 2,000 for validation, He, 2 ranks,
+ * 50 iterations; validation accuracy, forward training loss): the defaults 84.3%, 0.58;
+ * growth 1.2: 83.9%, 0.51; rho 1e-4 with growth 1.1: 83.4%, 0.48; rho 1e-6 with nu 1e-5, 1e-4,
+ * 1e-3, 1e-2: 84.5, 84.9, 85.9, 86.3%, 0.66-1.02. From nu = 1e-3 on the hidden layers stay
+ * where they started (W_1 moves 0.3% of its norm, 0.02% at nu = 1e-2, against 2.7% and W_2
+ * 10% at the defaults): a random-features network whose readout takes gradient steps, which
+ * is what this method must not become. Every setting stays below the floor of the same
+ * initialisation (--method random-features: 87.2%) at 50 iterations: one gradient step per
+ * block and iteration is slow, which is what Anderson acceleration (issue 15) is for.
+ *
  * Where this departs from the authors' public code (dlADMM/common.py, main.py) and why:
  *  - backtracking starts at nu (a) and c 2^-20 (W) at every step, not at tau = theta = 1: the
  *    gradients scale with rho = 1e-6, so a start at 1 is already 10^6 above the curvature and
- *    is accepted at once with a step 10^6 too short: the hidden layers barely move (measured:
- *    the public configuration behaves like its random-features floor). Since phi is quadratic
- *    in each block, phi(x - g/eta) is evaluated exactly from two summed scalars, so each trial
- *    is free and every rank decides alike;
+ *    is accepted at once with a step 10^6 too short: the hidden layers barely move (the team's
+ *    measurement of the public code: it behaves like its random-features floor). Since phi is
+ *    quadratic in each block, phi(x - g/eta) is evaluated exactly from two summed scalars, so
+ *    each trial is free and every rank decides alike;
  *  - the rho schedule is a fixed geometric growth, not "x10 (at most 0.1) after the training
  *    loss rose 3 iterations running": the latter needs a forward pass of the training set each
  *    iteration and reacts to noise; the growth is a documented function of the iteration;
@@ -51,9 +62,9 @@
  *    only warm-starts the first exact z_L step);
  *  - the output step for cross-entropy is Newton's method to NEWTON_TOL per sample, not FISTA
  *    with a fixed step and a 1e-3 tolerance on the summed objective: the problem's condition
- *    number is ~1/(2 rho), 5e5 at rho = 1e-6, which FISTA cannot resolve in 500 iterations;
- *  - the code's first forward W_1 step repeats the backward pass's last (W_1 twice): here each
- *    pass steps W_1 once, as the paper's Algorithm 1.
+ *    number is ~1/(2 rho), 5e5 at rho = 1e-6, which FISTA cannot resolve in 500 iterations.
+ * As in that code, the backward pass ends and the forward pass starts with W_1, so W_1 takes
+ * two steps in a row.
  * Accuracy is never taken from the auxiliaries: the driver measures the true forward pass. */
 #include "dladmm.h"
 
