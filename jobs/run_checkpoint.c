@@ -273,7 +273,6 @@ void nn_run_resume_state(nn_ckpt *c, train_run *r)
     for (int f = 0; f < PER_RANK; f++) *per_rank_field(&r->rows[e], f) = same ? mine[(size_t)e * PER_RANK + f] : NAN;
   free(mine);
   char err[1200] = "";
-  snprintf(msg, sizeof msg, "option --resume: %s", err);
   int rc = nn_ckpt_close(c, err, sizeof err);
   snprintf(msg, sizeof msg, "option --resume: %s", err);
   nn_check_all(rc == 0, msg);
