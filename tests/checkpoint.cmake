@@ -3,7 +3,7 @@
 # damaged files). checkpoint_write_npW / checkpoint_read_npW_npR: written at W ranks, read back
 # bit for bit at R. checkpoint_full_disk: a checkpoint that meets a full file system (a 1 MiB
 # tmpfs) fails and leaves the previous one intact; skipped (ctest: Skipped) where mount is denied.
-set(CKPT_MPIEXEC ${MPIEXEC_EXECUTABLE})
+set(CKPT_MPIEXEC ${MPIEXEC}) # tests/CMakeLists.txt: nn-mpiexec, MPIEXEC_* honoured
 set(CKPT_DIR ${CMAKE_CURRENT_BINARY_DIR}/checkpoint)
 file(MAKE_DIRECTORY ${CKPT_DIR})
 
@@ -33,4 +33,5 @@ endforeach()
 
 add_test(NAME checkpoint_full_disk COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_checkpoint_disk.sh
                                            $<TARGET_FILE:test_checkpoint> ${CKPT_MPIEXEC})
-set_tests_properties(checkpoint_full_disk PROPERTIES TIMEOUT 180 LABELS io PROCESSORS 2 SKIP_RETURN_CODE 77)
+set_tests_properties(checkpoint_full_disk PROPERTIES TIMEOUT 180 LABELS io PROCESSORS 2 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "NN_TEST_MPI_FLAVOR=${NN_MPI_FLAVOR}")

@@ -603,7 +603,14 @@ static void test_full_disk(const char *dir)
   int rc = nn_ckpt_commit(c, err, sizeof err);
   if (me == 0) printf("refused, a full disk (put %s): %s\n", rc_put ? "failed" : "passed", err);
   EXPECT(rc == -1, "a 2 MB checkpoint committed on a 1 MiB file system");
-  EXPECT(one_line(err, path, "No space left on device", "is left as it was", NULL), "full disk: '%s'", err);
+  /* The reason is the system's when the reservation meets the full disk, and when HDF5's own
+   * write does under MPICH; OpenMPI's OMPIO does not hand ENOSPC to HDF5 (it prints it on
+   * stderr), so without the reservation the line names the failed write instead. */
+  const char *flavor = getenv("NN_TEST_MPI_FLAVOR");
+  int ompio = flavor && strcmp(flavor, "openmpi") == 0 && getenv("ADMM_TEST_CKPT_NO_RESERVE") &&
+              strcmp(getenv("ADMM_TEST_CKPT_NO_RESERVE"), "1") == 0;
+  EXPECT(one_line(err, path, ompio ? "file write failed" : "No space left on device", "is left as it was", NULL),
+         "full disk: '%s'", err);
   EXPECT(temporaries(dir) == 0, "full disk: a temporary file is left");
   EXPECT(file_fingerprint(path) == before, "full disk: the previous checkpoint changed");
   int64_t epoch = -1;
