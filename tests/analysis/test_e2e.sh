@@ -61,10 +61,13 @@ if grep -q 'partial run' live-an.err; then
   check "live .part: its epochs are in epochs.csv, marked partial" \
     bash -c "test \$(grep -c '^$live.part,,yes,' out-live/tables/epochs.csv) -ge 2"
 fi
-kill -TERM $launcher
+# the signal goes to the rank, as srun delivers one to every task: OpenMPI's mpirun, signalled
+# itself, may end the rank before its checkpoint and results file are closed
+kill -TERM "$(pgrep -f "^$train .*--output $live" | head -1)"
 wait $launcher
 rc=$?
-check "SIGTERM: the run stops (rc=$rc: 143, or 0 when mpiexec passes it on)" bash -c "[ $rc -eq 143 ] || [ $rc -eq 0 ]"
+# the ranks exit 143; MPICH's mpiexec sometimes reports 0 after passing a signal on, OpenMPI's 1
+check "SIGTERM: the run stops (rc=$rc: 143, or 0 or 1 when mpiexec passes it on)" bash -c "[ $rc -eq 143 ] || [ $rc -eq 0 ] || [ $rc -eq 1 ]"
 check "SIGTERM: its file is complete with stop_reason signal" \
   bash -c "h5dump -a /stop_reason $live | grep -q '\"signal\"' && [ ! -e $live.part ]"
 
