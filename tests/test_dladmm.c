@@ -634,33 +634,13 @@ static void dump(const nn_grid *g, const char *path)
   nn_data_free(&data);
 }
 
-static void compare(const char *pa, const char *pb, double tol)
-{
-  FILE *a = fopen(pa, "rb"), *b = fopen(pb, "rb");
-  long n = 0;
-  double worst = 0, wmax = 0, x, y;
-  int same_len = a && b;
-  while (same_len && fread(&x, sizeof x, 1, a) == 1) {
-    if (fread(&y, sizeof y, 1, b) != 1) { same_len = 0; break; }
-    worst = fmax(worst, fabs(x - y));
-    wmax = fmax(wmax, fabs(x));
-    n++;
-  }
-  if (same_len && fread(&y, sizeof y, 1, b) == 1) same_len = 0;
-  EXPECT(same_len && n > 0, "dumps %s and %s missing or of different length", pa, pb);
-  EXPECT(worst <= tol * wmax, "weights differ by %.3g (max |w| %.3g, tolerance %.1g x max)", worst, wmax, tol);
-  if (me_rank() == 0) printf("dladmm weights, %ld values: max difference %.3g (max |w| %.3g)\n", n, worst, wmax);
-  if (a) fclose(a);
-  if (b) fclose(b);
-}
-
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
   if (argc == 5 && strcmp(argv[1], "cmp") == 0)
-    compare(argv[2], argv[3], strtod(argv[4], NULL));
+    testing_compare_dumps("dladmm", argv[2], argv[3], strtod(argv[4], NULL));
   else if (argc == 3 && strcmp(argv[1], "dump") == 0)
     dump(&g, argv[2]);
   else {

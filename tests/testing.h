@@ -4,6 +4,7 @@
 #ifndef NN_TESTING_H
 #define NN_TESTING_H
 
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 
@@ -25,6 +26,31 @@ static int testing_passed, testing_failed;
       }                                                                             \
     }                                                                               \
   } while (0)
+
+/* Two dumps of weights (doubles, as the *_dump tests write them) agree: the same count, and
+ * every value within tol x the largest |w| of the first. `what` names the method in the line
+ * rank 0 prints. */
+static inline void testing_compare_dumps(const char *what, const char *pa, const char *pb, double tol)
+{
+  FILE *a = fopen(pa, "rb"), *b = fopen(pb, "rb");
+  long n = 0;
+  double worst = 0, wmax = 0, x, y;
+  int same_len = a && b, me;
+  while (same_len && fread(&x, sizeof x, 1, a) == 1) {
+    if (fread(&y, sizeof y, 1, b) != 1) { same_len = 0; break; }
+    worst = fmax(worst, fabs(x - y));
+    wmax = fmax(wmax, fabs(x));
+    n++;
+  }
+  if (same_len && fread(&y, sizeof y, 1, b) == 1) same_len = 0;
+  EXPECT(same_len && n > 0, "dumps %s and %s missing or of different length", pa, pb);
+  EXPECT(worst <= tol * wmax, "weights differ by %.3g (max |w| %.3g, tolerance %.1g x max)", worst, wmax, tol);
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  if (me == 0) printf("%s weights, %ld values: max difference %.3g (max |w| %.3g)\n", what, n, worst, wmax);
+  if (a) fclose(a);
+  if (b) fclose(b);
+}
+
 
 static inline int testing_finish(void)
 {
