@@ -9,11 +9,13 @@
  * lets the launcher forward the error line; it waits for no other rank. */
 #include "check.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void (*failure_hook)(void);
@@ -157,6 +159,15 @@ void nn_check_info(const char *file, int line, const char *who, int info)
 void nn_test_fail_point(int epoch)
 {
   static int armed = -1, fail_epoch, fail_rank, local, as_signal;
+  static double pause_s = -1;
+  if (pause_s < 0) { /* ADMM_TEST_EPOCH_PAUSE=S: every epoch lasts S s longer, on any machine */
+    const char *p = getenv("ADMM_TEST_EPOCH_PAUSE");
+    pause_s = p && *p ? atof(p) : 0;
+  }
+  if (pause_s > 0) {
+    struct timespec ts = {(time_t)pause_s, (long)((pause_s - (double)(time_t)pause_s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+  }
   if (armed < 0) {
     const char *e = getenv("ADMM_TEST_FAIL_EPOCH"), *r = getenv("ADMM_TEST_FAIL_RANK"),
                *k = getenv("ADMM_TEST_FAIL_KIND");

@@ -46,6 +46,8 @@ void nn_check_info(const char *file, int line, const char *who, int info);
  * no other rank sees. ADMM_TEST_FAIL_KIND picks the path: "collective" (default,
  * CHECK_ALL_RANKS), "local" (CHECK, as an out-of-memory on that rank), or "signal": that
  * rank raises SIGUSR1 (tests/test_resume.sh), which the driver sees after the next epoch.
+ * ADMM_TEST_EPOCH_PAUSE=S (a second hook) makes every epoch S seconds longer, so that tests
+ * which act on a running job (tests/slurm/test-requeue.sh) do not race a fast machine.
  * Collective. */
 void nn_test_fail_point(int epoch);
 

@@ -33,14 +33,18 @@ export ADMM_TRAIN ADMM_ANALYZE
 [ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
 [ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the sweep's analysis job will fail, and so will this test"
 export ADMM_IO_TIMEOUT=${ADMM_IO_TIMEOUT:-180}  # a shared 2-core machine: see test-slurm-jobs.sh
+# Every epoch 0.5 s longer (a test hook, common/check.h), so that the warning finds both jobs
+# still running on any machine: unpaced, a fast one ran the sweep point's 20 epochs in 0.12 s,
+# before the single run's checkpoint had been seen. Timing only: the bits are the same.
+export ADMM_TEST_EPOCH_PAUSE=${ADMM_TEST_EPOCH_PAUSE:-0.5}
 T0=$SECONDS
 
-# 20 epochs of 0.05-0.5 s, a checkpoint every 2: the run goes on for seconds after the first one.
+# 20 paced epochs, a checkpoint every 2: the run goes on for about 9 s after the first one.
 # --validation 0: the stored weights are the last epoch's.
 # shellcheck disable=SC2054  # --layers 784,32,10 is one word
 OPTS=(--data synthetic --n-train 1000 --n-test 200 --validation 0 --layers 784,32,10 --method bcd
       --epochs 20 --patience 0 --seed 7 --checkpoint-every 2)
-# the time-limit job: about 60 s of work without checkpoints but the warning's
+# the time-limit job: 60 paced epochs (over 90 s) without checkpoints but the warning's
 # shellcheck disable=SC2054
 LONG=(--data synthetic --n-train 4000 --n-test 500 --validation 0 --layers 784,64,10 --method bcd
       --epochs 60 --patience 0 --seed 7 --quiet 1)
@@ -181,6 +185,7 @@ check "sweep-status.sh: all OK" test $? -eq 0
 # ---------------------------------------------------------------------------------------------
 if [ "${ADMM_TEST_TIME_LIMIT:-0}" = 1 ]; then
   T1=$SECONDS
+  export ADMM_TEST_EPOCH_PAUSE=1.5  # 60 epochs outlast the 1-minute limit on any machine
   TL=$(ADMM_RESULTS=$WORK/timelimit bash "$SLURM_DIR/train.sbatch" --submit \
     --sbatch "--time=1 --signal=B:USR1@25 --output=$WORK/timelimit-%j.out" "${LONG[@]}") ||
     bail "train.sbatch --submit --time=1" "refused"
