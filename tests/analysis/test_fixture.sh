@@ -237,11 +237,15 @@ mkdir -p threads/res
 "$fixture" threads/res/old_s2.h5 method=gd omit=threads_per_rank seed=2 acc=0.4 t=2
 "$fixture" threads/res/t1_p2.h5 method=gd threads=1 ranks=2 t=0.5
 "$fixture" threads/res/t2_p2.h5 method=gd threads=2 ranks=2 t=0.3
+mkdir -p threads/res/bad
+"$fixture" threads/res/bad/negative.h5 method=gd threads=-1   # out of range: refused, not grouped
 "$analyze" threads/res --out threads/out > threads/stdout.txt 2> threads/stderr.txt
 TT=threads/out/tables
 tg() { csv $TT/runs.csv "file=threads/res/$1" group; }
-check "threads: 7 runs in 5 groups (1 and 2 threads per rank, unknown; at 1 and 2 ranks)" \
-  grep -q "7 results files: 7 analysed in 5 groups" threads/stdout.txt
+check "threads: 7 runs in 5 groups (1 and 2 threads per rank, unknown; at 1 and 2 ranks), 1 flagged" \
+  grep -q "8 results files: 7 analysed in 5 groups, 1 flagged" threads/stdout.txt
+check "threads: a negative threads_per_rank is refused with one line naming it" \
+  grep -q "refused threads/res/bad/negative.h5: attribute /threads_per_rank = -1 is out of range" threads/stderr.txt
 check "threads: the two 1-thread runs are one group (2 runs, 70 %)" \
   bash -c "$(declare -f csv near); test $(tg t1_s1.h5) = $(tg t1_s2.h5) && test \$(csv $TT/configs.csv group=$(tg t1_s1.h5) runs) = 2 && near \$(csv $TT/configs.csv group=$(tg t1_s1.h5) test_acc_pct_mean) 70"
 check "threads: the 2-thread run of the same configuration is a group of its own (1 run, 50 %)" \
@@ -261,7 +265,7 @@ check "threads: the unknown runs are said so (report.md and one stderr line)" \
 check "threads: epochs.csv has the root threads_per_rank, empty for the old files" \
   bash -c "$(declare -f csv); test \$(csv $TT/epochs.csv file=threads/res/t2_s1.h5,epoch=1 threads_per_rank) = 2 && test -z \"\$(csv $TT/epochs.csv file=threads/res/old_s1.h5,epoch=1 threads_per_rank)\""
 # shellcheck disable=SC2046  # one argument per file
-out=$("$checker" threads/out --valid $(find threads/res -name '*.h5' | sort) 2>&1)
+out=$("$checker" threads/out --valid $(find threads/res -name '*.h5' ! -path '*/bad/*' | sort) --flagged threads/res/bad/negative.h5 2>&1)
 checker_counts "$out"
 
 # --- options and usage --------------------------------------------------------------------------
