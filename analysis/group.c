@@ -72,7 +72,10 @@ static int same_attr(const admm_Attr *a, const admm_Attr *b)
 }
 
 /* 1 when runs a and b have the same configuration except seed, output, --ignore keys and the keys
- * in except; "ranks" in except also leaves out the root attribute ranks. */
+ * in except; "ranks" in except also leaves out the root attribute ranks. The root attribute
+ * threads_per_rank is always compared (unknown, in files older than it, equals only unknown): runs
+ * with other OpenBLAS threads per rank are other measurements of time and never one group or one
+ * family. */
 static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Run *b,
                        const char *const *except, int nexcept)
 {
@@ -86,6 +89,7 @@ static int same_config(const admm_Analysis *an, const admm_Run *a, const admm_Ru
         if (c <= 0) i++;
         if (c >= 0) j++;
     }
+    if (a->threads_per_rank != b->threads_per_rank) return 0;
     return in_list("ranks", except, nexcept) || a->ranks == b->ranks;
 }
 
@@ -99,6 +103,8 @@ void admm_group_param(const admm_Analysis *an, int g, const char *param, char *b
     const admm_Run *r = admm_group_rep(an, g);
     if (strcmp(param, "ranks") == 0)
         snprintf(buf, len, "%lld", r->ranks);
+    else if (strcmp(param, "threads_per_rank") == 0)
+        admm_threads_format(r->threads_per_rank, buf, len);
     else
         admm_attr_format(admm_run_cfg(r, param), buf, len);
 }
@@ -129,6 +135,8 @@ static int cmp_group(const void *pa, const void *pb)
     int c = strcmp(ra->method, rb->method);
     if (c) return c;
     if (ra->ranks != rb->ranks) return ra->ranks < rb->ranks ? -1 : 1;
+    if (ra->threads_per_rank != rb->threads_per_rank) /* unknown (-1) first */
+        return ra->threads_per_rank < rb->threads_per_rank ? -1 : 1;
     return a->run[0] - b->run[0];
 }
 
@@ -169,13 +177,22 @@ static void label_groups(admm_Analysis *an)
             free(label);
             label = next;
         }
-        int ranks_vary = 0; /* ranks last: it reads as where the run ran */
+        int ranks_vary = 0, threads_vary = 0; /* ranks and threads last: where the run ran */
         for (int h = 0; h < an->ngroup; h++) {
             const admm_Run *o = admm_group_rep(an, h);
             ranks_vary |= !strcmp(o->method, r->method) && o->ranks != r->ranks;
+            threads_vary |=
+                !strcmp(o->method, r->method) && o->threads_per_rank != r->threads_per_rank;
         }
         if (ranks_vary) {
             char *next = admm_xasprintf("%s ranks=%lld", label, r->ranks);
+            free(label);
+            label = next;
+        }
+        if (threads_vary) {
+            char v[32];
+            admm_threads_format(r->threads_per_rank, v, sizeof v);
+            char *next = admm_xasprintf("%s threads=%s", label, v);
             free(label);
             label = next;
         }

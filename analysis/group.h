@@ -1,8 +1,9 @@
-/* group: sorts runs into groups (identical configuration except seed and output), pools each
- * group's statistics, and finds the families that the scaling and sensitivity tables compare:
- * groups that differ only in ranks (strong scaling), only in ranks and n_train at a fixed number of
- * samples per rank (weak scaling), or only in one of beta, gamma, warmup, init; pairs each trained
- * group with its random-features floor. Pure computation over admm_Run; no I/O. */
+/* group: sorts runs into groups (identical configuration, ranks and threads per rank, except seed
+ * and output), pools each group's statistics, and finds the families that the scaling and
+ * sensitivity tables compare: groups that differ only in ranks (strong scaling), only in ranks and
+ * n_train at a fixed number of samples per rank (weak scaling), or only in one of beta, gamma,
+ * warmup, init; pairs each trained group with its random-features floor. Pure computation over
+ * admm_Run; no I/O. */
 #ifndef ADMM_ANALYSIS_GROUP_H
 #define ADMM_ANALYSIS_GROUP_H
 
@@ -25,7 +26,7 @@ typedef struct {
     int *run;          /* nrun indices into the run array, ascending (path order) */
     int npartial;      /* of them partial runs (admm-analyze --include-partial only) */
     char *label;       /* method, then the keys that differ between groups of that method:
-                          "admm beta=5 ranks=2" */
+                          "admm beta=5 ranks=2 threads=4" */
     admm_Stat val_pct; /* final_val_acc x 100, over runs: what a method's group is chosen by */
     admm_Stat acc_pct; /* final_test_acc x 100, over runs: reported, never used to choose */
     admm_Stat loss;    /* final_loss, over runs */
@@ -52,7 +53,7 @@ typedef struct {
     int nignore;
     const char *const *ignore; /* extra /config keys left out of every grouping key (--ignore) */
     int ngroup;
-    admm_Group *group; /* sorted by method, ranks, first path */
+    admm_Group *group; /* sorted by method, ranks, threads per rank, first path */
     int nfam;
     admm_Family *fam; /* strong, weak, then one block per admm_sensitivity_params entry */
 } admm_Analysis;
@@ -68,7 +69,8 @@ void admm_analysis_free(admm_Analysis *an);
 /* The first run of group g: every run of the group has its configuration. */
 const admm_Run *admm_group_rep(const admm_Analysis *an, int g);
 
-/* The value of param ("ranks" or a /config key) in group g, formatted; "-" when absent. */
+/* The value of param ("ranks", "threads_per_rank" or a /config key) in group g, formatted; "-"
+ * when absent ("unknown" for threads_per_rank). */
 void admm_group_param(const admm_Analysis *an, int g, const char *param, char *buf, size_t len);
 
 /* Seeds of group g joined with ',' ("-" when the runs have no seed attribute). */

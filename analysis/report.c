@@ -86,6 +86,20 @@ static void group_cell(admm_Table *t, int id)
     admm_table_str(t, v);
 }
 
+/* threads_per_rank: a missing value ("-" in Markdown, empty in CSV) when the file predates it */
+static void threads_cell(admm_Table *t, long long threads)
+{
+    if (threads == ADMM_THREADS_UNKNOWN)
+        admm_table_str(t, "-");
+    else
+        admm_table_int(t, threads);
+}
+
+static const char threads_rule[] =
+    "threads/rank is the root attribute `threads_per_rank` (OpenBLAS threads per rank; 0: neither "
+    "OPENBLAS_NUM_THREADS nor OMP_NUM_THREADS was set and the BLAS chose); `-`: unknown, a file "
+    "written before admm-train recorded it.";
+
 static void save(const Ctx *c, const admm_Table *t, const char *stem, const char *title,
                  const char *caption)
 {
@@ -110,6 +124,7 @@ static void table_runs(const Ctx *c)
     for (int k = 0; k < NTABLE41; k++)
         admm_table_col(t, table41_keys[k], table41_keys[k]);
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "precision", "precision");
     admm_table_col(t, "seed", "seed");
     admm_table_col(t, "val_acc_pct", "val. acc. (%)");
@@ -128,6 +143,7 @@ static void table_runs(const Ctx *c)
             for (int q = 0; q < NTABLE41; q++)
                 cfg_cell(t, r, table41_keys[q]);
             admm_table_int(t, r->ranks);
+            threads_cell(t, r->threads_per_rank);
             cfg_cell(t, r, "precision");
             cfg_cell(t, r, "seed");
             admm_table_real(t, 100.0 * r->final_val_acc, "%.2f");
@@ -139,8 +155,8 @@ static void table_runs(const Ctx *c)
         "`final_test_acc` (the kept weights) in percent; for a `.h5.part` file that never wrote "
         "them, those of its epoch of highest validation accuracy. lr and batch are shown for "
         "gradient methods, beta and gamma for admm and bcd, warmup for admm; `-` otherwise or when "
-        "the run's `/config` has no such option (it does not apply). %s",
-        partial_rule);
+        "the run's `/config` has no such option (it does not apply). %s %s",
+        threads_rule, partial_rule);
     save(c, t, "runs", "Final accuracy and configuration per run", caption);
     free(caption);
     admm_table_free(t);
@@ -159,6 +175,7 @@ static void config_cols(admm_Table *t)
     for (int k = 0; k < NTABLE41; k++)
         admm_table_col(t, table41_keys[k], table41_keys[k]);
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "precision", "precision");
     admm_table_col_pm(t, "val_acc_pct", "val. acc. (%)");
     admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
@@ -206,6 +223,7 @@ static void config_row(const Ctx *c, admm_Table *t, int g)
     for (int q = 0; q < NTABLE41; q++)
         cfg_cell(t, r, table41_keys[q]);
     admm_table_int(t, r->ranks);
+    threads_cell(t, r->threads_per_rank);
     cfg_cell(t, r, "precision");
     admm_table_pm(t, gr->val_pct.mean, gr->val_pct.std, "%.2f");
     admm_table_pm(t, gr->acc_pct.mean, gr->acc_pct.std, "%.2f");
@@ -286,8 +304,8 @@ static admm_Table *table_methods(const Ctx *c)
     if (n) notes[n - 1] = '\0'; /* the table follows after a blank line of its own */
     char *caption = admm_xasprintf(
         "%s Values are mean ± std over its runs. %s s / epoch pools t_epoch over every epoch of "
-        "every run of the group. %s%s%s",
-        select_rule, floor_rule, partial_rule, notes[0] ? "\n\n" : "", notes);
+        "every run of the group. %s %s%s%s",
+        select_rule, floor_rule, threads_rule, partial_rule, notes[0] ? "\n\n" : "", notes);
     save(c, t, "methods", "Configuration per method, chosen by validation accuracy", caption);
     free(caption);
     free(notes);
@@ -302,8 +320,8 @@ static void table_configs(const Ctx *c)
         config_row(c, t, g);
     char *caption = admm_xasprintf(
         "One row per group of runs that differ only in seed; mean ± std over the runs (sample "
-        "standard deviation; 0 for a single run). %s %s",
-        floor_rule, partial_rule);
+        "standard deviation; 0 for a single run). %s %s %s",
+        floor_rule, threads_rule, partial_rule);
     save(c, t, "configs", "Final accuracy per configuration", caption);
     free(caption);
     admm_table_free(t);
@@ -356,7 +374,9 @@ static admm_Table *table_groups(const Ctx *c)
     }
     char *caption = admm_xasprintf(
         "Runs are grouped when every `/config` attribute except `seed` and `output` (and any "
-        "`--ignore` key) and the root attribute `ranks` are equal. %s",
+        "`--ignore` key) and the root attributes `ranks` and `threads_per_rank` are equal "
+        "(threads=unknown in a label: files written before admm-train recorded threads per rank, "
+        "grouped only with each other). %s",
         partial_rule);
     save(c, t, "groups", "Groups: runs that differ only in seed", caption);
     free(caption);
@@ -371,6 +391,7 @@ static admm_Table *table_epoch_time(const Ctx *c)
     admm_table_col(t, "runs", "runs");
     admm_table_col(t, "groups", "groups");
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "epochs", "epochs");
     admm_table_col_pm(t, "s_per_epoch", "s / epoch");
     admm_table_col(t, "s_per_epoch_min", "min");
@@ -382,7 +403,7 @@ static admm_Table *table_epoch_time(const Ctx *c)
         for (int i = 0; i < an->nrun; i++)
             if (!strcmp(an->run[i].method, method)) nt += an->run[i].E;
         double *x = admm_xmalloc((size_t)nt * sizeof *x);
-        char ranks[256] = "";
+        char ranks[256] = "", threads[256] = "";
         long long last = -1;
         nt = 0;
         for (int g = 0; g < an->ngroup; g++) {
@@ -394,6 +415,16 @@ static admm_Table *table_epoch_time(const Ctx *c)
                 snprintf(ranks + strlen(ranks), sizeof ranks - strlen(ranks), "%s%lld",
                          ranks[0] ? "," : "", rep->ranks);
             last = rep->ranks;
+            int seen = 0; /* threads per rank in order of first appearance, each once */
+            for (int h = 0; h < g && !seen; h++)
+                seen = !strcmp(admm_group_rep(an, h)->method, method) &&
+                       admm_group_rep(an, h)->threads_per_rank == rep->threads_per_rank;
+            if (!seen && strlen(threads) + 24 < sizeof threads) {
+                char v[32];
+                admm_threads_format(rep->threads_per_rank, v, sizeof v);
+                snprintf(threads + strlen(threads), sizeof threads - strlen(threads), "%s%s",
+                         threads[0] ? "," : "", v);
+            }
             for (int k = 0; k < an->group[g].nrun; k++) {
                 const admm_Run *r = &an->run[an->group[g].run[k]];
                 nrun++;
@@ -410,6 +441,7 @@ static admm_Table *table_epoch_time(const Ctx *c)
         admm_table_int(t, nrun);
         admm_table_int(t, ngroup);
         admm_table_str(t, ranks);
+        admm_table_str(t, threads);
         admm_table_int(t, s.n);
         admm_table_pm(t, s.mean, s.std, "%.4g");
         admm_table_real(t, s.min, "%.4g");
@@ -419,8 +451,9 @@ static admm_Table *table_epoch_time(const Ctx *c)
     char *caption = admm_xasprintf(
         "Mean ± std of `/epochs/t_epoch` (training step only, max over ranks) over every epoch, "
         "warm-up included, of every analysed run of the method, whatever its configuration: the "
-        "groups and ranks columns say how much was pooled. Per configuration see configs.md, per "
-        "rank count scaling.md. %s",
+        "groups, ranks and threads/rank columns say how much was pooled (threads/rank: the root "
+        "attribute `threads_per_rank`, `unknown` for files written before it). Per configuration "
+        "see configs.md, per rank count scaling.md. %s",
         partial_rule);
     save(c, t, "epoch_time", "Seconds per epoch per method", caption);
     free(caption);
@@ -452,6 +485,7 @@ static int table_scaling(const Ctx *c)
     admm_table_col(t, "kind", "kind");
     admm_table_col(t, "group", "group");
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "n_train", "n_train");
     admm_table_col(t, "runs", "runs");
     admm_table_col_pm(t, "s_per_epoch", "s / epoch");
@@ -475,6 +509,7 @@ static int table_scaling(const Ctx *c)
             admm_table_str(t, fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak");
             group_cell(t, g->id);
             admm_table_int(t, r->ranks);
+            threads_cell(t, r->threads_per_rank);
             admm_table_int(t, r->n_train);
             admm_table_int(t, g->nrun);
             admm_table_pm(t, g->t_epoch.mean, g->t_epoch.std, "%.4g");
@@ -490,7 +525,9 @@ static int table_scaling(const Ctx *c)
         c, t, "scaling", "Scaling with the number of ranks",
         "A family is a set of groups equal in every grouping key but `ranks` (strong scaling) or "
         "but `ranks` and `n_train` with the same `n_train` per rank (weak scaling; the option "
-        "`/config/n_train`, else the root `n_train`). The n_train column is the root attribute: "
+        "`/config/n_train`, else the root `n_train`); threads per rank are part of the key, so a "
+        "family never mixes them (threads/rank: `-` unknown, a file older than the attribute). "
+        "The n_train column is the root attribute: "
         "training samples without the validation samples. Speed-up and "
         "efficiency are against the family's fewest ranks: strong S = t0/t, E = S/(ranks/ranks0); "
         "weak E = t0/t, S = E*ranks/ranks0, with t the mean seconds per epoch. comm. is the sum of "
@@ -509,6 +546,7 @@ static int table_sensitivity(const Ctx *c, const char *param)
     admm_table_col(t, param, param);
     admm_table_col(t, "group", "group");
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "runs", "runs");
     admm_table_col_pm(t, "epochs_run", "epochs run");
     admm_table_col_pm(t, "test_acc_pct", "test acc. (%)");
@@ -530,6 +568,7 @@ static int table_sensitivity(const Ctx *c, const char *param)
             admm_table_str(t, v);
             group_cell(t, g->id);
             admm_table_int(t, admm_group_rep(an, fam->group[k])->ranks);
+            threads_cell(t, admm_group_rep(an, fam->group[k])->threads_per_rank);
             admm_table_int(t, g->nrun);
             admm_table_pm(t, g->epochs.mean, g->epochs.std, "%.1f");
             admm_table_pm(t, g->acc_pct.mean, g->acc_pct.std, "%.2f");
@@ -543,8 +582,8 @@ static int table_sensitivity(const Ctx *c, const char *param)
     char *title = admm_xasprintf("Sensitivity to %s", param);
     char *caption = admm_xasprintf(
         "A family is a set of groups equal in every grouping key but `%s`. Values are mean ± std "
-        "over the runs of each group. %s",
-        param, partial_rule);
+        "over the runs of each group. %s %s",
+        param, threads_rule, partial_rule);
     save(c, t, stem, title, caption);
     free(stem);
     free(title);
@@ -592,6 +631,7 @@ static admm_Table *table_partial(const Ctx *c)
     admm_table_col(t, "epochs", "epochs read");
     admm_table_col(t, "best_epoch", "best epoch");
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "seed", "seed");
     admm_table_col(t, "val_acc_pct", "val. acc. (%)");
     admm_table_col(t, "test_acc_pct", "test acc. (%)");
@@ -612,6 +652,7 @@ static admm_Table *table_partial(const Ctx *c)
         admm_table_int(t, r->E);
         admm_table_int(t, r->best_epoch);
         admm_table_int(t, r->ranks);
+        threads_cell(t, r->threads_per_rank);
         cfg_cell(t, r, "seed");
         admm_table_real(t, 100.0 * r->final_val_acc, "%.2f");
         admm_table_real(t, 100.0 * r->final_test_acc, "%.2f");
@@ -946,11 +987,16 @@ static void figures_scaling(Ctx *c)
         if (!seen && nbase < 64) base[nbase++] = (int)r0;
         const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
         const char *method = admm_group_rep(an, fam->group[0])->method;
-        set_push(&acc, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+        char th[32]; /* every group of a family has the same threads per rank (grouping key) */
+        admm_threads_format(admm_group_rep(an, fam->group[0])->threads_per_rank, th, sizeof th);
+        set_push(&acc, (admm_Series){admm_xasprintf("%s, %s, %s scaling, %s threads/rank",
+                                                    fam->name, method, kind, th),
                                      n, x, y, lo, hi, 0});
-        set_push(&sp, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+        set_push(&sp, (admm_Series){admm_xasprintf("%s, %s, %s scaling, %s threads/rank",
+                                                   fam->name, method, kind, th),
                                     n, x2, s, NULL, NULL, 0});
-        set_push(&ef, (admm_Series){admm_xasprintf("%s, %s, %s scaling", fam->name, method, kind),
+        set_push(&ef, (admm_Series){admm_xasprintf("%s, %s, %s scaling, %s threads/rank",
+                                                   fam->name, method, kind, th),
                                     n, x3, e, NULL, NULL, 0});
     }
     int bmin = nbase ? base[0] : 1;
@@ -1108,6 +1154,7 @@ static int table_phases(const Ctx *c)
     admm_table_col(t, "kind", "kind");
     admm_table_col(t, "group", "group");
     admm_table_col(t, "ranks", "ranks");
+    admm_table_col(t, "threads_per_rank", "threads/rank");
     admm_table_col(t, "phase", "phase");
     admm_table_col(t, "s_per_epoch", "s / epoch (mean over ranks)");
     admm_table_col(t, "s_per_epoch_max", "s / epoch (slowest rank)");
@@ -1128,6 +1175,7 @@ static int table_phases(const Ctx *c)
                 admm_table_str(t, fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak");
                 group_cell(t, g->id);
                 admm_table_int(t, admm_group_rep(an, fam->group[k])->ranks);
+                threads_cell(t, admm_group_rep(an, fam->group[k])->threads_per_rank);
                 admm_table_str(t, ph.name[q]);
                 admm_table_real(t, a, "%.4g");
                 admm_table_real(t, m, "%.4g");
@@ -1188,9 +1236,12 @@ static void figures_phases(Ctx *c)
         }
         const char *method = admm_group_rep(an, fam->group[0])->method;
         const char *kind = fam->kind == ADMM_FAMILY_STRONG ? "strong" : "weak";
+        char th[32];
+        admm_threads_format(admm_group_rep(an, fam->group[0])->threads_per_rank, th, sizeof th);
         char *stem = admm_xasprintf("%s_phases", fam->name);
-        char *title = admm_xasprintf("Time per phase of the training step, %s (%s, %s scaling)",
-                                     fam->name, method, kind);
+        char *title = admm_xasprintf(
+            "Time per phase of the training step, %s (%s, %s scaling, %s threads/rank)", fam->name,
+            method, kind, th);
         char *caption = admm_xasprintf(
             "Family %s (%s, %s scaling): seconds per epoch in each phase of the training step, "
             "mean over ranks, stacked, per rank count (phases.md has the values).",
@@ -1212,8 +1263,8 @@ static void figures_phases(Ctx *c)
         y[0] = y[1] = 1.0;
         set_push(&im, (admm_Series){admm_xstrdup("balanced (max = mean)"), 2, x, y, NULL, NULL, 1});
         stem = admm_xasprintf("%s_imbalance", fam->name);
-        title = admm_xasprintf("Load imbalance per phase, %s (%s, %s scaling)", fam->name, method,
-                               kind);
+        title = admm_xasprintf("Load imbalance per phase, %s (%s, %s scaling, %s threads/rank)",
+                               fam->name, method, kind, th);
         caption = admm_xasprintf(
             "Family %s: load imbalance of each phase against ranks (log2 axis): the slowest "
             "rank's time over the mean over ranks (phase_max / phase_avg, summed over epochs); 1 "
@@ -1371,11 +1422,26 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     for (int k = 0; k < an->nignore; k++)
         fprintf(f, ", `%s`", an->ignore[k]);
     fprintf(f,
-            "%s, and whose root attribute `ranks` is equal: runs that differ only in `seed`. "
+            "%s, and whose root attributes `ranks` and `threads_per_rank` (OpenBLAS threads per "
+            "rank) are equal: runs that differ only in `seed`. "
             "Tables give **mean ± std over the runs of a group** (sample standard deviation, "
             "n-1; 0 for a single run); figures draw the mean with a band (or error bar) from "
             "the minimum to the maximum over the runs.\n",
             an->nignore ? " (the last given with `--ignore`)" : "");
+    int nunknown = 0;
+    for (int k = 0; k < an->nrun; k++)
+        nunknown += an->run[k].threads_per_rank == ADMM_THREADS_UNKNOWN;
+    if (nunknown) {
+        fprintf(f, "- **Threads per rank unknown** for %d of the %d runs: their files were written "
+                   "before admm-train recorded `threads_per_rank`. They are grouped only with each "
+                   "other (`threads=unknown` in a label, `-` in the threads/rank columns), never "
+                   "with runs that record it.\n",
+                nunknown, an->nrun);
+        fprintf(stderr,
+                "admm-analyze: note: %d of %d runs do not record threads_per_rank (files older "
+                "than the attribute): threads per rank unknown, grouped apart from the others\n",
+                nunknown, an->nrun);
+    }
     fprintf(f, "- Seconds per epoch pool `/epochs/t_epoch` over every epoch (warm-up included) of "
                "every run concerned.\n");
     fprintf(f, "- **Configuration per method** (the methods table and the method figures): %s\n",
@@ -1383,8 +1449,8 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     fprintf(f, "- **Floor** (the floor columns of the methods and configs tables): %s\n",
             floor_rule);
     fprintf(f, "- **Scaling families**: groups equal in every key but `ranks` (strong scaling), "
-               "or but `ranks` and `n_train` with the same `n_train` per rank (weak scaling); "
-               "speed-up and efficiency are against the family's fewest ranks, communication is "
+               "or but `ranks` and `n_train` with the same `n_train` per rank (weak scaling), "
+               "threads per rank included (a family never mixes them); speed-up and efficiency are against the family's fewest ranks, communication is "
                "the `comm_*` phases' share of `t_epoch`.\n");
     fprintf(f, "- **Sensitivity families**: groups equal in every key but one of `beta`, `gamma`, "
                "`warmup`, `init`.\n");

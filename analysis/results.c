@@ -473,6 +473,16 @@ static int read_root(hid_t f, admm_Run *run, int part, Why *w)
     free(versions);
     free(cmdline);
     if (rc) return -1;
+    /* threads per rank: files written before admm-train recorded it are read as unknown */
+    run->threads_per_rank = ADMM_THREADS_UNKNOWN;
+    htri_t tex = H5Aexists(f, "threads_per_rank");
+    if (tex < 0) return h5fail(w, "cannot look up attributes");
+    if (tex > 0) {
+        if (attr_num(f, "/", "threads_per_rank", 1, &run->threads_per_rank, w)) return -1;
+        if (run->threads_per_rank < 0)
+            return out_of_range_i(w, "threads_per_rank", run->threads_per_rank,
+                                  ">= 0; 0: the BLAS chose");
+    }
 
     run->has_final = 1;
     if (part) /* a run that died never wrote them: all of them, or none is used */
@@ -881,6 +891,14 @@ const admm_Attr *admm_run_cfg(const admm_Run *run, const char *name)
 {
     admm_Attr key = {.name = (char *)name};
     return bsearch(&key, run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
+}
+
+void admm_threads_format(long long threads, char *buf, size_t len)
+{
+    if (threads == ADMM_THREADS_UNKNOWN)
+        snprintf(buf, len, "unknown");
+    else
+        snprintf(buf, len, "%lld", threads);
 }
 
 void admm_attr_format(const admm_Attr *a, char *buf, size_t len)

@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+/* threads_per_rank of a file written before admm-train recorded it: unknown, a grouping value of
+ * its own (such runs group only with each other). */
+#define ADMM_THREADS_UNKNOWN (-1LL)
+
 typedef enum { ADMM_ATTR_INT, ADMM_ATTR_REAL, ADMM_ATTR_STR } admm_AttrKind;
 
 /* One /config attribute (an effective option of the run). Arrays such as layer_sizes keep all n
@@ -37,6 +41,9 @@ typedef struct {
     char *method, *status, *stop_reason, *hostnames, *start_time, *git_revision;
     char *stop_signal; /* only with stop_reason "signal": SIGTERM, SIGINT, SIGUSR1; else NULL */
     long long ranks, n_train, n_val, n_test, epochs_run, best_epoch;
+    long long threads_per_rank; /* root threads_per_rank: OpenBLAS threads per rank, 0 when the
+                                   BLAS chose (neither variable set); ADMM_THREADS_UNKNOWN when
+                                   the file predates the attribute */
     double final_train_acc, final_val_acc, final_test_acc, final_loss, total_time_s, train_time_s;
     int partial;        /* 1: a partial run (above); never averaged with complete runs unless
                            admm-analyze --include-partial */
@@ -67,6 +74,9 @@ typedef struct {
 int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen);
 
 void admm_run_free(admm_Run *run);
+
+/* threads_per_rank as a table cell: "unknown" for ADMM_THREADS_UNKNOWN, else the number. */
+void admm_threads_format(long long threads, char *buf, size_t len);
 
 /* The /config attribute called name, or NULL. */
 const admm_Attr *admm_run_cfg(const admm_Run *run, const char *name);

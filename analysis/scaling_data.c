@@ -241,13 +241,21 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
     }
     int rc = -1;
     char *status = attr_string(f, "status");
-    long ranks = 0, epochs = 0;
+    long ranks = 0, epochs = 0, threads = 1; /* threads_per_rank: files older than it are read */
     r->method = attr_string(f, "method");
     if (!status || strcmp(status, "complete")) {
         snprintf(why, len, "status is %s, not complete", status ? status : "missing");
     } else if (!r->method || attr_long(f, "ranks", &ranks) || attr_long(f, "n_train", &r->n_train) ||
                attr_long(f, "epochs_run", &epochs) || epochs < 1) {
         snprintf(why, len, "a root attribute (method, ranks, n_train, epochs_run) is missing");
+    } else if (H5Aexists(f, "threads_per_rank") > 0 &&
+               (attr_long(f, "threads_per_rank", &threads) || threads != 1)) {
+        /* the machine constants and the model are per rank at one BLAS thread: a run at other
+         * threads per rank would be pooled with the study's points as if it were one of them */
+        snprintf(why, len,
+                 "threads_per_rank = %ld: the scaling model is per rank at one BLAS thread "
+                 "(jobs/study-scaling.sh sets OPENBLAS_NUM_THREADS=1); analyse it without --scaling",
+                 threads);
     } else {
         int E = (int)epochs, c1, cp, cf, ck, cb, cs, cr, cv;
         double *t = dataset(f, "t_epoch", E, &c1), *val = dataset(f, "val_acc", E, &cv);

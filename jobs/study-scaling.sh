@@ -23,8 +23,9 @@
 # then `admm-analyze --scaling DIR --out DIR/report`: the scaling table, the model against
 # every point, the projection; its last line is model_max_rel_error=X.
 #
-# Environment: ADMM_TRAIN (default build/jobs/admm-train), ADMM_MICROBENCH and ADMM_ANALYZE
-# (default: build/bench/admm-microbench and build/analysis/admm-analyze beside ADMM_TRAIN's build/jobs), MPIEXEC
+# Environment: ADMM_TRAIN (default build/jobs/admm-train; installed: PREFIX/bin/admm-train),
+# ADMM_MICROBENCH and ADMM_ANALYZE (default: beside ADMM_TRAIN when there, as installed in bin/,
+# else build/bench/admm-microbench and build/analysis/admm-analyze beside its build/jobs), MPIEXEC
 # (default mpiexec.mpich), MPIEXEC_FLAGS (e.g. "-bind-to core"), ADMM_DATA_DIR (default
 # data/mnist). OPENBLAS_NUM_THREADS is set to 1: one core per rank. Precision float64.
 set -euo pipefail
@@ -69,9 +70,18 @@ case "$DATA_SET" in
   *) die "--data $DATA_SET: not mnist or synthetic" ;;
 esac
 
+# installed (PREFIX/share/admm-nn/jobs, install-paths.sh beside ../slurm): the installed programs
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+if [ -z "${ADMM_TRAIN:-}" ] && [ -f "$here/../slurm/install-paths.sh" ]; then
+  # shellcheck source=slurm/tools.sh
+  . "$here/../slurm/tools.sh"
+  ADMM_TRAIN=$(admm_tool_default admm-train "$here/../slurm")
+fi
 TRAIN=${ADMM_TRAIN:-$PWD/build/jobs/admm-train}
-BENCH=${ADMM_MICROBENCH:-$(dirname "$TRAIN")/../bench/admm-microbench}
-ANALYZE=${ADMM_ANALYZE:-$(dirname "$TRAIN")/../analysis/admm-analyze}
+# beside the trainer when installed (bin/), else in the build tree's bench/ and analysis/
+tool_beside() { if [ -x "$(dirname "$TRAIN")/$1" ]; then echo "$(dirname "$TRAIN")/$1"; else echo "$(dirname "$TRAIN")/../$2/$1"; fi; }
+BENCH=${ADMM_MICROBENCH:-$(tool_beside admm-microbench bench)}
+ANALYZE=${ADMM_ANALYZE:-$(tool_beside admm-analyze analysis)}
 read -r -a LAUNCH <<<"${MPIEXEC:-mpiexec.mpich}"  # may hold words: "srun --mpi=pmi2"
 read -r -a MPIFLAGS <<<"${MPIEXEC_FLAGS:-}"
 DATA=${ADMM_DATA_DIR:-$PWD/data/mnist}

@@ -4,6 +4,8 @@
 # the job step run in the background so that a signal sent to the batch shell reaches it.
 # A template sets JOB_KIND (train, analyze, study) and SLURM_SCRIPTS (this folder) first.
 
+# shellcheck source=slurm/tools.sh
+. "$SLURM_SCRIPTS/tools.sh"   # admm_tool_default: the installed programs, or build/
 IN_SLURM=0
 [ -n "${SLURM_JOB_ID:-}" ] && IN_SLURM=1
 STEP_PID=""      # the job step while it runs

@@ -8,6 +8,8 @@
 # succeeded).
 
 SLURM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=slurm/tools.sh
+. "$SLURM_DIR/tools.sh"
 LOCAL=${ADMM_LOCAL:-0}
 DRY_RUN=0            # 1: print the sbatch lines, submit and create nothing
 SBATCH_EXTRA=()      # user's --sbatch "ARGS", given to every sbatch call after the site's
@@ -52,10 +54,11 @@ record() {
   if [ "$DRY_RUN" = 1 ]; then echo "# $*"; else echo "$*" | tee -a "$RESULTS/jobs.txt"; fi
 }
 
-# trainer and analyzer, absolute, so jobs do not depend on the directory they start in
+# trainer and analyzer, absolute, so jobs do not depend on the directory they start in: ADMM_TRAIN
+# and ADMM_ANALYZE, else the installed programs (installed templates) or build/ (tools.sh)
 resolve_binaries() {
-  ADMM_TRAIN=$(abspath "${ADMM_TRAIN:-build/jobs/admm-train}")
-  ADMM_ANALYZE=$(abspath "${ADMM_ANALYZE:-build/analysis/admm-analyze}")
+  ADMM_TRAIN=$(abspath "${ADMM_TRAIN:-$(admm_tool_default admm-train "$SLURM_DIR")}")
+  ADMM_ANALYZE=$(abspath "${ADMM_ANALYZE:-$(admm_tool_default admm-analyze "$SLURM_DIR")}")
   export ADMM_TRAIN ADMM_ANALYZE
   if [ ! -x "$ADMM_TRAIN" ]; then
     local msg="trainer $ADMM_TRAIN not found: build it (cmake --build build) or set ADMM_TRAIN"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # cmake --install into a fresh prefix, then the installed tools run from another directory:
 # admm-train --version and a one-epoch run, admm-analyze --version and its report of that run;
-# the Slurm templates, the scripts they call and the docs are in place.
+# the Slurm templates, the scripts they call and the docs are in place, and the installed
+# templates run the installed programs (train.sbatch and analyze.sbatch outside Slurm from a
+# folder without build/, the sbatch lines of submit-scaling.sh --dry-run).
 # Usage: test_install.sh CMAKE BUILD_DIR WORKDIR MPIEXEC VERSION
 set -u
 cmake=$1 build=$2 work=$3 mpiexec=$4 version=$5
@@ -38,6 +40,37 @@ if "$mpiexec" -n 2 "$prefix/bin/admm-train" --data synthetic --n-train 256 --n-t
 else bad "installed admm-train runs (2 ranks)"; cat train.log; fi
 if "$prefix/bin/admm-analyze" runs --out report --no-plots >analyze.log 2>&1 && [ -f report/report.md ]; then
   ok "installed admm-analyze reports on that run"; else bad "installed admm-analyze reports on that run"; cat analyze.log; fi
+
+# The installed templates use the installed programs, not a build tree: run from a folder with no
+# build/ in it, ADMM_TRAIN and ADMM_ANALYZE unset, outside Slurm; the site file's local launcher
+# is the tests' one (nn-mpiexec: the MPI this build links).
+slurm=$prefix/share/admm-nn/slurm
+bindir=$(realpath "$prefix/bin")
+unset ADMM_TRAIN ADMM_ANALYZE ADMM_MICROBENCH ADMM_STUDY ADMM_SLURM_DIR SLURM_JOB_ID SLURM_CONF
+printf '. %q\nSITE_LOCAL_LAUNCHER=%q\n' "$slurm/site.conf" "$mpiexec" > site.conf
+if [ -f "$slurm/install-paths.sh" ] && [ ! -e build ]; then ok "install-paths.sh installed beside the templates"
+else bad "install-paths.sh installed beside the templates"; fi
+ADMM_SITE=$PWD/site.conf ADMM_NTASKS=2 ADMM_RESULTS=tpl ADMM_RUN_NAME=run \
+  bash "$slurm/train.sbatch" --data synthetic --n-train 256 --n-test 128 --layers 8,6,3 --epochs 1 --quiet 1 \
+  >tpl.log 2>&1
+rc=$?
+if grep -qF " $bindir/admm-train --data synthetic" tpl.log; then ok "installed train.sbatch launches $bindir/admm-train"
+else bad "installed train.sbatch launches $bindir/admm-train"; cat tpl.log; fi
+if [ $rc -eq 0 ] && [ -f tpl/run.h5 ] && grep -q '^OK ' tpl/run.status; then ok "installed train.sbatch runs (status OK)"
+else bad "installed train.sbatch runs (rc=$rc, status: $(cat tpl/run.status 2>/dev/null))"; cat tpl.log; fi
+ADMM_SITE=$PWD/site.conf bash "$slurm/analyze.sbatch" tpl-report tpl >tpl-analyze.log 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -qF "$bindir/admm-analyze tpl --out tpl-report" tpl-analyze.log && [ -f tpl-report/report.md ]; then
+  ok "installed analyze.sbatch runs $bindir/admm-analyze"
+else bad "installed analyze.sbatch runs $bindir/admm-analyze (rc=$rc)"; cat tpl-analyze.log; fi
+# submission (no Slurm needed): the jobs are handed the installed programs
+out=$(bash "$slurm/submit-scaling.sh" --dry-run --ranks 1,2 -- --data synthetic 2>&1)
+if [ "$(echo "$out" | grep -c "^JOB[0-9]*=\$(sbatch .*,ADMM_TRAIN=$bindir/admm-train,ADMM_ANALYZE=$bindir/admm-analyze[ ,]")" = 3 ]; then ok "installed submit-scaling.sh --dry-run: the jobs get $bindir/admm-{train,analyze}"
+else bad "installed submit-scaling.sh --dry-run: the jobs get $bindir/admm-{train,analyze}"; echo "$out"; fi
+# the installed study script finds the installed trainer, microbenchmark and analyzer
+out=$(bash -c '. "$1/slurm/tools.sh"; admm_tool_default study-scaling.sh "$1/slurm"' _ "$prefix/share/admm-nn")
+if [ "$out" = "$(realpath "$prefix/share/admm-nn/jobs/study-scaling.sh")" ]; then ok "installed study-scaling.sbatch runs the installed jobs/study-scaling.sh"
+else bad "installed study-scaling.sbatch runs the installed jobs/study-scaling.sh (got $out)"; fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

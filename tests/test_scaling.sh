@@ -5,7 +5,8 @@
 #   - the last line of the study is model_max_rel_error=X, X the largest |error| of the table;
 #   - the message counters see the 2-rank runs' traffic and none at 1 rank;
 #   - the flops per rank halve from 1 to 2 ranks in the strong series (data parallel work);
-#   - the projection has every rank count 16..1024 for every method.
+#   - the projection has every rank count 16..1024 for every method;
+#   - a run at 2 BLAS threads per rank added to the folder is refused by --scaling (one line).
 # Usage: test_scaling.sh SOURCE_DIR ADMM_TRAIN ADMM_MICROBENCH ADMM_ANALYZE MPIEXEC
 set -uo pipefail
 src=$1 train=$2 bench=$3 analyze=$4 mpiexec=$5
@@ -41,5 +42,13 @@ for m in bcd adam; do
   ok "projection: 7 rank counts for $m" "[ \$(grep -c '^$m,' $proj) -ge 7 ]"
 done
 ok "the report answers the question" "grep -q 'sooner than Adam' $tmp/study/report/scaling.md"
+# a run at 2 BLAS threads per rank dropped into the study is refused, not pooled with its points
+cp -r "$tmp/study" "$tmp/study2" && rm -rf "$tmp/study2/report"
+OPENBLAS_NUM_THREADS=2 "$mpiexec" -n 1 "$train" --data synthetic --method bcd --epochs 2 --quiet 1 \
+  --output "$tmp/study2/strong/threads2.h5" >"$tmp/t2.txt" 2>&1
+"$analyze" --scaling "$tmp/study2" --out "$tmp/study2/report" --no-plots >"$tmp/out2.txt" 2>"$tmp/err2.txt"
+ok "--scaling refuses a run at 2 threads per rank, one line naming it ($(head -c 300 "$tmp/err2.txt"))" \
+  "grep -q 'refused .*threads2.h5: threads_per_rank = 2: ' $tmp/err2.txt && [ \$(grep -c threads_per_rank $tmp/err2.txt) -eq 1 ]"
+ok "... and its table keeps the study's 8 points" "[ \$(tail -n +2 $tmp/study2/report/scaling.csv | wc -l) -eq 8 ]"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -83,6 +83,7 @@ typedef struct {
     char *path, *real;
     char *method, *stop_reason, *hostnames;
     long long ranks, n_train, epochs_run, best_epoch;
+    long long threads; /* root threads_per_rank; -1: absent (a file older than it), unknown */
     double acc, val, loss; /* final_test_acc, final_val_acc, final_loss */
     int partial;           /* named with --partial */
     int ncfg;
@@ -195,6 +196,7 @@ static void read_run(Run *r, const char *path, int partial)
     r->stop_reason = has_final ? vstr_attr(f, "stop_reason") : xstrdup("");
     r->hostnames = vstr_attr(f, "hostnames");
     r->ranks = (long long)num_attr(f, "ranks");
+    r->threads = H5Aexists(f, "threads_per_rank") > 0 ? (long long)num_attr(f, "threads_per_rank") : -1;
     r->n_train = (long long)num_attr(f, "n_train");
     if (has_final) {
         r->epochs_run = (long long)num_attr(f, "epochs_run");
@@ -315,7 +317,7 @@ static int skipped(const char *name, const char *const *except, int nexcept)
 }
 
 /* Same configuration except seed, output, --ignore keys and except; "ranks" in except also lets
- * the root ranks differ. */
+ * the root ranks differ. The root threads_per_rank must always be equal (absent equals absent). */
 static int same_except(const Run *a, const Run *b, const char *const *except, int nexcept)
 {
     for (int k = 0; k < a->ncfg; k++)
@@ -324,6 +326,7 @@ static int same_except(const Run *a, const Run *b, const char *const *except, in
             return 0;
     for (int k = 0; k < b->ncfg; k++)
         if (!skipped(b->cfg[k].name, except, nexcept) && !cfg(a, b->cfg[k].name)) return 0;
+    if (a->threads != b->threads) return 0;
     for (int k = 0; k < nexcept; k++)
         if (!strcmp(except[k], "ranks")) return 1;
     return a->ranks == b->ranks;
@@ -559,6 +562,15 @@ static void num_cell(const char *table, const char *colname, const char *cell, d
         ok(isnum && close_to(v, want), "%s %s: '%s', expected %.15g", table, colname, cell, want);
 }
 
+/* A threads/rank cell: the number, or a missing value (empty CSV field) when unknown. */
+static void threads_cell(const char *table, const char *cell, const Run *r)
+{
+    if (r->threads < 0)
+        ok(!cell[0], "%s %s threads_per_rank: '%s', expected empty (unknown)", table, r->path, cell);
+    else
+        num_cell(table, "threads_per_rank", cell, (double)r->threads);
+}
+
 static int is_gradient(const char *m)
 {
     return !strcmp(m, "gd") || !strcmp(m, "sgd") || !strcmp(m, "momentum") || !strcmp(m, "adam");
@@ -741,6 +753,7 @@ static void check_runs(const Table *t)
             ok(cell_is_cfg(get(t, i, keys41[q]), shown(r, keys41[q])), "runs %s %s: '%s'", r->path,
                keys41[q], get(t, i, keys41[q]));
         num_cell("runs", "ranks", get(t, i, "ranks"), (double)r->ranks);
+        threads_cell("runs", get(t, i, "threads_per_rank"), r);
         ok(cell_is_cfg(get(t, i, "precision"), cfg(r, "precision")), "runs %s precision", r->path);
         ok(cell_is_cfg(get(t, i, "seed"), cfg(r, "seed")), "runs %s seed", r->path);
         num_cell("runs", "val_acc_pct", get(t, i, "val_acc_pct"), 100 * r->val);
@@ -855,6 +868,7 @@ static void check_config_row(const Table *t, int i, const char *what)
         ok(cell_is_cfg(get(t, i, keys41[q]), shown(r, keys41[q])), "%s %s %s: '%s'", what, gr->id,
            keys41[q], get(t, i, keys41[q]));
     num_cell(what, "ranks", get(t, i, "ranks"), (double)r->ranks);
+    threads_cell(what, get(t, i, "threads_per_rank"), r);
     ok(cell_is_cfg(get(t, i, "precision"), cfg(r, "precision")), "%s %s precision", what, gr->id);
     pm_cell(t, i, "val_acc_pct", gr->val, what);
     pm_cell(t, i, "test_acc_pct", gr->acc, what);
@@ -1044,6 +1058,7 @@ static void check_scaling(const Table *t)
         double ratio = base->t.mean / gr->t.mean;
         int weak = !strcmp(get(t, i, "kind"), "weak");
         num_cell("scaling", "ranks", get(t, i, "ranks"), (double)r->ranks);
+        threads_cell("scaling", get(t, i, "threads_per_rank"), r);
         num_cell("scaling", "n_train", get(t, i, "n_train"), (double)r->n_train);
         num_cell("scaling", "runs", get(t, i, "runs"), gr->n);
         pm_cell(t, i, "s_per_epoch", gr->t, "scaling");
@@ -1071,6 +1086,7 @@ static void check_sensitivity(const Table *t, const char *param)
         ok(cell_is_cfg(get(t, i, param), cfg(r, param)), "%s %s value '%s'", what, gr->id,
            get(t, i, param));
         num_cell(what, "ranks", get(t, i, "ranks"), (double)r->ranks);
+        threads_cell(what, get(t, i, "threads_per_rank"), r);
         num_cell(what, "runs", get(t, i, "runs"), gr->n);
         pm_cell(t, i, "epochs_run", gr->epochs, what);
         pm_cell(t, i, "test_acc_pct", gr->acc, what);

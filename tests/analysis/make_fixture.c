@@ -6,7 +6,8 @@
  *   analysis-fixture --set-status FILE VALUE  rewrite the root attribute status in place
  *
  * Keys (default): method (admm: Taylor's ADMM; also bcd, random-features, gd, sgd, momentum, adam),
- * ranks (1), seed (1), beta (1), gamma (10), warmup (0), init (he), loss (admm, random-features:
+ * ranks (1), threads (1: root threads_per_rank; omit=threads_per_rank writes a file from before
+ * the attribute), seed (1), beta (1), gamma (10), warmup (0), init (he), loss (admm, random-features:
  * least-squares; bcd: squared-hinge; gradient methods: cross-entropy), biases (admm: no, others:
  * yes), preset (none: written only when given, as files from the days of --preset have it),
  * lr (0.01), batch (128), patience (5), precision (float64), n_train (256), n_test (128),
@@ -64,6 +65,7 @@ typedef struct {
 static Opt opts[] = {
     {"method", "admm"},
     {"ranks", "1"},
+    {"threads", "1"},
     {"seed", "1"},
     {"beta", "1"},
     {"gamma", "10"},
@@ -285,6 +287,8 @@ static void write_file(const char *path)
     x = R;
     attr_i64(f, "ranks", 1, &x);
     attr_i64(f, "blacs_grid", 2, grid);
+    x = inum("threads");
+    attr_i64(f, "threads_per_rank", 1, &x);
     attr_str(f, "hostnames", get("host"));
     attr_str(f, "versions", "fixture");
     attr_str(f, "git_revision", "unknown");

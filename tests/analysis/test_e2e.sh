@@ -121,7 +121,7 @@ for fig in test_accuracy loss epoch_time memory accuracy_vs_ranks speedup_vs_ran
   check "figure $fig.png is a PNG" is_png out/figures/$fig.png
 done
 check "phases: admm-train's own phase names (bcd: gram, a_update, z_update, ...)" \
-  bash -c "grep -q '^strong-1,strong,G[0-9]*,2,gram,' $T/phases.csv && grep -q ',z_update,' $T/phases.csv"
+  bash -c "grep -q '^strong-1,strong,G[0-9]*,2,1,gram,' $T/phases.csv && grep -q ',z_update,' $T/phases.csv"
 
 "$analyze" res --out inc --include-partial --no-plots > /dev/null 2>&1
 out=$("$checker" inc --valid $valid --flagged $flagged --partial $partial --include-partial --no-figures 2>&1)

@@ -144,7 +144,7 @@ check "phases: strong-1 at 1 rank, gram 0.425 s, comm_reduce 0.1 s = 10 % of t_e
 check "phases: strong-1 at 4 ranks, comm_gather 0.25 x 0.4 / 3 s, slowest rank 1.5 x, imbalance 1.5" \
   bash -c "$(declare -f near csv phase); P=$P; near \$(phase 4 comm_gather s_per_epoch) 0.0333333333333333 && near \$(phase 4 comm_gather s_per_epoch_max) 0.05 && near \$(phase 4 solve imbalance) 1.5"
 check "phases: four phases per group (no eval, io or empty phase)" \
-  test "$(awk -F, '$1 == "strong-1" && $4 == 1 { printf "%s ", $5 }' $P)" = "gram comm_reduce solve comm_gather "
+  test "$(awk -F, '$1 == "strong-1" && $4 == 1 && $5 == 1 { printf "%s ", $6 }' $P)" = "gram comm_reduce solve comm_gather "
 
 # the per-epoch tidy table: one row per run and epoch, every root attribute and /config option as
 # a column, empty fields where a run has no such value
@@ -224,6 +224,49 @@ check "report states the seed aggregation" grep -q "differ only in \`seed\`" out
 check "report says mean ± std" grep -q "mean ± std" out/report.md
 check "report has a Flagged files section listing the truncated copy" \
   bash -c "sed -n '/^## Flagged files/,\$p' out/report.md | grep -q 'bad/truncated.h5'"
+
+# --- threads per rank: part of the grouping key ---------------------------------------------------
+# gd at 1 rank: seeds 1, 2 with 1 thread (60, 80 % -> 70, 1 s), seed 1 with 2 threads (50 %, 0.5 s),
+# two files from before threads_per_rank (unknown: 2 s); at 2 ranks one run per thread count
+# (1 thread 0.5 s, 2 threads 0.3 s): a strong family per thread count, never one mixing them
+mkdir -p threads/res
+"$fixture" threads/res/t1_s1.h5 method=gd threads=1 seed=1 acc=0.6 t=1
+"$fixture" threads/res/t1_s2.h5 method=gd threads=1 seed=2 acc=0.8 t=1
+"$fixture" threads/res/t2_s1.h5 method=gd threads=2 seed=1 acc=0.5 t=0.5
+"$fixture" threads/res/old_s1.h5 method=gd omit=threads_per_rank seed=1 acc=0.4 t=2
+"$fixture" threads/res/old_s2.h5 method=gd omit=threads_per_rank seed=2 acc=0.4 t=2
+"$fixture" threads/res/t1_p2.h5 method=gd threads=1 ranks=2 t=0.5
+"$fixture" threads/res/t2_p2.h5 method=gd threads=2 ranks=2 t=0.3
+mkdir -p threads/res/bad
+"$fixture" threads/res/bad/negative.h5 method=gd threads=-1   # out of range: refused, not grouped
+"$analyze" threads/res --out threads/out > threads/stdout.txt 2> threads/stderr.txt
+TT=threads/out/tables
+tg() { csv $TT/runs.csv "file=threads/res/$1" group; }
+check "threads: 7 runs in 5 groups (1 and 2 threads per rank, unknown; at 1 and 2 ranks), 1 flagged" \
+  grep -q "8 results files: 7 analysed in 5 groups, 1 flagged" threads/stdout.txt
+check "threads: a negative threads_per_rank is refused with one line naming it" \
+  grep -q "refused threads/res/bad/negative.h5: attribute /threads_per_rank = -1 is out of range" threads/stderr.txt
+check "threads: the two 1-thread runs are one group (2 runs, 70 %)" \
+  bash -c "$(declare -f csv near); test $(tg t1_s1.h5) = $(tg t1_s2.h5) && test \$(csv $TT/configs.csv group=$(tg t1_s1.h5) runs) = 2 && near \$(csv $TT/configs.csv group=$(tg t1_s1.h5) test_acc_pct_mean) 70"
+check "threads: the 2-thread run of the same configuration is a group of its own (1 run, 50 %)" \
+  bash -c "$(declare -f csv near); test $(tg t2_s1.h5) != $(tg t1_s1.h5) && test \$(csv $TT/configs.csv group=$(tg t2_s1.h5) runs) = 1 && near \$(csv $TT/configs.csv group=$(tg t2_s1.h5) test_acc_pct_mean) 50"
+check "threads: the files without threads_per_rank group only with each other (2 runs)" \
+  bash -c "$(declare -f csv); test $(tg old_s1.h5) = $(tg old_s2.h5) && test $(tg old_s1.h5) != $(tg t1_s1.h5) && test $(tg old_s1.h5) != $(tg t2_s1.h5) && test \$(csv $TT/configs.csv group=$(tg old_s1.h5) runs) = 2"
+check "threads: runs and configs show threads_per_rank (1, 2; empty CSV field, '-' in Markdown, when unknown)" \
+  bash -c "$(declare -f csv); test \$(csv $TT/runs.csv file=threads/res/t2_s1.h5 threads_per_rank) = 2 && test \$(csv $TT/configs.csv group=$(tg t1_s1.h5) threads_per_rank) = 1 && test -z \"\$(csv $TT/runs.csv file=threads/res/old_s1.h5 threads_per_rank)\" && grep -q '^| threads/res/old_s1.h5 |.* | - |' $TT/runs.md"
+check "threads: group labels name the thread count where it differs (threads=1, threads=2, threads=unknown)" \
+  bash -c "$(declare -f csv); csv $TT/groups.csv group=$(tg t1_s1.h5) label | grep -q 'threads=1\$' && csv $TT/groups.csv group=$(tg t2_s1.h5) label | grep -q 'threads=2\$' && csv $TT/groups.csv group=$(tg old_s1.h5) label | grep -q 'threads=unknown\$'"
+check "threads: one strong family per thread count: speed-up 2 at 1 thread, 1.6667 at 2 threads" \
+  bash -c "$(declare -f csv near); test \$(grep -c '^strong-' $TT/scaling.csv) = 4 && f1=\$(csv $TT/scaling.csv group=$(tg t1_p2.h5) family) && f2=\$(csv $TT/scaling.csv group=$(tg t2_p2.h5) family) && test \$f1 != \$f2 && test \$(csv $TT/scaling.csv family=\$f1,ranks=1 threads_per_rank) = 1 && test \$(csv $TT/scaling.csv family=\$f2,ranks=1 threads_per_rank) = 2 && near \$(csv $TT/scaling.csv family=\$f1,ranks=2 speedup) 2 && near \$(csv $TT/scaling.csv family=\$f2,ranks=2 speedup) 1.66666666666667"
+check "threads: scaling figures name the threads per rank of each family" \
+  bash -c "grep -q \"1 threads/rank'\" threads/out/figures/src/speedup_vs_ranks.gp && grep -q \"2 threads/rank'\" threads/out/figures/src/efficiency_vs_ranks.gp"
+check "threads: the unknown runs are said so (report.md and one stderr line)" \
+  bash -c "grep -q 'Threads per rank unknown.* for 2 of the 7 runs' threads/out/report.md && test \$(grep -c 'do not record threads_per_rank' threads/stderr.txt) = 1"
+check "threads: epochs.csv has the root threads_per_rank, empty for the old files" \
+  bash -c "$(declare -f csv); test \$(csv $TT/epochs.csv file=threads/res/t2_s1.h5,epoch=1 threads_per_rank) = 2 && test -z \"\$(csv $TT/epochs.csv file=threads/res/old_s1.h5,epoch=1 threads_per_rank)\""
+# shellcheck disable=SC2046  # one argument per file
+out=$("$checker" threads/out --valid $(find threads/res -name '*.h5' ! -path '*/bad/*' | sort) --flagged threads/res/bad/negative.h5 2>&1)
+checker_counts "$out"
 
 # --- options and usage --------------------------------------------------------------------------
 "$analyze" $R --out out-noplots --no-plots > /dev/null 2>&1

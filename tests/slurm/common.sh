@@ -13,6 +13,23 @@ KEEP_WORK=${ADMM_TEST_KEEP:-0}
 unset ADMM_RESULTS ADMM_RUN_NAME ADMM_SWEEP ADMM_SWEEP_INDEX ADMM_NTASKS ADMM_LOCAL ADMM_JOB_ID ADMM_SITE \
   ADMM_SLURM_DIR
 
+# The MPI of the build under test: ctest gives the tests that run admm-train ADMM_TEST_MPI (CMake's
+# NN_MPI_FLAVOR). MPICH: the shipped site.conf as it is (srun --mpi=pmi2, mpiexec.mpich). OpenMPI:
+# the shipped site-openmpi.conf (srun --mpi=pmix, mpiexec.openmpi outside Slurm) through ADMM_SITE,
+# which every template and submit script reads; as root OpenMPI's mpiexec also wants its consent.
+# TEST_SITE is the site file a test's own site file starts from, TEST_MPIEXEC the launcher of
+# its runs outside Slurm, TEST_SRUN_MPI the srun --mpi plugin the jobs use.
+TEST_MPI=${ADMM_TEST_MPI:-mpich}
+case "$TEST_MPI" in
+  openmpi)
+    TEST_SITE=$SLURM_DIR/site-openmpi.conf TEST_MPIEXEC=(mpiexec.openmpi --oversubscribe) TEST_SRUN_MPI=pmix
+    export ADMM_SITE=$TEST_SITE
+    [ "$(id -u)" != 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ;;
+  mpich) TEST_SITE=$SLURM_DIR/site.conf TEST_MPIEXEC=(mpiexec.mpich) TEST_SRUN_MPI=pmi2 ;;
+  *) echo "ADMM_TEST_MPI=$TEST_MPI: the Slurm tests know mpich and openmpi" >&2; exit 2 ;;
+esac
+echo "MPI under test: $TEST_MPI (site file $TEST_SITE)"
+
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1${2:+: $2}"; }
 # check NAME COMMAND...: pass if COMMAND succeeds

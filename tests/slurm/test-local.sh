@@ -11,7 +11,7 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
-command -v mpiexec.mpich >/dev/null || skip "mpiexec.mpich not installed"
+command -v "${TEST_MPIEXEC[0]}" >/dev/null || skip "${TEST_MPIEXEC[0]} not installed"
 ADMM_TRAIN=$(realpath -m -- "$1")
 ADMM_ANALYZE=$(realpath -m -- "$2")
 export ADMM_TRAIN ADMM_ANALYZE

@@ -37,9 +37,19 @@ start_cluster "$WORK/cluster" --nodes 2
 cd "$WORK" || bail "cd $WORK"
 check "two nodes idle" test "$(sinfo -h -N -o '%N %t' | tr '\n' ' ')" = "n1 idle n2 idle "
 
-# The site file: the shipped one, then this cluster's settings; module and hook leave a trace
+# The site file: the shipped one of the build's MPI, then this cluster's settings; module and hook
+# leave a trace. OpenMPI: mpirun inside the allocation, not srun --mpi=pmix, whose PMIx servers of
+# the two slurmd on this one host collide (/tmp/spmix_appdir_UID_JOB.STEP: "File exists"; real
+# nodes each have their own /tmp)
+STUDY_LAUNCHER="srun --mpi=$TEST_SRUN_MPI"
 cat >site.conf <<EOF
-. $SLURM_DIR/site.conf
+. $TEST_SITE
+EOF
+if [ "$TEST_MPI" = openmpi ]; then
+  STUDY_LAUNCHER=mpiexec.openmpi
+  echo 'SITE_LAUNCHER=mpiexec.openmpi SITE_LAUNCHER_FLAGS= SITE_STUDY_LAUNCHER_FLAGS="--bind-to none"' >>site.conf
+fi
+cat >>site.conf <<EOF
 SITE_PARTITION=debug
 SITE_ACCOUNT=admmtest
 SITE_QOS=normal
@@ -159,7 +169,7 @@ check_report "sweep analysis report" "$WORK/sweep/report"
 
 # 4. the study as one job on two nodes
 check_job "study-scaling.sbatch state" "$STUDY" COMPLETED 0:0
-check_grep "study: 2 tasks, the site's launcher" 'tasks=2 launcher=srun --mpi=pmi2 ' "$WORK/study-$STUDY.out"
+check_grep "study: 2 tasks, the site's launcher" "tasks=2 launcher=$STUDY_LAUNCHER " "$WORK/study-$STUDY.out"
 check_grep "study: its 2-rank step ran" '^strong p=2 final: method=bcd' "$WORK/study-$STUDY.out"
 check_grep "study ends with the model's largest error" '^model_max_rel_error=[0-9.]*$' "$WORK/study-$STUDY.out"
 check "study report written" test -s "$WORK/study/report/scaling.md"

@@ -8,7 +8,7 @@
 #     sweep's analysis runs once the point is done;
 #   - the final results files have the same bits (/weights/*, /epochs/{loss,objective,
 #     train_acc,val_acc,test_acc}; h5dump -b NATIVE, cmp) as a straight run of the same
-#     options outside Slurm (mpiexec.mpich, OPENBLAS_NUM_THREADS=1 as in the job).
+#     options outside Slurm (mpiexec.mpich or mpiexec.openmpi, OPENBLAS_NUM_THREADS=1 as in the job).
 # ADMM_TEST_TIME_LIMIT=1 adds, afterwards, a job under a real time limit (--time=1
 # --signal=B:USR1@25: Slurm sends the warning 5-35 s in, its time checks being 30 s apart),
 # interrupted and requeued until it completes, and compared with its own straight run: about
@@ -26,7 +26,7 @@ set -uo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
 require_cluster_tools
-for c in h5dump h5ls cmp mpiexec.mpich; do command -v "$c" >/dev/null || skip "$c not installed"; done
+for c in h5dump h5ls cmp "${TEST_MPIEXEC[0]}"; do command -v "$c" >/dev/null || skip "$c not installed"; done
 ADMM_TRAIN=$(realpath -m -- "$1")
 ADMM_ANALYZE=$(realpath -m -- "$2")
 export ADMM_TRAIN ADMM_ANALYZE
@@ -65,8 +65,8 @@ printf -- '--seed 7   # the one point: the common options as they are\n' >one.sw
 ARR=$(job_id_of "$WORK/sweep/jobs.txt" "kind=array")
 POINT=${ARR}_0
 echo "sweep point: job $POINT"
-straight() {  # straight NAME OPTIONS...: NAME.h5 by mpiexec.mpich, outside Slurm; NAME.rc
-  env -u SLURM_JOB_ID OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 mpiexec.mpich -n 2 "$ADMM_TRAIN" "${@:2}" \
+straight() {  # straight NAME OPTIONS...: NAME.h5 by the build's mpiexec, outside Slurm; NAME.rc
+  env -u SLURM_JOB_ID OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${TEST_MPIEXEC[@]}" -n 2 "$ADMM_TRAIN" "${@:2}" \
     --output "$WORK/$1.h5" >"$1.log" 2>&1
   echo $? >"$1.rc"
 }

@@ -96,6 +96,8 @@ check_grep "single run Slurm output has epoch lines" '^epoch=2 ' "$WORK/admm-tra
 check_grep "single run log in the results dir" '^epoch=1 ' "$WORK/results/$SINGLE/run.log"
 check_grep "single run status OK" '^OK exit=0' "$WORK/results/$SINGLE/run.status"
 check_grep "OpenBLAS threads from SLURM_CPUS_PER_TASK" 'threads_per_rank=1 launcher=srun' "$WORK/admm-train-$SINGLE.out"
+check_grep "the ranks started the way of the build's MPI (srun --mpi=$TEST_SRUN_MPI, from the site file)" \
+  "^train.sbatch: srun --mpi=$TEST_SRUN_MPI .* -n 2 [^ ]*admm-train " "$WORK/admm-train-$SINGLE.out"
 
 # ---------------------------------------------------------------------------------------------
 # 2, 7. scaling studies
