@@ -92,6 +92,10 @@ release() {
   local raw t0=$SECONDS
   raw=$(job_field "$1" JobId)
   while pgrep -f "^slurmstepd: \[$raw\." >/dev/null && [ $((SECONDS - t0)) -lt 60 ]; do sleep 0.5; done
+  # slurmd revoked the old attempt's credential at a time in whole seconds, and refuses a launch
+  # whose credential is not newer ("Job N already killed, do not launch batch job", seen once
+  # when the release came within that second): let the clock pass it
+  sleep 2
   echo "job $1 queued again: released after $((SECONDS - t0)) s"
   scontrol update JobId="$1" StartTime=now
 }
