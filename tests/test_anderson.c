@@ -248,7 +248,15 @@ typedef struct {
   double A[D * D], c[D], xstar[D], x0[D];
 } problem;
 
-/* A wrapped linear method at x0, with memory m. */
+/* A linear method at x0 and its Anderson wrapper of memory m. */
+typedef struct {
+  nn_config cfg;
+  nn_model net;
+  linear s;
+  nn_anderson aa;
+  nn_timer t;
+} wrapped_linear;
+
 static void lin_start(linear *s, nn_model *net, nn_config *cfg, const problem *pb, int inf, int m)
 {
   memset(cfg, 0, sizeof *cfg);
@@ -268,6 +276,20 @@ static void lin_start(linear *s, nn_model *net, nn_config *cfg, const problem *p
   set_whole(s, pb->x0);
 }
 
+static void wl_start(wrapped_linear *w, const problem *pb, int inf)
+{
+  lin_start(&w->s, &w->net, &w->cfg, pb, inf, MEM);
+  nn_anderson_setup(&w->aa, &w->cfg, &linear_ops, &w->s, &w->net);
+  nn_timer_reset(&w->t);
+}
+
+static void wl_stop(wrapped_linear *w)
+{
+  nn_anderson_release(&w->aa);
+  free(w->s.x);
+  nn_model_free(&w->net);
+}
+
 static double residual(const problem *pb, const double *v)
 {
   return sqrt(merit_of(pb->A, pb->c, pb->xstar, 0, v));
@@ -275,31 +297,27 @@ static double residual(const problem *pb, const double *v)
 
 static void test_reference(const problem *pb)
 {
-  nn_config cfg;
-  nn_model net;
-  linear s;
-  lin_start(&s, &net, &cfg, pb, 0, MEM);
-  nn_anderson aa;
-  nn_anderson_setup(&aa, &cfg, &linear_ops, &s, &net);
+  static wrapped_linear w;
+  wl_start(&w, pb, 0);
+  linear *s = &w.s;
+  nn_anderson *aa = &w.aa;
   static ref_state ref;
   memset(&ref, 0, sizeof ref);
   memcpy(ref.x, pb->x0, sizeof ref.x);
-  nn_timer t;
-  nn_timer_reset(&t);
   double worst = 0, v[D], r0 = residual(pb, pb->x0);
   int kept = 0;
   for (int k = 1; k <= 40; k++) {
     nn_epoch_stats st = NN_EPOCH_STATS_NONE;
-    nn_anderson_step(&aa, k, &st, &t);
+    nn_anderson_step(aa, k, &st, &w.t);
     kept += st.aa_accepted == 1;
     if (k > 20) continue; /* compared while the residual is far above rounding */
-    ref_step(&ref, pb->A, pb->c, pb->xstar, 0, aa.reg);
-    whole(&s, v);
+    ref_step(&ref, pb->A, pb->c, pb->xstar, 0, aa->reg);
+    whole(s, v);
     double scale = 0;
     for (int i = 0; i < D; i++) scale = fmax(scale, fabs(ref.x[i]));
     for (int i = 0; i < D; i++) worst = fmax(worst, fabs(v[i] - ref.x[i]) / scale);
   }
-  whole(&s, v);
+  whole(s, v);
   double r = residual(pb, v);
   EXPECT(worst <= TOL_REF, "Anderson iterates against the serial reference: max relative difference %.3g over 20 "
          "iterations (tolerance %.1g)", worst, TOL_REF);
@@ -318,34 +336,28 @@ static void test_reference(const problem *pb)
   if (rank_() == 0)
     printf("linear contraction, %d ranks: Anderson(8) residual %.3g -> %.3g in 40 iterations (%d points kept), "
            "plain %.3g; max difference from the serial reference %.3g\n", ranks_(), r0, r, kept, rp, worst);
-  nn_anderson_release(&aa);
-  free(s.x);
-  nn_model_free(&net);
+  wl_stop(&w);
 }
 
 static void test_safeguard(const problem *pb)
 {
-  nn_config cfg;
-  nn_model net;
-  linear s;
-  lin_start(&s, &net, &cfg, pb, 1, MEM);
-  nn_anderson aa;
-  nn_anderson_setup(&aa, &cfg, &linear_ops, &s, &net);
-  nn_timer t;
-  nn_timer_reset(&t);
+  static wrapped_linear w;
+  wl_start(&w, pb, 1);
+  linear *s = &w.s;
+  nn_anderson *aa = &w.aa;
   int refused = 0, rose = 0, tried = 0, not_plain = 0;
   double worst = 0;
   for (int k = 1; k <= 40; k++) {
     nn_epoch_stats st = NN_EPOCH_STATS_NONE;
-    nn_anderson_step(&aa, k, &st, &t);
-    if (isnan(aa.merit_plain)) continue;
+    nn_anderson_step(aa, k, &st, &w.t);
+    if (isnan(aa->merit_plain)) continue;
     tried++;
     refused += st.aa_accepted == 0;
-    double kept = lin_merit(&s);
-    not_plain += st.aa_accepted == 0 && kept != aa.merit_plain; /* refused: the plain step, bit for bit */
-    if (kept > aa.merit_plain) {
+    double kept = lin_merit(s);
+    not_plain += st.aa_accepted == 0 && kept != aa->merit_plain; /* refused: the plain step, bit for bit */
+    if (kept > aa->merit_plain) {
       rose++;
-      worst = fmax(worst, kept / aa.merit_plain);
+      worst = fmax(worst, kept / aa->merit_plain);
     }
   }
   EXPECT(rose == 0, "the kept state's merit rose above the plain step's at %d of %d iterations (by up to x%.3g)", rose,
@@ -355,9 +367,7 @@ static void test_safeguard(const problem *pb)
   if (rank_() == 0)
     printf("safeguard, merit |x - x0|^2: %d of %d accelerated points refused, kept merit above the plain step's %d "
            "times\n", refused, tried, rose);
-  nn_anderson_release(&aa);
-  free(s.x);
-  nn_model_free(&net);
+  wl_stop(&w);
 }
 
 /* dladmm with --anderson 3 for 8 iterations on a synthetic problem; rank 0 writes the weights
@@ -401,17 +411,10 @@ static void dump(const nn_grid *g, const char *path)
   EXPECT(aa.tally[1] > 0, "dladmm with --anderson 3: no accelerated point kept in %ld tries: the dump would not "
          "test the mixing", aa.tally[0]);
   double merit = nn_dladmm_merit(&s); /* collective */
-  if (rank_() == 0) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f, "cannot write %s", path);
-    for (int l = 1; l <= net.L; l++) {
-      for (long e = 0; e < (long)net.n[l] * net.n[l - 1]; e++) { double v = net.W[l][e]; fwrite(&v, sizeof v, 1, f); }
-      for (int e = 0; e < net.n[l]; e++) { double v = net.b[l][e]; fwrite(&v, sizeof v, 1, f); }
-    }
-    fclose(f);
+  testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
+  if (rank_() == 0)
     printf("anderson dump: dladmm, 8 iterations, %ld of %ld accelerated points kept, merit %.12g -> %s\n", aa.tally[1],
            aa.tally[0], merit, path);
-  }
   nn_anderson_release(&aa);
   nn_dladmm_free(&s);
   nn_model_free(&net);

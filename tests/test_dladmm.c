@@ -619,16 +619,8 @@ static void dump(const nn_grid *g, const char *path)
   nn_timer_reset(&t);
   nn_epoch_stats st;
   for (int e = 0; e < 5; e++) nn_dladmm_sweep(&s, &st, &t);
-  if (me_rank() == 0) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f, "cannot write %s", path);
-    for (int l = 1; l <= net.L; l++) {
-      for (long e = 0; e < (long)net.n[l] * net.n[l - 1]; e++) { double v = net.W[l][e]; fwrite(&v, sizeof v, 1, f); }
-      for (int e = 0; e < net.n[l]; e++) { double v = net.b[l][e]; fwrite(&v, sizeof v, 1, f); }
-    }
-    fclose(f);
-    printf("dladmm dump: L_rho %.12g after 5 iterations -> %s\n", st.objective, path);
-  }
+  testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
+  if (me_rank() == 0) printf("dladmm dump: L_rho %.12g after 5 iterations -> %s\n", st.objective, path);
   nn_dladmm_free(&s);
   nn_model_free(&net);
   nn_data_free(&data);
