@@ -372,8 +372,9 @@ static void test_safeguard(const problem *pb)
 
 /* dladmm with --anderson 3 for 8 iterations on a synthetic problem; rank 0 writes the weights
  * and biases as doubles. */
-static void dump(const nn_grid *g, const char *path)
+static void dump(const void *grid, const char *path)
 {
+  const nn_grid *g = grid;
   nn_config cfg;
   memset(&cfg, 0, sizeof cfg);
   snprintf(cfg.method, sizeof cfg.method, "dladmm");
@@ -426,11 +427,7 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
-  if (argc == 5 && strcmp(argv[1], "cmp") == 0)
-    testing_compare_dumps("anderson", argv[2], argv[3], strtod(argv[4], NULL));
-  else if (argc == 3 && strcmp(argv[1], "dump") == 0)
-    dump(&g, argv[2]);
-  else {
+  if (!testing_dump_modes(argc, argv, "anderson", dump, &g)) {
     static problem pb;
     make_map(pb.A, pb.c, pb.xstar, pb.x0);
     test_reference(&pb);

@@ -603,8 +603,9 @@ static void test_backtrack(void)
 }
 
 /* Five iterations at the defaults' penalties; rank 0 writes the weights and biases as doubles. */
-static void dump(const nn_grid *g, const char *path)
+static void dump(const void *grid, const char *path)
 {
+  const nn_grid *g = grid;
   nn_config cfg;
   make_config(&cfg, NN_LOSS_CROSS_ENTROPY, 1e-3, 1e-2);
   cfg.dladmm_rho_growth = 1.5;
@@ -631,11 +632,7 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
-  if (argc == 5 && strcmp(argv[1], "cmp") == 0)
-    testing_compare_dumps("dladmm", argv[2], argv[3], strtod(argv[4], NULL));
-  else if (argc == 3 && strcmp(argv[1], "dump") == 0)
-    dump(&g, argv[2]);
-  else {
+  if (!testing_dump_modes(argc, argv, "dladmm", dump, &g)) {
     test_backtrack();
     test_steps(&g, NN_LOSS_CROSS_ENTROPY);
     test_steps(&g, NN_LOSS_SQUARED_HINGE);

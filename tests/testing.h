@@ -7,6 +7,8 @@
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int testing_passed, testing_failed;
 
@@ -72,6 +74,23 @@ static inline void testing_dump_weights(const char *path, int L, const int *n, v
       }
   }
   fclose(f);
+}
+
+/* The modes of a suite that dumps weights: `PROG cmp A B TOL` compares two dumps (what names
+ * the method), `PROG dump FILE` runs dump(ctx, FILE). Returns 1 when argv asked for one of them
+ * (it ran), 0 when the suite's own checks should run. */
+static inline int testing_dump_modes(int argc, char **argv, const char *what, void (*dump)(const void *, const char *),
+                                     const void *ctx)
+{
+  if (argc == 5 && strcmp(argv[1], "cmp") == 0) {
+    testing_compare_dumps(what, argv[2], argv[3], strtod(argv[4], NULL));
+    return 1;
+  }
+  if (argc == 3 && strcmp(argv[1], "dump") == 0) {
+    dump(ctx, argv[2]);
+    return 1;
+  }
+  return 0;
 }
 
 static inline int testing_finish(void)
