@@ -48,6 +48,7 @@ typedef struct {
   double dladmm_nu;         /* dladmm: the hidden constraints' penalty nu (NaN: auto, nu = rho throughout) */
   double dladmm_rho_growth; /* dladmm: rho multiplies by this after every iteration ... */
   double dladmm_rho_max;    /* ... up to this */
+  int anderson;             /* --anderson: memory of Anderson acceleration (0: off; -1: auto, resolved by the method) */
   char output[1024];
   int force;                /* 1: an existing complete results file may be replaced */
   int quiet;

@@ -23,10 +23,11 @@
 #define TRY(r, what, call) \
   do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
-enum { SCALARS = 16, REALS = 14 }; /* the first REALS are float64, the rest int64 */
+enum { SCALARS = 19, REALS = 17 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
-  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow", "epoch", "warmup"
+  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow",
+  "anderson_accepted", "anderson_residual", "anderson_coef_norm", "epoch", "warmup"
 };
 
 /* What every dataset holds: its units (UDUNITS spelling; "1" for a pure number: a fraction, a
@@ -46,6 +47,12 @@ static const dataset_doc docs[] = {
   { "residual_z", "1", "sum over layers of |z_l - W_l a_{l-1}|^2 / n_train (NaN for methods without it)" },
   { "residual_a", "1", "sum over layers of |a_l - relu(z_l)|^2 / n_train (NaN for methods without it)" },
   { "multiplier", "1", "admm: |lambda|^2 / n_train after the epoch, 0 through warm-up (NaN for other methods)" },
+  { "anderson_accepted", "1", "--anderson: 1 the accelerated point was kept, 0 the safeguard refused it (plain step "
+                              "kept, memory restarted), NaN none tried (no history yet, or no --anderson)" },
+  { "anderson_residual", "1", "--anderson: fixed-point residual |g(x_k) - x_k| of the stacked state (weights, "
+                              "auxiliaries, multipliers), Euclidean norm (NaN without --anderson)" },
+  { "anderson_coef_norm", "1", "--anderson: Euclidean norm of the mixing coefficients gamma (NaN when none were "
+                               "computed)" },
   { "train_acc", "1", "fraction of the training samples the current weights classify correctly, in [0, 1] "
                       "(NaN with --eval-train 0)" },
   { "val_acc", "1", "fraction of the validation samples the current weights classify correctly, in [0, 1]" },
@@ -309,7 +316,8 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
   region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
-                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow };
+                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow,
+                      row->aa_accepted, row->aa_residual, row->aa_coef_norm };
   for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
   append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
   append_row(r, r->scalar[REALS + 1], scalar_names[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);

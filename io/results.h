@@ -32,6 +32,7 @@ typedef struct {
   double train_acc, val_acc, test_acc;
   double t_epoch, t_eval, t_wall;
   double multiplier;  /* admm: |lambda|^2 / n_train; NaN for methods without one */
+  double aa_accepted, aa_residual, aa_coef_norm; /* --anderson (method.h); NaN without it */
   double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];
   double rss_mb;  /* this rank's peak resident set size */
   /* The training step's work (counters.h): flops per phase and calls and bytes per message

@@ -63,7 +63,8 @@ void nn_memory_check(const nn_config *cfg, long n_train, long n_val, long n_test
   nn_options_value(cfg, "layers", layers, sizeof layers);
   snprintf(msg, sizeof msg, "the run needs about %.3g GiB per rank (--method %s, --layers %s, %ld training samples "
            "over %d ranks) but %.3g GiB are available to each of the %d ranks on this node (MemAvailable, the "
-           "cgroup's memory.max or Slurm's --mem): use more nodes, fewer ranks per node or smaller --layers",
-           need / 1073741824.0, cfg->method, layers, n_train, nn_nranks(), have / 1073741824.0, ranks_here);
+           "cgroup's memory.max or Slurm's --mem): use more nodes, fewer ranks per node%s or smaller --layers",
+           need / 1073741824.0, cfg->method, layers, n_train, nn_nranks(), have / 1073741824.0, ranks_here,
+           cfg->anderson > 0 ? ", a smaller --anderson (2M + 4 copies of the state)" : "");
   nn_check_all(need <= have, msg);
 }

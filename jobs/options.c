@@ -161,6 +161,10 @@ static const opt_spec table[] = {
     "the rho schedule: rho multiplies by this after every iteration, up to --dladmm-rho-max (1: constant)" },
   { "dladmm-rho-max", OPT_REAL, "1", NULL, NULL, 0, BIG, F_LO_OPEN | F_METHOD, AT(dladmm_rho_max),
     "the largest rho the schedule reaches" },
+  { "anderson", OPT_INT, "auto", NULL, NULL, 0, 32, F_AUTO | F_METHOD | F_ZERO_OFF, AT(anderson),
+    "Anderson acceleration of the fixed-point iteration with this memory M (0: off; auto: the method's default, "
+    "below), safeguarded by the method's merit (solver/anderson.h); holds 2M + 4 copies of the state: the "
+    "auxiliaries and multipliers of every sample and the weights" },
   { "output", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(output),
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "force", OPT_FLAG, "0", NULL, NULL, 0, 0, 0, AT(force), "replace an existing complete results file" },
@@ -477,6 +481,10 @@ static void method_choices_init(void)
       p += w;
     }
   }
+  for (int i = 0; methods[i]; i++)
+    CHECK(!nn_method_takes(methods[i], "anderson") == !methods[i]->ops->merit, "internal: --method %s %s --anderson "
+          "but %s a merit (solver/method.h)", methods[i]->name, methods[i]->ops->merit ? "does not list" : "lists",
+          methods[i]->ops->merit ? "has" : "has no");
   for (int r = 0; r < NOPT; r++) {
     int taken = !(table[r].flags & F_METHOD);
     for (int i = 0; methods[i] && !taken; i++) taken = nn_method_takes(methods[i], table[r].name);
@@ -532,8 +540,10 @@ void nn_options_print_help(void)
       if (m->losses & 1u << l)
         k += (size_t)snprintf(losses + k, sizeof losses - k, "%s%s%s", k ? ", " : "", choice_at(loss->choices, l, name, sizeof name),
                               l == (int)m->loss_auto ? " (auto)" : "");
-    printf("  %-16s %s\n  %-16s --init auto: %s; --loss: %s\n", m->name, m->help, "",
-           choice_at(init->choices, m->init_auto, name, sizeof name), losses);
+    char aa[48] = "";
+    if (nn_method_takes(m, "anderson")) snprintf(aa, sizeof aa, "; --anderson auto: %d", m->anderson_auto);
+    printf("  %-16s %s\n  %-16s --init auto: %s; --loss: %s%s\n", m->name, m->help, "",
+           choice_at(init->choices, m->init_auto, name, sizeof name), losses, aa);
   }
   printf("\nPer-epoch lines on rank 0: epoch= loss= objective= train_acc= val_acc= test_acc= t_epoch= (seconds,\n"
          "training step only) t_eval= eta=. Environment: OPENBLAS_NUM_THREADS should be cores per rank.\n");
@@ -725,6 +735,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
 
   if (cfg->init == NN_INIT_AUTO) cfg->init = m->init_auto;
   if (cfg->loss == NN_LOSS_AUTO) cfg->loss = m->loss_auto;
+  if (cfg->anderson < 0) cfg->anderson = m->anderson_auto;
   if (!(m->losses & 1u << cfg->loss)) {
     char loss[32];
     value_text(cfg, find("loss", 4), loss, sizeof loss);

@@ -222,7 +222,7 @@ static int run_epoch(train_run *r, int e)
   int warm = e <= cfg->warmup; /* --warmup: admm's own; 0 for every other method */
   nn_timer t;
   nn_timer_reset(&t);
-  nn_epoch_stats st = { NAN, NAN, NAN, NAN, 0 };
+  nn_epoch_stats st = NN_EPOCH_STATS_NONE;
   CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
   nn_counters before = nn_count, work;
   double t0 = MPI_Wtime();
@@ -266,6 +266,7 @@ static int run_epoch(train_run *r, int e)
 
   nn_epoch_row row = { .epoch = e, .warmup = warm, .loss = tr.loss, .objective = st.objective,
                        .residual_z = st.residual_z, .residual_a = st.residual_a, .multiplier = st.multiplier,
+                       .aa_accepted = st.aa_accepted, .aa_residual = st.aa_residual, .aa_coef_norm = st.aa_coef_norm,
                        .train_acc = tr.acc, .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch,
                        .t_eval = t_eval, .t_wall = MPI_Wtime() - r->t_train0, .rss_mb = nn_peak_rss_mb() };
   write_row(r, &row, &t, &work);

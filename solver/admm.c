@@ -279,9 +279,36 @@ static int admm_state_arrays(void *self, nn_state_array *out, int max)
   return k;
 }
 
+/* The safeguard's merit (method.h): the augmented Lagrangian without its multiplier term,
+ *   sum_l<L (gamma/2 |a_l - h(z_l)|^2 + beta/2 |z_l - W_l a_{l-1}|^2) + loss(z_L) + beta/2 |z_L - W_L a_{L-1}|^2,
+ * per sample: bounded below by 0. */
+static double admm_merit(void *self)
+{
+  nn_admm *s = self;
+  const int *n = s->net->n;
+  int L = s->L, hinge = s->cfg->loss == NN_LOSS_HINGE;
+  double beta = s->cfg->beta, gamma = s->cfg->gamma, f = 0;
+  for (int l = 1; l <= L; l++) {
+    nn_affine(s->net->W[l], NULL, n[l], n[l - 1], s->a[l - 1], s->N, s->m);
+    const real *z = s->z[l];
+    for (long j = 0; j < s->N; j++)
+      for (int i = 0; i < n[l]; i++) {
+        size_t e = (size_t)j * n[l] + i;
+        if (l == L) {
+          f += nn_output_objective(z[e], s->label[j] == i, 0, s->m[e], beta, hinge);
+          continue;
+        }
+        double dz = z[e] - s->m[e], h = z[e] > 0 ? z[e] : 0, da = s->a[l][e] - h;
+        f += 0.5 * (beta * dz * dz + gamma * da * da);
+      }
+  }
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  return f / (double)s->n_global;
+}
+
 const nn_method_ops nn_admm_ops = {
   .size = sizeof(nn_admm), .init = nn_admm_init, .epoch = admm_epoch, .fini = nn_admm_free,
-  .notes = admm_notes, .state_arrays = admm_state_arrays,
+  .notes = admm_notes, .state_arrays = admm_state_arrays, .merit = admm_merit,
 };
 
 /* Taylor's ADMM has no biases: the model is made without them. */
@@ -301,15 +328,17 @@ static double admm_state_bytes(const nn_config *cfg, double N)
   double P = nn_nranks(), r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), hidden = 0;
   for (int l = 1; l < L; l++) hidden += n[l];
   double square = (nmax + 1) * (nmax + 1) * r;
-  return (2 * hidden + 2 * n[L] + 2 * nmax) * N * r + 6 * square + 2 * L * square * (1 + 1 / P);
+  return (2 * hidden + 2 * n[L] + 2 * nmax) * N * r + 6 * square + 2 * L * square * (1 + 1 / P) +
+         nn_anderson_state_bytes(cfg, 2 * hidden + 2 * n[L], N); /* --anderson: z, a, lambda */
 }
 
 const nn_method nn_method_admm = {
   .name = "admm",
   .help = "Taylor et al.'s ADMM as the thesis runs it: no biases, least-squares weight steps, closed-form a and "
           "z steps, one multiplier on the output constraint, updated after --warmup epochs (solver/admm.c)",
-  .options = "beta gamma warmup aux-init ridge weight-solve pinv-rcond grid block",
+  .options = "beta gamma warmup aux-init ridge weight-solve pinv-rcond grid block anderson",
   .init_auto = NN_INIT_HE,
+  .anderson_auto = 0, /* not measured: off */
   .loss_auto = NN_LOSS_LEAST_SQUARES, /* the thesis's eq. 3.12 */
   .losses = 1u << NN_LOSS_LEAST_SQUARES | 1u << NN_LOSS_HINGE,
   .losses_why = "has closed-form output steps for least-squares and hinge only",

@@ -261,7 +261,9 @@ void nn_bcd_output_step(nn_bcd *s, int anchor, nn_timer *t)
   s->merit_anchored = anchor ? anchored_merit(s, ld, k) : NAN;
 }
 
-double nn_bcd_merit(nn_bcd *s)
+/* F (bcd.h) at the current state; project = 1: with T replaced by the projection of the
+ * outputs onto C (the squared-hinge case's min over T of F). */
+static double merit(nn_bcd *s, int project)
 {
   const int *n = s->net->n;
   int L = s->L;
@@ -272,7 +274,9 @@ double nn_bcd_merit(nn_bcd *s)
       nn_affine(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1] + (size_t)j0 * n[l - 1], C, s->s1);
       if (l == L) {
         for (size_t e = 0; e < (size_t)n[L] * C; e++) {
-          double d = s->s1[e] - s->T[e + (size_t)j0 * n[L]];
+          double o = s->s1[e], d = o - s->T[e + (size_t)j0 * n[L]];
+          if (project) /* the distance to C: the class's output below 1, another's above 0 */
+            d = (long)(e % n[L]) == s->label[j0 + (long)(e / n[L])] ? fmin(o - 1, 0) : fmax(o, 0);
           f += 0.5 * d * d;
         }
       } else {
@@ -289,6 +293,16 @@ double nn_bcd_merit(nn_bcd *s)
   }
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
   return f / (double)s->n_global;
+}
+
+double nn_bcd_merit(nn_bcd *s)
+{
+  return merit(s, 0);
+}
+
+double nn_bcd_merit_projected(nn_bcd *s)
+{
+  return merit(s, s->hinge);
 }
 
 void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
@@ -354,9 +368,14 @@ static void bcd_state_restored(void *self)
   s->tsq = tsq;
 }
 
+static double bcd_merit(void *self)
+{
+  return nn_bcd_merit_projected(self);
+}
+
 const nn_method_ops nn_bcd_ops = {
   .size = sizeof(nn_bcd), .init = nn_bcd_init, .epoch = bcd_epoch, .fini = nn_bcd_free,
-  .state_arrays = bcd_state_arrays, .state_restored = bcd_state_restored,
+  .state_arrays = bcd_state_arrays, .state_restored = bcd_state_restored, .merit = bcd_merit,
 };
 
 /* Measured: Fashion-MNIST 784-256-256-10 in float32 without decay peaks at sweep 8 and falls
@@ -377,7 +396,8 @@ static double bcd_state_bytes(const nn_config *cfg, double N)
   double P = nn_nranks(), r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), hidden = 0;
   for (int l = 1; l < L; l++) hidden += n[l];
   double square = (nmax + 1) * (nmax + 1) * r;
-  return (2 * hidden + n[L] + 1) * N * r + 6 * square + 2 * nmax * CHUNK * r + 2 * L * square * (1 + 1 / P);
+  return (2 * hidden + n[L] + 1) * N * r + 6 * square + 2 * nmax * CHUNK * r + 2 * L * square * (1 + 1 / P) +
+         nn_anderson_state_bytes(cfg, 2 * hidden + n[L], N); /* --anderson: z, a, targets */
 }
 
 const nn_method nn_method_bcd = {
@@ -385,8 +405,9 @@ const nn_method nn_method_bcd = {
   .help = "block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
           "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error "
           "T - f(x) back through W_L^T, damped and preconditioned (solver/bcd.c)",
-  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth",
+  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth anderson",
   .init_auto = NN_INIT_PAIRS,
+  .anderson_auto = 0, /* by validation, within its noise: bench/bench-anderson.sh, README "Anderson acceleration" */
   .loss_auto = NN_LOSS_SQUARED_HINGE, /* measured best readout: see README, Methods */
   .losses = 1u << NN_LOSS_SQUARED_HINGE | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "fits the output by squared-hinge or least-squares",

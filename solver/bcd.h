@@ -65,5 +65,9 @@ void nn_bcd_weight_step(nn_bcd *s, int l, nn_timer *t);
 void nn_bcd_output_step(nn_bcd *s, int anchor, nn_timer *t);
 /* F above over all ranks, divided by the global sample count. */
 double nn_bcd_merit(nn_bcd *s);
+/* The same with the targets minimised out (squared hinge: T the projection of the outputs
+ * onto C; least squares: F): bounded below whatever T holds, the --anderson safeguard's merit
+ * (method.h), since a mixed T may leave C. */
+double nn_bcd_merit_projected(nn_bcd *s);
 
 #endif

@@ -1,6 +1,7 @@
 /* dlADMM (--method dladmm): the inversion-free ADMM of Wang, Yu, Chen and Zhao (KDD 2019,
  * "ADMM for Efficient Deep Learning with Global Convergence"), data-parallel over MPI ranks.
- * Leaves out Anderson acceleration (AA-DLADMM, issue 15 item 2). No matrix is factored or
+ * Anderson acceleration (AA-DLADMM) is the generic wrapper's (anderson.h), which reads the
+ * merit below. No matrix is factored or
  * inverted: W, b and a move by one step of a quadratic approximation with backtracking, z by
  * exact elementwise or per-sample minimisers. Init, sweep, the W/b and a steps and the
  * Lagrangian are collective over MPI_COMM_WORLD; the z, output and multiplier steps are local.
@@ -89,6 +90,11 @@ void nn_dladmm_multiplier_step(nn_dladmm *s);
 /* L_rho above over all ranks, divided by the global sample count, from the current P; fills
  * st's residuals and multiplier norm when st is not NULL. */
 double nn_dladmm_lagrangian(nn_dladmm *s, nn_epoch_stats *st);
+
+/* The safeguard's merit (method.h): L_rho without its multiplier term u.r_L, which is
+ * unbounded below: R + rho/2 |r_L|^2 + nu/2 sum_{l<L} (...), per sample, >= 0. Recomputes P
+ * first. Collective. */
+double nn_dladmm_merit(nn_dladmm *s);
 
 /* The backtracking search of a block whose objective phi is quadratic along its gradient g:
  * eta = start, 2 start, 4 start, ... until phi(x - g/eta) <= Q(x - g/eta; eta), the quadratic

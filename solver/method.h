@@ -24,7 +24,14 @@ typedef struct {
   double residual_a;   /* ADMM: sum_l |a_l - h(z_l)|^2 / n_train */
   double multiplier;   /* admm: |lambda|^2 / n_train after the epoch (0 through warm-up) */
   int converged;       /* 1: the method has reached its fixed point (the driver stops) */
+  /* --anderson (solver/anderson.h; NaN without it): 1 the accelerated point was kept, 0 it was
+   * refused by the safeguard (the plain step kept, the memory restarted), NaN none was tried
+   * (no history yet); |f_k| = |g(x_k) - x_k| of the stacked state; |gamma| of the mixing. */
+  double aa_accepted, aa_residual, aa_coef_norm;
 } nn_epoch_stats;
+
+/* An epoch's figures before the method fills them: NaN, not converged. */
+#define NN_EPOCH_STATS_NONE { NAN, NAN, NAN, NAN, 0, NAN, NAN, NAN }
 
 /* One array of a method's state, as a checkpoint holds it: rows x count values, column-major,
  * whose column c is global index first + c of total (a training sample, a parameter, ...).
@@ -76,6 +83,12 @@ typedef struct {
   /* Reserved for methods that keep the weights elsewhere between epochs (ranks owning blocks
    * of layers): writes the current weights into `model`. NULL: it trains `model` in place. */
   void (*weights_export)(const void *self, void *model);
+  /* Optional (NULL: the method cannot be accelerated; it must not list the option anderson).
+   * A merit of the current state (weights and state arrays, after state_restored) that is
+   * bounded below, per training sample: the safeguard of --anderson (solver/anderson.h) keeps
+   * an accelerated point only where it is no worse than at the plain step. Not an augmented
+   * Lagrangian: its <u, r> term is unbounded below. Collective. */
+  double (*merit)(void *self);
 } nn_method_ops;
 
 typedef struct {
@@ -86,6 +99,7 @@ typedef struct {
   const char *options;
   enum nn_init init_auto;  /* what --init auto means */
   enum nn_loss loss_auto;  /* what --loss auto means */
+  int anderson_auto;       /* what --anderson auto means (methods that list the option) */
   unsigned losses;         /* the --loss values it trains: bits 1u << enum nn_loss */
   const char *losses_why;  /* ends the refusal of another: "option --loss X: --method NAME <losses_why>" */
   /* Optional (NULL: none): resolves the method's own auto values and checks what one option
@@ -111,6 +125,11 @@ const nn_method *nn_method_find_in(const nn_method *const *list, const char *nam
 /* 1 when `option` (without "--") is one of m's own options. */
 int nn_method_takes(const nn_method *m, const char *option);
 
+/* Bytes --anderson M adds to a method's state (solver/anderson.h): 2M + 4 copies of the
+ * stacked state, the model's parameters and per_sample reals for each of N samples; 0 when M
+ * is 0. Each accelerable method adds it to its state_bytes. */
+double nn_anderson_state_bytes(const nn_config *cfg, double per_sample, double N);
+
 /* A method at work: its operations in the run's precision and its state. */
 typedef struct {
   const nn_method *method;
@@ -119,7 +138,8 @@ typedef struct {
 } nn_method_run;
 
 /* Allocates the state of method m, an entry of the run's precision (numerics.h), and runs its
- * init. Collective. */
+ * init; with cfg->anderson > 0, inside that precision's Anderson wrapper (numerics.h), whose
+ * operations then stand for m's. Collective. */
 nn_method_run nn_method_create(const nn_method *m, const nn_config *cfg, void *model, const void *train,
                                const nn_grid *g);
 void nn_method_destroy(nn_method_run *run);

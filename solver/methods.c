@@ -43,6 +43,10 @@ nn_method_run nn_method_create(const nn_method *m, const nn_config *cfg, void *m
                                const nn_grid *g)
 {
   nn_method_run run = { .method = m, .ops = m->ops };
+  if (cfg->anderson > 0) {
+    CHECK(m->ops->merit, "internal: --anderson with --method %s, which has no merit", m->name);
+    run.ops = nn_numerics_of(cfg)->anderson; /* it finds m by cfg->method in its own table */
+  }
   run.self = nn_alloc(1, run.ops->size, "the method's state");
   run.ops->init(run.self, cfg, model, train, g);
   return run;
@@ -53,6 +57,14 @@ void nn_method_destroy(nn_method_run *run)
   run->ops->fini(run->self);
   free(run->self);
   run->self = NULL;
+}
+
+double nn_anderson_state_bytes(const nn_config *cfg, double per_sample, double N)
+{
+  if (cfg->anderson <= 0) return 0;
+  double params = 0;
+  for (int l = 1; l <= cfg->L; l++) params += (double)cfg->n[l] * (cfg->n[l - 1] + 1);
+  return (2.0 * cfg->anderson + 4) * (params + per_sample * N) * (cfg->float32 ? 4 : 8);
 }
 
 static nn_state_array *state_slot(nn_state_array *out, int *k, int max, const char *name)

@@ -13,6 +13,7 @@
 
 extern const nn_method nn_method_bcd, nn_method_admm, nn_method_random_features, nn_method_gd, nn_method_sgd,
   nn_method_momentum, nn_method_adam, nn_method_dladmm;
+extern const nn_method_ops nn_anderson_ops;
 
 /* The first is --method's default (jobs/options.c). */
 static const nn_method *const methods[] = {
@@ -64,6 +65,7 @@ __attribute__((visibility("default"))) const nn_numerics NN_NUMERICS_TABLE = {
   .precision = REAL_NAME,
   .real_size = sizeof(real),
   .methods = methods,
+  .anderson = &nn_anderson_ops,
   .model_create = model_create,
   .model_init_pairs = nn_init_pairs,
   .model_copy = nn_model_copy,

@@ -21,6 +21,9 @@ typedef struct {
    * NULL-terminated. The two tables list the same methods with the same options; only their
    * operations differ. */
   const nn_method *const *methods;
+  /* --anderson: the wrapper (solver/anderson.h) that nn_method_create puts around a method of
+   * this table whose operations have a merit. */
+  const nn_method_ops *anderson;
 
   /* A network of cfg's widths and biases, its weights drawn by cfg->init from cfg->seed
    * (--init pairs: He here, then model_init_pairs). Local. */

@@ -307,8 +307,9 @@ static void test_pair_init(void)
 }
 
 /* Three full sweeps with re-anchoring; rank 0 writes the weights and biases as doubles. */
-static void dump(const nn_grid *g, const char *path)
+static void dump(const void *grid, const char *path)
 {
+  const nn_grid *g = grid;
   nn_config cfg;
   make_config(&cfg, 1);
   nn_data data;
@@ -323,16 +324,8 @@ static void dump(const nn_grid *g, const char *path)
   nn_timer_reset(&t);
   nn_epoch_stats st;
   for (int e = 0; e < 3; e++) nn_bcd_sweep(&s, &st, &t);
-  if (me_rank() == 0) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f, "cannot write %s", path);
-    for (int l = 1; l <= net.L; l++) {
-      for (long e = 0; e < (long)net.n[l] * net.n[l - 1]; e++) { double v = net.W[l][e]; fwrite(&v, sizeof v, 1, f); }
-      for (int e = 0; e < net.n[l]; e++) { double v = net.b[l][e]; fwrite(&v, sizeof v, 1, f); }
-    }
-    fclose(f);
-    printf("bcd dump: merit %.12g after 3 sweeps -> %s\n", st.objective, path);
-  }
+  testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
+  if (me_rank() == 0) printf("bcd dump: merit %.12g after 3 sweeps -> %s\n", st.objective, path);
   nn_bcd_free(&s);
   nn_model_free(&net);
   nn_data_free(&data);
@@ -343,11 +336,7 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
-  if (argc == 5 && strcmp(argv[1], "cmp") == 0)
-    testing_compare_dumps("bcd", argv[2], argv[3], strtod(argv[4], NULL));
-  else if (argc == 3 && strcmp(argv[1], "dump") == 0)
-    dump(&g, argv[2]);
-  else {
+  if (!testing_dump_modes(argc, argv, "bcd", dump, &g)) {
     test_steps_and_merit(&g, NN_LOSS_LEAST_SQUARES);
     test_steps_and_merit(&g, NN_LOSS_SQUARED_HINGE);
     test_pair_init();

@@ -64,6 +64,9 @@ expect_error "gradient-free methods refuse gradient options" "option --lr: does 
 expect_error "gradient-free methods refuse the gradient sum's grouping" "option --reduce-group: does not apply to --method admm" 1 "${tiny[@]}" --reduce-group 1
 expect_error "negative --reduce-group" "option --reduce-group: -1 is outside \[0, 1000000\]" 1 "${bcd[@]}" --method adam --reduce-group -1
 expect_error "one gradient method refuses another's option" "option --momentum: does not apply to --method adam (it applies to momentum)" 1 "${bcd[@]}" --method adam --momentum 0.5
+expect_error "gradient methods refuse Anderson acceleration" "option --anderson: does not apply to --method adam (it applies to bcd,admm,dladmm)" 1 "${bcd[@]}" --method adam --anderson 2
+expect_error "the floor refuses Anderson acceleration" "option --anderson: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --anderson 0
+expect_error "--anderson beyond its range" "option --anderson: 33 is outside \[0, 32\]" 1 "${bcd[@]}" --anderson 33
 expect_error "admm refuses bcd's options" "option --bcd-prox: does not apply to --method admm (it applies to bcd)" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "bcd refuses ADMM's warm-up" "option --warmup: does not apply to --method bcd (it applies to admm)" 1 "${bcd[@]}" --warmup 3
 expect_error "the floor refuses penalties" "option --beta: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --beta 2

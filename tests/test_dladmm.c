@@ -603,8 +603,9 @@ static void test_backtrack(void)
 }
 
 /* Five iterations at the defaults' penalties; rank 0 writes the weights and biases as doubles. */
-static void dump(const nn_grid *g, const char *path)
+static void dump(const void *grid, const char *path)
 {
+  const nn_grid *g = grid;
   nn_config cfg;
   make_config(&cfg, NN_LOSS_CROSS_ENTROPY, 1e-3, 1e-2);
   cfg.dladmm_rho_growth = 1.5;
@@ -619,16 +620,8 @@ static void dump(const nn_grid *g, const char *path)
   nn_timer_reset(&t);
   nn_epoch_stats st;
   for (int e = 0; e < 5; e++) nn_dladmm_sweep(&s, &st, &t);
-  if (me_rank() == 0) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f, "cannot write %s", path);
-    for (int l = 1; l <= net.L; l++) {
-      for (long e = 0; e < (long)net.n[l] * net.n[l - 1]; e++) { double v = net.W[l][e]; fwrite(&v, sizeof v, 1, f); }
-      for (int e = 0; e < net.n[l]; e++) { double v = net.b[l][e]; fwrite(&v, sizeof v, 1, f); }
-    }
-    fclose(f);
-    printf("dladmm dump: L_rho %.12g after 5 iterations -> %s\n", st.objective, path);
-  }
+  testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
+  if (me_rank() == 0) printf("dladmm dump: L_rho %.12g after 5 iterations -> %s\n", st.objective, path);
   nn_dladmm_free(&s);
   nn_model_free(&net);
   nn_data_free(&data);
@@ -639,11 +632,7 @@ int main(int argc, char **argv)
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
-  if (argc == 5 && strcmp(argv[1], "cmp") == 0)
-    testing_compare_dumps("dladmm", argv[2], argv[3], strtod(argv[4], NULL));
-  else if (argc == 3 && strcmp(argv[1], "dump") == 0)
-    dump(&g, argv[2]);
-  else {
+  if (!testing_dump_modes(argc, argv, "dladmm", dump, &g)) {
     test_backtrack();
     test_steps(&g, NN_LOSS_CROSS_ENTROPY);
     test_steps(&g, NN_LOSS_SQUARED_HINGE);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checkpoints and resume (issue 14), on small synthetic jobs:
-#  - every method at 2 ranks (bcd and sgd at 1 too): a run stopped by SIGUSR1 on one rank (test hook) writes a
+#  - every method at 2 ranks (bcd and sgd at 1 too; dladmm and bcd with --anderson 3, whose history is in the checkpoint): a run stopped by SIGUSR1 on one rank (test hook) writes a
 #    checkpoint and a complete file with stop_reason=signal; --resume then finishes it, and
 #    its final weights and every per-epoch figure that is not a timing are the same bits as a
 #    straight run's (early stopping and the kept weights included: --validation, --patience);
-#  - another rank count: written at 2 ranks, resumed at 1 or 3 (bcd both, admm 3, adam 1): weights within 1e-8 x
+#  - another rank count: written at 2 ranks, resumed at 1 or 3 (bcd both, admm 3, adam and dladmm --anderson 3 1): weights within 1e-8 x
 #    max |w| of the straight 1- and 3-rank runs (the rank-agreement tolerance of the bcd
 #    tests), the auxiliaries redistributed by global sample;
 #  - refusals, one line each: other options, other data, a truncated and a corrupted
@@ -31,6 +31,8 @@ cases=(
   "admm|2|--method admm ${small[*]} --warmup 1"
   "admm-pinv|2|--method admm ${small[*]} --warmup 1 --weight-solve pinv"
   "dladmm|2|--method dladmm --layers 784,37,23,10 --dladmm-rho-growth 1.5"
+  "dladmm-anderson|2|--method dladmm --layers 784,37,23,10 --anderson 3"
+  "bcd-anderson|2|--method bcd ${small[*]} --anderson 3"
   "rf|2|--method random-features ${small[*]}"
   "gd|2|--method gd --layers 784,37,23,10"
   "momentum|2|--method momentum --layers 784,37,23,10"
@@ -39,7 +41,8 @@ cases=(
 )
 datasets() { # the weights, then the per-epoch figures that are not timings
   h5ls -r "$1" | awk '$1 ~ /^\/weights\// { print $1 }'
-  for d in loss objective residual_z residual_a multiplier train_acc val_acc test_acc; do echo "/epochs/$d"; done
+  for d in loss objective residual_z residual_a multiplier train_acc val_acc test_acc anderson_accepted \
+    anderson_residual anderson_coef_norm; do echo "/epochs/$d"; done
 }
 same_bits() { # FILE_A FILE_B: 0 when every dataset above is byte-identical
   local list d
@@ -79,7 +82,8 @@ for c in "${cases[@]}"; do
 done
 
 # Another rank count: written at 2, resumed at 1 and at 3.
-for c in "bcd|1 3|--method bcd ${small[*]}" "admm|3|--method admm ${small[*]} --warmup 1" "adam|1|--method adam --layers 784,37,23,10"; do
+for c in "bcd|1 3|--method bcd ${small[*]}" "admm|3|--method admm ${small[*]} --warmup 1" "adam|1|--method adam --layers 784,37,23,10" \
+         "dladmm-anderson|1|--method dladmm --layers 784,37,23,10 --anderson 3"; do
   IFS='|' read -r name counts opts <<<"$c"
   rm -f two.h5 two.checkpoint.h5
   # shellcheck disable=SC2086

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int testing_passed, testing_failed;
 
@@ -51,6 +53,45 @@ static inline void testing_compare_dumps(const char *what, const char *pa, const
   if (b) fclose(b);
 }
 
+/* Rank 0 writes the weights W[l] (n[l] x n[l-1]) and biases b[l] (n[l]) of layers 1..L as
+ * doubles into path, from values of real_size bytes (4: float, 8: double): the dumps that
+ * testing_compare_dumps reads. Local. */
+static inline void testing_dump_weights(const char *path, int L, const int *n, void *const *W, void *const *b,
+                                        size_t real_size)
+{
+  int me;
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  if (me != 0) return;
+  FILE *f = fopen(path, "wb");
+  if (!f) { fprintf(stderr, "cannot write %s\n", path); MPI_Abort(MPI_COMM_WORLD, 1); }
+  for (int l = 1; l <= L; l++) {
+    long counts[2] = { (long)n[l] * n[l - 1], n[l] };
+    void *const from[2] = { W[l], b[l] };
+    for (int part = 0; part < 2; part++)
+      for (long e = 0; e < counts[part]; e++) {
+        double v = real_size == sizeof(float) ? ((const float *)from[part])[e] : ((const double *)from[part])[e];
+        fwrite(&v, sizeof v, 1, f);
+      }
+  }
+  fclose(f);
+}
+
+/* The modes of a suite that dumps weights: `PROG cmp A B TOL` compares two dumps (what names
+ * the method), `PROG dump FILE` runs dump(ctx, FILE). Returns 1 when argv asked for one of them
+ * (it ran), 0 when the suite's own checks should run. */
+static inline int testing_dump_modes(int argc, char **argv, const char *what, void (*dump)(const void *, const char *),
+                                     const void *ctx)
+{
+  if (argc == 5 && strcmp(argv[1], "cmp") == 0) {
+    testing_compare_dumps(what, argv[2], argv[3], strtod(argv[4], NULL));
+    return 1;
+  }
+  if (argc == 3 && strcmp(argv[1], "dump") == 0) {
+    dump(ctx, argv[2]);
+    return 1;
+  }
+  return 0;
+}
 
 static inline int testing_finish(void)
 {
