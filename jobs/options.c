@@ -98,6 +98,14 @@ static const opt_spec table[] = {
     "input scaling of pixel/255: dataset (MNIST 0.1307,0.3081; Fashion 0.2860,0.3530), none, or MEAN,STD" },
   { "layers", OPT_CUSTOM, "784,256,256,10", NULL, &layers_syntax, 0, 0, 0, AT(n),
     "layer widths, input first, classes last" },
+  { "arch", OPT_CHOICE, "mlp", "mlp|resnet", NULL, 0, 0, 0, AT(arch),
+    "network: mlp (the ReLU layers of --layers) or resnet (a linear input layer to --width, --blocks residual "
+    "blocks x_{k+1} = x_k + act(W_k x_k + b_k), a linear output layer; --layers gives only the input and output "
+    "widths, its first and last entries)" },
+  { "blocks", OPT_INT, "4", NULL, NULL, 1, NN_MAX_LAYERS - 2, 0, AT(blocks), "resnet: residual blocks K" },
+  { "width", OPT_INT, "256", NULL, NULL, 1, 1000000, 0, AT(width), "resnet: width n of the input layer and the blocks" },
+  { "activation", OPT_CHOICE, "relu", "relu|sigmoid", NULL, 0, 0, 0, AT(activation),
+    "resnet: the blocks' activation (the mlp is ReLU throughout)" },
   { "beta", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(beta), "penalty on z_l = W_l a_{l-1}" },
   { "gamma", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(gamma), "penalty on a_l = relu(z_l)" },
   { "warmup", OPT_INT, "2", NULL, NULL, 0, BIG, F_METHOD | F_ZERO_OFF, AT(warmup),
@@ -708,6 +716,30 @@ static int given_name(const int *given, const char *name)
   return o && given[o - table];
 }
 
+/* --arch resnet: the widths become input, --width (K + 1 times: the input layer and the K
+ * blocks), output, with the input and output of --layers; the MLP refuses the resnet's options. */
+static int resolve_arch(nn_config *cfg, const nn_method *m, const int *given, char *err, size_t errlen)
+{
+  if (cfg->arch == NN_ARCH_MLP) {
+    const char *resnet_only[] = { "blocks", "width", "activation" };
+    for (int i = 0; i < 3; i++)
+      if (given_name(given, resnet_only[i])) FAIL("option --%s: applies to --arch resnet only", resnet_only[i]);
+    return 1;
+  }
+  if (!(m->archs & 1u << NN_ARCH_RESNET)) FAIL("option --arch resnet: --method %s trains the MLP only", m->name);
+  if (given_name(given, "layers") && cfg->L != 1)
+    FAIL("option --layers: with --arch resnet it gives only the input and output widths (IN,OUT); the depth is "
+         "--blocks, the width --width");
+  if (cfg->init == NN_INIT_PAIRS)
+    FAIL("option --init pairs: builds MLP hidden units from sample pairs; --arch resnet takes the other schemes");
+  int in = cfg->n[0], out = cfg->n[cfg->L];
+  cfg->L = cfg->blocks + 2;
+  cfg->n[0] = in;
+  for (int l = 1; l < cfg->L; l++) cfg->n[l] = cfg->width;
+  cfg->n[cfg->L] = out;
+  return 1;
+}
+
 /* Resolves the auto values for the chosen method and checks what one row cannot. */
 static int check_combinations(nn_config *cfg, const int *given, char *err, size_t errlen)
 {
@@ -730,6 +762,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
     value_text(cfg, find("loss", 4), loss, sizeof loss);
     FAIL("option --loss %s: --method %s %s", loss, m->name, m->losses_why);
   }
+  if (!resolve_arch(cfg, m, given, err, errlen)) return 0;
   if (m->validate && !m->validate(cfg, err, errlen)) return 0;
   if ((long)cfg->warmup + cfg->epochs > 1000000) FAIL("options --warmup + --epochs: %ld epochs exceed 1000000", (long)cfg->warmup + cfg->epochs);
 

@@ -88,6 +88,7 @@ typedef struct {
   enum nn_loss loss_auto;  /* what --loss auto means */
   unsigned losses;         /* the --loss values it trains: bits 1u << enum nn_loss */
   const char *losses_why;  /* ends the refusal of another: "option --loss X: --method NAME <losses_why>" */
+  unsigned archs;          /* the --arch values beyond mlp it trains: bits 1u << enum nn_arch (0: mlp only) */
   /* Optional (NULL: none): resolves the method's own auto values and checks what one option
    * row cannot, after every option is parsed; on error writes one line into err and returns 0.
    * Runs on every rank. */

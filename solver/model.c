@@ -112,13 +112,31 @@ void nn_relu(real *dst, const real *src, size_t count)
   for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
 }
 
+void nn_sigmoid(real *dst, const real *src, size_t count)
+{
+  nn_count_stream(2.0 * sizeof(real) * count);
+  for (size_t i = 0; i < count; i++) dst[i] = 1 / (1 + r_exp(-src[i]));
+}
+
+void nn_residual(const nn_model *m, real *x_out, const real *x_in, real *z, size_t count)
+{
+  if (m->sigmoid) nn_sigmoid(z, z, count);
+  else nn_relu(z, z, count);
+  nn_count_stream(3.0 * sizeof(real) * count);
+  for (size_t i = 0; i < count; i++) x_out[i] = x_in[i] + z[i];
+}
+
 const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2])
 {
   const real *in = x;
   for (int l = 1; l <= upto; l++) {
     real *out = buf[l & 1];
     nn_affine(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
-    if (l < m->L) nn_relu(out, out, (size_t)m->n[l] * nc);
+    if (m->resnet) {
+      /* x_l = x_{l-1} + act(z_l) in place of z_l: in and out are the two buffers */
+      if (l > 1 && l < m->L) nn_residual(m, out, in, out, (size_t)m->n[l] * nc);
+    } else if (l < m->L)
+      nn_relu(out, out, (size_t)m->n[l] * nc);
     in = out;
   }
   return in;

@@ -24,6 +24,8 @@ static nn_model *model_create(const nn_config *cfg)
 {
   nn_model *m = nn_alloc(1, sizeof *m, "the model");
   nn_model_alloc(m, cfg->L, cfg->n, cfg->biases);
+  m->resnet = cfg->arch == NN_ARCH_RESNET;
+  m->sigmoid = cfg->activation == NN_ACT_SIGMOID;
   nn_model_init(m, cfg->init, cfg->seed);
   return m;
 }
