@@ -19,9 +19,12 @@ enum nn_activation { NN_ACT_RELU, NN_ACT_SIGMOID };
 
 typedef struct {
   char method[32];          /* bcd, admm, random-features, gd, sgd, momentum, adam */
-  char data[32];            /* mnist, fashion-mnist, synthetic, idx */
+  char data[32];            /* mnist, fashion-mnist, synthetic, idx, regression, csv */
   char data_dir[1024];
   char train_images[1024], train_labels[1024], test_images[1024], test_labels[1024];
+  char csv[1024];            /* --data csv: the table's path */
+  char target[64];          /* --data csv: the target column (a header name, a 0-based number, or last) */
+  int csv_skip;             /* --data csv: lines skipped before the header or the first row */
   long n_train, n_test;     /* 0 = everything the files hold */
   long validation;          /* samples carved from the end of the training range (-1: auto, resolved by io/dataset.c) */
   enum nn_normalize normalize;

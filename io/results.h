@@ -30,6 +30,7 @@ typedef struct {
   long epoch, warmup;
   double loss, objective, residual_z, residual_a;
   double train_acc, val_acc, test_acc;
+  double train_mse, val_mse, test_mse; /* regression data; NaN for classification */
   double t_epoch, t_eval, t_wall;
   double multiplier;  /* admm: |lambda|^2 / n_train; NaN for methods without one */
   double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];

@@ -79,8 +79,15 @@ static char method_choices[512];
 static const opt_spec table[] = {
   { "method", OPT_CHOICE, "bcd", method_choices, NULL, 0, 0, 0, AT(method),
     "training method: one of the methods listed below (README, Methods)" },
-  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx", NULL, 0, 0, 0, AT(data),
-    "data set; idx reads the four --train-*/--test-* files" },
+  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx|regression|csv", NULL, 0, 0, 0, AT(data),
+    "data set; idx reads the four --train-*/--test-* files; regression: synthetic function fitting (README); "
+    "csv: the table --csv with the target column --target (both regression: squared loss, MSE reported)" },
+  { "csv", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(csv),
+    "--data csv: a numeric table, comma or blank separated, plain or gzip, an optional header row" },
+  { "target", OPT_STRING, "last", NULL, NULL, 0, 0, 0, AT(target),
+    "--data csv: the target column, by header name or 0-based number, or last" },
+  { "csv-skip", OPT_INT, "0", NULL, NULL, 0, BIG, 0, AT(csv_skip),
+    "--data csv: lines to skip before the header or the first row" },
   { "data-dir", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(data_dir),
     "directory of the data set's IDX files (default $ADMM_DATA_DIR, else data/mnist or "
     "/usr/share/datasets/fashion-mnist)" },
@@ -89,11 +96,12 @@ static const opt_spec table[] = {
   { "test-images", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_images), "IDX test images (implies --data idx)" },
   { "test-labels", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_labels), "IDX test labels (implies --data idx)" },
   { "n-train", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_train),
-    "use the first N training samples (0: all; synthetic: 2048)" },
-  { "n-test", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_test), "use the first N test samples (0: all; synthetic: 512)" },
+    "use the first N training samples (0: all; synthetic, regression: 2048)" },
+  { "n-test", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_test), "use the first N test samples (0: all; synthetic, regression: 512; csv: 1/5 of the rows)" },
   { "validation", OPT_INT, "auto", NULL, NULL, 0, COUNT, F_AUTO, AT(validation),
     "samples carved from the end of the training range for early stopping and the kept model (0: none; "
-    "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic, 1/12 of the file for idx)" },
+    "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic and regression, 1/12 of the file for "
+    "idx, 1/8 of the rows left by the test rows for csv)" },
   { "normalize", OPT_CUSTOM, "dataset", NULL, &normalize_syntax, 0, 0, 0, AT(normalize),
     "input scaling of pixel/255: dataset (MNIST 0.1307,0.3081; Fashion 0.2860,0.3530), none, or MEAN,STD" },
   { "layers", OPT_CUSTOM, "784,256,256,10", NULL, &layers_syntax, 0, 0, 0, AT(n),
@@ -380,10 +388,6 @@ static int parse_layers(nn_config *cfg, const char *v, char *err, size_t errlen)
   }
   if (L < 1) {
     snprintf(err, errlen, "option --layers: need at least an input and an output width, got '%s'", v);
-    return 0;
-  }
-  if (cfg->n[L] < 2) {
-    snprintf(err, errlen, "option --layers: the last width is the number of classes, at least 2");
     return 0;
   }
   cfg->L = L;
@@ -716,6 +720,29 @@ static int given_name(const int *given, const char *name)
   return o && given[o - table];
 }
 
+/* --data regression and csv fit real targets with the squared loss (--loss least-squares,
+ * resolved here for auto); the classifiers' checks for the rest. */
+static int check_regression(nn_config *cfg, const nn_method *m, const int *given, char *err, size_t errlen)
+{
+  int csv = strcmp(cfg->data, "csv") == 0, regression = csv || strcmp(cfg->data, "regression") == 0;
+  const char *csv_only[] = { "csv", "target", "csv-skip" };
+  for (int i = 0; i < 3 && !csv; i++)
+    if (given_name(given, csv_only[i])) FAIL("option --%s: goes with --data csv, not --data %s", csv_only[i], cfg->data);
+  if (!regression) {
+    if (cfg->n[cfg->L] < 2) FAIL("option --layers: the last width is the number of classes, at least 2");
+    return 1;
+  }
+  if (!m->regression) FAIL("option --data %s: --method %s trains classifiers only", cfg->data, m->name);
+  if (csv && !cfg->csv[0]) FAIL("option --data csv needs --csv PATH");
+  if (csv && cfg->n[cfg->L] != 1) FAIL("option --layers: --data csv fits one target column, the last width is %d", cfg->n[cfg->L]);
+  if (cfg->loss == NN_LOSS_AUTO) cfg->loss = NN_LOSS_LEAST_SQUARES;
+  if (cfg->loss != NN_LOSS_LEAST_SQUARES)
+    FAIL("option --loss: --data %s fits real targets, with --loss least-squares (the squared loss)", cfg->data);
+  if (cfg->init == NN_INIT_PAIRS) FAIL("option --init pairs: needs classes; --data %s has real targets", cfg->data);
+  if (cfg->init == NN_INIT_AUTO && m->init_auto == NN_INIT_PAIRS) cfg->init = NN_INIT_HE;
+  return 1;
+}
+
 /* --arch resnet: the widths become input, --width (K + 1 times: the input layer and the K
  * blocks), output, with the input and output of --layers; the MLP refuses the resnet's options. */
 static int resolve_arch(nn_config *cfg, const nn_method *m, const int *given, char *err, size_t errlen)
@@ -755,6 +782,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
     if (o->flags & F_ZERO_OFF) memset(field(cfg, o), 0, o->size);
   }
 
+  if (!check_regression(cfg, m, given, err, errlen)) return 0;
   if (cfg->init == NN_INIT_AUTO) cfg->init = m->init_auto;
   if (cfg->loss == NN_LOSS_AUTO) cfg->loss = m->loss_auto;
   if (!(m->losses & 1u << cfg->loss)) {
@@ -778,7 +806,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   if (images && cfg->n[cfg->L] != 10) FAIL("option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
   if (cfg->validation < 0) {
     if (images) cfg->validation = 5000;
-    else if (strcmp(cfg->data, "synthetic") == 0) {
+    else if (strcmp(cfg->data, "synthetic") == 0 || strcmp(cfg->data, "regression") == 0) {
       long n_all, n_test;
       nn_input_sizes(cfg, &n_all, &n_test);
       cfg->validation = n_all / 8;

@@ -47,6 +47,10 @@ typedef struct {
   real *h[NN_MAX_LAYERS + 1];    /* resnet: h[l] = act(z_l), n[l] x cap, for the blocks l = 2..L-1 */
   real *e;                       /* resnet: nmax x cap, a block's pre-activation delta */
   real *ones;                    /* cap ones: bias gradient = delta * ones */
+  int squared;                   /* 1: the squared loss 0.5 |z_L - t|^2 (--loss least-squares); 0: softmax
+                                  * cross-entropy */
+  const real *t;                 /* squared loss on real targets: n[L] x nb of the step; NULL: t = onehot(y) */
+  real *tbuf;                    /* regression: n[L] x cap, the gathered batch's targets */
 } workspace;
 
 typedef struct {
@@ -96,6 +100,7 @@ static void ws_free(workspace *w, int L)
   free(w->d[0]);
   free(w->d[1]);
   free(w->ones);
+  free(w->tbuf);
   for (int l = 2; l < L; l++) free(w->h[l]);
   free(w->e);
 }
@@ -155,6 +160,27 @@ static double softmax_xent(real *z, const int *y, int k, long nb)
   return loss;
 }
 
+/* z (k x nb) holds the outputs; it becomes delta_L = z - t, the gradient of the summed squared
+ * loss 0.5 |z - t|^2, with t = w->t (regression) or onehot(y). Returns the summed loss. */
+static double squared_delta(const workspace *w, real *z, const int *y, int k, long nb)
+{
+  double loss = 0;
+  for (long j = 0; j < nb; j++)
+    for (int i = 0; i < k; i++) {
+      size_t e = (size_t)j * k + i;
+      real d = z[e] - (w->t ? w->t[e] : (real)(i == y[j]));
+      loss += 0.5 * (double)d * d;
+      z[e] = d;
+    }
+  return loss;
+}
+
+/* delta_L in place of the outputs z_L, by the workspace's loss; returns the summed loss. */
+static double output_delta(const workspace *w, real *z, const int *y, int k, long nb)
+{
+  return w->squared ? squared_delta(w, z, y, k, nb) : softmax_xent(z, y, k, nb);
+}
+
 /* dW += alpha D A^T, db += alpha D 1 (D rows x nb, A cols x nb), or, with beta = 0, = instead
  * of +=; forward_backward's convention. */
 static void weight_gradient(workspace *w, const real *D, const real *A, int rows, int cols, long nb, real *dW,
@@ -204,7 +230,7 @@ static double forward_backward_resnet(nn_model *net, workspace *w, const real *x
     nn_residual(net, w->a[l], w->a[l - 1], w->h[l], cnt);
   }
   forward_layer(net->W[L], net->b[L], n[L], n[L - 1], w->a[L - 1], nb, w->a[L], 0);
-  double loss = softmax_xent(w->a[L], y, n[L], nb);
+  double loss = output_delta(w, w->a[L], y, n[L], nb);
 
   real *g = w->d[0], *g_next = w->d[1];
   back_through(net->W[L], n[L], n[L - 1], w->a[L], nb, 0, g);
@@ -243,7 +269,7 @@ static double forward_backward(nn_model *net, workspace *w, const real *x, const
     forward_layer(net->W[l], net->b[l], n[l], n[l - 1], in, nb, w->a[l], l < L);
     in = w->a[l];
   }
-  double loss = softmax_xent(w->a[L], y, n[L], nb);
+  double loss = output_delta(w, w->a[L], y, n[L], nb);
 
   real *D = w->a[L];
   for (int l = L; l >= 1; l--) {
@@ -264,7 +290,8 @@ static double forward_backward(nn_model *net, workspace *w, const real *x, const
   return loss;
 }
 
-double nn_gradient_sum(const nn_model *net, const real *x, const int *label, long N, real *grad)
+double nn_gradient_sum(const nn_model *net, const real *x, const int *label, const real *target, enum nn_loss loss_kind,
+                       long N, real *grad)
 {
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
   size_t P = nn_gradient_layout(net, off_W, off_b);
@@ -274,6 +301,8 @@ double nn_gradient_sum(const nn_model *net, const real *x, const int *label, lon
   }
   workspace w;
   ws_init(&w, net, N);
+  w.squared = loss_kind == NN_LOSS_LEAST_SQUARES;
+  w.t = target;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= net->L; l++) {
     dW[l] = grad + off_W[l];
@@ -372,7 +401,7 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
   nn_model *net = &s->view;
   const nn_shard *tr = s->train;
   const real *X = nn_shard_reals(tr);
-  const int L = net->L, d = net->n[0];
+  const int L = net->L, d = net->n[0], k = net->n[L];
   const long N = tr->n_global, first = tr->first, nloc = tr->n;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= L; l++) {
@@ -399,6 +428,7 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
       if ((unsigned long)j >= (unsigned long)nloc) continue;
       if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
       else memcpy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, sizeof(real) * d);
+      if (s->ws.tbuf) memcpy(s->ws.tbuf + (size_t)nb * k, (const real *)tr->y + (size_t)j * k, sizeof(real) * k);
       s->ws.y[nb++] = tr->label[j];
     }
     if (s->fused) {
@@ -472,6 +502,11 @@ static void gradient_init(gradient *s, enum rule rule, const nn_config *cfg, nn_
   s->fused = p == 1 && s->rule == RULE_PLAIN;
   long cap = s->B < train->n ? s->B : train->n;
   ws_init(&s->ws, net, cap);
+  s->ws.squared = cfg->loss == NN_LOSS_LEAST_SQUARES;
+  if (train->y) {
+    s->ws.tbuf = nn_alloc((size_t)net->n[net->L] * (cap > 0 ? cap : 1), sizeof(real), "batch targets");
+    s->ws.t = s->ws.tbuf;
+  }
   s->perm = nn_alloc((size_t)train->n_global, sizeof(long), "the shuffle");
   s->P = nn_gradient_layout(net, s->off_W, s->off_b);
   char note[256];
@@ -574,8 +609,9 @@ const nn_method nn_method_gd = {
   .help = "mini-batch gradient descent by backpropagation (solver/gradient.c)",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
-  .archs = 1u << NN_ARCH_RESNET,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -586,8 +622,9 @@ const nn_method nn_method_sgd = {
   .help = "pure stochastic gradient descent: --batch auto is 1, on one rank",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
-  .archs = 1u << NN_ARCH_RESNET,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = sgd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -598,8 +635,9 @@ const nn_method nn_method_momentum = {
   .help = "heavy-ball momentum, as torch.optim.SGD(momentum=--momentum)",
   .options = "lr batch reduce-group momentum",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
-  .archs = 1u << NN_ARCH_RESNET,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -610,8 +648,9 @@ const nn_method nn_method_adam = {
   .help = "Adam, as torch.optim.Adam: --lr auto is 0.001",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
-  .archs = 1u << NN_ARCH_RESNET,
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = adam_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },

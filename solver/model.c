@@ -142,6 +142,26 @@ const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upt
   return in;
 }
 
+void nn_forward_eval_targets(const nn_model *m, const real *x, const real *y, long N, double *loss_sum)
+{
+  enum { CHUNK = 1024 };
+  size_t widest = (size_t)nn_widest_layer(m->L, m->n);
+  real *buf[2] = { nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch"),
+                   nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch") };
+  int k = m->n[m->L];
+  for (long j0 = 0; j0 < N; j0 += CHUNK) {
+    long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
+    const real *out = nn_forward_layers(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);
+    const real *t = y + (size_t)j0 * k;
+    for (size_t i = 0; i < (size_t)nc * k; i++) {
+      double d = (double)out[i] - (double)t[i];
+      *loss_sum += 0.5 * d * d;
+    }
+  }
+  free(buf[0]);
+  free(buf[1]);
+}
+
 void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,
                      enum nn_loss loss, long *correct, double *loss_sum)
 {

@@ -41,6 +41,10 @@ void nn_model_init(nn_model *m, enum nn_init init, long seed);
 void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,
                      enum nn_loss loss, long *correct, double *loss_sum);
 
+/* Regression: y is n[L] x N real targets; accumulates the summed squared loss
+ * 0.5 |f(x_j) - y_j|^2 into *loss_sum. Chunked like nn_forward_eval. */
+void nn_forward_eval_targets(const nn_model *m, const real *x, const real *y, long N, double *loss_sum);
+
 /* dst = relu(src), count entries (dst may be src). */
 void nn_relu(real *dst, const real *src, size_t count);
 /* dst = 1 / (1 + exp(-src)), count entries (dst may be src). */

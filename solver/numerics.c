@@ -59,7 +59,8 @@ static int model_layers(nn_model *m, void *W[], void *b[])
 
 static void forward_eval(const nn_model *m, const nn_shard *s, enum nn_loss loss, long *correct, double *loss_sum)
 {
-  nn_forward_eval(m, nn_shard_reals(s), s->label, s->n, loss, correct, loss_sum);
+  if (s->y) nn_forward_eval_targets(m, nn_shard_reals(s), s->y, s->n, loss_sum);
+  else nn_forward_eval(m, nn_shard_reals(s), s->label, s->n, loss, correct, loss_sum);
 }
 
 __attribute__((visibility("default"))) const nn_numerics NN_NUMERICS_TABLE = {

@@ -54,7 +54,7 @@ expect_error "negative beta" "option --beta: -1 is outside (0, 1000000000000\]" 
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
-expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${bcd[@]}" --method adam --loss hinge
+expect_error "loss the method cannot train" "--method adam trains softmax cross-entropy or the squared loss" 1 "${bcd[@]}" --method adam --loss hinge
 expect_error "squared hinge is not admm's" "--loss squared-hinge: --method admm has closed-form output steps for least-squares and hinge only" 1 "${tiny[@]}" --loss squared-hinge
 expect_error "bcd refuses Taylor's hinge" "--loss hinge: --method bcd fits the output by squared-hinge or least-squares" 1 "${bcd[@]}" --loss hinge
 rm -f sqh.h5

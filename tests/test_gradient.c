@@ -197,7 +197,20 @@ static void random_model(nn_model *m, uint64_t seed)
 /* Central finite differences of the summed loss (by the true forward pass, nn_forward_eval)
  * against nn_gradient_sum; float64 only, where h = 1e-6 leaves ~1e-10 of truncation and
  * rounding error. */
-static void test_finite_differences(int resnet, int sigmoid)
+#ifndef NN_FLOAT32
+/* The summed loss of the true forward pass: cross-entropy against Y, or with T the squared
+ * loss against the real targets T (regression). */
+static double summed_loss(const nn_model *m, const double *X, const int *Y, const double *T, long N)
+{
+  long c = 0;
+  double f = 0;
+  if (T) nn_forward_eval_targets(m, X, T, N, &f);
+  else nn_forward_eval(m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &f);
+  return f;
+}
+#endif
+
+static void test_finite_differences(int resnet, int sigmoid, int squared)
 {
 #ifndef NN_FLOAT32
   /* resnet (model.h): input layer 5 -> 6, two residual blocks of width 6, output 3 */
@@ -214,12 +227,13 @@ static void test_finite_differences(int resnet, int sigmoid)
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
   size_t P = nn_gradient_layout(&m, off_W, off_b);
   double *g = malloc(sizeof(double) * P);
-  double loss = nn_gradient_sum(&m, X, Y, N, g);
-  long c = 0;
-  double f0 = 0;
-  nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &f0);
+  /* squared: real targets, as --data regression trains them */
+  double *T = squared ? malloc(sizeof(double) * n[L] * N) : NULL;
+  for (long e = 0; squared && e < (long)n[L] * N; e++) T[e] = nn_rng_normal(13, 5, (uint64_t)e);
+  double loss = nn_gradient_sum(&m, X, Y, T, squared ? NN_LOSS_LEAST_SQUARES : NN_LOSS_CROSS_ENTROPY, N, g);
+  double f0 = summed_loss(&m, X, Y, T, N);
   EXPECT(fabs(loss - f0) <= 1e-12 * fabs(f0), "summed loss %.17g differs from the forward pass %.17g", loss, f0);
-  if (resnet) {
+  if (resnet && !squared) {
     /* the forward pass itself, by plain loops over the definition (model.h) */
     double ref = 0;
     for (long j = 0; j < N; j++) {
@@ -252,9 +266,9 @@ static void test_finite_differences(int resnet, int sigmoid)
       for (size_t i = 0; i < cnt; i++) {
         double keep = p[i], fp = 0, fm = 0;
         p[i] = keep + h;
-        nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fp);
+        fp = summed_loss(&m, X, Y, T, N);
         p[i] = keep - h;
-        nn_forward_eval(&m, X, Y, N, NN_LOSS_CROSS_ENTROPY, &c, &fm);
+        fm = summed_loss(&m, X, Y, T, N);
         p[i] = keep;
         double fd = (fp - fm) / (2 * h), e = fabs(fd - g[off + i]);
         num += e * e;
@@ -263,7 +277,9 @@ static void test_finite_differences(int resnet, int sigmoid)
       }
     }
   double rel = sqrt(num / den);
-  const char *net = resnet ? sigmoid ? "resnet 5-6-(6)x2-3, sigmoid" : "resnet 5-6-(6)x2-3, relu" : "mlp 5-7-6-3";
+  char net[96];
+  snprintf(net, sizeof net, "%s, %s", resnet ? sigmoid ? "resnet 5-6-(6)x2-3, sigmoid" : "resnet 5-6-(6)x2-3, relu"
+           : "mlp 5-7-6-3", squared ? "squared loss on real targets" : "cross-entropy");
   if (me == 0) printf("backprop vs central differences (%s, 4 samples): relative error %.2e, worst entry %.2e\n", net, rel, worst);
   /* the residual network's summed loss is larger (its outputs grow along the skips), and so is
    * the rounding floor eps |f| / h of the entries with small gradients */
@@ -272,11 +288,13 @@ static void test_finite_differences(int resnet, int sigmoid)
          rel, worst);
   free(X);
   free(Y);
+  free(T);
   free(g);
   nn_model_free(&m);
 #else
   (void)resnet;
   (void)sigmoid;
+  (void)squared;
 #endif
 }
 
@@ -304,7 +322,7 @@ static void test_backprop_reference(void)
     size_t P = nn_gradient_layout(&m, off_W, off_b);
     real *g = malloc(sizeof(real) * P);
     double *gr = calloc(P, sizeof(double)), lr_ = 0;
-    double loss = nn_gradient_sum(&m, Xr, Y, N, g);
+    double loss = nn_gradient_sum(&m, Xr, Y, NULL, NN_LOSS_CROSS_ENTROPY, N, g);
     for (long j = 0; j < N; j++) lr_ += ref_sample_grad(&r, X + (size_t)j * n[0], Y[j], gr);
     double e = 0, s = 0;
     for (size_t i = 0; i < P; i++) {
@@ -633,9 +651,11 @@ int main(int argc, char **argv)
   else if (argc == 4 && !strcmp(argv[1], "h5learn"))
     rc = h5learn(argv[2], atof(argv[3]));
   else {
-    test_finite_differences(0, 0);
-    test_finite_differences(1, 0);
-    test_finite_differences(1, 1);
+    test_finite_differences(0, 0, 0);
+    test_finite_differences(1, 0, 0);
+    test_finite_differences(1, 1, 0);
+    test_finite_differences(0, 0, 1);
+    test_finite_differences(1, 0, 1);
     test_backprop_reference();
     test_shuffle();
     traj_case cases[] = {
