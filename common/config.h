@@ -58,6 +58,10 @@ typedef struct {
   double dladmm_nu;         /* dladmm: the hidden constraints' penalty nu (NaN: auto, nu = rho throughout) */
   double dladmm_rho_growth; /* dladmm: rho multiplies by this after every iteration ... */
   double dladmm_rho_max;    /* ... up to this */
+  int splitting;            /* resnet-admm: 2 (block outputs V) or 3 (also pre-activations U) */
+  double resnet_beta;       /* resnet-admm: penalty of every constraint and the multipliers' step */
+  double resnet_tau;        /* resnet-admm: 2-splitting weight steps' proximal weight, x their Lipschitz bound */
+  double resnet_rho;        /* resnet-admm: linearised V and U steps' proximal weight, x their Lipschitz bound */
   char output[1024];
   int force;                /* 1: an existing complete results file may be replaced */
   int quiet;

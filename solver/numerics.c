@@ -12,12 +12,12 @@
 #include "model.h"
 
 extern const nn_method nn_method_bcd, nn_method_admm, nn_method_random_features, nn_method_gd, nn_method_sgd,
-  nn_method_momentum, nn_method_adam, nn_method_dladmm;
+  nn_method_momentum, nn_method_adam, nn_method_dladmm, nn_method_resnet_admm;
 
 /* The first is --method's default (jobs/options.c). */
 static const nn_method *const methods[] = {
   &nn_method_bcd, &nn_method_admm, &nn_method_random_features, &nn_method_gd, &nn_method_sgd, &nn_method_momentum,
-  &nn_method_adam, &nn_method_dladmm, NULL
+  &nn_method_adam, &nn_method_dladmm, &nn_method_resnet_admm, NULL
 };
 
 static nn_model *model_create(const nn_config *cfg)

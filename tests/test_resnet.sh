@@ -91,5 +91,22 @@ awk -v a="$mse" 'BEGIN { exit !(a >= 0 && a < 1e-3) }' && ok "csv: least squares
 [ "$(attr c.h5 /n_train)" -gt 0 ] && [ $(( $(attr c.h5 /n_train) + $(attr c.h5 /n_val) + $(attr c.h5 /n_test) )) = 300 ] &&
   ok "csv: every row in one split" || bad "csv: split sizes"
 
+# resnet-admm: refused on the MLP, its options refused elsewhere; 1 against 2 ranks (the same
+# iterates up to the order of the sums over samples), the same bits for the same seed, both
+# splittings, classification and regression.
+expect_error "resnet-admm: MLP" "option --method resnet-admm: trains the residual network only" 2 --method resnet-admm --data synthetic --layers 16,8,4
+expect_error "--splitting elsewhere" "option --splitting: does not apply to --method adam" 2 "${res[@]}" --method adam --splitting 2
+for sp in 2 3; do
+  run 1 "${res[@]}" --method resnet-admm --splitting $sp --epochs 5 --patience 0 --output ra$sp-1.h5 >/dev/null 2>&1
+  run 2 "${res[@]}" --method resnet-admm --splitting $sp --epochs 5 --patience 0 --output ra$sp-2.h5 >/dev/null 2>&1
+  run 2 "${res[@]}" --method resnet-admm --splitting $sp --epochs 5 --patience 0 --output ra$sp-2b.h5 >/dev/null 2>&1
+  "$mpiexec" -n 1 "$h5tool" h5cmp ra$sp-1.h5 ra$sp-2.h5 1e-8 >/dev/null && ok "resnet-admm --splitting $sp: 1 and 2 ranks agree to 1e-8" || bad "resnet-admm --splitting $sp: 1 vs 2 ranks"
+  "$mpiexec" -n 1 "$h5tool" h5cmp ra$sp-2.h5 ra$sp-2b.h5 0 >/dev/null && ok "resnet-admm --splitting $sp: same seed, same bits" || bad "resnet-admm --splitting $sp: same bits"
+  run 2 "${reg[@]}" --arch resnet --blocks 2 --width 16 --method resnet-admm --splitting $sp --epochs 40 --patience 0 --output rr$sp.h5 >/dev/null 2>&1
+  mse=$(attr rr$sp.h5 /final_test_mse) first=$(h5dump -d /epochs/test_mse rr$sp.h5 2>/dev/null | sed -n 's/^ *(0): *\([^,]*\),.*/\1/p')
+  awk -v a="$mse" -v b="$first" 'BEGIN { exit !(a > 0 && a < 0.5 * b) }' && ok "resnet-admm --splitting $sp regression: test MSE $first (first iteration) -> $mse" ||
+    bad "resnet-admm --splitting $sp regression: test MSE $first -> $mse"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
