@@ -340,34 +340,34 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   return rho;
 }
 
+/* One constraint lhs = rhs over cnt entries, r = lhs - rhs: with update, first Lambda += beta r;
+ * adds <Lambda, r> + beta/2 |r|^2 to *lagr and |r|^2 to *sq. */
+static void constraint_term(const nn_resnet_admm *s, const real *lhs, const real *rhs, real *lambda, size_t cnt,
+                            int update, double *lagr, double *sq)
+{
+  const real beta = (real)s->beta;
+  for (size_t e = 0; e < cnt; e++) {
+    real r = lhs[e] - rhs[e];
+    if (update) lambda[e] += beta * r;
+    *lagr += (double)lambda[e] * r + 0.5 * s->beta * (double)r * r;
+    *sq += (double)r * r;
+  }
+}
+
 /* Adds over this rank's columns, for every constraint: <Lambda, r> + beta/2 |r|^2 into sums[1],
  * |r_V|^2 into sums[2], |r_U|^2 into sums[3]; the loss into sums[0]. With update, first
  * Lambda += beta r. */
 static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
 {
-  const nn_model *net = s->net;
-  const int n = s->n, L = s->L, k = s->k;
-  const size_t cnt = (size_t)n * s->N;
-  const real beta = (real)s->beta;
+  const int L = s->L, k = s->k;
+  const size_t cnt = (size_t)s->n * s->N;
   real *a = s->A;
   for (int l = 1; l < L; l++) {
     nn_radmm_target(s, l, a);
-    real *V = s->V[l], *M = s->M[l];
-    for (size_t e = 0; e < cnt; e++) {
-      real r = V[e] - a[e];
-      if (update) M[e] += beta * r;
-      sums[1] += (double)M[e] * r + 0.5 * s->beta * (double)r * r;
-      sums[2] += (double)r * r;
-    }
+    constraint_term(s, s->V[l], a, s->M[l], cnt, update, &sums[1], &sums[2]);
     if (s->split == 3 && l > 1) {
       layer_apply(s, l, s->V[l - 1], a);
-      real *U = s->U[l], *MU = s->MU[l];
-      for (size_t e = 0; e < cnt; e++) {
-        real r = U[e] - a[e];
-        if (update) MU[e] += beta * r;
-        sums[1] += (double)MU[e] * r + 0.5 * s->beta * (double)r * r;
-        sums[3] += (double)r * r;
-      }
+      constraint_term(s, s->U[l], a, s->MU[l], cnt, update, &sums[1], &sums[3]);
     }
   }
   real *out = s->B;
@@ -376,7 +376,6 @@ static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
     double r = (double)out[e] - s->T[e];
     sums[0] += 0.5 * r * r;
   }
-  (void)net;
 }
 
 static double finish_terms(nn_resnet_admm *s, double sums[4], double *res_v, double *res_u)
