@@ -20,10 +20,13 @@ BLOCKS=${BLOCKS:-4} WIDTH=${WIDTH:-32} EPOCHS=${EPOCHS:-200} SEED=${SEED:-1}
 sk=/usr/lib/python3/dist-packages/sklearn/datasets/data
 mkdir -p "$out"
 attr() { h5dump -a "/$2" "$1" 2>/dev/null | sed -n 's/.*(0): "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p'; }
+# run NAME ARGS...: one run into $out/NAME.h5; a run that fails (a divergence) leaves no file
+# and its row says so
 run() {
   local name=$1; shift
+  rm -f "$out/$name.h5"
   mpiexec.mpich -n "$ranks" "$train" "$@" --seed "$SEED" --quiet 1 --force --output "$out/$name.h5" \
-    >"$out/$name.log" 2>&1 </dev/null || { echo "bench-regression: $name failed:" >&2; tail -3 "$out/$name.log" >&2; return 1; }
+    >"$out/$name.log" 2>&1 </dev/null || echo "bench-regression: $name failed: $(grep -m1 'error:' "$out/$name.log")" >&2
 }
 declare -A data
 data[regression]="--data regression --layers 8,1"
@@ -47,6 +50,7 @@ for d in regression diabetes boston; do
     f="$out/$d-$m.h5"
     case $m in lsq) label="least squares (linear)";; adam) label="adam, batch 32";; sgd) label="gd (SGD), batch 32, lr 0.01";;
       radmm2) label="resnet-admm --splitting 2";; radmm3) label="resnet-admm --splitting 3";; esac
+    [ -f "$f" ] || { echo "| $d | $label | failed: $(grep -m1 -o 'diverged[^(]*' "$out/$d-$m.log") | | | |"; continue; }
     printf "| %s | %s | %s (%s) | %.4f | %.4f | %.2f |\n" "$d" "$label" "$(attr "$f" epochs_run)" "$(attr "$f" best_epoch)" \
       "$(attr "$f" final_val_mse)" "$(attr "$f" final_test_mse)" "$(attr "$f" train_time_s)"
   done

@@ -5,10 +5,10 @@
 set -u
 train=$(realpath "$1") make_idx=$(realpath "$2") mpiexec=$3
 export OPENBLAS_NUM_THREADS=1
-work=$(mktemp -d)
+here=$(dirname "$(realpath "$0")") work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-source "$(dirname "$(realpath "$0")")/harness.sh"
+source "$here/harness.sh"
 # Most checks run Taylor's ADMM; the default method (bcd) has its own checks below.
 tiny=(--method admm --data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
 bcd=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3)

@@ -7,10 +7,10 @@
 set -u
 train=$(realpath "$1") h5tool=$(realpath "$2") mpiexec=$3
 export OPENBLAS_NUM_THREADS=1
-work=$(mktemp -d)
+here=$(dirname "$(realpath "$0")") work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-source "$(dirname "$(realpath "$0")")/harness.sh"
+source "$here/harness.sh"
 attr() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -n 1; }
 
 res=(--arch resnet --blocks 2 --width 12 --layers 16,4 --data synthetic --n-train 400 --n-test 100 --validation 50 --quiet 1)
@@ -91,6 +91,14 @@ for sp in 2 3; do
     ok "resnet-admm --splitting $sp regression: test MSE $first (first iteration) -> $mse, below least squares $lsq" ||
     bad "resnet-admm --splitting $sp regression: test MSE $first (first iteration) -> $mse, least squares $lsq"
 done
+
+# resnet-admm checkpoints its V, U and multipliers: 2 iterations, a checkpoint, a resume to 4
+# gives the bits of 4 straight iterations.
+run 2 "${res[@]}" --method resnet-admm --epochs 4 --patience 0 --output st.h5 >/dev/null 2>&1
+run 2 "${res[@]}" --method resnet-admm --epochs 2 --patience 0 --checkpoint ck.h5 --checkpoint-every 1 --output p1.h5 >/dev/null 2>&1
+run 2 "${res[@]}" --method resnet-admm --epochs 4 --patience 0 --resume ck.h5 --output p2.h5 >resume.log 2>&1
+"$mpiexec" -n 1 "$h5tool" h5cmp st.h5 p2.h5 0 >/dev/null && ok "resnet-admm: resumed from a checkpoint, the same bits as straight" ||
+  { bad "resnet-admm: resume differs from the straight run"; tail -2 resume.log; }
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
