@@ -12,17 +12,27 @@ enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO, NN_
 enum nn_weight_solve { NN_WEIGHT_SOLVE_RIDGE, NN_WEIGHT_SOLVE_PINV };
 /* --normalize: the data set's own statistics, none (mean 0, std 1), or the given MEAN,STD */
 enum nn_normalize { NN_NORMALIZE_DATASET, NN_NORMALIZE_NONE, NN_NORMALIZE_GIVEN };
+/* --arch: the MLP of --layers, or the fully connected residual network of --blocks and --width */
+enum nn_arch { NN_ARCH_MLP, NN_ARCH_RESNET };
+/* --activation of the residual blocks (the MLP is ReLU throughout) */
+enum nn_activation { NN_ACT_RELU, NN_ACT_SIGMOID };
 
 typedef struct {
   char method[32];          /* bcd, admm, random-features, gd, sgd, momentum, adam */
-  char data[32];            /* mnist, fashion-mnist, synthetic, idx */
+  char data[32];            /* mnist, fashion-mnist, synthetic, idx, regression, csv */
   char data_dir[1024];
   char train_images[1024], train_labels[1024], test_images[1024], test_labels[1024];
+  char csv[1024];            /* --data csv: the table's path */
+  char target[64];          /* --data csv: the target column (a header name, a 0-based number, or last) */
+  int csv_skip;             /* --data csv: lines skipped before the header or the first row */
   long n_train, n_test;     /* 0 = everything the files hold */
   long validation;          /* samples carved from the end of the training range (-1: auto, resolved by io/dataset.c) */
   enum nn_normalize normalize;
   double norm_mean, norm_std; /* NN_NORMALIZE_GIVEN: x = (pixel/255 - norm_mean) / norm_std */
-  int L;                    /* layers with weights (--layers) */
+  int L;                    /* layers with weights (--layers; resnet: blocks + 2) */
+  enum nn_arch arch;        /* resnet: input layer, --blocks residual blocks of --width, output layer */
+  int blocks, width;        /* resnet: K blocks x_{k+1} = x_k + act(W x_k + b) of width n */
+  enum nn_activation activation; /* resnet: the blocks' activation */
   int n[NN_MAX_LAYERS + 1]; /* widths: n[0] inputs ... n[L] classes */
   double beta, gamma;
   int warmup, epochs, patience;
@@ -49,6 +59,10 @@ typedef struct {
   double dladmm_rho_growth; /* dladmm: rho multiplies by this after every iteration ... */
   double dladmm_rho_max;    /* ... up to this */
   int anderson;             /* --anderson: memory of Anderson acceleration (0: off; -1: auto, resolved by the method) */
+  int splitting;            /* resnet-admm: 2 (block outputs V) or 3 (also pre-activations U) */
+  double resnet_beta;       /* resnet-admm: penalty of every constraint and the multipliers' step */
+  double resnet_tau;        /* resnet-admm: 2-splitting weight steps' proximal weight, x their Lipschitz bound */
+  double resnet_rho;        /* resnet-admm: linearised V and U steps' proximal weight, x their Lipschitz bound */
   char output[1024];
   int force;                /* 1: an existing complete results file may be replaced */
   int quiet;

@@ -10,6 +10,11 @@
 #include "../common/config.h"
 #include "../solver/shard.h"
 
+/* --data regression: inputs at most this many (--layers' first width). */
+#define NN_REGRESSION_MAX_INPUTS 4096
+#define NN_STR_(x) #x
+#define NN_STR(x) NN_STR_(x)
+
 typedef struct {
   nn_shard train, val, test;
   double mean, std;           /* the normalisation applied: x = (pixel/255 - mean) / std */
@@ -23,6 +28,7 @@ void nn_data_free(nn_data *d);
  * their order: the sum over samples (mod 2^64) of FNV-1a-64 over the label byte and the pixel
  * bytes round(255 (x std + mean)) recovered from the stored values. The results file records
  * one per split, so a test can check each split against its source file's sample range.
+ * Regression splits (shard y set) hash the stored inputs and targets themselves.
  * Collective (sums over ranks). */
 uint64_t nn_split_checksum(const nn_shard *s, double mean, double std);
 

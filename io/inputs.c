@@ -12,7 +12,12 @@ int nn_input_files(const nn_config *cfg, char paths[4][NN_INPUT_PATH_MAX], const
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
   static const char *const idx_options[4] = { "--train-images", "--train-labels", "--test-images",
                                               "--test-labels" };
-  if (strcmp(cfg->data, "synthetic") == 0) return 0;
+  if (strcmp(cfg->data, "synthetic") == 0 || strcmp(cfg->data, "regression") == 0) return 0;
+  if (strcmp(cfg->data, "csv") == 0) {
+    snprintf(paths[0], NN_INPUT_PATH_MAX, "%s", cfg->csv);
+    if (option) option[0] = "--csv";
+    return 1;
+  }
   int idx = strcmp(cfg->data, "idx") == 0;
   /* Fashion-MNIST ships gzipped in the usual MNIST layout */
   const char *suffix = strcmp(cfg->data, "fashion-mnist") == 0 ? ".gz" : "";
@@ -41,7 +46,7 @@ const char *nn_file_kind(mode_t m)
 void nn_input_sizes(const nn_config *cfg, long *n_all, long *n_test)
 {
   int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
-  int synthetic = strcmp(cfg->data, "synthetic") == 0;
+  int synthetic = strcmp(cfg->data, "synthetic") == 0 || strcmp(cfg->data, "regression") == 0;
   *n_all = cfg->n_train > 0 ? cfg->n_train : images ? 60000 : synthetic ? 2048 : 0;
   *n_test = cfg->n_test > 0 ? cfg->n_test : images ? 10000 : synthetic ? 512 : 0;
 }

@@ -23,11 +23,11 @@
 #define TRY(r, what, call) \
   do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
-enum { SCALARS = 19, REALS = 17 }; /* the first REALS are float64, the rest int64 */
+enum { SCALARS = 22, REALS = 20 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
   "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow",
-  "anderson_accepted", "anderson_residual", "anderson_coef_norm", "epoch", "warmup"
+  "anderson_accepted", "anderson_residual", "anderson_coef_norm", "train_mse", "val_mse", "test_mse", "epoch", "warmup"
 };
 
 /* What every dataset holds: its units (UDUNITS spelling; "1" for a pure number: a fraction, a
@@ -57,6 +57,10 @@ static const dataset_doc docs[] = {
                       "(NaN with --eval-train 0)" },
   { "val_acc", "1", "fraction of the validation samples the current weights classify correctly, in [0, 1]" },
   { "test_acc", "1", "fraction of the test samples the current weights classify correctly, in [0, 1]" },
+  { "train_mse", "1", "regression: mean over training samples and outputs of (f(x) - y)^2 by a true forward pass "
+                      "(NaN for classification or with --eval-train 0)" },
+  { "val_mse", "1", "regression: the validation samples' mean squared error (NaN for classification)" },
+  { "test_mse", "1", "regression: the test samples' mean squared error (NaN for classification)" },
   { "t_epoch", "s", "wall time of the training step alone, max over ranks" },
   { "t_eval", "s", "wall time of the evaluation forward passes, max over ranks" },
   { "t_wall", "s", "time since the start of training at the end of the epoch, rank 0" },
@@ -317,7 +321,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
   region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
                       row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow,
-                      row->aa_accepted, row->aa_residual, row->aa_coef_norm };
+                      row->aa_accepted, row->aa_residual, row->aa_coef_norm, row->train_mse, row->val_mse, row->test_mse };
   for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
   append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
   append_row(r, r->scalar[REALS + 1], scalar_names[REALS + 1], H5T_NATIVE_LONG, &row->warmup, 0, 0);

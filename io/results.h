@@ -30,6 +30,7 @@ typedef struct {
   long epoch, warmup;
   double loss, objective, residual_z, residual_a;
   double train_acc, val_acc, test_acc;
+  double train_mse, val_mse, test_mse; /* regression data; NaN for classification */
   double t_epoch, t_eval, t_wall;
   double multiplier;  /* admm: |lambda|^2 / n_train; NaN for methods without one */
   double aa_accepted, aa_residual, aa_coef_norm; /* --anderson (method.h); NaN without it */

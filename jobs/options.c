@@ -79,8 +79,15 @@ static char method_choices[512];
 static const opt_spec table[] = {
   { "method", OPT_CHOICE, "bcd", method_choices, NULL, 0, 0, 0, AT(method),
     "training method: one of the methods listed below (README, Methods)" },
-  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx", NULL, 0, 0, 0, AT(data),
-    "data set; idx reads the four --train-*/--test-* files" },
+  { "data", OPT_CHOICE, "mnist", "mnist|fashion-mnist|synthetic|idx|regression|csv", NULL, 0, 0, 0, AT(data),
+    "data set; idx reads the four --train-*/--test-* files; regression: synthetic function fitting (README); "
+    "csv: the table --csv with the target column --target (both regression: squared loss, MSE reported)" },
+  { "csv", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(csv),
+    "--data csv: a numeric table, comma or blank separated, plain or gzip, an optional header row" },
+  { "target", OPT_STRING, "last", NULL, NULL, 0, 0, 0, AT(target),
+    "--data csv: the target column, by header name or 0-based number, or last" },
+  { "csv-skip", OPT_INT, "0", NULL, NULL, 0, BIG, 0, AT(csv_skip),
+    "--data csv: lines to skip before the header or the first row" },
   { "data-dir", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(data_dir),
     "directory of the data set's IDX files (default $ADMM_DATA_DIR, else data/mnist or "
     "/usr/share/datasets/fashion-mnist)" },
@@ -89,15 +96,24 @@ static const opt_spec table[] = {
   { "test-images", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_images), "IDX test images (implies --data idx)" },
   { "test-labels", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(test_labels), "IDX test labels (implies --data idx)" },
   { "n-train", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_train),
-    "use the first N training samples (0: all; synthetic: 2048)" },
-  { "n-test", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_test), "use the first N test samples (0: all; synthetic: 512)" },
+    "use the first N training samples (0: all; synthetic, regression: 2048)" },
+  { "n-test", OPT_INT, "0", NULL, NULL, 0, COUNT, 0, AT(n_test), "use the first N test samples (0: all; synthetic, regression: 512; csv: 1/5 of the rows)" },
   { "validation", OPT_INT, "auto", NULL, NULL, 0, COUNT, F_AUTO, AT(validation),
     "samples carved from the end of the training range for early stopping and the kept model (0: none; "
-    "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic, 1/12 of the file for idx)" },
+    "auto: 5000 for MNIST and Fashion-MNIST, 1/8 of --n-train for synthetic and regression, 1/12 of the file for "
+    "idx, 1/8 of the rows left by the test rows for csv)" },
   { "normalize", OPT_CUSTOM, "dataset", NULL, &normalize_syntax, 0, 0, 0, AT(normalize),
     "input scaling of pixel/255: dataset (MNIST 0.1307,0.3081; Fashion 0.2860,0.3530), none, or MEAN,STD" },
   { "layers", OPT_CUSTOM, "784,256,256,10", NULL, &layers_syntax, 0, 0, 0, AT(n),
     "layer widths, input first, classes last" },
+  { "arch", OPT_CHOICE, "mlp", "mlp|resnet", NULL, 0, 0, 0, AT(arch),
+    "network: mlp (the ReLU layers of --layers) or resnet (a linear input layer to --width, --blocks residual "
+    "blocks x_{k+1} = x_k + act(W_k x_k + b_k), a linear output layer; --layers gives only the input and output "
+    "widths, its first and last entries)" },
+  { "blocks", OPT_INT, "4", NULL, NULL, 1, NN_MAX_LAYERS - 2, 0, AT(blocks), "resnet: residual blocks K" },
+  { "width", OPT_INT, "256", NULL, NULL, 1, 1000000, 0, AT(width), "resnet: width n of the input layer and the blocks" },
+  { "activation", OPT_CHOICE, "relu", "relu|sigmoid", NULL, 0, 0, 0, AT(activation),
+    "resnet: the blocks' activation (the mlp is ReLU throughout)" },
   { "beta", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(beta), "penalty on z_l = W_l a_{l-1}" },
   { "gamma", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(gamma), "penalty on a_l = relu(z_l)" },
   { "warmup", OPT_INT, "2", NULL, NULL, 0, BIG, F_METHOD | F_ZERO_OFF, AT(warmup),
@@ -165,6 +181,15 @@ static const opt_spec table[] = {
     "Anderson acceleration of the fixed-point iteration with this memory M (0: off; auto: the method's default, "
     "below), safeguarded by the method's merit (solver/anderson.h); holds 2M + 4 copies of the state: the "
     "auxiliaries and multipliers of every sample and the weights" },
+  { "splitting", OPT_INT, "3", NULL, NULL, 2, 3, F_METHOD, AT(splitting),
+    "2: auxiliary block outputs V_l; 3: also the blocks' pre-activations U_l (solver/resnet_admm.c)" },
+  { "resnet-beta", OPT_REAL, "10", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(resnet_beta),
+    "penalty beta of every constraint, and the multipliers' step (10: the best validation MSE of 1, 10, 100, 1000 on --data regression, README)" },
+  { "resnet-tau", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(resnet_tau),
+    "2-splitting block weight steps: proximal weight, in units of beta lambda_max(V V^T) (their Lipschitz bound)" },
+  { "resnet-rho", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(resnet_rho),
+    "linearised V steps (2-splitting) and U steps (3-splitting): proximal weight, in units of their Lipschitz "
+    "bound (beta (1 + |W|_2)^2, beta)" },
   { "output", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(output),
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "force", OPT_FLAG, "0", NULL, NULL, 0, 0, 0, AT(force), "replace an existing complete results file" },
@@ -376,10 +401,6 @@ static int parse_layers(nn_config *cfg, const char *v, char *err, size_t errlen)
   }
   if (L < 1) {
     snprintf(err, errlen, "option --layers: need at least an input and an output width, got '%s'", v);
-    return 0;
-  }
-  if (cfg->n[L] < 2) {
-    snprintf(err, errlen, "option --layers: the last width is the number of classes, at least 2");
     return 0;
   }
   cfg->L = L;
@@ -718,6 +739,53 @@ static int given_name(const int *given, const char *name)
   return o && given[o - table];
 }
 
+/* --data regression and csv fit real targets with the squared loss (--loss least-squares,
+ * resolved here for auto); the classifiers' checks for the rest. */
+static int check_regression(nn_config *cfg, const nn_method *m, const int *given, char *err, size_t errlen)
+{
+  int csv = strcmp(cfg->data, "csv") == 0, regression = csv || strcmp(cfg->data, "regression") == 0;
+  const char *csv_only[] = { "csv", "target", "csv-skip" };
+  for (int i = 0; i < 3 && !csv; i++)
+    if (given_name(given, csv_only[i])) FAIL("option --%s: goes with --data csv, not --data %s", csv_only[i], cfg->data);
+  if (!regression) {
+    if (cfg->n[cfg->L] < 2) FAIL("option --layers: the last width is the number of classes, at least 2");
+    return 1;
+  }
+  if (!m->regression) FAIL("option --data %s: --method %s trains classifiers only", cfg->data, m->name);
+  if (csv && !cfg->csv[0]) FAIL("option --data csv needs --csv PATH");
+  if (csv && cfg->n[cfg->L] != 1) FAIL("option --layers: --data csv fits one target column, the last width is %d", cfg->n[cfg->L]);
+  if (cfg->loss == NN_LOSS_AUTO) cfg->loss = NN_LOSS_LEAST_SQUARES;
+  if (cfg->loss != NN_LOSS_LEAST_SQUARES)
+    FAIL("option --loss: --data %s fits real targets, with --loss least-squares (the squared loss)", cfg->data);
+  if (cfg->init == NN_INIT_PAIRS) FAIL("option --init pairs: needs classes; --data %s has real targets", cfg->data);
+  if (cfg->init == NN_INIT_AUTO && m->init_auto == NN_INIT_PAIRS) cfg->init = NN_INIT_HE;
+  return 1;
+}
+
+/* --arch resnet: the widths become input, --width (K + 1 times: the input layer and the K
+ * blocks), output, with the input and output of --layers; the MLP refuses the resnet's options. */
+static int resolve_arch(nn_config *cfg, const nn_method *m, const int *given, char *err, size_t errlen)
+{
+  if (cfg->arch == NN_ARCH_MLP) {
+    const char *resnet_only[] = { "blocks", "width", "activation" };
+    for (int i = 0; i < 3; i++)
+      if (given_name(given, resnet_only[i])) FAIL("option --%s: applies to --arch resnet only", resnet_only[i]);
+    return 1;
+  }
+  if (!(m->archs & 1u << NN_ARCH_RESNET)) FAIL("option --arch resnet: --method %s trains the MLP only", m->name);
+  if (given_name(given, "layers") && cfg->L != 1)
+    FAIL("option --layers: with --arch resnet it gives only the input and output widths (IN,OUT); the depth is "
+         "--blocks, the width --width");
+  if (cfg->init == NN_INIT_PAIRS)
+    FAIL("option --init pairs: builds MLP hidden units from sample pairs; --arch resnet takes the other schemes");
+  int in = cfg->n[0], out = cfg->n[cfg->L];
+  cfg->L = cfg->blocks + 2;
+  cfg->n[0] = in;
+  for (int l = 1; l < cfg->L; l++) cfg->n[l] = cfg->width;
+  cfg->n[cfg->L] = out;
+  return 1;
+}
+
 /* Resolves the auto values for the chosen method and checks what one row cannot. */
 static int check_combinations(nn_config *cfg, const int *given, char *err, size_t errlen)
 {
@@ -733,6 +801,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
     if (o->flags & F_ZERO_OFF) memset(field(cfg, o), 0, o->size);
   }
 
+  if (!check_regression(cfg, m, given, err, errlen)) return 0;
   if (cfg->init == NN_INIT_AUTO) cfg->init = m->init_auto;
   if (cfg->loss == NN_LOSS_AUTO) cfg->loss = m->loss_auto;
   if (cfg->anderson < 0) cfg->anderson = m->anderson_auto;
@@ -741,6 +810,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
     value_text(cfg, find("loss", 4), loss, sizeof loss);
     FAIL("option --loss %s: --method %s %s", loss, m->name, m->losses_why);
   }
+  if (!resolve_arch(cfg, m, given, err, errlen)) return 0;
   if (m->validate && !m->validate(cfg, err, errlen)) return 0;
   if ((long)cfg->warmup + cfg->epochs > 1000000) FAIL("options --warmup + --epochs: %ld epochs exceed 1000000", (long)cfg->warmup + cfg->epochs);
 
@@ -756,7 +826,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   if (images && cfg->n[cfg->L] != 10) FAIL("option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
   if (cfg->validation < 0) {
     if (images) cfg->validation = 5000;
-    else if (strcmp(cfg->data, "synthetic") == 0) {
+    else if (strcmp(cfg->data, "synthetic") == 0 || strcmp(cfg->data, "regression") == 0) {
       long n_all, n_test;
       nn_input_sizes(cfg, &n_all, &n_test);
       cfg->validation = n_all / 8;

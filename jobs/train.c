@@ -26,7 +26,8 @@
 
 
 typedef struct {
-  double acc, loss;  /* accuracy in [0,1]; mean loss per sample */
+  double acc, loss;  /* accuracy in [0,1] (NaN for regression); mean loss per sample */
+  double mse;        /* regression: mean over samples and outputs of (f(x) - y)^2; NaN for classes */
 } split_score;
 
 /* True forward pass of the network over one split, summed over ranks. Collective. */
@@ -37,10 +38,11 @@ static split_score score(const train_run *r, const nn_model *net, const nn_shard
   r->num->forward_eval(net, s, r->cfg->loss, &correct, &sums[1]);
   sums[0] = (double)correct;
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
-  split_score sc = { NAN, NAN };
+  split_score sc = { NAN, NAN, NAN };
   if (s->n_global > 0) {
-    sc.acc = sums[0] / (double)s->n_global;
+    sc.acc = s->y ? NAN : sums[0] / (double)s->n_global;
     sc.loss = sums[1] / (double)s->n_global;
+    if (s->y) sc.mse = 2 * sc.loss / s->classes; /* the loss is 0.5 |f(x) - y|^2 per sample */
   }
   return sc;
 }
@@ -111,7 +113,7 @@ static void run_open(train_run *r, const nn_config *cfg)
   r->num = nn_numerics_of(cfg);
   r->t_start = MPI_Wtime();
   r->total = cfg->warmup + cfg->epochs;
-  r->best_val = -1;
+  r->best_val = -INFINITY; /* regression compares -MSE */
   r->stop_reason = "max_epochs";
   nn_options_echo(cfg);
   nn_grid_init(&r->grid, cfg->nprow, cfg->npcol, cfg->block);
@@ -232,7 +234,7 @@ static int run_epoch(train_run *r, int e)
 
   double t1 = MPI_Wtime();
   nn_timer_start(&t, PH_EVAL);
-  split_score tr = { NAN, NAN };
+  split_score tr = { NAN, NAN, NAN };
   if (cfg->eval_train) tr = score(r, r->net, &r->data.train);
   split_score va = score(r, r->net, &r->data.val);
   split_score te = score(r, r->net, &r->data.test);
@@ -251,7 +253,8 @@ static int run_epoch(train_run *r, int e)
   /* Early stopping and the kept model follow the validation slice only, never the test set.
    * Warm-up epochs are not candidates; without a validation slice the last epoch is kept. */
   if (!warm) {
-    double v = r->data.val.n_global > 0 ? va.acc : (double)e;
+    /* regression: the lowest validation MSE */
+    double v = r->data.val.n_global > 0 ? (r->data.val.y ? -va.mse : va.acc) : (double)e;
     if (v > r->best_val) {
       r->best_val = v;
       r->best_epoch = e;
@@ -267,15 +270,19 @@ static int run_epoch(train_run *r, int e)
   nn_epoch_row row = { .epoch = e, .warmup = warm, .loss = tr.loss, .objective = st.objective,
                        .residual_z = st.residual_z, .residual_a = st.residual_a, .multiplier = st.multiplier,
                        .aa_accepted = st.aa_accepted, .aa_residual = st.aa_residual, .aa_coef_norm = st.aa_coef_norm,
-                       .train_acc = tr.acc, .val_acc = va.acc, .test_acc = te.acc, .t_epoch = t_epoch,
+                       .train_acc = tr.acc, .val_acc = va.acc, .test_acc = te.acc, .train_mse = tr.mse,
+                       .val_mse = va.mse, .test_mse = te.mse, .t_epoch = t_epoch,
                        .t_eval = t_eval, .t_wall = MPI_Wtime() - r->t_train0, .rss_mb = nn_peak_rss_mb() };
   write_row(r, &row, &t, &work);
   print_notes(&r->method, 0);
+  int regression = r->data.train.y != NULL;
   if (nn_rank() == 0 && !cfg->quiet) {
-    printf("epoch=%d%s loss=%.6g objective=%.6g res_z=%.4g train_acc=%.4f val_acc=%.4f test_acc=%.4f "
+    printf("epoch=%d%s loss=%.6g objective=%.6g res_z=%.4g %s=%.4f %s=%.4f %s=%.4f "
            "t_epoch=%.3f t_eval=%.3f t_io=%.3f eta=%.0fs\n",
-           e, warm ? " warmup=1" : "", tr.loss, st.objective, st.residual_z, tr.acc, va.acc, te.acc, t_epoch,
-           t_eval, r->last_io, r->spent / e * (r->total - e));
+           e, warm ? " warmup=1" : "", tr.loss, st.objective, st.residual_z, regression ? "train_mse" : "train_acc",
+           regression ? tr.mse : tr.acc, regression ? "val_mse" : "val_acc", regression ? va.mse : va.acc,
+           regression ? "test_mse" : "test_acc", regression ? te.mse : te.acc, t_epoch, t_eval, r->last_io,
+           r->spent / e * (r->total - e));
     fflush(stdout);
   }
 
@@ -319,6 +326,12 @@ static void run_finish(train_run *r)
   add_attr(final, &nf, "final_val_acc", NN_ATTR_REAL)->d = va.acc;
   add_attr(final, &nf, "final_test_acc", NN_ATTR_REAL)->d = te.acc;
   add_attr(final, &nf, "final_loss", NN_ATTR_REAL)->d = tr.loss;
+  int regression = r->data.train.y != NULL;
+  if (regression) {
+    add_attr(final, &nf, "final_train_mse", NN_ATTR_REAL)->d = tr.mse;
+    add_attr(final, &nf, "final_val_mse", NN_ATTR_REAL)->d = va.mse;
+    add_attr(final, &nf, "final_test_mse", NN_ATTR_REAL)->d = te.mse;
+  }
   snprintf(add_attr(final, &nf, "stop_reason", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", r->stop_reason);
   if (r->stop_sig)
     snprintf(add_attr(final, &nf, "stop_signal", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s",
@@ -327,9 +340,11 @@ static void run_finish(train_run *r)
   add_attr(final, &nf, "total_time_s", NN_ATTR_REAL)->d = MPI_Wtime() - r->t_start;
   nn_results_finish(r->res, final, nf);
   if (nn_rank() == 0) {
-    printf("final: method=%s best_epoch=%d epochs_run=%d stop=%s train_acc=%.4f val_acc=%.4f test_acc=%.4f "
+    printf("final: method=%s best_epoch=%d epochs_run=%d stop=%s %s=%.6g %s=%.6g %s=%.6g "
            "loss=%.6g train_time=%.2fs total_time=%.2fs output=%s\n",
-           cfg->method, r->best_epoch, r->epochs_run, r->stop_reason, tr.acc, va.acc, te.acc, tr.loss,
+           cfg->method, r->best_epoch, r->epochs_run, r->stop_reason, regression ? "train_mse" : "train_acc",
+           regression ? tr.mse : tr.acc, regression ? "val_mse" : "val_acc", regression ? va.mse : va.acc,
+           regression ? "test_mse" : "test_acc", regression ? te.mse : te.acc, tr.loss,
            r->train_time, MPI_Wtime() - r->t_start, r->path);
     fflush(stdout);
   }

@@ -44,7 +44,13 @@ typedef struct {
   int *y;                        /* cap labels */
   real *a[NN_MAX_LAYERS + 1];    /* a[l]: n[l] x cap, relu outputs (l < L); a[L]: z_L, then delta_L */
   real *d[2];                    /* nmax x cap each: delta ping-pong for the hidden layers */
+  real *h[NN_MAX_LAYERS + 1];    /* resnet: h[l] = act(z_l), n[l] x cap, for the blocks l = 2..L-1 */
+  real *e;                       /* resnet: nmax x cap, a block's pre-activation delta */
   real *ones;                    /* cap ones: bias gradient = delta * ones */
+  int squared;                   /* 1: the squared loss 0.5 |z_L - t|^2 (--loss least-squares); 0: softmax
+                                  * cross-entropy */
+  const real *t;                 /* squared loss on real targets: n[L] x nb of the step; NULL: t = onehot(y) */
+  real *tbuf;                    /* regression: n[L] x cap, the gathered batch's targets */
 } workspace;
 
 typedef struct {
@@ -80,6 +86,10 @@ static void ws_init(workspace *w, const nn_model *net, long cap)
   w->d[1] = nn_alloc(nmax * c, sizeof(real), "deltas");
   w->ones = nn_alloc(c, sizeof(real), "ones");
   for (size_t j = 0; j < c; j++) w->ones[j] = 1;
+  if (net->resnet) {
+    for (int l = 2; l < net->L; l++) w->h[l] = nn_alloc((size_t)n[l] * c, sizeof(real), "block activations");
+    w->e = nn_alloc(nmax * c, sizeof(real), "deltas");
+  }
 }
 
 static void ws_free(workspace *w, int L)
@@ -90,6 +100,9 @@ static void ws_free(workspace *w, int L)
   free(w->d[0]);
   free(w->d[1]);
   free(w->ones);
+  free(w->tbuf);
+  for (int l = 2; l < L; l++) free(w->h[l]);
+  free(w->e);
 }
 
 size_t nn_gradient_layout(const nn_model *net, size_t *off_W, size_t *off_b)
@@ -147,6 +160,100 @@ static double softmax_xent(real *z, const int *y, int k, long nb)
   return loss;
 }
 
+/* z (k x nb) holds the outputs; it becomes delta_L = z - t, the gradient of the summed squared
+ * loss 0.5 |z - t|^2, with t = w->t (regression) or onehot(y). Returns the summed loss. */
+static double squared_delta(const workspace *w, real *z, const int *y, int k, long nb)
+{
+  double loss = 0;
+  for (long j = 0; j < nb; j++)
+    for (int i = 0; i < k; i++) {
+      size_t e = (size_t)j * k + i;
+      real d = z[e] - (w->t ? w->t[e] : (real)(i == y[j]));
+      loss += 0.5 * (double)d * d;
+      z[e] = d;
+    }
+  return loss;
+}
+
+/* delta_L in place of the outputs z_L, by the workspace's loss; returns the summed loss. */
+static double output_delta(const workspace *w, real *z, const int *y, int k, long nb)
+{
+  return w->squared ? squared_delta(w, z, y, k, nb) : softmax_xent(z, y, k, nb);
+}
+
+/* dW += alpha D A^T, db += alpha D 1 (D rows x nb, A cols x nb), or, with beta = 0, = instead
+ * of +=; forward_backward's convention. */
+static void weight_gradient(workspace *w, const real *D, const real *A, int rows, int cols, long nb, real *dW,
+                            real *db, real alpha, real beta)
+{
+  if (nb == 1) {
+    if (beta == 0) {
+      /* outer product written once: no clearing pass */
+      for (int j = 0; j < cols; j++) {
+        real s = alpha * A[j];
+        for (int i = 0; i < rows; i++) dW[i + (size_t)j * rows] = s * D[i];
+      }
+      for (int i = 0; i < rows; i++) db[i] = alpha * D[i];
+    } else {
+      cblas_ger(CblasColMajor, rows, cols, alpha, D, 1, A, 1, dW, rows);
+      cblas_axpy(rows, alpha, D, 1, db, 1);
+    }
+  } else {
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)nb, alpha, D, rows, A, cols, beta, dW, rows);
+    cblas_gemv(CblasColMajor, CblasNoTrans, rows, (int)nb, alpha, D, rows, w->ones, 1, beta, db, 1);
+  }
+}
+
+/* G (cols x nb) = W^T D + beta G, W rows x cols, D rows x nb. */
+static void back_through(const real *W, int rows, int cols, const real *D, long nb, real beta, real *G)
+{
+  if (nb == 1)
+    cblas_gemv(CblasColMajor, CblasTrans, rows, cols, 1, W, rows, D, 1, beta, G, 1);
+  else
+    cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, (int)nb, rows, 1, W, rows, D, rows, beta, G, cols);
+}
+
+/* forward_backward for --arch resnet (model.h): x_1 = W_1 x + b_1; x_l = x_{l-1} + h_l with
+ * h_l = act(W_l x_{l-1} + b_l), l = 2..L-1; output W_L x_{L-1} + b_L. Backward, with g_l the
+ * gradient of the loss in x_l: g_{L-1} = W_L^T delta_L; for each block e_l = g_l .* act'(z_l)
+ * (relu: h_l > 0; sigmoid: h_l (1 - h_l)), dW_l = e_l x_{l-1}^T and g_{l-1} = g_l + W_l^T e_l
+ * (the skip connection carries g_l through unchanged); dW_1 = g_1 x^T. Each g_{l-1} is formed
+ * before W_l is written, so the fused SGD step (dW = W) is safe here too. */
+static double forward_backward_resnet(nn_model *net, workspace *w, const real *x, const int *y, long nb,
+                                      real *const *dW, real *const *db, real alpha, real beta)
+{
+  const int L = net->L, *n = net->n;
+  forward_layer(net->W[1], net->b[1], n[1], n[0], x, nb, w->a[1], 0);
+  for (int l = 2; l < L; l++) {
+    size_t cnt = (size_t)n[l] * nb;
+    forward_layer(net->W[l], net->b[l], n[l], n[l - 1], w->a[l - 1], nb, w->h[l], 0);
+    nn_residual(net, w->a[l], w->a[l - 1], w->h[l], cnt);
+  }
+  forward_layer(net->W[L], net->b[L], n[L], n[L - 1], w->a[L - 1], nb, w->a[L], 0);
+  double loss = output_delta(w, w->a[L], y, n[L], nb);
+
+  real *g = w->d[0], *g_next = w->d[1];
+  back_through(net->W[L], n[L], n[L - 1], w->a[L], nb, 0, g);
+  weight_gradient(w, w->a[L], w->a[L - 1], n[L], n[L - 1], nb, dW[L], db[L], alpha, beta);
+  for (int l = L - 1; l >= 2; l--) {
+    size_t cnt = (size_t)n[l] * nb;
+    const real *h = w->h[l];
+    if (net->sigmoid)
+      for (size_t i = 0; i < cnt; i++) w->e[i] = g[i] * h[i] * (1 - h[i]);
+    else
+      for (size_t i = 0; i < cnt; i++) w->e[i] = h[i] > 0 ? g[i] : 0;
+    nn_count_stream(3.0 * sizeof(real) * cnt);
+    memcpy(g_next, g, sizeof(real) * cnt);
+    back_through(net->W[l], n[l], n[l - 1], w->e, nb, 1, g_next);
+    weight_gradient(w, w->e, w->a[l - 1], n[l], n[l - 1], nb, dW[l], db[l], alpha, beta);
+    real *t = g;
+    g = g_next;
+    g_next = t;
+  }
+  weight_gradient(w, g, x, n[1], n[0], nb, dW[1], db[1], alpha, beta);
+  return loss;
+}
+
 /* Forward and backward over the nb columns of x (n[0] x nb). For each layer, with
  * D = delta_l (n[l] x nb) and A = a_{l-1}:  dW[l] = alpha D A^T + beta dW[l] and
  * db[l] = alpha D 1 + beta db[l]. With dW[l] = W[l], alpha = -lr/B, beta = 1 this is the
@@ -155,13 +262,14 @@ static double softmax_xent(real *z, const int *y, int k, long nb)
 static double forward_backward(nn_model *net, workspace *w, const real *x, const int *y, long nb,
                                real *const *dW, real *const *db, real alpha, real beta)
 {
+  if (net->resnet) return forward_backward_resnet(net, w, x, y, nb, dW, db, alpha, beta);
   const int L = net->L, *n = net->n;
   const real *in = x;
   for (int l = 1; l <= L; l++) {
     forward_layer(net->W[l], net->b[l], n[l], n[l - 1], in, nb, w->a[l], l < L);
     in = w->a[l];
   }
-  double loss = softmax_xent(w->a[L], y, n[L], nb);
+  double loss = output_delta(w, w->a[L], y, n[L], nb);
 
   real *D = w->a[L];
   for (int l = L; l >= 1; l--) {
@@ -171,39 +279,19 @@ static double forward_backward(nn_model *net, workspace *w, const real *x, const
     if (l > 1) {
       /* delta_{l-1} = (W_l^T delta_l) .* relu'(z_{l-1}), and a_{l-1} > 0 exactly where z_{l-1} > 0 */
       Dn = w->d[l & 1];
-      if (nb == 1)
-        cblas_gemv(CblasColMajor, CblasTrans, rows, cols, 1, net->W[l], rows, D, 1, 0, Dn, 1);
-      else
-        cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, (int)nb, rows, 1, net->W[l], rows, D, rows,
-                   0, Dn, cols);
+      back_through(net->W[l], rows, cols, D, nb, 0, Dn);
       size_t cnt = (size_t)cols * nb;
       for (size_t i = 0; i < cnt; i++) Dn[i] = A[i] > 0 ? Dn[i] : 0;
       nn_count_stream(3.0 * sizeof(real) * cnt);
     }
-    if (nb == 1) {
-      if (beta == 0) {
-        /* outer product written once: no clearing pass */
-        real *G = dW[l];
-        for (int j = 0; j < cols; j++) {
-          real s = alpha * A[j];
-          for (int i = 0; i < rows; i++) G[i + (size_t)j * rows] = s * D[i];
-        }
-        for (int i = 0; i < rows; i++) db[l][i] = alpha * D[i];
-      } else {
-        cblas_ger(CblasColMajor, rows, cols, alpha, D, 1, A, 1, dW[l], rows);
-        cblas_axpy(rows, alpha, D, 1, db[l], 1);
-      }
-    } else {
-      cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)nb, alpha, D, rows, A, cols, beta,
-                 dW[l], rows);
-      cblas_gemv(CblasColMajor, CblasNoTrans, rows, (int)nb, alpha, D, rows, w->ones, 1, beta, db[l], 1);
-    }
+    weight_gradient(w, D, A, rows, cols, nb, dW[l], db[l], alpha, beta);
     D = Dn;
   }
   return loss;
 }
 
-double nn_gradient_sum(const nn_model *net, const real *x, const int *label, long N, real *grad)
+double nn_gradient_sum(const nn_model *net, const real *x, const int *label, const real *target, enum nn_loss loss_kind,
+                       long N, real *grad)
 {
   size_t off_W[NN_MAX_LAYERS + 1], off_b[NN_MAX_LAYERS + 1];
   size_t P = nn_gradient_layout(net, off_W, off_b);
@@ -213,6 +301,8 @@ double nn_gradient_sum(const nn_model *net, const real *x, const int *label, lon
   }
   workspace w;
   ws_init(&w, net, N);
+  w.squared = loss_kind == NN_LOSS_LEAST_SQUARES;
+  w.t = target;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= net->L; l++) {
     dW[l] = grad + off_W[l];
@@ -311,7 +401,7 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
   nn_model *net = &s->view;
   const nn_shard *tr = s->train;
   const real *X = nn_shard_reals(tr);
-  const int L = net->L, d = net->n[0];
+  const int L = net->L, d = net->n[0], k = net->n[L];
   const long N = tr->n_global, first = tr->first, nloc = tr->n;
   real *dW[NN_MAX_LAYERS + 1], *db[NN_MAX_LAYERS + 1];
   for (int l = 1; l <= L; l++) {
@@ -338,6 +428,7 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
       if ((unsigned long)j >= (unsigned long)nloc) continue;
       if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
       else memcpy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, sizeof(real) * d);
+      if (s->ws.tbuf) memcpy(s->ws.tbuf + (size_t)nb * k, (const real *)tr->y + (size_t)j * k, sizeof(real) * k);
       s->ws.y[nb++] = tr->label[j];
     }
     if (s->fused) {
@@ -411,6 +502,11 @@ static void gradient_init(gradient *s, enum rule rule, const nn_config *cfg, nn_
   s->fused = p == 1 && s->rule == RULE_PLAIN;
   long cap = s->B < train->n ? s->B : train->n;
   ws_init(&s->ws, net, cap);
+  s->ws.squared = cfg->loss == NN_LOSS_LEAST_SQUARES;
+  if (train->y) {
+    s->ws.tbuf = nn_alloc((size_t)net->n[net->L] * (cap > 0 ? cap : 1), sizeof(real), "batch targets");
+    s->ws.t = s->ws.tbuf;
+  }
   s->perm = nn_alloc((size_t)train->n_global, sizeof(long), "the shuffle");
   s->P = nn_gradient_layout(net, s->off_W, s->off_b);
   char note[256];
@@ -502,6 +598,7 @@ static double gradient_state_bytes(const nn_config *cfg, double N)
   double r = cfg->float32 ? 4 : 8, params = 0, hidden = 0;
   for (int l = 1; l <= L; l++) params += (double)n[l] * (n[l - 1] + 1);
   for (int l = 1; l < L; l++) hidden += n[l];
+  if (cfg->arch == NN_ARCH_RESNET) hidden *= 2; /* the blocks' act(z_l) beside x_l, for act' */
   return 6 * params * r + 4 * hidden * (double)cfg->batch * r;
 }
 
@@ -512,7 +609,9 @@ const nn_method nn_method_gd = {
   .help = "mini-batch gradient descent by backpropagation (solver/gradient.c)",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -523,7 +622,9 @@ const nn_method nn_method_sgd = {
   .help = "pure stochastic gradient descent: --batch auto is 1, on one rank",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = sgd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -534,7 +635,9 @@ const nn_method nn_method_momentum = {
   .help = "heavy-ball momentum, as torch.optim.SGD(momentum=--momentum)",
   .options = "lr batch reduce-group momentum",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = gd_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },
@@ -545,7 +648,9 @@ const nn_method nn_method_adam = {
   .help = "Adam, as torch.optim.Adam: --lr auto is 0.001",
   .options = "lr batch reduce-group",
   .init_auto = NN_INIT_HE,
-  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY, .losses_why = "trains with softmax cross-entropy",
+  .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .validate = adam_validate,
   .state_bytes = gradient_state_bytes,
   .phases = { NULL, NULL, "update", "forward_backward" },

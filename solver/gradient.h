@@ -1,5 +1,5 @@
 /* Gradient baselines (gd, sgd, momentum, adam) by backpropagation on BLAS, softmax
- * cross-entropy output, data-parallel over contiguous shards. The methods (registry entries
+ * cross-entropy or squared-loss output (MLP or residual network, model.h), data-parallel over contiguous shards. The methods (registry entries
  * nn_gd, nn_sgd, nn_momentum, nn_adam; method.h) are collective: one gradient sum per step
  * (node_sum.h), none at 1 rank; their option check refuses --batch 1 on several ranks. The
  * epoch's objective is the mean
@@ -19,9 +19,12 @@
  * and fills off_W[l], off_b[l] (l = 1..L). */
 size_t nn_gradient_layout(const nn_model *net, size_t *off_W, size_t *off_b);
 
-/* grad (packed, see above) = the gradient of the SUMMED softmax cross-entropy of the N
- * columns of x (n[0] x N) with labels `label`, by the same backpropagation kernels the
- * method runs. Returns the summed loss. Local; allocates its own scratch. */
-double nn_gradient_sum(const nn_model *net, const real *x, const int *label, long N, real *grad);
+/* grad (packed, see above) = the gradient of the SUMMED loss of the N columns of x (n[0] x N),
+ * by the same backpropagation kernels the method runs: softmax cross-entropy against
+ * `label`, or with loss NN_LOSS_LEAST_SQUARES the squared loss 0.5 |f(x) - t|^2 against the
+ * real targets `target` (n[L] x N), or onehot(label) when target is NULL. Returns the summed
+ * loss. Local; allocates its own scratch. */
+double nn_gradient_sum(const nn_model *net, const real *x, const int *label, const real *target, enum nn_loss loss,
+                       long N, real *grad);
 
 #endif

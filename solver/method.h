@@ -102,6 +102,8 @@ typedef struct {
   int anderson_auto;       /* what --anderson auto means (methods that list the option) */
   unsigned losses;         /* the --loss values it trains: bits 1u << enum nn_loss */
   const char *losses_why;  /* ends the refusal of another: "option --loss X: --method NAME <losses_why>" */
+  unsigned archs;          /* the --arch values beyond mlp it trains: bits 1u << enum nn_arch (0: mlp only) */
+  int regression;          /* 1: it fits real targets too (--data regression, csv), with the squared loss */
   /* Optional (NULL: none): resolves the method's own auto values and checks what one option
    * row cannot, after every option is parsed; on error writes one line into err and returns 0.
    * Runs on every rank. */

@@ -112,16 +112,54 @@ void nn_relu(real *dst, const real *src, size_t count)
   for (size_t i = 0; i < count; i++) dst[i] = src[i] > 0 ? src[i] : 0;
 }
 
+void nn_sigmoid(real *dst, const real *src, size_t count)
+{
+  nn_count_stream(2.0 * sizeof(real) * count);
+  for (size_t i = 0; i < count; i++) dst[i] = 1 / (1 + r_exp(-src[i]));
+}
+
+void nn_residual(const nn_model *m, real *x_out, const real *x_in, real *z, size_t count)
+{
+  if (m->sigmoid) nn_sigmoid(z, z, count);
+  else nn_relu(z, z, count);
+  nn_count_stream(3.0 * sizeof(real) * count);
+  for (size_t i = 0; i < count; i++) x_out[i] = x_in[i] + z[i];
+}
+
 const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2])
 {
   const real *in = x;
   for (int l = 1; l <= upto; l++) {
     real *out = buf[l & 1];
     nn_affine(m->W[l], m->bias ? m->b[l] : NULL, m->n[l], m->n[l - 1], in, nc, out);
-    if (l < m->L) nn_relu(out, out, (size_t)m->n[l] * nc);
+    if (m->resnet) {
+      /* x_l = x_{l-1} + act(z_l) in place of z_l: in and out are the two buffers */
+      if (l > 1 && l < m->L) nn_residual(m, out, in, out, (size_t)m->n[l] * nc);
+    } else if (l < m->L)
+      nn_relu(out, out, (size_t)m->n[l] * nc);
     in = out;
   }
   return in;
+}
+
+void nn_forward_eval_targets(const nn_model *m, const real *x, const real *y, long N, double *loss_sum)
+{
+  enum { CHUNK = 1024 };
+  size_t widest = (size_t)nn_widest_layer(m->L, m->n);
+  real *buf[2] = { nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch"),
+                   nn_alloc(widest * CHUNK, sizeof(real), "the forward pass's scratch") };
+  int k = m->n[m->L];
+  for (long j0 = 0; j0 < N; j0 += CHUNK) {
+    long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
+    const real *out = nn_forward_layers(m, x + (size_t)j0 * m->n[0], nc, m->L, buf);
+    const real *t = y + (size_t)j0 * k;
+    for (size_t i = 0; i < (size_t)nc * k; i++) {
+      double d = (double)out[i] - (double)t[i];
+      *loss_sum += 0.5 * d * d;
+    }
+  }
+  free(buf[0]);
+  free(buf[1]);
 }
 
 void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,

@@ -1,4 +1,5 @@
-/* The network itself: L weight matrices (optionally biases) of a ReLU MLP, and the true
+/* The network itself: L weight matrices (optionally biases) of a ReLU MLP or of a fully
+ * connected residual network (--arch resnet), and the true
  * forward pass that every accuracy in this suite is measured with. Local, no MPI, except
  * nn_forward_eval which leaves the cross-rank sums to the caller. */
 #ifndef NN_MODEL_H
@@ -10,8 +11,13 @@
 #include "numerics.h"
 #include "real.h"
 
+/* --arch resnet keeps the same storage: layer 1 is the linear input layer (n[1] x n[0], no
+ * activation), layers 2..L-1 the residual blocks x_l = x_{l-1} + act(W_l x_{l-1} + b_l) (all of
+ * width n[1]), layer L the linear output layer. */
 typedef struct nn_model {
   int L;
+  int resnet;                    /* 1: the residual network above; 0: the ReLU MLP */
+  int sigmoid;                   /* resnet: 1 = the blocks' activation is the logistic sigmoid, 0 = ReLU */
   int n[NN_MAX_LAYERS + 1];
   int bias;                      /* 1: b[l] is used */
   real *W[NN_MAX_LAYERS + 1];    /* W[l] is n[l] x n[l-1], column-major, l = 1..L */
@@ -35,11 +41,19 @@ void nn_model_init(nn_model *m, enum nn_init init, long seed);
 void nn_forward_eval(const nn_model *m, const real *x, const int *label, long N,
                      enum nn_loss loss, long *correct, double *loss_sum);
 
+/* Regression: y is n[L] x N real targets; accumulates the summed squared loss
+ * 0.5 |f(x_j) - y_j|^2 into *loss_sum. Chunked like nn_forward_eval. */
+void nn_forward_eval_targets(const nn_model *m, const real *x, const real *y, long N, double *loss_sum);
+
 /* dst = relu(src), count entries (dst may be src). */
 void nn_relu(real *dst, const real *src, size_t count);
+/* dst = 1 / (1 + exp(-src)), count entries (dst may be src). */
+void nn_sigmoid(real *dst, const real *src, size_t count);
+/* resnet: x_out = x_in + act(z), n x nc, where z holds W x_in + b on entry and act(z) on exit. */
+void nn_residual(const nn_model *m, real *x_out, const real *x_in, real *z, size_t count);
 
-/* The true forward pass of nc columns x (n[0] x nc) through layers 1..upto (ReLU after every
- * layer but L). buf holds two scratch arrays of max width x nc; returns the one holding the
+/* The true forward pass of nc columns x (n[0] x nc) through layers 1..upto (MLP: ReLU after
+ * every layer but L; resnet: see nn_model). buf holds two scratch arrays of max width x nc; returns the one holding the
  * result (n[upto] x nc), or x itself when upto = 0. */
 const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2]);
 

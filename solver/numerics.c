@@ -12,19 +12,21 @@
 #include "model.h"
 
 extern const nn_method nn_method_bcd, nn_method_admm, nn_method_random_features, nn_method_gd, nn_method_sgd,
-  nn_method_momentum, nn_method_adam, nn_method_dladmm;
+  nn_method_momentum, nn_method_adam, nn_method_dladmm, nn_method_resnet_admm;
 extern const nn_method_ops nn_anderson_ops;
 
 /* The first is --method's default (jobs/options.c). */
 static const nn_method *const methods[] = {
   &nn_method_bcd, &nn_method_admm, &nn_method_random_features, &nn_method_gd, &nn_method_sgd, &nn_method_momentum,
-  &nn_method_adam, &nn_method_dladmm, NULL
+  &nn_method_adam, &nn_method_dladmm, &nn_method_resnet_admm, NULL
 };
 
 static nn_model *model_create(const nn_config *cfg)
 {
   nn_model *m = nn_alloc(1, sizeof *m, "the model");
   nn_model_alloc(m, cfg->L, cfg->n, cfg->biases);
+  m->resnet = cfg->arch == NN_ARCH_RESNET;
+  m->sigmoid = cfg->activation == NN_ACT_SIGMOID;
   nn_model_init(m, cfg->init, cfg->seed);
   return m;
 }
@@ -58,7 +60,8 @@ static int model_layers(nn_model *m, void *W[], void *b[])
 
 static void forward_eval(const nn_model *m, const nn_shard *s, enum nn_loss loss, long *correct, double *loss_sum)
 {
-  nn_forward_eval(m, nn_shard_reals(s), s->label, s->n, loss, correct, loss_sum);
+  if (s->y) nn_forward_eval_targets(m, nn_shard_reals(s), s->y, s->n, loss_sum);
+  else nn_forward_eval(m, nn_shard_reals(s), s->label, s->n, loss, correct, loss_sum);
 }
 
 __attribute__((visibility("default"))) const nn_numerics NN_NUMERICS_TABLE = {

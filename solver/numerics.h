@@ -38,7 +38,8 @@ typedef struct {
    * of real_size values; b is left alone when the model has no biases. Returns L. */
   int (*model_layers)(nn_model *m, void *W[], void *b[]);
   /* The true forward pass over this rank's samples of s: adds the argmax hits to *correct and
-   * the summed loss to *loss_sum (model.h). Local: the caller sums over ranks. */
+   * the summed loss to *loss_sum (model.h); regression shards (s->y) add only the summed
+   * squared loss 0.5 |f(x) - y|^2. Local: the caller sums over ranks. */
   void (*forward_eval)(const nn_model *m, const nn_shard *s, enum nn_loss loss, long *correct, double *loss_sum);
 } nn_numerics;
 

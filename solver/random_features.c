@@ -40,7 +40,8 @@ typedef struct {
   int hinge;
   real *H;          /* nh x N frozen features */
   real *ones;       /* N ones with biases, else NULL */
-  real *T;          /* k x N targets: Y, or the projection of the outputs (hinge) */
+  real *T;          /* k x N targets: Y (one-hot, or regression's real targets), or the projection of
+                     * the outputs (hinge) */
   real *B, *O;      /* ld x k cross product, k x N outputs */
   nn_spd sys;
 } rf_state;
@@ -63,11 +64,10 @@ static double rf_alternate(rf_state *s, nn_timer *t)
   if (s->hinge) {
     nn_hinge_targets(O, s->label, k, s->N, &tsq, &f);
   } else {
-    for (long j = 0; j < s->N; j++)
-      for (int i = 0; i < k; i++) {
-        double d = O[i + (size_t)j * k] - (i == s->label[j]);
-        f += d * d;
-      }
+    for (size_t e = 0; e < (size_t)k * s->N; e++) {
+      double d = O[e] - s->T[e];
+      f += d * d;
+    }
   }
   nn_timer_stop(t);
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
@@ -125,7 +125,10 @@ static void rf_init(void *self, const nn_config *cfg, void *model, const void *s
     s->ones = nn_alloc((size_t)s->N, sizeof(real), "ones");
     for (long j = 0; j < s->N; j++) s->ones[j] = 1;
   }
-  for (long j = 0; j < s->N; j++) s->T[(size_t)s->label[j] + (size_t)j * k] = 1;
+  if (train->y) /* regression: the real targets */
+    memcpy(s->T, train->y, sizeof(real) * (size_t)k * s->N);
+  else
+    for (long j = 0; j < s->N; j++) s->T[(size_t)s->label[j] + (size_t)j * k] = 1;
 
   /* The forward pass to layer L-1, in chunks so its scratch stays small. */
   enum { CHUNK = 2048 };
@@ -182,6 +185,7 @@ const nn_method nn_method_random_features = {
   .loss_auto = NN_LOSS_SQUARED_HINGE, /* bcd's readout, so that the default floor is bcd's */
   .losses = 1u << NN_LOSS_SQUARED_HINGE | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "fits the output by squared-hinge or least-squares",
+  .archs = 1u << NN_ARCH_RESNET, .regression = 1,
   .state_bytes = rf_state_bytes,
   .phases = { "gram", NULL, "readout", NULL },
   .ops = &nn_random_features_ops,

@@ -5,31 +5,13 @@
 set -u
 train=$(realpath "$1") make_idx=$(realpath "$2") mpiexec=$3
 export OPENBLAS_NUM_THREADS=1
-work=$(mktemp -d)
+here=$(dirname "$(realpath "$0")") work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-run() { "$mpiexec" -n "$1" "$train" "${@:2}"; }
+source "$here/harness.sh"
 # Most checks run Taylor's ADMM; the default method (bcd) has its own checks below.
 tiny=(--method admm --data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3 --warmup 1)
 bcd=(--data synthetic --n-train 300 --n-test 100 --validation 60 --layers 8,6,3 --epochs 3)
-
-# expect_error NAME PATTERN RANKS ARGS...: exit != 0, exactly one 'admm-train: error:' line
-# matching PATTERN, no results file or .part left behind.
-expect_error() {
-  local name=$1 pattern=$2 np=$3; shift 3
-  rm -f out.h5 out.h5.part
-  run "$np" --output out.h5 "$@" >stdout.txt 2>stderr.txt
-  local rc=$? lines
-  lines=$(grep -c '^admm-train: error:' stderr.txt)
-  if [ $rc -ne 0 ] && [ "$lines" = 1 ] && grep -q -- "$pattern" stderr.txt && [ ! -e out.h5 ] && [ ! -e out.h5.part ]; then
-    ok "$name"
-  else
-    bad "$name (rc=$rc, error lines=$lines, files: $(ls out.h5* 2>/dev/null))"; cat stderr.txt
-  fi
-}
 
 # --help lists every option with its default and exits 0
 if run 1 --help >help.txt && grep -q -- '--layers' help.txt && grep -q -- '--beta' help.txt &&
@@ -54,7 +36,7 @@ expect_error "negative beta" "option --beta: -1 is outside (0, 1000000000000\]" 
 expect_error "zero layer width" "--layers" 2 "${tiny[@]}" --layers 8,0,3
 expect_error "one class" "--layers" 1 "${tiny[@]}" --layers 8,6,1
 expect_error "bad choice" "--init: 'uniform' is not one of" 1 --init uniform
-expect_error "loss the method cannot train" "--method adam trains with softmax cross-entropy" 1 "${bcd[@]}" --method adam --loss hinge
+expect_error "loss the method cannot train" "--method adam trains softmax cross-entropy or the squared loss" 1 "${bcd[@]}" --method adam --loss hinge
 expect_error "squared hinge is not admm's" "--loss squared-hinge: --method admm has closed-form output steps for least-squares and hinge only" 1 "${tiny[@]}" --loss squared-hinge
 expect_error "bcd refuses Taylor's hinge" "--loss hinge: --method bcd fits the output by squared-hinge or least-squares" 1 "${bcd[@]}" --loss hinge
 rm -f sqh.h5

@@ -1,0 +1,604 @@
+/* resnet-admm: proximal (linearised) ADMM for the residual network; see resnet_admm.h.
+ * Legend: L = K + 2 layers with weights (1 the input layer, 2..L-1 the K blocks, L the output),
+ * n the width, d the inputs, k the outputs, N this rank's samples, Ng all ranks'; column-major,
+ * samples as columns; Wbar_l = [W_l b_l] and Abar = [A; 1]. act is --activation, act' its
+ * derivative (ReLU: 1 where z > 0).
+ *
+ * Problem (least-squares loss against T: one-hot classes, or the real targets of regression):
+ *   min 1/2 |Wbar_L Vbar_{L-1} - T|^2
+ *   s.t. V_1 = Wbar_1 Xbar                                (the linear input layer)
+ *        V_l = V_{l-1} + act(Wbar_l Vbar_{l-1})  l = 2..L-1  (2-splitting)
+ *   or   U_l = Wbar_l Vbar_{l-1},  V_l = V_{l-1} + act(U_l)  (3-splitting)
+ * Augmented Lagrangian: the loss + sum over constraints r = 0 of <Lambda, r> + beta/2 |r|^2, with
+ * r = left - right (V_l - a_l, U_l - Wbar_l Vbar_{l-1}); multipliers M_l (V) and MU_l (U).
+ *
+ * One iteration (= one epoch), serial schedule, Gauss-Seidel from input to output:
+ *   for l = 1..L-1:
+ *     W step.  l = 1, and every block with 3-splitting (linear constraints): exact proximal least
+ *              squares, Wbar = argmin beta/2 |B - Wbar Abar|^2 + mu/2 |Wbar - Wbar_old|^2 with
+ *              (A, B) = (X, V_1 + M_1/beta) or (V_{l-1}, U_l + MU_l/beta); mu = --ridge x
+ *              trace(beta Abar Abar^T)/(cols + 1) (nn_radmm_ls_step; the input layer's system is
+ *              factored once).
+ *              Blocks with 2-splitting: one linearised proximal step on
+ *              phi(Wbar) = beta/2 |V_l - V_{l-1} - act(Wbar Vbar_{l-1}) + M_l/beta|^2:
+ *              Wbar -= grad phi / tau_l, grad phi = -beta [E .* act'(Z)] Vbar_{l-1}^T,
+ *              E = V_l - V_{l-1} - act(Z) + M_l/beta, Z = Wbar Vbar_{l-1}, tau_l = --resnet-tau x
+ *              beta x lambda_max(Vbar_{l-1} Vbar_{l-1}^T) (the Lipschitz bound of grad phi with
+ *              |act'| <= 1, exact for ReLU almost everywhere; lambda_max by power iteration).
+ *     U step   (3-splitting, blocks): U = argmin beta/2 |U - Wbar_l Vbar_{l-1} + MU_l/beta|^2
+ *              + <grad q(U_old), U> + rho_U/2 |U - U_old|^2, q(U) = beta/2 |V_l - V_{l-1} -
+ *              act(U) + M_l/beta|^2 linearised at the old U, rho_U = --resnet-rho x beta;
+ *              elementwise closed form.
+ *     V step.  V_l is in constraint l (target a_l) and in constraint l + 1 (or the loss, for
+ *              l = L-1). 3-splitting: every term is quadratic in V_l, so the step is exact:
+ *                l < L-1: (2I + W^T W) V = (a_l - M_l/beta) + W^T (U_{l+1} - b + MU_{l+1}/beta)
+ *                         + (V_{l+1} - act(U_{l+1}) + M_{l+1}/beta),  W, b of layer l + 1;
+ *                l = L-1: (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L).
+ *              2-splitting: l = L-1 the same exact step; l < L-1 a linearised proximal step on
+ *              h(V) = beta/2 |V_{l+1} - V - act(Wbar_{l+1} Vbar) + M_{l+1}/beta|^2:
+ *                V = (beta a - M - grad h(V_old) + rho_l V_old) / (beta + rho_l),
+ *                grad h = -beta [Q + W^T (Q .* act'(Z'))], Q = V_{l+1} - V_old - act(Z') +
+ *                M_{l+1}/beta, Z' = Wbar_{l+1} Vbar_old, rho_l = --resnet-rho x beta
+ *                (1 + |W_{l+1}|_2)^2 (its Lipschitz bound with |act'| <= 1).
+ *              The n x n systems are the same on every rank (replicated W): each rank factors
+ *              its own copy (LAPACK potrf) and solves for its own columns.
+ *   W_L: exact proximal least squares against T (coefficient 1, mu as above).
+ *   Multipliers: M_l += beta (V_l - a_l), MU_l += beta (U_l - Wbar_l Vbar_{l-1}), with a_l from
+ *   the new iterates.
+ * The epoch's objective is the augmented Lagrangian / Ng after the multiplier step; residual_a
+ * = sum |V_l - a_l|^2 / Ng, residual_z = sum |U_l - Wbar_l Vbar_{l-1}|^2 / Ng (3-splitting).
+ * What it shares with the gradient methods: nothing is back-propagated through the network;
+ * the 2-splitting's linearised steps take the gradient of one constraint's penalty with respect
+ * to one block (a local, one-layer gradient), scaled by a Lipschitz bound, not a learning rate.
+ *
+ * The arXiv text was not available here (only a summary): the splittings, the proximal
+ * linearised steps and the serial schedule follow its description; the order inside a block
+ * (W, U, V), the proximal weights and their Lipschitz scaling, the exact V steps and the
+ * relative ridge are this file's choices, stated above. Start: the weights of --init, V and U at
+ * the forward pass of those weights, multipliers zero. */
+#include "resnet_admm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/check.h"
+#include "../common/util.h"
+#include "real.h"
+
+#ifdef NN_FLOAT32
+#define lapack_potrf LAPACKE_spotrf
+#define lapack_potrs LAPACKE_spotrs
+#else
+#define lapack_potrf LAPACKE_dpotrf
+#define lapack_potrs LAPACKE_dpotrs
+#endif
+
+/* The phases this method times in its own slots (timer.h), named in its entry below. */
+static const enum nn_phase PH_W = PH_STEP1;
+static const enum nn_phase PH_U = PH_STEP2;
+static const enum nn_phase PH_V = PH_STEP3;
+static const enum nn_phase PH_MULT = PH_STEP4;
+
+static nn_timer *timer_of(const nn_resnet_admm *s);
+
+/* ============================================================= elementwise helpers */
+
+static inline real act(const nn_resnet_admm *s, real z)
+{
+  return s->net->sigmoid ? 1 / (1 + r_exp(-z)) : (z > 0 ? z : 0);
+}
+
+static inline real act_slope(const nn_resnet_admm *s, real z)
+{
+  if (!s->net->sigmoid) return z > 0 ? 1 : 0;
+  real h = 1 / (1 + r_exp(-z));
+  return h * (1 - h);
+}
+
+/* out (rows x N) = Wbar_l Abar for layer l of the model (A is n[l-1] x N). */
+static void layer_apply(const nn_resnet_admm *s, int l, const real *A, real *out)
+{
+  const nn_model *m = s->net;
+  nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], A, s->N, out);
+}
+
+static void allreduce(const nn_resnet_admm *s, void *buf, size_t count, MPI_Datatype type)
+{
+  nn_timer *t = timer_of(s);
+  int back = t ? t->running : -1;
+  if (t) nn_timer_start(t, PH_COMM_REDUCE);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, type, MPI_SUM, MPI_COMM_WORLD));
+  if (t && back >= 0) nn_timer_start(t, (enum nn_phase)back);
+}
+
+/* The largest eigenvalue of the symmetric positive semidefinite m x m matrix S (ld m) by
+ * power iteration from the all-ones vector: deterministic, so every rank gets the same bits. */
+static double lambda_max(const real *S, int m, real *work)
+{
+  real *v = work, *w = work + m;
+  for (int i = 0; i < m; i++) v[i] = 1;
+  double lam = 0;
+  for (int it = 0; it < 60; it++) {
+    cblas_gemv(CblasColMajor, CblasNoTrans, m, m, 1, S, m, v, 1, 0, w, 1);
+    double nrm = 0, dot = 0;
+    for (int i = 0; i < m; i++) {
+      nrm += (double)w[i] * w[i];
+      dot += (double)w[i] * v[i];
+    }
+    double vv = 0;
+    for (int i = 0; i < m; i++) vv += (double)v[i] * v[i];
+    lam = vv > 0 ? dot / vv : 0;
+    nrm = sqrt(nrm);
+    if (nrm == 0) return 0;
+    for (int i = 0; i < m; i++) v[i] = (real)(w[i] / nrm);
+  }
+  return lam;
+}
+
+/* Factors the SPD m x m system S in place and solves S X = R for nrhs columns of R (ld m) in
+ * place. Local. */
+static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
+{
+  nn_count_flops((double)m * m * m / 3.0 + 2.0 * m * m * (double)nrhs);
+  int info = lapack_potrf(LAPACK_COL_MAJOR, 'L', m, S, m);
+  CHECK(info == 0, "resnet-admm: the %s system is not positive definite (potrf info %d): raise --ridge or "
+        "--resnet-beta", what, info);
+  if (nrhs > 0) {
+    info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, (int)nrhs, S, m, R, m);
+    CHECK(info == 0, "resnet-admm: potrs info %d (%s)", info, what);
+  }
+}
+
+/* ============================================================= the steps */
+
+double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt, double c)
+{
+  nn_model *net = s->net;
+  const int rows = net->n[l], cols = net->n[l - 1], m = cols + 1;
+  const long N = s->N;
+  int cached = l == 1 && s->in_factor && s->iter > 0;
+  real *G = s->sums, *Cx = s->sums + (size_t)m * m;
+  size_t count = (size_t)m * m + (size_t)rows * m;
+  memset(s->sums, 0, sizeof(real) * count);
+  /* G = Abar Abar^T (ld m), Cx = Bt Abar^T (rows x m); the last row/column are the sums */
+  if (N > 0) {
+    if (!cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, Bt, rows, A, cols, 0, Cx, rows);
+  }
+  for (long j = 0; j < N; j++) {
+    const real *a = A + (size_t)j * cols, *b = Bt + (size_t)j * rows;
+    if (!cached) {
+      for (int i = 0; i < cols; i++) G[(size_t)cols * m + i] += a[i];
+      G[(size_t)cols * m + cols] += 1;
+    }
+    for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += b[i];
+  }
+  if (cached) allreduce(s, Cx, (size_t)rows * m, MPI_REAL_T);
+  else allreduce(s, s->sums, count, MPI_REAL_T);
+
+  real *S = l == 1 && s->in_factor ? s->in_factor : s->sys;
+  double mu = s->in_mu;
+  if (!cached) {
+    for (int j = 0; j < m; j++)
+      for (int i = j + 1; i < m; i++) G[(size_t)j * m + i] = G[(size_t)i * m + j]; /* mirror the sums' column */
+    double trace = 0;
+    for (int i = 0; i < m; i++) trace += c * G[(size_t)i * m + i];
+    mu = s->ridge * (trace > 0 ? trace / m : 1);
+    for (size_t e = 0; e < (size_t)m * m; e++) S[e] = (real)(c * G[e]);
+    for (int i = 0; i < m; i++) S[(size_t)i * m + i] += (real)mu;
+  }
+  /* S Wbar^T = (c Cx + mu Wbar_old)^T: the right side transposed, m x rows */
+  real *Wb = net->W[l], *R = s->rhs;
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < m; j++)
+      R[(size_t)i * m + j] = (real)(c * Cx[(size_t)j * rows + i] + mu * Wb[(size_t)j * rows + i]);
+  if (cached) {
+    nn_count_flops(2.0 * m * m * rows);
+    int info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, rows, S, m, R, m);
+    CHECK(info == 0, "resnet-admm: potrs info %d (input layer)", info);
+  } else {
+    spd_solve(S, m, R, rows, "weight step's");
+    if (l == 1 && s->in_factor) s->in_mu = mu; /* S now holds the factor, kept */
+  }
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < m; j++) Wb[(size_t)j * rows + i] = R[(size_t)i * m + j];
+  return mu;
+}
+
+double nn_radmm_w_block_linear(nn_resnet_admm *s, int l)
+{
+  nn_model *net = s->net;
+  const int n = s->n, m = n + 1;
+  const long N = s->N;
+  const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l];
+  const real ib = (real)(1 / s->beta);
+  real *Z = s->A, *E = s->B;
+  layer_apply(s, l, Vp, Z);
+  for (size_t e = 0; e < (size_t)n * N; e++) {
+    real h = act(s, Z[e]);
+    E[e] = (V[e] - Vp[e] - h + M[e] * ib) * act_slope(s, Z[e]);
+  }
+  real *G = s->sums, *D = s->sums + (size_t)m * m;
+  size_t count = (size_t)m * m + (size_t)n * m;
+  memset(s->sums, 0, sizeof(real) * count);
+  if (N > 0) {
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, E, n, Vp, n, 0, D, n);
+  }
+  for (long j = 0; j < N; j++) {
+    for (int i = 0; i < n; i++) {
+      G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
+      D[(size_t)n * n + i] += E[(size_t)j * n + i];
+    }
+    G[(size_t)n * m + n] += 1;
+  }
+  allreduce(s, s->sums, count, MPI_REAL_T);
+  for (int j = 0; j < m; j++)
+    for (int i = j + 1; i < m; i++) G[(size_t)j * m + i] = G[(size_t)i * m + j];
+  double lam = lambda_max(G, m, s->rhs);
+  double tau = s->tau * s->beta * (lam > 0 ? lam : 1);
+  /* Wbar -= grad / tau with grad = -beta D */
+  real step = (real)(s->beta / tau), *Wb = net->W[l];
+  for (size_t e = 0; e < (size_t)n * m; e++) Wb[e] += step * D[e];
+  return tau;
+}
+
+void nn_radmm_u_step(nn_resnet_admm *s, int l)
+{
+  const int n = s->n;
+  const long N = s->N;
+  const real beta = (real)s->beta, ib = (real)(1 / s->beta), rho = (real)(s->rho * s->beta);
+  const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l], *MU = s->MU[l];
+  real *U = s->U[l], *P = s->A;
+  layer_apply(s, l, Vp, P);
+  for (size_t e = 0; e < (size_t)n * N; e++) {
+    real u = U[e], target = P[e] - MU[e] * ib;
+    real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
+    U[e] = (beta * target - g + rho * u) / (beta + rho);
+  }
+}
+
+void nn_radmm_target(const nn_resnet_admm *s, int l, real *out)
+{
+  const size_t cnt = (size_t)s->n * s->N;
+  if (l == 1) {
+    layer_apply(s, 1, s->X, out);
+    return;
+  }
+  const real *Vp = s->V[l - 1];
+  if (s->split == 3) {
+    const real *U = s->U[l];
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
+  } else {
+    layer_apply(s, l, Vp, out);
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, out[e]);
+  }
+}
+
+/* sys (n x n) = alpha I + W^T W for the square or k x n W of layer l (rows x n). */
+static void normal_matrix(nn_resnet_admm *s, int l, double alpha)
+{
+  const nn_model *net = s->net;
+  const int n = s->n, rows = net->n[l];
+  cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, n, rows, 1, net->W[l], rows, net->W[l], rows, 0, s->sys, n);
+  for (int i = 0; i < n; i++) s->sys[(size_t)i * n + i] += (real)alpha;
+}
+
+double nn_radmm_v_step(nn_resnet_admm *s, int l)
+{
+  nn_model *net = s->net;
+  const int n = s->n, L = s->L, up = l + 1, rows = net->n[up];
+  const long N = s->N;
+  const size_t cnt = (size_t)n * N;
+  const real beta = (real)s->beta, ib = (real)(1 / s->beta);
+  real *V = s->V[l], *a = s->A, *R = s->C;
+  const real *M = s->M[l], *Wu = net->W[up], *bu = net->b[up];
+  nn_radmm_target(s, l, a);
+
+  if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
+    real *TB = s->B;
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
+    for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
+    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, TB, rows, 1, R, n);
+    normal_matrix(s, up, s->beta);
+    spd_solve(s->sys, n, R, N, "output V step's");
+    memcpy(V, R, sizeof(real) * cnt);
+    return 0;
+  }
+  const real *Vn = s->V[up], *Mn = s->M[up];
+  if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
+    const real *Un = s->U[up], *MUn = s->MU[up];
+    real *P = s->B;
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < n; i++) {
+        size_t e = (size_t)j * n + i;
+        P[e] = Un[e] - bu[i] + MUn[e] * ib;
+      }
+    for (size_t e = 0; e < cnt; e++) R[e] = a[e] - M[e] * ib + Vn[e] - act(s, Un[e]) + Mn[e] * ib;
+    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, R, n);
+    normal_matrix(s, up, 2.0);
+    spd_solve(s->sys, n, R, N, "V step's");
+    memcpy(V, R, sizeof(real) * cnt);
+    return 0;
+  }
+  /* 2-splitting, linearised: V = (beta a - M + beta (Q + W^T (Q .* act'(Z'))) + rho V) / (beta + rho) */
+  real *Zq = s->B;
+  layer_apply(s, up, V, Zq);
+  for (size_t e = 0; e < cnt; e++) {
+    real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
+    R[e] = q;
+    Zq[e] = q * act_slope(s, z);
+  }
+  if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, Zq, n, 1, R, n);
+  normal_matrix(s, up, 0.0); /* W^T W, for |W|_2^2 */
+  double w2 = lambda_max(s->sys, n, s->rhs);
+  double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
+  real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
+  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * R[e] + rr * V[e]) * inv;
+  return rho;
+}
+
+/* One constraint lhs = rhs over cnt entries, r = lhs - rhs: with update, first Lambda += beta r;
+ * adds <Lambda, r> + beta/2 |r|^2 to *lagr and |r|^2 to *sq. */
+static void constraint_term(const nn_resnet_admm *s, const real *lhs, const real *rhs, real *lambda, size_t cnt,
+                            int update, double *lagr, double *sq)
+{
+  const real beta = (real)s->beta;
+  for (size_t e = 0; e < cnt; e++) {
+    real r = lhs[e] - rhs[e];
+    if (update) lambda[e] += beta * r;
+    *lagr += (double)lambda[e] * r + 0.5 * s->beta * (double)r * r;
+    *sq += (double)r * r;
+  }
+}
+
+/* Adds over this rank's columns, for every constraint: <Lambda, r> + beta/2 |r|^2 into sums[1],
+ * |r_V|^2 into sums[2], |r_U|^2 into sums[3]; the loss into sums[0]. With update, first
+ * Lambda += beta r. */
+static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
+{
+  const int L = s->L, k = s->k;
+  const size_t cnt = (size_t)s->n * s->N;
+  real *a = s->A;
+  for (int l = 1; l < L; l++) {
+    nn_radmm_target(s, l, a);
+    constraint_term(s, s->V[l], a, s->M[l], cnt, update, &sums[1], &sums[2]);
+    if (s->split == 3 && l > 1) {
+      layer_apply(s, l, s->V[l - 1], a);
+      constraint_term(s, s->U[l], a, s->MU[l], cnt, update, &sums[1], &sums[3]);
+    }
+  }
+  real *out = s->B;
+  layer_apply(s, L, s->V[L - 1], out);
+  for (size_t e = 0; e < (size_t)k * s->N; e++) {
+    double r = (double)out[e] - s->T[e];
+    sums[0] += 0.5 * r * r;
+  }
+}
+
+static double finish_terms(nn_resnet_admm *s, double sums[4], double *res_v, double *res_u)
+{
+  allreduce(s, sums, 4, MPI_DOUBLE);
+  double ng = (double)s->n_global;
+  *res_v = sums[2] / ng;
+  *res_u = s->split == 3 ? sums[3] / ng : NAN;
+  return (sums[0] + sums[1]) / ng;
+}
+
+double nn_radmm_multipliers(nn_resnet_admm *s, double *res_v, double *res_u)
+{
+  double sums[4] = { 0, 0, 0, 0 };
+  constraint_terms(s, 1, sums);
+  return finish_terms(s, sums, res_v, res_u);
+}
+
+double nn_radmm_lagrangian(nn_resnet_admm *s, double *res_v, double *res_u)
+{
+  double sums[4] = { 0, 0, 0, 0 };
+  constraint_terms(s, 0, sums);
+  return finish_terms(s, sums, res_v, res_u);
+}
+
+/* The timer of the epoch in progress (NULL outside one: the tests call the steps directly). */
+static nn_timer *current_timer;
+static nn_timer *timer_of(const nn_resnet_admm *s)
+{
+  (void)s;
+  return current_timer;
+}
+
+static void phase(enum nn_phase p)
+{
+  if (current_timer) nn_timer_start(current_timer, p);
+}
+
+void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
+{
+  const int L = s->L;
+  const size_t cnt = (size_t)s->n * s->N;
+  const real ib = (real)(1 / s->beta);
+  current_timer = t;
+  for (int l = 1; l < L; l++) {
+    phase(PH_W);
+    if (l == 1 || s->split == 3) {
+      /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
+      real *Bt = s->C;
+      const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
+      for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
+      nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
+    } else
+      nn_radmm_w_block_linear(s, l);
+    if (s->split == 3 && l > 1) {
+      phase(PH_U);
+      nn_radmm_u_step(s, l);
+    }
+    phase(PH_V);
+    nn_radmm_v_step(s, l);
+  }
+  phase(PH_W);
+  nn_radmm_ls_step(s, L, s->V[L - 1], s->T, 1.0);
+  phase(PH_MULT);
+  if (t) nn_timer_stop(t);
+  s->iter++;
+  current_timer = NULL;
+}
+
+/* ============================================================= the method's operations */
+
+static void radmm_init(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
+{
+  (void)g;
+  nn_resnet_admm *s = self;
+  nn_model *net = model;
+  const nn_shard *train = shard;
+  CHECK(net->resnet && net->L >= 3 && net->bias, "internal: resnet-admm needs the residual network with biases");
+  s->net = net;
+  s->L = net->L;
+  s->n = net->n[1];
+  s->d = net->n[0];
+  s->k = net->n[net->L];
+  s->split = cfg->splitting;
+  s->beta = cfg->resnet_beta;
+  s->tau = cfg->resnet_tau;
+  s->rho = cfg->resnet_rho;
+  s->ridge = cfg->ridge;
+  s->N = train->n;
+  s->n_global = train->n_global;
+  s->first = train->first;
+  s->X = nn_shard_reals(train);
+  const int n = s->n, k = s->k;
+  const size_t c = (size_t)(s->N > 0 ? s->N : 1), nmax = (size_t)nn_widest_layer(net->L, net->n);
+  s->T = nn_alloc((size_t)k * c, sizeof(real), "the targets");
+  if (train->y) memcpy(s->T, train->y, sizeof(real) * (size_t)k * s->N);
+  else
+    for (long j = 0; j < s->N; j++) s->T[(size_t)j * k + train->label[j]] = 1;
+  for (int l = 1; l < s->L; l++) {
+    s->V[l] = nn_alloc((size_t)n * c, sizeof(real), "the block outputs V");
+    s->M[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
+    if (s->split == 3 && l > 1) {
+      s->U[l] = nn_alloc((size_t)n * c, sizeof(real), "the pre-activations U");
+      s->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
+    }
+  }
+  s->A = nn_alloc(nmax * c, sizeof(real), "scratch");
+  s->B = nn_alloc(nmax * c, sizeof(real), "scratch");
+  s->C = nn_alloc(nmax * c, sizeof(real), "scratch");
+  s->sums = nn_alloc((nmax + 1) * (nmax + 1) + (nmax + 1) * nmax, sizeof(real), "the Gram sums");
+  s->sys = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "a system");
+  s->rhs = nn_alloc((nmax + 1) * nmax > 2 * (nmax + 1) ? (nmax + 1) * nmax : 2 * (nmax + 1), sizeof(real), "a right side");
+  s->in_factor = nn_alloc((size_t)(s->d + 1) * (s->d + 1), sizeof(real), "the input layer's factor");
+  /* V and U at the forward pass of the initial weights */
+  for (int l = 1; l < s->L; l++) {
+    if (s->split == 3 && l > 1) {
+      layer_apply(s, l, s->V[l - 1], s->U[l]);
+      for (size_t e = 0; e < (size_t)n * s->N; e++) s->V[l][e] = s->V[l - 1][e] + act(s, s->U[l][e]);
+    } else
+      nn_radmm_target(s, l, s->V[l]);
+  }
+}
+
+static void radmm_fini(void *self)
+{
+  nn_resnet_admm *s = self;
+  for (int l = 1; l < s->L; l++) {
+    free(s->V[l]);
+    free(s->M[l]);
+    free(s->U[l]);
+    free(s->MU[l]);
+  }
+  free(s->T);
+  free(s->A);
+  free(s->B);
+  free(s->C);
+  free(s->sums);
+  free(s->sys);
+  free(s->rhs);
+  free(s->in_factor);
+}
+
+static void radmm_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
+{
+  (void)epoch;
+  nn_resnet_admm *s = self;
+  nn_radmm_iteration(s, t);
+  nn_timer_start(t, PH_MULT);
+  current_timer = t;
+  st->objective = nn_radmm_multipliers(s, &st->residual_a, &st->residual_z);
+  current_timer = NULL;
+  nn_timer_stop(t);
+  CHECK_ALL_RANKS(isfinite(st->objective), "--method resnet-admm diverged at iteration %d (augmented Lagrangian %g): "
+                  "raise --resnet-beta or --resnet-tau", epoch, st->objective);
+}
+
+/* The checkpoint's share (method.h): V, U and the multipliers by sample, and the iteration
+ * count (the input layer's factor is rebuilt at the first step after a resume). */
+static int radmm_state_arrays(void *self, nn_state_array *out, int max)
+{
+  nn_resnet_admm *s = self;
+  int k = 0;
+  char name[16];
+  for (int l = 1; l < s->L; l++) {
+    snprintf(name, sizeof name, "V%d", l);
+    nn_state_partitioned(out, &k, max, name, s->V[l], s->n, s->first, s->N, s->n_global);
+    snprintf(name, sizeof name, "M%d", l);
+    nn_state_partitioned(out, &k, max, name, s->M[l], s->n, s->first, s->N, s->n_global);
+    if (!s->U[l]) continue;
+    snprintf(name, sizeof name, "U%d", l);
+    nn_state_partitioned(out, &k, max, name, s->U[l], s->n, s->first, s->N, s->n_global);
+    snprintf(name, sizeof name, "MU%d", l);
+    nn_state_partitioned(out, &k, max, name, s->MU[l], s->n, s->first, s->N, s->n_global);
+  }
+  return k;
+}
+
+/* A resumed run refactors the input layer's system at its first step. */
+static void radmm_state_restored(void *self)
+{
+  nn_resnet_admm *s = self;
+  s->iter = 0;
+}
+
+const nn_method_ops nn_resnet_admm_ops = {
+  .size = sizeof(nn_resnet_admm), .init = radmm_init, .epoch = radmm_epoch, .fini = radmm_fini,
+  .state_arrays = radmm_state_arrays, .state_restored = radmm_state_restored,
+};
+
+static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
+{
+  if (cfg->arch != NN_ARCH_RESNET) {
+    snprintf(err, errlen, "option --method resnet-admm: trains the residual network only (give --arch resnet)");
+    return 0;
+  }
+  return 1;
+}
+
+/* V and M per layer but the output, U and MU per block, targets, three scratch blocks; the
+ * Gram sums, a system, a right side and the input layer's factor. */
+static double radmm_state_bytes(const nn_config *cfg, double N)
+{
+  const int *n = cfg->n;
+  int L = cfg->L;
+  double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1];
+  double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 3 * nmax;
+  double square = (nmax + 1) * (nmax + 1);
+  return per_sample * N * r + (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
+}
+
+const nn_method nn_method_resnet_admm = {
+  .name = "resnet-admm",
+  .help = "proximal (linearised) ADMM for --arch resnet with --splitting 2 (block outputs V) or 3 (also "
+          "pre-activations U), after Xu, Li and Xing (arXiv 2310.15334); serial schedule (solver/resnet_admm.c)",
+  .options = "splitting resnet-beta resnet-tau resnet-rho ridge",
+  .init_auto = NN_INIT_HE,
+  .loss_auto = NN_LOSS_LEAST_SQUARES,
+  .losses = 1u << NN_LOSS_LEAST_SQUARES,
+  .losses_why = "fits the squared loss (least-squares) only",
+  .archs = 1u << NN_ARCH_RESNET,
+  .regression = 1,
+  .validate = radmm_validate,
+  .state_bytes = radmm_state_bytes,
+  .phases = { "w_step", "u_step", "v_step", "multipliers" },
+  .ops = &nn_resnet_admm_ops,
+};
