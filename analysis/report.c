@@ -1713,6 +1713,9 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
                 "than the attribute): threads per rank unknown, grouped apart from the others\n",
                 nunknown, an->nrun);
     }
+    fprintf(f, "- **Anderson memory** M (`/config/anderson`) is part of the key: runs with other "
+               "M are never pooled. A file without it (older than `--anderson`) reads as M = 0, "
+               "not recorded, and groups only with such files.\n");
     fprintf(f, "- Seconds per epoch pool `/epochs/t_epoch` over every epoch (warm-up included) of "
                "every run concerned.\n");
     fprintf(f, "- **Configuration per method** (the methods table and the method figures): %s\n",
