@@ -639,31 +639,29 @@ static int read_epoch_data(hid_t f, admm_Run *run, int part, long long *rows_max
     int exact = !part;
     if (!(run->epoch = read_epochs(g, "epoch", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
     if (!(run->warmup = read_epochs(g, "warmup", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
-    struct {
+    typedef struct {
         const char *name;
         double **dst;
-    } one[] = {{"loss", &run->loss},
-               {"objective", &run->objective},
-               {"residual_z", &run->residual_z},
-               {"residual_a", &run->residual_a},
-               {"train_acc", &run->train_acc},
-               {"val_acc", &run->val_acc},
-               {"test_acc", &run->test_acc},
-               {"t_epoch", &run->t_epoch},
-               {"t_eval", &run->t_eval},
-               {"t_wall", &run->t_wall}};
+    } Field; /* an /epochs dataset of E reals and where it goes */
+    Field one[] = {{"loss", &run->loss},
+                   {"objective", &run->objective},
+                   {"residual_z", &run->residual_z},
+                   {"residual_a", &run->residual_a},
+                   {"train_acc", &run->train_acc},
+                   {"val_acc", &run->val_acc},
+                   {"test_acc", &run->test_acc},
+                   {"t_epoch", &run->t_epoch},
+                   {"t_eval", &run->t_eval},
+                   {"t_wall", &run->t_wall}};
     for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
         if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, exact, w)))
             goto done;
     /* multiplier and the anderson_* datasets came with later writers than the rest: a file
      * without one reads as NaN, "none" */
-    struct {
-        const char *name;
-        double **dst;
-    } later[] = {{"multiplier", &run->multiplier},
-                 {"anderson_accepted", &run->aa_accepted},
-                 {"anderson_residual", &run->aa_residual},
-                 {"anderson_coef_norm", &run->aa_coef_norm}};
+    Field later[] = {{"multiplier", &run->multiplier},
+                     {"anderson_accepted", &run->aa_accepted},
+                     {"anderson_residual", &run->aa_residual},
+                     {"anderson_coef_norm", &run->aa_coef_norm}};
     for (size_t k = 0; k < sizeof later / sizeof later[0]; k++) {
         ex = H5Lexists(g, later[k].name, H5P_DEFAULT);
         if (ex < 0) {
