@@ -1,6 +1,7 @@
 /* report: see report.h. Sections in the order report.md presents them: the per-run and
- * per-configuration tables and the methods table, seconds per epoch, the partial runs, the method
- * comparison figures (per epoch, against wall time, convergence), scaling (speed-up, efficiency,
+ * per-configuration tables and the methods table, seconds per epoch, the iterations and seconds to
+ * reach objective and accuracy levels, the partial runs, the method comparison figures (per epoch,
+ * against wall time, convergence per method and Anderson memory), scaling (speed-up, efficiency,
  * the per-phase breakdown with its load imbalance), sensitivity, then report.md. Each method's
  * configuration is chosen by validation accuracy; the test accuracy is only reported. User-facing
  * names are plain words; the thesis's figure numbers appear once, in a note at the end of
