@@ -514,6 +514,34 @@ double admm_field_multiplier(const admm_Run *r, int e)
     return r->multiplier[e];
 }
 
+double admm_field_t_train(const admm_Run *r, int e)
+{
+    double t = 0.0;
+    for (int k = 0; k <= e; k++)
+        t += r->t_epoch[k];
+    return t;
+}
+double admm_field_aa_residual(const admm_Run *r, int e)
+{
+    return r->aa_residual[e];
+}
+
+int admm_group_plain(const admm_Analysis *an, int g)
+{
+    const admm_Run *r = admm_group_rep(an, g);
+    if (r->anderson == 0) return g;
+    /* epochs and patience decide only where a run stops, never its iterates */
+    static const char *const except[] = {"anderson", "epochs", "patience"};
+    int found = -1;
+    for (int h = 0; h < an->ngroup; h++) {
+        const admm_Run *o = admm_group_rep(an, h);
+        if (o->anderson != 0 || !same_config(an, r, o, except, 3)) continue;
+        if (o->anderson_recorded) return h;
+        if (found < 0) found = h;
+    }
+    return found;
+}
+
 double admm_field_rss_max(const admm_Run *r, int e)
 {
     double m = NAN;

@@ -116,6 +116,18 @@ double admm_field_residual_z(const admm_Run *run, int e);
 double admm_field_residual_a(const admm_Run *run, int e);
 double admm_field_multiplier(const admm_Run *run, int e);
 double admm_field_rss_max(const admm_Run *run, int e); /* max over ranks */
+/* Seconds of training so far: t_epoch summed over epochs 1..e+1 (the training steps only, Anderson
+ * acceleration's own work included; evaluation and I/O left out, which cost every method alike) */
+double admm_field_t_train(const admm_Run *run, int e);
+double admm_field_aa_residual(const admm_Run *run, int e); /* |g(x_k) - x_k| of --anderson */
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Anderson acceleration (--anderson M, /config/anderson): M is a /config key, so runs with other M
+ * are never one group. The plain group of g is the group equal to g in every key but anderson,
+ * epochs and patience (where a run stops, not its iterates) whose M is 0 (recorded 0 before not recorded, then the first): the same method and options without
+ * acceleration, whose curve sets the objective levels of the reach table. g itself when its M is 0;
+ * -1 when no such group was read. */
+int admm_group_plain(const admm_Analysis *an, int g);
 
 /* Spread of field over the runs of group g, per epoch: mean, lo (min), hi (max) of the runs that
  * reached epoch e, NaN skipped (all NaN when none has a value). Arrays are malloc'd, length = the

@@ -28,7 +28,8 @@ static const struct {
     {"--out", "DIR", "(required)",
      "folder for report.md, tables/ and figures/; created if missing"},
     {"--ignore", "KEY", "(none)",
-     "also leave the /config attribute KEY out of the grouping key (repeatable)"},
+     "also leave the /config attribute KEY out of the grouping key (repeatable; not anderson: "
+     "runs with other Anderson memories are never pooled)"},
     {"--no-plots", "", "off", "write the tables and report only; do not run gnuplot"},
     {"--include-partial", "", "off",
      "average partial runs (stopped by a signal, or .h5.part files of runs that died) into the "
@@ -187,6 +188,10 @@ int main(int argc, char **argv)
         }
     }
     if (!outdir || !outdir[0]) bad_usage("--out OUTDIR is required%s", "");
+    /* pooling runs of other Anderson memories would blur the convergence comparison it is for */
+    for (int k = 0; k < nignore; k++)
+        if (!strcmp(ignore[k], "anderson"))
+            bad_usage("--ignore anderson: runs with other --anderson M are never pooled%s", "");
     if (scaling) {
         if (ninput) bad_usage("--scaling takes its study folder alone, not also %s", input[0]);
         char why[512];

@@ -195,6 +195,13 @@ static void write_script(FILE *f, const char *stem, const admm_PlotSpec *spec, i
     for (int k = 0, color = 0; k < ns; k++) {
         const admm_Series *x = &s[k];
         const char *sep = k + 1 < ns ? ", \\\n" : "\n";
+        if (x->ideal == 3) {
+            fprintf(f, "  '%s.dat' index %d using 1:2 with points pt 6 ps 1.6 lw 1.5 lc %d title ",
+                    stem, k, color > 0 ? (color - 1) % 8 + 1 : 1);
+            gp_str(f, x->label);
+            fputs(sep, f);
+            continue;
+        }
         if (x->ideal == 2) {
             fprintf(f, "  '%s.dat' index %d using 1:2 with lines dt 2 lw 1.5 lc %d title ", stem, k,
                     color > 0 ? (color - 1) % 8 + 1 : 1);

@@ -12,7 +12,9 @@ typedef struct {
     const double *x, *y;   /* n points */
     const double *lo, *hi; /* n, or NULL: spread drawn as a band (lines) or error bars */
     int ideal;             /* 1: a reference line, dashed black, no points; 2: a model of the
-                              series before it, dashed in its colour */
+                              series before it, dashed in its colour; 3: marks on the series
+                              before it (large open circles in its colour, no line): some of its
+                              points singled out, NaN elsewhere */
 } admm_Series;
 
 typedef enum {

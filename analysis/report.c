@@ -1,6 +1,7 @@
 /* report: see report.h. Sections in the order report.md presents them: the per-run and
- * per-configuration tables and the methods table, seconds per epoch, the partial runs, the method
- * comparison figures (per epoch, against wall time, convergence), scaling (speed-up, efficiency,
+ * per-configuration tables and the methods table, seconds per epoch, the iterations and seconds to
+ * reach objective and accuracy levels, the partial runs, the method comparison figures (per epoch,
+ * against wall time, convergence per method and Anderson memory), scaling (speed-up, efficiency,
  * the per-phase breakdown with its load imbalance), sensitivity, then report.md. Each method's
  * configuration is chosen by validation accuracy; the test accuracy is only reported. User-facing
  * names are plain words; the thesis's figure numbers appear once, in a note at the end of
@@ -32,6 +33,9 @@ typedef struct {
     char *tables, *figures; /* OUTDIR/tables, OUTDIR/figures */
     int nmethod;
     int *best;         /* nmethod group indices: each method's chosen group (find_best) */
+    int naccel;
+    int *best_accel; /* naccel group indices: the chosen group of each method and Anderson memory
+                        M (find_best): the curves of the convergence figures */
     admm_Floor *floor; /* ngroup: each group's random-features floor (admm_group_floor) */
     int nfig;
     Figure *fig; /* figures made, in order */
@@ -592,6 +596,152 @@ static int table_sensitivity(const Ctx *c, const char *param)
     return nfam;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Iterations and seconds to reach given levels (issue 15, "convergence evidence") */
+
+enum { REACH_K = 50 }; /* the issue's yardstick: the objective the plain method reaches here */
+static const double reach_acc_pct[] = {90.0, 95.0, 97.0};
+
+static const char reach_rule[] =
+    "One row per group, measure and level. Iterations: the first epoch (1-based, warm-up "
+    "included) at which a run's value reaches the level (objective <= level; accuracy >= level), "
+    "mean over the group's runs; seconds: the sum of `t_epoch` up to and including that epoch "
+    "(training steps only, the Anderson wrapper's work included, evaluation and I/O left out), "
+    "mean over the runs. Both are empty (never reached: an empty CSV field, `-` in Markdown) unless "
+    "every run of the group reaches the level; reached counts the runs that do. Objective levels come from the group's "
+    "plain group (the same options with `--anderson` 0, `--epochs` and `--patience` aside: plain "
+    "column; itself when its M is 0): "
+    "with E the fewest epochs of the plain group's runs and K = min(50, E), the plain group's "
+    "mean objective at epoch K (left out when K = E), at epoch E (its last), and that last value "
+    "/ 10 and / 100 (only when it is positive). A group without a plain group has no objective "
+    "rows. Accuracy levels: 90, 95, 97 % validation and test accuracy (`val_acc`, `test_acc` per "
+    "epoch). anderson M: `-` when the file does not record `/config/anderson` (older than the "
+    "option: no acceleration ran).";
+
+/* First epoch (0-based) at which run r's field reaches level (below: value <= level, else >=);
+ * -1 when it never does. NaN never reaches. */
+static int reach_epoch(const admm_Run *r, admm_EpochField field, double level, int below)
+{
+    for (int e = 0; e < r->E; e++) {
+        double v = field(r, e);
+        if (isnan(v)) continue;
+        if (below ? v <= level : v >= level) return e;
+    }
+    return -1;
+}
+
+static double field_val_acc(const admm_Run *r, int e)
+{
+    return r->val_acc[e];
+}
+static double field_test_acc(const admm_Run *r, int e)
+{
+    return r->test_acc[e];
+}
+
+static void reach_row(const Ctx *c, admm_Table *t, int g, int plain, const char *measure,
+                      const char *rule, double level, admm_EpochField field, double cmp_level,
+                      int below)
+{
+    const admm_Analysis *an = c->an;
+    const admm_Group *gr = &an->group[g];
+    const admm_Run *rep = admm_group_rep(an, g);
+    int reached = 0;
+    double it = 0.0, sec = 0.0;
+    for (int k = 0; k < gr->nrun; k++) {
+        const admm_Run *r = &an->run[gr->run[k]];
+        int e = reach_epoch(r, field, cmp_level, below);
+        if (e < 0) continue;
+        reached++;
+        it += e + 1;
+        sec += admm_field_t_train(r, e);
+    }
+    admm_table_row(t);
+    group_cell(t, gr->id);
+    admm_table_str(t, rep->method);
+    if (rep->anderson_recorded)
+        admm_table_int(t, rep->anderson);
+    else
+        admm_table_str(t, "-");
+    admm_table_int(t, gr->nrun);
+    if (plain >= 0)
+        group_cell(t, an->group[plain].id);
+    else
+        admm_table_str(t, "-");
+    admm_table_str(t, measure);
+    admm_table_str(t, rule);
+    admm_table_real(t, level, "%.4g");
+    admm_table_int(t, reached);
+    if (reached == gr->nrun) {
+        admm_table_real(t, it / gr->nrun, "%.1f");
+        admm_table_real(t, sec / gr->nrun, "%.3g");
+    } else {
+        admm_table_str(t, ""); /* never reached (by every run) */
+        admm_table_str(t, "");
+    }
+    partial_cell(t, gr->npartial > 0);
+}
+
+static admm_Table *table_reach(const Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    admm_Table *t = admm_table_new();
+    admm_table_col(t, "group", "group");
+    admm_table_col(t, "method", "method");
+    admm_table_col(t, "anderson", "anderson M");
+    admm_table_col(t, "runs", "runs");
+    admm_table_col(t, "plain_group", "plain");
+    admm_table_col(t, "measure", "measure");
+    admm_table_col(t, "level_rule", "level rule");
+    admm_table_col(t, "level", "level");
+    admm_table_col(t, "reached", "reached");
+    admm_table_col(t, "iterations", "iterations");
+    admm_table_col(t, "seconds", "seconds");
+    admm_table_col(t, "partial", "partial");
+    for (int g = 0; g < an->ngroup; g++) {
+        int p = admm_group_plain(an, g);
+        if (p >= 0) {
+            const admm_Group *pg = &an->group[p];
+            int E = an->run[pg->run[0]].E;
+            for (int k = 1; k < pg->nrun; k++)
+                if (an->run[pg->run[k]].E < E) E = an->run[pg->run[k]].E;
+            int K = E < REACH_K ? E : REACH_K;
+            double atK = 0.0, last = 0.0;
+            for (int k = 0; k < pg->nrun; k++) {
+                atK += an->run[pg->run[k]].objective[K - 1];
+                last += an->run[pg->run[k]].objective[E - 1];
+            }
+            atK /= pg->nrun;
+            last /= pg->nrun;
+            char rule[96];
+            if (K < E && !isnan(atK)) {
+                snprintf(rule, sizeof rule, "plain at epoch %d", K);
+                reach_row(c, t, g, p, "objective", rule, atK, admm_field_objective, atK, 1);
+            }
+            if (!isnan(last)) {
+                snprintf(rule, sizeof rule, "plain at epoch %d (its last)", E);
+                reach_row(c, t, g, p, "objective", rule, last, admm_field_objective, last, 1);
+            }
+            for (int d = 1; d <= 2 && last > 0; d++) {
+                double level = last / (d == 1 ? 10.0 : 100.0);
+                snprintf(rule, sizeof rule, "plain at epoch %d / %d", E, d == 1 ? 10 : 100);
+                reach_row(c, t, g, p, "objective", rule, level, admm_field_objective, level, 1);
+            }
+        }
+        for (int v = 0; v < 2; v++)
+            for (size_t k = 0; k < sizeof reach_acc_pct / sizeof reach_acc_pct[0]; k++) {
+                char rule[32];
+                snprintf(rule, sizeof rule, "%g %%", reach_acc_pct[k]);
+                reach_row(c, t, g, p, v ? "test_acc" : "val_acc", rule, reach_acc_pct[k],
+                          v ? field_test_acc : field_val_acc, reach_acc_pct[k] / 100.0, 0);
+            }
+    }
+    char *caption = admm_xasprintf("%s %s", reach_rule, partial_rule);
+    save(c, t, "reach", "Iterations and seconds to reach objective and accuracy levels", caption);
+    free(caption);
+    return t;
+}
+
 static admm_Table *table_flagged(const Ctx *c)
 {
     admm_Table *t = admm_table_new();
@@ -799,7 +949,8 @@ static void figure(Ctx *c, const char *stem, const char *caption, int fam,
 
 /* A per-epoch figure: its file stem, what it shows, the y label, the thesis's figures it stands
  * for (the note at the end of report.md only), the value, and whether it is a convergence
- * measure (objective, residuals, multiplier: drawn on a log axis when it spans decades). */
+ * measure (objective, residuals, multiplier: one curve per method and Anderson memory M, on a log
+ * axis when every value is positive; 2: also against seconds of training, STEM_vs_time). */
 typedef struct {
     const char *stem, *what, *ylabel, *thesis;
     admm_EpochField field;
@@ -819,11 +970,11 @@ static const EpochFigure epoch_figures[] = {
     {"val_accuracy", "validation accuracy", "validation accuracy (%)", NULL,
      admm_field_val_acc_pct, 0},
     {"objective", "objective", "the method's objective (per sample)", NULL, admm_field_objective,
-     1},
+     2},
     {"residual_z", "residual of z = W a", "sum over layers of |z - W a|^2 per sample", NULL,
-     admm_field_residual_z, 1},
+     admm_field_residual_z, 2},
     {"residual_a", "residual of a = relu(z)", "sum over layers of |a - relu(z)|^2 per sample",
-     NULL, admm_field_residual_a, 1},
+     NULL, admm_field_residual_a, 2},
     {"multiplier", "multiplier", "|lambda|^2 per sample", NULL, admm_field_multiplier, 1},
 };
 enum { NEPOCHFIG = sizeof epoch_figures / sizeof epoch_figures[0] };
@@ -876,11 +1027,134 @@ static void figures_time(Ctx *c)
     }
 }
 
+/* "bcd, Anderson m=8 (G3, 2 runs)", "bcd, no acceleration (G1, 1 run)": a convergence curve's
+ * legend. "M not recorded" marks a file older than --anderson of a method it now applies to. */
+static char *accel_label(const admm_Analysis *an, int g)
+{
+    const admm_Run *r = admm_group_rep(an, g);
+    char *tag = group_tag(an, g), *label;
+    int accelerable =
+        !strcmp(r->method, "bcd") || !strcmp(r->method, "admm") || !strcmp(r->method, "dladmm");
+    if (r->anderson > 0)
+        label = admm_xasprintf("%s, Anderson m=%lld (%s)", r->method, r->anderson, tag);
+    else
+        label = admm_xasprintf("%s, no acceleration%s (%s)", r->method,
+                               !r->anderson_recorded && accelerable ? ", M not recorded" : "", tag);
+    free(tag);
+    return label;
+}
+
+/* A convergence measure (objective, a residual, the multiplier) per epoch, or against seconds of
+ * training when vs_time: one curve per method and Anderson memory M (find_best), log y axis when
+ * every value is positive (admm's multiplier: its warm-up zeros left out). */
+static void figure_convergence(Ctx *c, const EpochFigure *ef, int vs_time)
+{
+    const admm_Analysis *an = c->an;
+    Set set = {0, NULL};
+    for (int k = 0; k < c->naccel; k++)
+        set_band_x(&set, an, c->best_accel[k], vs_time ? admm_field_t_train : NULL, ef->field,
+                   accel_label(an, c->best_accel[k]));
+    /* a series is left out where the method has no such value (NaN: bcd has no multiplier) */
+    int log_y = log_axis(&set, 0, !strcmp(ef->stem, "multiplier"), 1.0);
+    char *stem = admm_xasprintf("%s%s", ef->stem, vs_time ? "_vs_time" : "");
+    char *title = admm_xasprintf("%s %s, each method and Anderson memory", ef->what,
+                                 vs_time ? "against training time" : "per epoch");
+    char *caption = admm_xasprintf(
+        "%s %s for each method and Anderson memory M (`--anderson`; runs with other M are never "
+        "pooled), the group of each chosen by mean validation accuracy: mean over seeds, band "
+        "from min to max; methods without this value are left out%s.",
+        ef->what,
+        vs_time ? "against seconds of training (t_epoch summed: the training steps with the "
+                  "acceleration's own work, evaluation and I/O left out; mean over seeds)"
+                : "per epoch (one iteration of the method)",
+        log_y ? "; logarithmic axis" : "");
+    title[0] = (char)toupper((unsigned char)title[0]);
+    caption[0] = (char)toupper((unsigned char)caption[0]);
+    admm_PlotSpec spec = {.title = title,
+                          .xlabel = vs_time ? "seconds of training (sum of t_epoch)" : "epoch",
+                          .ylabel = ef->ylabel,
+                          .style = ADMM_PLOT_LINES,
+                          .integer_x = !vs_time,
+                          .log_y = log_y};
+    figure(c, stem, caption, -1, &spec, &set);
+    free(stem);
+    free(title);
+    free(caption);
+    set_free(&set);
+}
+
+/* Anderson's fixed-point residual |g(x_k) - x_k| per epoch, one curve per accelerated method and
+ * M, with the epochs whose accelerated point the safeguard refused (anderson_accepted = 0 in any
+ * run of the group) circled. */
+static void figure_anderson(Ctx *c)
+{
+    const admm_Analysis *an = c->an;
+    Set set = {0, NULL};
+    int nrefused = 0, ntried = 0;
+    for (int k = 0; k < c->naccel; k++) {
+        int g = c->best_accel[k];
+        const admm_Group *gr = &an->group[g];
+        if (admm_group_rep(an, g)->anderson <= 0) continue;
+        int before = set.n;
+        set_band(&set, an, g, admm_field_aa_residual, accel_label(an, g));
+        if (set.n == before) continue;
+        const admm_Series *line = &set.s[set.n - 1];
+        double *x = admm_xmalloc((size_t)line->n * sizeof *x),
+               *y = admm_xmalloc((size_t)line->n * sizeof *y);
+        int any = 0;
+        for (int e = 0; e < line->n; e++) {
+            int refused = 0;
+            for (int q = 0; q < gr->nrun; q++) {
+                const admm_Run *r = &an->run[gr->run[q]];
+                if (e >= r->E || isnan(r->aa_accepted[e])) continue;
+                ntried++;
+                if (r->aa_accepted[e] == 0.0) {
+                    refused = 1;
+                    nrefused++;
+                }
+            }
+            x[e] = line->x[e];
+            y[e] = refused ? line->y[e] : NAN;
+            any |= refused && isfinite(y[e]);
+        }
+        char *label = admm_xasprintf("  refused (G%d)", gr->id);
+        if (any)
+            set_push(&set, (admm_Series){label, line->n, x, y, NULL, NULL, 3});
+        else {
+            free(label);
+            free(x);
+            free(y);
+        }
+    }
+    int log_y = log_axis(&set, 0, 0, 1.0);
+    char *caption = admm_xasprintf(
+        "Anderson acceleration's fixed-point residual |g(x_k) - x_k| per epoch (Euclidean norm of "
+        "the stacked state, /epochs/anderson_residual) for each accelerated method and memory M, "
+        "the group chosen by mean validation accuracy; mean over seeds, band from min to max. "
+        "Circled: epochs whose accelerated point the safeguard refused in a run of the group (the "
+        "plain step kept, the memory restarted): %d of the %d tried%s.",
+        nrefused, ntried, log_y ? "; logarithmic axis" : "");
+    admm_PlotSpec spec = {.title = "Anderson fixed-point residual per epoch",
+                          .xlabel = "epoch",
+                          .ylabel = "|g(x_k) - x_k| (stacked state)",
+                          .style = ADMM_PLOT_LINES,
+                          .integer_x = 1,
+                          .log_y = log_y};
+    figure(c, "anderson_residual", caption, -1, &spec, &set);
+    free(caption);
+    set_free(&set);
+}
+
 static void figures_methods(Ctx *c)
 {
     const admm_Analysis *an = c->an;
     for (int f = 0; f < NEPOCHFIG; f++) {
         const EpochFigure *ef = &epoch_figures[f];
+        if (ef->convergence) {
+            figure_convergence(c, ef, 0);
+            if (ef->convergence == 2) figure_convergence(c, ef, 1);
+            continue;
+        }
         Set set = {0, NULL};
         for (int m = 0; m < c->nmethod; m++) {
             int g = c->best[m];
@@ -889,27 +1163,24 @@ static void figures_methods(Ctx *c)
                      admm_xasprintf("%s (%s)", admm_group_rep(an, g)->method, tag));
             free(tag);
         }
-        /* a series is left out where the method has no such value (NaN: bcd has no multiplier) */
-        int log_y = ef->convergence ? log_axis(&set, 0, !strcmp(ef->stem, "multiplier"), 50.0) : 0;
         char *title = admm_xasprintf("%s per epoch, chosen configuration of each method", ef->what);
         char *caption = admm_xasprintf(
             "%s per epoch for each method's group chosen by mean validation accuracy (methods.md; "
-            "test accuracy is only reported): mean over seeds, band from min to max%s%s.",
-            ef->what, ef->convergence ? "; methods without this value are left out" : "",
-            log_y ? "; logarithmic axis" : "");
+            "test accuracy is only reported): mean over seeds, band from min to max.",
+            ef->what);
         title[0] = (char)toupper((unsigned char)title[0]);
         caption[0] = (char)toupper((unsigned char)caption[0]);
         admm_PlotSpec spec = {.title = title,
                               .xlabel = "epoch",
                               .ylabel = ef->ylabel,
                               .style = ADMM_PLOT_LINES,
-                              .integer_x = 1,
-                              .log_y = log_y};
+                              .integer_x = 1};
         figure(c, ef->stem, caption, -1, &spec, &set);
         free(title);
         free(caption);
         set_free(&set);
     }
+    figure_anderson(c);
     figures_time(c);
 
     /* final accuracy of every group */
@@ -1393,7 +1664,8 @@ static void write_thesis_note(FILE *f)
 }
 
 static void write_report(const Ctx *c, const admm_Table *methods, const admm_Table *groups,
-                         const admm_Table *epoch_time, const admm_Table *partial,
+                         const admm_Table *epoch_time, const admm_Table *reach,
+                         const admm_Table *partial,
                          const admm_Table *flagged, int nscal, int nphase, const int *nsens)
 {
     const admm_Analysis *an = c->an;
@@ -1442,6 +1714,9 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
                 "than the attribute): threads per rank unknown, grouped apart from the others\n",
                 nunknown, an->nrun);
     }
+    fprintf(f, "- **Anderson memory** M (`/config/anderson`) is part of the key: runs with other "
+               "M are never pooled. A file without it (older than `--anderson`) reads as M = 0, "
+               "not recorded, and groups only with such files.\n");
     fprintf(f, "- Seconds per epoch pool `/epochs/t_epoch` over every epoch (warm-up included) of "
                "every run concerned.\n");
     fprintf(f, "- **Configuration per method** (the methods table and the method figures): %s\n",
@@ -1473,6 +1748,9 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     fprintf(f, "\n## Seconds per epoch per method\n\n");
     admm_table_md(epoch_time, f);
 
+    fprintf(f, "\n## Iterations and seconds to reach a level\n\n%s\n\n", reach_rule);
+    admm_table_md(reach, f);
+
     fprintf(f, "\n## Partial runs\n\n");
     if (npartial == 0) {
         fprintf(f, "None: no run stopped on a signal, and no `.h5.part` file of a run that died "
@@ -1494,6 +1772,7 @@ static void write_report(const Ctx *c, const admm_Table *methods, const admm_Tab
     link_table(f, "methods", "Configuration per method, chosen by validation accuracy");
     link_table(f, "groups", "Groups and their files");
     link_table(f, "epoch_time", "Seconds per epoch per method");
+    link_table(f, "reach", "Iterations and seconds to reach objective and accuracy levels");
     link_table(f, "scaling",
                "Scaling: seconds per epoch, speed-up, efficiency, communication, memory");
     link_table(f, "phases", "Time per phase of the training step per rank count, load imbalance");
@@ -1578,6 +1857,24 @@ static void find_best(Ctx *c)
         if (chosen_over(&an->group[g], &an->group[c->best[c->nmethod - 1]]))
             c->best[c->nmethod - 1] = g;
     }
+    /* the same rule within each method and Anderson memory M (not recorded counts apart from a
+     * recorded 0: they are other groups, see admm_group_plain) */
+    c->best_accel = admm_xmalloc((size_t)(an->ngroup ? an->ngroup : 1) * sizeof *c->best_accel);
+    c->naccel = 0;
+    for (int g = 0; g < an->ngroup; g++) {
+        const admm_Run *r = admm_group_rep(an, g);
+        int k = 0;
+        for (; k < c->naccel; k++) {
+            const admm_Run *o = admm_group_rep(an, c->best_accel[k]);
+            if (!strcmp(o->method, r->method) && o->anderson == r->anderson &&
+                o->anderson_recorded == r->anderson_recorded)
+                break;
+        }
+        if (k == c->naccel)
+            c->best_accel[c->naccel++] = g;
+        else if (chosen_over(&an->group[g], &an->group[c->best_accel[k]]))
+            c->best_accel[k] = g;
+    }
 }
 
 int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
@@ -1603,6 +1900,7 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
     int nphase = table_phases(&c);
     admm_Table *partial = table_partial(&c);
     admm_Table *flagged = table_flagged(&c);
+    admm_Table *reach = table_reach(&c);
     char *tidy = admm_xasprintf("%s/epochs.csv", c.tables);
     CHECK(admm_tidy_write(tidy, an, opt->nall, opt->all) == 0, "cannot write %s: %s", tidy,
           strerror(errno));
@@ -1614,7 +1912,7 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
         figures_phases(&c);
         figures_families(&c);
     }
-    write_report(&c, methods, groups, epoch_time, partial, flagged, nscal, nphase, nsens);
+    write_report(&c, methods, groups, epoch_time, reach, partial, flagged, nscal, nphase, nsens);
 
     int nfail = c.nfail;
     admm_table_free(methods);
@@ -1622,6 +1920,7 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
     admm_table_free(epoch_time);
     admm_table_free(flagged);
     admm_table_free(partial);
+    admm_table_free(reach);
     for (int k = 0; k < c.nfig; k++) {
         free(c.fig[k].stem);
         free(c.fig[k].caption);
@@ -1631,6 +1930,7 @@ int admm_report_write(const admm_Analysis *an, const admm_ReportOptions *opt)
     free(c.fig);
     free(c.fail);
     free(c.best);
+    free(c.best_accel);
     free(c.floor);
     free(c.tables);
     free(c.figures);

@@ -534,6 +534,15 @@ static int read_config(hid_t f, admm_Run *run, Why *w)
     RELEASE(H5Gclose(g));
     if (rc < 0) return w->buf[0] ? -1 : h5fail(w, "attributes of /config");
     qsort(run->cfg, (size_t)run->ncfg, sizeof *run->cfg, cmp_attr);
+    /* anderson (--anderson M): a file without it predates the option or ran a method it does not
+     * apply to; either way no acceleration ran, so M reads as 0, marked not recorded */
+    const admm_Attr *aa = admm_run_cfg(run, "anderson");
+    if (aa) {
+        if (aa->kind != ADMM_ATTR_INT || aa->n != 1 || aa->i[0] < 0)
+            return refuse(w, "attribute /config/anderson is not one integer >= 0");
+        run->anderson = aa->i[0];
+        run->anderson_recorded = 1;
+    }
     /* every root attribute as stored, for the per-epoch table: run metadata the schema adds later
      * (job ids, ...) reaches it without a change here */
     CfgWalk rw = {"/", &run->nroot, &run->root, w};
@@ -630,35 +639,45 @@ static int read_epoch_data(hid_t f, admm_Run *run, int part, long long *rows_max
     int exact = !part;
     if (!(run->epoch = read_epochs(g, "epoch", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
     if (!(run->warmup = read_epochs(g, "warmup", E, 0, H5T_NATIVE_LLONG, exact, w))) goto done;
-    struct {
+    typedef struct {
         const char *name;
         double **dst;
-    } one[] = {{"loss", &run->loss},
-               {"objective", &run->objective},
-               {"residual_z", &run->residual_z},
-               {"residual_a", &run->residual_a},
-               {"train_acc", &run->train_acc},
-               {"val_acc", &run->val_acc},
-               {"test_acc", &run->test_acc},
-               {"t_epoch", &run->t_epoch},
-               {"t_eval", &run->t_eval},
-               {"t_wall", &run->t_wall}};
+    } Field; /* an /epochs dataset of E reals and where it goes */
+    Field one[] = {{"loss", &run->loss},
+                   {"objective", &run->objective},
+                   {"residual_z", &run->residual_z},
+                   {"residual_a", &run->residual_a},
+                   {"train_acc", &run->train_acc},
+                   {"val_acc", &run->val_acc},
+                   {"test_acc", &run->test_acc},
+                   {"t_epoch", &run->t_epoch},
+                   {"t_eval", &run->t_eval},
+                   {"t_wall", &run->t_wall}};
     for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
         if (!(*one[k].dst = read_epochs(g, one[k].name, E, 0, H5T_NATIVE_DOUBLE, exact, w)))
             goto done;
-    /* multiplier came with a later writer than the rest: a file without it reads as NaN, "none" */
-    ex = H5Lexists(g, "multiplier", H5P_DEFAULT);
-    if (ex < 0) {
-        h5fail(w, "dataset /epochs/multiplier");
-        goto done;
-    }
-    if (ex > 0) {
-        if (!(run->multiplier = read_epochs(g, "multiplier", E, 0, H5T_NATIVE_DOUBLE, exact, w)))
+    /* multiplier and the anderson_* datasets came with later writers than the rest: a file
+     * without one reads as NaN, "none" */
+    Field later[] = {{"multiplier", &run->multiplier},
+                     {"anderson_accepted", &run->aa_accepted},
+                     {"anderson_residual", &run->aa_residual},
+                     {"anderson_coef_norm", &run->aa_coef_norm}};
+    for (size_t k = 0; k < sizeof later / sizeof later[0]; k++) {
+        ex = H5Lexists(g, later[k].name, H5P_DEFAULT);
+        if (ex < 0) {
+            char what[64];
+            snprintf(what, sizeof what, "dataset /epochs/%s", later[k].name);
+            h5fail(w, what);
             goto done;
-    } else {
-        run->multiplier = admm_xmalloc(E * sizeof *run->multiplier);
-        for (hsize_t e = 0; e < E; e++)
-            run->multiplier[e] = NAN;
+        }
+        if (ex > 0) {
+            if (!(*later[k].dst = read_epochs(g, later[k].name, E, 0, H5T_NATIVE_DOUBLE, exact, w)))
+                goto done;
+        } else {
+            *later[k].dst = admm_xmalloc(E * sizeof **later[k].dst);
+            for (hsize_t e = 0; e < E; e++)
+                (*later[k].dst)[e] = NAN;
+        }
     }
     ex = H5Lexists(g, "phase_avg", H5P_DEFAULT);
     if (ex <= 0) {
@@ -876,10 +895,11 @@ void admm_run_free(admm_Run *run)
     for (int p = 0; p < run->P; p++)
         free(run->phase_names[p]);
     free(run->phase_names);
-    double *d[] = {run->loss,      run->objective, run->residual_z, run->residual_a,
-                   run->multiplier, run->train_acc, run->val_acc,   run->test_acc,
-                   run->t_epoch,   run->t_eval,    run->t_wall,     run->phase_min,
-                   run->phase_avg, run->phase_max, run->rss_mb};
+    double *d[] = {run->loss,        run->objective,   run->residual_z,  run->residual_a,
+                   run->multiplier,  run->train_acc,   run->val_acc,     run->test_acc,
+                   run->t_epoch,     run->t_eval,      run->t_wall,      run->phase_min,
+                   run->phase_avg,   run->phase_max,   run->rss_mb,      run->aa_accepted,
+                   run->aa_residual, run->aa_coef_norm};
     for (size_t k = 0; k < sizeof d / sizeof d[0]; k++)
         free(d[k]);
     free(run->epoch);

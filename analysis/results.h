@@ -58,6 +58,14 @@ typedef struct {
     long long *epoch, *warmup;                          /* E */
     double *loss, *objective, *residual_z, *residual_a; /* E */
     double *multiplier;                                 /* E; NaN when the file has none */
+    double *aa_accepted, *aa_residual, *aa_coef_norm;   /* E: /epochs/anderson_accepted,
+                                                           anderson_residual, anderson_coef_norm;
+                                                           NaN when the file has none (a file
+                                                           older than --anderson) */
+    long long anderson; /* /config/anderson, the memory M (0: off); 0 when the file has no such
+                           attribute (a file older than --anderson, or a method it does not
+                           apply to: no acceleration ran) with anderson_recorded = 0 */
+    int anderson_recorded;
     double *train_acc, *val_acc, *test_acc;             /* E */
     double *t_epoch, *t_eval, *t_wall;                  /* E */
     double *phase_min, *phase_avg, *phase_max;          /* (E, P) */

@@ -90,7 +90,7 @@ typedef struct {
     Cfg cfg[96];
     int E, P, R;
     double *t_epoch, *phase_avg, *phase_max, *rss; /* E; E x P; E x P; E x R (row-major) */
-    double *val_acc, *test_acc, *loss_e;           /* E */
+    double *val_acc, *test_acc, *loss_e, *obj;     /* E */
     char phase_names[1024];
 } Run;
 
@@ -245,6 +245,7 @@ static void read_run(Run *r, const char *path, int partial)
     r->val_acc = dataset(f, "epochs/val_acc", limit, &e2, NULL);
     r->test_acc = dataset(f, "epochs/test_acc", limit, &e2, NULL);
     r->loss_e = dataset(f, "epochs/loss", limit, &e2, NULL);
+    r->obj = dataset(f, "epochs/objective", limit, &e2, NULL);
     if (!has_final) { /* the epoch of highest validation accuracy, first of equals */
         int b = -1;
         for (int e = 0; e < r->E; e++)
@@ -1290,6 +1291,129 @@ static void check_epochs_csv(const char *dir, int nall, const Run *all, int incl
                "epochs.csv row %d %s: a missing value is an empty field", j + 1, t.head[i]);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* reach.csv: iterations and seconds to reach levels (analysis/README.md, "Reach levels") */
+
+/* --anderson M of a run: -1 when /config/anderson is absent (a file older than the option) */
+static long long anderson_of(const Run *r)
+{
+    const Cfg *c = cfg(r, "anderson");
+    return c ? (long long)c->v[0] : -1;
+}
+
+/* The plain group of g: equal but for anderson, epochs and patience, M = 0 (a recorded 0 first, then absent, then the
+ * first in table order); g itself when its own M is 0 or absent; -1 when none. */
+static int plain_of(int g)
+{
+    const Run *a = &runs[groups[g].run[0]];
+    if (anderson_of(a) <= 0) return g;
+    static const char *const except[] = {"anderson", "epochs", "patience"};
+    int absent = -1;
+    for (int h = 0; h < ngroup; h++) {
+        const Run *b = &runs[groups[h].run[0]];
+        if (anderson_of(b) > 0 || !same_except(a, b, except, 3)) continue;
+        if (anderson_of(b) == 0) return h;
+        if (absent < 0) absent = h;
+    }
+    return absent;
+}
+
+static int next_row;
+
+/* One expected row of reach.csv: group g, measure, level; below: the value must fall to the level
+ * (objective), else rise to it (an accuracy, level a fraction, shown in percent). */
+static void reach_expect(const Table *t, int g, int plain, int which, double level)
+{
+    static const char *const measures[] = {"objective", "val_acc", "test_acc"};
+    const char *measure = measures[which];
+    int below = which == 0, i = next_row++;
+    if (i >= t->nrow) {
+        ok(0, "reach: missing row %d (%s %s level %.15g)", i + 1, groups[g].id, measure, level);
+        return;
+    }
+    const Group *gr = &groups[g];
+    const Run *rep = &runs[gr->run[0]];
+    char what[160];
+    snprintf(what, sizeof what, "reach row %d (%s %s %.6g)", i + 1, gr->id, measure, level);
+    ok(!strcmp(get(t, i, "group"), gr->id), "%s: group '%s'", what, get(t, i, "group"));
+    ok(!strcmp(get(t, i, "method"), rep->method), "%s: method '%s'", what, get(t, i, "method"));
+    if (anderson_of(rep) < 0)
+        ok(!*get(t, i, "anderson"), "%s: anderson '%s', expected empty (not recorded)", what,
+           get(t, i, "anderson"));
+    else
+        num_cell("reach", "anderson", get(t, i, "anderson"), (double)anderson_of(rep));
+    num_cell("reach", "runs", get(t, i, "runs"), gr->n);
+    ok(!strcmp(get(t, i, "plain_group"), plain >= 0 ? groups[plain].id : ""),
+       "%s: plain group '%s', expected '%s'", what, get(t, i, "plain_group"),
+       plain >= 0 ? groups[plain].id : "");
+    ok(!strcmp(get(t, i, "measure"), measure), "%s: measure '%s'", what, get(t, i, "measure"));
+    num_cell("reach", "level", get(t, i, "level"), below ? level : 100 * level);
+    int reached = 0;
+    double it = 0, sec = 0;
+    for (int k = 0; k < gr->n; k++) {
+        const Run *r = &runs[gr->run[k]];
+        const double *v = which == 0 ? r->obj : which == 1 ? r->val_acc : r->test_acc;
+        double t_sum = 0;
+        for (int e = 0; e < r->E; e++) {
+            t_sum += r->t_epoch[e];
+            if (isnan(v[e]) || !(below ? v[e] <= level : v[e] >= level)) continue;
+            reached++;
+            it += e + 1;
+            sec += t_sum;
+            break;
+        }
+    }
+    num_cell("reach", "reached", get(t, i, "reached"), reached);
+    if (reached == gr->n) {
+        num_cell("reach", "iterations", get(t, i, "iterations"), it / gr->n);
+        num_cell("reach", "seconds", get(t, i, "seconds"), sec / gr->n);
+    } else {
+        ok(!*get(t, i, "iterations") && !*get(t, i, "seconds"),
+           "%s: iterations '%s' seconds '%s', expected empty (not reached by every run)", what,
+           get(t, i, "iterations"), get(t, i, "seconds"));
+    }
+    partial_col(t, i, gr->partial, "reach");
+}
+
+static void check_reach(const Table *t)
+{
+    next_row = 0;
+    for (int g = 0; g < ngroup; g++) {
+        /* the guard: runs with other --anderson M are never pooled */
+        for (int k = 1; k < groups[g].n; k++)
+            ok(anderson_of(&runs[groups[g].run[k]]) == anderson_of(&runs[groups[g].run[0]]),
+               "group %s pools runs with --anderson %lld and %lld (%s, %s)", groups[g].id,
+               anderson_of(&runs[groups[g].run[0]]), anderson_of(&runs[groups[g].run[k]]),
+               runs[groups[g].run[0]].path, runs[groups[g].run[k]].path);
+        int p = plain_of(g);
+        if (p >= 0) {
+            const Group *pg = &groups[p];
+            int E = runs[pg->run[0]].E;
+            for (int k = 1; k < pg->n; k++)
+                if (runs[pg->run[k]].E < E) E = runs[pg->run[k]].E;
+            int K = E < 50 ? E : 50;
+            double atK = 0, last = 0;
+            for (int k = 0; k < pg->n; k++) {
+                atK += runs[pg->run[k]].obj[K - 1];
+                last += runs[pg->run[k]].obj[E - 1];
+            }
+            atK /= pg->n;
+            last /= pg->n;
+            if (K < E && !isnan(atK)) reach_expect(t, g, p, 0, atK);
+            if (!isnan(last)) reach_expect(t, g, p, 0, last);
+            if (last > 0) {
+                reach_expect(t, g, p, 0, last / 10.0);
+                reach_expect(t, g, p, 0, last / 100.0);
+            }
+        }
+        const double pct[] = {90, 95, 97};
+        for (int v = 0; v < 2; v++)
+            for (int k = 0; k < 3; k++)
+                reach_expect(t, g, p, 1 + v, pct[k] / 100.0);
+    }
+    ok(next_row == t->nrow, "reach: %d rows, expected %d", t->nrow, next_row);
+}
+
 /* Every figures/NAME.png that report.md links is a PNG of some size. */
 static void check_figures(const char *dir, const char *report)
 {
@@ -1370,6 +1494,8 @@ int main(int argc, char **argv)
     check_methods(&t);
     check_md_matches_csv(dir, "epoch_time", &t);
     check_epoch_time(&t);
+    check_md_matches_csv(dir, "reach", &t);
+    check_reach(&t);
     check_md_matches_csv(dir, "scaling", &t);
     check_scaling(&t);
     const char *params[] = {"beta", "gamma", "warmup", "init"};

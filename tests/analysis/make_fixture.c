@@ -18,7 +18,10 @@
  * SIGTERM), format (admm-nn-results), omit (a dataset under /epochs or a root attribute to leave
  * out), badshape (an /epochs dataset written one row short), torn (an /epochs dataset: it and every
  * dataset after it in the writer's order hold one row fewer, as when a run dies in the middle of
- * appending an epoch).
+ * appending an epoch), anderson (none: /config/anderson and the /epochs/anderson_* datasets are
+ * left out, as in a file older than --anderson; M: written, the datasets NaN when M = 0), objq (none:
+ * objective = loss + 0.1 as below; q: objective = q^e, a curve that falls a decade per
+ * ln(10)/ln(1/q) epochs).
  *
  * status=running writes what the .part file of a run that died holds: no final root attributes
  * (epochs_run, best_epoch, final_*, stop_reason, total_time_s, train_time_s) and no /weights.
@@ -33,7 +36,9 @@
  *   comm_gather = 1/3 comm t_epoch, gram = solve = (1 - comm) t_epoch / 2, others 0,
  *   phase_min = (1 - imb) phase_avg, phase_max = (1 + imb) phase_avg, rss_mb = rss + 10 r + e,
  *   objective = loss + 0.1, residual_z = 0.5 / e and residual_a = 0.25 / e (admm, bcd; else NaN),
- *   multiplier = 0 through warm-up, then 0.1 / e (admm; else NaN); the work counters (phase_flops
+ *   multiplier = 0 through warm-up, then 0.1 / e (admm; else NaN); with anderson=M > 0,
+ *   anderson_accepted = NaN at epoch 1, then 0 (refused) at every epoch divisible by 4, else 1,
+ *   anderson_residual = 10 objective, anderson_coef_norm = 0.5 (NaN at epoch 1); the work counters (phase_flops
  *   (E, 9), comm_calls and comm_bytes (E, 8), bytes_sent and bytes_recv (E, ranks), stream_bytes,
  *   stream_calls, flops_narrow) hold small known numbers: phase_flops = 1e6 e (p + 1), comm_calls =
  *   e (k + 1), comm_bytes = 8 comm_calls, bytes_sent = bytes_recv = 1000 e (r + 1), stream_bytes =
@@ -96,6 +101,8 @@ static Opt opts[] = {
     {"omit", ""},
     {"badshape", ""},
     {"torn", ""},
+    {"anderson", ""},
+    {"objq", ""},
 };
 enum { NOPT = sizeof opts / sizeof opts[0] };
 
@@ -157,11 +164,12 @@ static void attr_f64(hid_t obj, const char *name, double v)
 
 /* The /epochs datasets in the order admm-train appends an epoch's row to them (io/results.c). */
 static const char *const writer_order[] = {
-    "loss",        "objective",  "residual_z", "residual_a",   "train_acc",    "val_acc",
-    "test_acc",    "t_epoch",    "t_eval",     "t_wall",       "multiplier",   "stream_bytes",
-    "stream_calls", "flops_narrow", "epoch",   "warmup",       "phase_min",    "phase_avg",
-    "phase_max",   "rss_mb",     "phase_flops", "comm_calls",  "comm_bytes",   "bytes_sent",
-    "bytes_recv"};
+    "loss",         "objective",    "residual_z",        "residual_a",        "train_acc",
+    "val_acc",      "test_acc",     "t_epoch",           "t_eval",            "t_wall",
+    "multiplier",   "stream_bytes", "stream_calls",      "flops_narrow",      "anderson_accepted",
+    "anderson_residual", "anderson_coef_norm", "epoch",  "warmup",            "phase_min",
+    "phase_avg",    "phase_max",    "rss_mb",            "phase_flops",       "comm_calls",
+    "comm_bytes",   "bytes_sent",   "bytes_recv"};
 
 static int order_of(const char *name)
 {
@@ -231,6 +239,10 @@ static void write_file(const char *path)
     double *pmax = calloc((size_t)(E * P), sizeof(double)),
            *rssm = calloc((size_t)(E * R), sizeof(double));
     double wall = 0.0, train_time = 0.0;
+    const int has_aa = get("anderson")[0] != '\0';
+    const long long aa = has_aa ? inum("anderson") : 0;
+    double *aa_acc = calloc((size_t)E, sizeof(double)), *aa_res = calloc((size_t)E, sizeof(double)),
+           *aa_coef = calloc((size_t)E, sizeof(double));
     for (int i = 0; i < E; i++) {
         int e = i + 1;
         epoch[i] = e;
@@ -239,7 +251,10 @@ static void write_file(const char *path)
         va[i] = val * e / E;
         tra[i] = fmin(1.0, te[i] + 0.01);
         loss[i] = 1.0 / e;
-        obj[i] = loss[i] + 0.1;
+        obj[i] = get("objq")[0] ? pow(num("objq"), e) : loss[i] + 0.1;
+        aa_acc[i] = aa > 0 && e > 1 ? (e % 4 == 0 ? 0.0 : 1.0) : NAN;
+        aa_res[i] = aa > 0 ? 10.0 * obj[i] : NAN;
+        aa_coef[i] = aa > 0 && e > 1 ? 0.5 : NAN;
         rz[i] = admm || bcd ? 0.5 / e : NAN;
         ra[i] = admm || bcd ? 0.25 / e : NAN;
         mult[i] = !admm ? NAN : warm[i] ? 0.0 : 0.1 / e;
@@ -353,6 +368,7 @@ static void write_file(const char *path)
     attr_i64(c, "n_train", 1, &x);
     x = inum("n_test");
     attr_i64(c, "n_test", 1, &x);
+    if (has_aa) attr_i64(c, "anderson", 1, &aa);
     attr_str(c, "output", path);
     H5Gclose(c);
 
@@ -392,6 +408,11 @@ static void write_file(const char *path)
     }
     if ((d = epochs_ds(g, "bytes_sent", rows, (hsize_t)R, 0, sent)) >= 0) H5Dclose(d);
     if ((d = epochs_ds(g, "bytes_recv", rows, (hsize_t)R, 0, sent)) >= 0) H5Dclose(d);
+    if (has_aa) {
+        if ((d = epochs_ds(g, "anderson_accepted", rows, 0, 0, aa_acc)) >= 0) H5Dclose(d);
+        if ((d = epochs_ds(g, "anderson_residual", rows, 0, 0, aa_res)) >= 0) H5Dclose(d);
+        if ((d = epochs_ds(g, "anderson_coef_norm", rows, 0, 0, aa_coef)) >= 0) H5Dclose(d);
+    }
     H5Gclose(g);
     if (running) { /* a run that died never reached its weights */
         H5OK(H5Fclose(f));
@@ -421,6 +442,9 @@ static void write_file(const char *path)
 done:
     for (int k = 0; k < 14; k++)
         free(v[k]);
+    free(aa_acc);
+    free(aa_res);
+    free(aa_coef);
     free(flops);
     free(calls);
     free(cbytes);

@@ -198,8 +198,8 @@ S=out/figures/src
 check "accuracy against wall time: one curve per method, x is t_wall (admm epoch 3 at 3.3 s)" \
   bash -c "grep -q '^# admm (G[0-9]*, 2 runs)' $S/test_accuracy_vs_time.dat && grep -q '^ 3.3 85 80 90' $S/test_accuracy_vs_time.dat"
 check "convergence figures skip the methods without the value: residual_z has admm and bcd only" \
-  test "$(grep -c '^# [a-z-]* (G' $S/residual_z.dat)" = 2
-check "multiplier: admm only" test "$(grep '^# [a-z-]* (G' $S/multiplier.dat | cut -d' ' -f2 | tr '\n' ' ')" = "admm "
+  test "$(grep -c '^# [a-z-]*, no acceleration, M not recorded (G' $S/residual_z.dat)" = 2
+check "multiplier: admm only" test "$(grep '^# [a-z-]*, no acceleration, M not recorded (G' $S/multiplier.dat | cut -d' ' -f2 | tr '\n' ' ')" = "admm, "
 check "speed-up and efficiency on a log2 rank axis with the ideal line" \
   bash -c "grep -q 'set logscale x 2' $S/speedup_vs_ranks.gp && grep -q 'set logscale x 2' $S/efficiency_vs_ranks.gp && grep -q \"title 'ideal (ranks / 1)'\" $S/speedup_vs_ranks.gp && grep -q \"title 'ideal (efficiency 1)'\" $S/efficiency_vs_ranks.gp"
 check "phases: stacked bars, one layer per phase, one bar per rank count" \
@@ -266,6 +266,53 @@ check "threads: epochs.csv has the root threads_per_rank, empty for the old file
   bash -c "$(declare -f csv); test \$(csv $TT/epochs.csv file=threads/res/t2_s1.h5,epoch=1 threads_per_rank) = 2 && test -z \"\$(csv $TT/epochs.csv file=threads/res/old_s1.h5,epoch=1 threads_per_rank)\""
 # shellcheck disable=SC2046  # one argument per file
 out=$("$checker" threads/out --valid $(find threads/res -name '*.h5' ! -path '*/bad/*' | sort) --flagged threads/res/bad/negative.h5 2>&1)
+checker_counts "$out"
+
+# --- Anderson acceleration: one curve per method and M, the reach table ------------------------
+# objective = q^e (objq), test_acc = acc e / E, val_acc = val e / E, t_epoch = t (make_fixture.c)
+mkdir -p aa/res
+A=aa/res
+# bcd plain (M = 0 recorded): two seeds, 1 s and 1.5 s per epoch, 60 epochs, q = 0.8
+"$fixture" $A/bcd_m0_s1.h5 method=bcd anderson=0 objq=0.8 epochs=60 acc=0.99 val=0.98 seed=1 t=1
+"$fixture" $A/bcd_m0_s2.h5 method=bcd anderson=0 objq=0.8 epochs=60 acc=0.99 val=0.98 seed=2 t=1.5
+# bcd m=8: q = 0.5 (reaches 0.8^50 at epoch 17), 30 epochs of 2 s
+"$fixture" $A/bcd_m8.h5 method=bcd anderson=8 objq=0.5 epochs=30 acc=0.99 val=0.98 t=2
+# bcd m=4: q = 0.6, stops at 93 %: 95 % and 97 % never reached (empty cells)
+"$fixture" $A/bcd_m4.h5 method=bcd anderson=4 objq=0.6 epochs=60 acc=0.93 val=0.93 t=1.2
+# a bcd file older than --anderson (no attribute, no anderson_* datasets): M not recorded, its
+# own group and its own plain group; the m=8 group takes the recorded M = 0 group as plain
+"$fixture" $A/bcd_old.h5 method=bcd objq=0.8 epochs=60 acc=0.99 val=0.98
+# admm m=8 with no plain admm run: no objective rows; gd (no anderson): its own plain
+"$fixture" $A/admm_m8.h5 method=admm anderson=8 objq=0.7 epochs=20 acc=0.96
+"$fixture" $A/gd.h5 method=gd epochs=10 acc=0.95 t=0.5
+"$analyze" $A --out aa/out > aa/stdout.txt 2> aa/stderr.txt
+check "anderson: admm-analyze exits 0; 7 files in 6 groups (M never pooled)" \
+  grep -q "7 results files: 7 analysed in 6 groups" aa/stdout.txt
+AT=aa/out/tables AS=aa/out/figures/src
+ag() { csv $AT/runs.csv file=$A/$1 group; }
+check "anderson: the two M = 0 seeds are one group, M = 8, M = 4 and the old file each their own" \
+  bash -c "$(declare -f csv ag); A=$A AT=$AT; test \$(ag bcd_m0_s1.h5) = \$(ag bcd_m0_s2.h5) && test \$(ag bcd_m8.h5) != \$(ag bcd_m0_s1.h5) && test \$(ag bcd_m4.h5) != \$(ag bcd_m0_s1.h5) && test \$(ag bcd_old.h5) != \$(ag bcd_m0_s1.h5)"
+check "anderson: reach table, bcd m=8 reaches the plain objective at epoch 50 (0.8^50) at epoch 17, 34 s" \
+  bash -c "$(declare -f csv ag near); A=$A AT=$AT; g=\$(ag bcd_m8.h5); test \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' iterations) = 17 && near \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' seconds) 34 && test \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' plain_group) = \$(ag bcd_m0_s1.h5)"
+check "anderson: reach table, plain bcd reaches its own level at epoch 50 in 62.5 s (mean of 50 s, 75 s)" \
+  bash -c "$(declare -f csv ag near); A=$A AT=$AT; g=\$(ag bcd_m0_s1.h5); test \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' iterations) = 50 && near \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' seconds) 62.5"
+check "anderson: reach table, never reached is an empty cell (bcd m=4 at 95 % test accuracy; '-' in Markdown)" \
+  bash -c "$(declare -f csv ag); A=$A AT=$AT; g=\$(ag bcd_m4.h5); test -z \"\$(csv $AT/reach.csv group=\$g,measure=test_acc,level=95 iterations)\" && test \$(csv $AT/reach.csv group=\$g,measure=test_acc,level=95 reached) = 0 && test \$(csv $AT/reach.csv group=\$g,measure=test_acc,level=90 iterations) = 59"
+check "anderson: admm m=8 has no plain group: accuracy rows only; the old file shows M empty" \
+  bash -c "$(declare -f csv ag); A=$A AT=$AT; g=\$(ag admm_m8.h5); ! grep -q \"^\$g,.*,objective,\" $AT/reach.csv && test -z \"\$(csv $AT/reach.csv group=\$(ag bcd_old.h5),measure=val_acc,level=90 anderson)\""
+for fig in objective objective_vs_time residual_z residual_z_vs_time residual_a residual_a_vs_time anderson_residual; do
+  check "anderson: figure $fig.png is a PNG" is_png aa/out/figures/$fig.png
+done
+check "anderson: convergence curves are labelled in plain words, one per method and M, log y axis" \
+  bash -c "grep -q '^# bcd, Anderson m=8 (G' $AS/objective.dat && grep -q '^# bcd, Anderson m=4 (G' $AS/objective.dat && grep -q '^# bcd, no acceleration (G.*, 2 runs)' $AS/objective.dat && grep -q '^# bcd, no acceleration, M not recorded (G' $AS/objective.dat && grep -q '^# gd, no acceleration (G' $AS/objective.dat && test \$(grep -c '^# [a-z-]*, ' $AS/objective.dat) = 6 && grep -q 'set logscale y 10' $AS/objective.gp && grep -q 'set logscale y 10' $AS/residual_z_vs_time.gp"
+check "anderson: against time, x is summed t_epoch (bcd m=8 epoch 3 at 6 s)" \
+  bash -c "grep -A4 '^# bcd, Anderson m=8' $AS/objective_vs_time.dat | grep -q '^ 6 0.125 '"
+check "anderson: fixed-point residual figure circles the refused epochs (4, 8, ...) of the accelerated groups only" \
+  bash -c "test \$(grep -c '^# bcd, Anderson' $AS/anderson_residual.dat) = 2 && ! grep -q 'no acceleration' $AS/anderson_residual.dat && grep -q 'pt 6' $AS/anderson_residual.gp && grep -q 'refused' $AS/anderson_residual.gp"
+check "anderson: --ignore anderson is refused (exit 2, one line)" \
+  bash -c "'$analyze' $A --out aa/x --ignore anderson > /dev/null 2> aa/err.txt; test \$? = 2 && test \$(wc -l < aa/err.txt) = 1"
+# shellcheck disable=SC2046  # one argument per file
+out=$("$checker" aa/out --valid $(find $A -name '*.h5' | sort) --flagged 2>&1)
 checker_counts "$out"
 
 # --- options and usage --------------------------------------------------------------------------
