@@ -51,11 +51,39 @@
  * the 2-splitting's linearised steps take the gradient of one constraint's penalty with respect
  * to one block (a local, one-layer gradient), scaled by a Lipschitz bound, not a learning rate.
  *
- * The arXiv text was not available here (only a summary): the splittings, the proximal
- * linearised steps and the serial schedule follow its description; the order inside a block
- * (W, U, V), the proximal weights and their Lipschitz scaling, the exact V steps and the
- * relative ridge are this file's choices, stated above. Start: the weights of --init, V and U at
- * the forward pass of those weights, multipliers zero. */
+ * Start: the weights of --init, V and U at the forward pass of those weights, multipliers zero.
+ *
+ * Against the paper (Xu, Li, Xing, arXiv 2310.15334v2; issue 16 item 2). What could be read: the
+ * project's stored copy of https://arxiv.org/html/2310.15334v2 answers every query (problem
+ * formulation, the 2- and 3-splitting augmented Lagrangians, the algorithms' update orders,
+ * proximal and penalty parameters, PRU, the Wine Quality settings; nine queries) with its
+ * opening only: title, authors, abstract, index terms, the first lines of Section I. The v1
+ * abstract and a third-party summary add a little. No equation, algorithm or parameter of the
+ * paper could be read, so none is quoted here and none of the choices above is confirmed by it.
+ * What those texts do establish, and how this file stands against it:
+ *   - serial and parallel proximal (linearized) ADMM for the fully connected ResNet (FCResNet)
+ *     training problem, made separable by auxiliary variables, with a two-splitting and a
+ *     three-splitting relaxation: as here (V; V and U).
+ *   - v1's abstract: "proximal point (gradient) ADMMs", the convergence proof (KL framework,
+ *     locally R-linear or sublinear by the KL exponent) for the PROXIMAL POINT version; v2:
+ *     R-linear (sublinear) rates for iterates and objective values, convergence to KKT points,
+ *     no condition on width, depth or data size. Here the steps whose subproblem is quadratic
+ *     are exact proximal-point steps and the others (where act enters) linearised, i.e. the
+ *     proximal gradient version there; whether the paper's proven version solves those
+ *     nonlinear subproblems exactly is not confirmed.
+ *   - parallel regional updates (PRU) of groups of layers; per-node time and memory analysis; a
+ *     Python multiprocessing control protocol; experiments on Wine Quality. Not implemented here
+ *     (README: Residual networks by ADMM, the design note for --layer-groups).
+ * To check against the paper's algorithms when its body can be read, in this order (each a
+ * one-place change here): (1) which constraints carry multipliers: here every one, including
+ * the nonlinear 2-splitting blocks and 3-splitting's V_l = V_{l-1} + act(U_l); the usual
+ * nonconvex ADMM analyses need the multiplier of a constraint to be controlled by the last
+ * updated block's optimality condition, which many ADMM-for-DNN schemes meet by giving
+ * multipliers only to linear constraints (dlADMM, arXiv 1905.13611, has one, on the output
+ * layer's); (2) the multipliers' step (here beta, every one); (3) the order inside a layer
+ * (W, U, V here) and across layers (input to output, then W_L); (4) the proximal weights
+ * (mu, tau_l, rho_l above) and the conditions on them and on beta; (5) the loss form (here
+ * 1/2 |.|^2 summed, not averaged: beta's scale depends on the sample count). */
 #include "resnet_admm.h"
 
 #include <math.h>
