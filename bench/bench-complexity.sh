@@ -12,7 +12,8 @@
 #
 # env WIDTHS (default "256 1024 2048 4096"), N_TRAIN (10000: the first N training samples, all
 # used for training: --validation 0), EPOCHS (3: the first is a warm-up and left out, the time
-# is the median of the others), METHODS ("dladmm admm bcd"), RANKS (2), OPENBLAS_NUM_THREADS (1).
+# is the median of the others; admm adds its --warmup 2 epochs, which cost the same, so its
+# median is over 4), METHODS ("dladmm admm bcd"), RANKS (2), OPENBLAS_NUM_THREADS (1).
 # Memory is no limit here: admm at W = 4096, N = 10000 estimates well under 1 GB a rank.
 # The counted column is the run's own count (phase_flops of the last iteration, all phases
 # but eval and io, max over ranks; io/SCHEMA.md): it must equal the formula's per-rank count.

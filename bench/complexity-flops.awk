@@ -16,19 +16,20 @@
 # GEMV/GER m x n = 2mn, AXPY n = 2n, Cholesky p?potrf n^3/3, inverse from the factor p?potri
 # 2n^3/3, triangular solves p?potrs 2n^2 per right-hand side.
 #
-# In words, with W the hidden width (784-W-W-10), per iteration:
-#   dladmm  ~ 18 W^2 N + 10 x 784 W N: every block is gradient steps, two GEMMs per weight
-#           step (D = E a^T, then D a for the exact line search) and two per activation step
-#           (W^T E, then W g), each block visited backward and forward, plus the products P;
-#           nothing factored: no W^3 term at all (the only N-free work is O(W^2) axpy/ger).
-#   admm    ~ 9 W^2 N + 6 x 784 W N + about 6.3 W^3: Gram SYRK and cross product, the
-#           activation's two GEMMs (K z and Pinv h), the z products; per hidden layer a
-#           Cholesky of the Gram matrix, the solve, and the activation system's SYRK (W^T W),
-#           inverse and K = Pinv W^T (the last two replicated on every rank).
-#   bcd     ~ 9 W^2 N + 4 x 784 W N + about 5.7 W^3 (+ the re-anchoring forward pass).
-# So per sample both exact methods are O(W^2) too; their W^3 terms are per iteration and
-# weigh as W / N against the sample terms: the time ratio dladmm / admm should fall with W
-# only once W is no longer small against N.
+# In words, with W the hidden width (784-W-W-10) and N the samples, per iteration (the
+# coefficients of this file's count, fitted at W = 4096 and 8192):
+#   dladmm  18 W^2 N + 8,100 W N: two GEMMs per weight step (D = E a^T, then D a for the exact
+#           line search) and two per activation step (W^T E, then W g), every block visited
+#           backward and forward, plus the products P; nothing factored: no W^3 term (the
+#           only N-free work is O(W^2) axpy/ger on the weights).
+#   admm    12 W^2 N + 3,250 W N + 7.75 W^3: Gram SYRK and cross product, the activation's
+#           two GEMMs (K z and Pinv h), the z products; N-free: the Gram Cholesky and weight
+#           solve, the activation system's SYRK (W^T W), inverse and K = Pinv W^T (SYRK and K
+#           replicated on every rank, the rest on the grid).
+#   bcd     12 W^2 N + 5,800 W N + 6.75 W^3 (with --bcd-reanchor 1 and the squared hinge).
+# So per sample the exact methods are O(W^2) too; their W^3 is per iteration and weighs as
+# W / N against the sample terms. dladmm's count is the smaller than admm's only where
+# 7.75 W^3 > 6 W^2 N + 4,800 W N: W above about 0.9 N (3,800 at N = 4,000).
 function S(f) { ps += f }        # per sample (data-parallel over ranks)
 function R(f) { rep += f }       # replicated: every rank computes it whole
 function G(f) { grid += f }      # ScaLAPACK on the P-rank grid: each rank its 1/P share
