@@ -66,8 +66,8 @@ for W in $WIDTHS; do
       --checkpoint none --precision float32 --quiet 1 --force --output "$h5" >"$out/$method-$W.log" 2>&1 </dev/null ||
       { echo "bench-complexity: $method W=$W failed:" >&2; tail -3 "$out/$method-$W.log" >&2; exit 1; }
     t=$(t_per_iter "$h5")
-    eval "$(awk -v method="$method" -v layers="$layers" -v N="$N_TRAIN" -v P="$RANKS" -f "$flops_awk" |
-      sed 's/\([a-z]*\)=\([^ ]*\)/f_\1=\2/g')"
+    read -r f_total f_rank f_fixed < <(awk -v method="$method" -v layers="$layers" -v N="$N_TRAIN" -v P="$RANKS" \
+      -f "$flops_awk" | sed 's/[a-z]*=//g')   # "total=.. rank=.. fixed=.."
     T[$method-$W]=$t F[$method-$W]=$f_total
     awk -v m="$method" -v W="$W" -v t="$t" -v ft="$f_total" -v fr="$f_rank" -v fx="$f_fixed" -v c="$(counted "$h5")" \
       -v g="$rate" -v P="$RANKS" 'BEGIN {
