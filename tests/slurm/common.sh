@@ -91,6 +91,16 @@ require_cluster_tools() {
   done
 }
 
+# take_tools TRAIN ANALYZE: the binaries under test, as absolute paths exported for the scripts
+# and jobs (ADMM_TRAIN, ADMM_ANALYZE); a missing trainer ends the test, a missing analyser is noted
+take_tools() {
+  ADMM_TRAIN=$(realpath -m -- "$1")
+  ADMM_ANALYZE=$(realpath -m -- "$2")
+  export ADMM_TRAIN ADMM_ANALYZE
+  [ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
+  [ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analysis jobs will fail, and so will this test"
+}
+
 # start_cluster DIR [cluster-start.sh options]: start the private cluster, export SLURM_CONF;
 # failure ends the test
 start_cluster() {

@@ -12,11 +12,7 @@ set -uo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
 command -v "${TEST_MPIEXEC[0]}" >/dev/null || skip "${TEST_MPIEXEC[0]} not installed"
-ADMM_TRAIN=$(realpath -m -- "$1")
-ADMM_ANALYZE=$(realpath -m -- "$2")
-export ADMM_TRAIN ADMM_ANALYZE
-[ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
-[ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analyses will fail, and so will this test"
+take_tools "$1" "$2"
 # shellcheck disable=SC2054  # --layers 16,8,4 is one word
 TINY=(--data synthetic --n-train 256 --n-test 128 --validation 64 --layers 16,8,4 --epochs 2)
 LOCAL=$SLURM_DIR/run-local.sh

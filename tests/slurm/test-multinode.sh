@@ -22,11 +22,7 @@ set -uo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
 require_cluster_tools
-ADMM_TRAIN=$(realpath -m -- "$1")
-ADMM_ANALYZE=$(realpath -m -- "$2")
-export ADMM_TRAIN ADMM_ANALYZE
-[ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
-[ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the analysis jobs will fail, and so will this test"
+take_tools "$1" "$2"
 # shellcheck disable=SC2054  # --layers 16,8,4 is one word
 TINY=(--data synthetic --n-train 256 --n-test 128 --validation 64 --layers 16,8,4 --epochs 2)
 export ADMM_IO_TIMEOUT=${ADMM_IO_TIMEOUT:-180}  # a shared 2-core machine: see test-slurm-jobs.sh

@@ -27,11 +27,7 @@ set -uo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 ADMM_TRAIN ADMM_ANALYZE" >&2; exit 2; }
 require_cluster_tools
 for c in h5dump h5ls cmp "${TEST_MPIEXEC[0]}"; do command -v "$c" >/dev/null || skip "$c not installed"; done
-ADMM_TRAIN=$(realpath -m -- "$1")
-ADMM_ANALYZE=$(realpath -m -- "$2")
-export ADMM_TRAIN ADMM_ANALYZE
-[ -x "$ADMM_TRAIN" ] || bail "trainer binary" "$ADMM_TRAIN does not exist: build admm-train first"
-[ -x "$ADMM_ANALYZE" ] || echo "NOTE: $ADMM_ANALYZE does not exist: the sweep's analysis job will fail, and so will this test"
+take_tools "$1" "$2"
 export ADMM_IO_TIMEOUT=${ADMM_IO_TIMEOUT:-180}  # a shared 2-core machine: see test-slurm-jobs.sh
 # Every epoch 0.5 s longer (a test hook, common/check.h), so that the warning finds both jobs
 # still running on any machine: unpaced, a fast one ran the sweep point's 20 epochs in 0.12 s,
