@@ -80,7 +80,7 @@
 #include "../solver/blockcyclic.h"
 #include "../solver/node_sum.h"
 #include "../solver/pinv.h" /* float64 (real.h without NN_FLOAT32): nn_pinv, nn_spd */
-#include "../solver/real_vector.h"
+#include "../solver/gradient.h"
 #include "../solver/spd.h"
 
 #define MAXL 16
@@ -397,40 +397,15 @@ static void solve_figures(const char *head, const char *layers, const int *n, in
 /* ---- the node-shared gradient sum ------------------------------------------------------- */
 
 /* The update of the rank's slice p[0..cnt) from the summed gradient g, by rule (0 plain,
- * 1 momentum, 2 adam): the loops of solver/gradient.c (update_plain, update_momentum,
- * update_adam), with its constants. */
+ * 1 momentum, 2 adam): solver/gradient.c's own loops, at its default constants (a batch of
+ * 128, lr 1e-3, momentum 0.9; Adam's bias corrections at their limit 1). */
 static void update_slice(int rule, double *restrict p, double *restrict m, double *restrict v,
                          const double *restrict g, size_t cnt)
 {
-  const double lr = 1e-3, mu = 0.9, inv_b = 1.0 / 128, b1 = 0.9, b2 = 0.999, eps = 1e-8, step = 1e-3, q = 1;
-  size_t i = 0;
-  if (rule == 0) {
-    for (; i < cnt; i++) p[i] -= lr * (g[i] * inv_b);
-  } else if (rule == 1) {
-    for (; i < cnt; i++) {
-      m[i] = mu * m[i] + g[i] * inv_b;
-      p[i] -= lr * m[i];
-    }
-  } else {
-#ifdef __AVX__
-    const vreal B1 = vset1(b1), C1 = vset1(1 - b1), B2 = vset1(b2), C2 = vset1(1 - b2), E = vset1(eps),
-                S = vset1(step), Q = vset1(q), IB = vset1(inv_b);
-    for (; i + VLEN <= cnt; i += VLEN) {
-      vreal gi = vmul(vload(g + i), IB);
-      vreal mi = vadd(vmul(B1, vload(m + i)), vmul(C1, gi));
-      vreal vi = vadd(vmul(B2, vload(v + i)), vmul(vmul(C2, gi), gi));
-      vstore(m + i, mi);
-      vstore(v + i, vi);
-      vstore(p + i, vsub(vload(p + i), vdiv(vmul(S, mi), vadd(vmul(vsqrt(vi), Q), E))));
-    }
-#endif
-    for (; i < cnt; i++) {
-      double gi = g[i] * inv_b;
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      p[i] -= step * m[i] / (sqrt(v[i]) * q + eps);
-    }
-  }
+  const double lr = 1e-3, inv_b = 1.0 / 128;
+  if (rule == 0) nn_gradient_update_plain(p, g, cnt, lr, inv_b);
+  else if (rule == 1) nn_gradient_update_momentum(p, m, g, cnt, lr, 0.9, inv_b);
+  else nn_gradient_update_adam(p, m, v, g, cnt, lr, 1, inv_b);
 }
 
 /* Seconds of the timed part of `reps` steps of rule `rule` (see node_sum_figures), this rank. */

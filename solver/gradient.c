@@ -315,14 +315,14 @@ double nn_gradient_sum(const nn_model *net, const real *x, const int *label, con
 }
 
 /* p -= lr g / Bs, plain SGD (the non-fused path: several ranks). */
-static void update_plain(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b)
+void nn_gradient_update_plain(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b)
 {
   for (size_t i = 0; i < cnt; i++) p[i] -= lr * (g[i] * inv_b);
 }
 
 /* Heavy ball as torch.optim.SGD(momentum=mu): v = mu v + g; p -= lr v. */
-static void update_momentum(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
-                            real mu, real inv_b)
+void nn_gradient_update_momentum(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
+                                 real mu, real inv_b)
 {
   for (size_t i = 0; i < cnt; i++) {
     v[i] = mu * v[i] + g[i] * inv_b;
@@ -335,8 +335,8 @@ static void update_momentum(real *restrict p, real *restrict v, const real *rest
  * GCC will not vectorise sqrtf/sqrt while -fmath-errno is in force (not even under omp
  * simd), and a scalar square root per parameter costs ~18% of an MNIST epoch, so the AVX
  * build spells the vector loop out (real_vector.h); the scalar loop finishes the tail. */
-static void update_adam(real *restrict p, real *restrict m, real *restrict v, const real *restrict g,
-                           size_t cnt, real step, real inv_sqrt_bc2, real inv_b)
+void nn_gradient_update_adam(real *restrict p, real *restrict m, real *restrict v, const real *restrict g, size_t cnt,
+                             real step, real inv_sqrt_bc2, real inv_b)
 {
   const real b1 = (real)ADAM_BETA1, b2 = (real)ADAM_BETA2, eps = (real)ADAM_EPS;
   size_t i = 0;
@@ -370,13 +370,13 @@ static void apply_update(gradient *s, long Bs)
   /* streams: plain reads p, g and writes p; momentum also reads and writes v; Adam m and v */
   nn_count_stream((s->rule == RULE_PLAIN ? 3.0 : s->rule == RULE_MOMENTUM ? 5.0 : 7.0) * sizeof(real) * cnt);
   if (s->rule == RULE_PLAIN) {
-    update_plain(p, red->sum, cnt, lr, inv_b);
+    nn_gradient_update_plain(p, red->sum, cnt, lr, inv_b);
   } else if (s->rule == RULE_MOMENTUM) {
-    update_momentum(p, s->m, red->sum, cnt, lr, (real)s->mu, inv_b);
+    nn_gradient_update_momentum(p, s->m, red->sum, cnt, lr, (real)s->mu, inv_b);
   } else {
     s->t++;
     double bc1 = 1 - pow(ADAM_BETA1, (double)s->t), bc2 = 1 - pow(ADAM_BETA2, (double)s->t);
-    update_adam(p, s->m, s->v, red->sum, cnt, (real)(s->lr / bc1), (real)(1 / sqrt(bc2)), inv_b);
+    nn_gradient_update_adam(p, s->m, s->v, red->sum, cnt, (real)(s->lr / bc1), (real)(1 / sqrt(bc2)), inv_b);
   }
 }
 

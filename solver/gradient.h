@@ -27,4 +27,16 @@ size_t nn_gradient_layout(const nn_model *net, size_t *off_W, size_t *off_b);
 double nn_gradient_sum(const nn_model *net, const real *x, const int *label, const real *target, enum nn_loss loss,
                        long N, real *grad);
 
+/* The optimiser steps on a slice p[0..cnt) of the packed parameters from the summed gradient g
+ * of a global batch (inv_b = 1 / batch), as the methods apply them after each gradient sum;
+ * exported so that bench/microbench.c times these loops, not a copy. Local.
+ *   plain:    p -= lr g inv_b
+ *   momentum: v = mu v + g inv_b; p -= lr v   (torch.optim.SGD with momentum)
+ *   adam:     torch.optim.Adam with step = lr / (1 - b1^t) and inv_sqrt_bc2 = 1 / sqrt(1 - b2^t) */
+void nn_gradient_update_plain(real *restrict p, const real *restrict g, size_t cnt, real lr, real inv_b);
+void nn_gradient_update_momentum(real *restrict p, real *restrict v, const real *restrict g, size_t cnt, real lr,
+                                 real mu, real inv_b);
+void nn_gradient_update_adam(real *restrict p, real *restrict m, real *restrict v, const real *restrict g, size_t cnt,
+                             real step, real inv_sqrt_bc2, real inv_b);
+
 #endif
