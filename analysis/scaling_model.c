@@ -107,7 +107,15 @@ double admm_sc_project_epoch(const admm_ScalingRun *one, const admm_ScalingRun *
          * larger grid: pessimistic). */
         double cols = (double)one->n_train / p, t = one->S / p / m->stream;
         double Fn = m->nnarrow > 0 ? one->F_narrow : 0, Fs = m->solve_rate > 0 ? one->F_solve : 0;
-        t += (one->F - Fn - Fs) / p / admm_sc_sweep_rate(m, cols);
+        /* Work that every rank repeats whatever p does not divide: resnet-admm factors its
+         * small systems and runs its power iterations on every rank. Read from the strong
+         * series, F_top = F_rep + (F_one - F_rep) / P at P = top's ranks, the solves (split
+         * over the grid, priced below) left out: F_rep = (P F_top - F_one) / (P - 1). Near 0
+         * for bcd and admm (their shards' rounding only); clamped at 0. */
+        double Pt = top->ranks, Fs_top = m->solve_rate > 0 ? top->F_solve : 0;
+        double rep = Pt > 1 ? fmax(0, (Pt * (top->F - Fs_top) - (one->F - Fs)) / (Pt - 1)) : 0;
+        rep = fmin(rep, one->F - Fn - Fs);
+        t += ((one->F - Fn - Fs - rep) / p + rep) / admm_sc_sweep_rate(m, cols);
         if (Fn > 0) t += Fn / p / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
         /* The solves' systems keep their order whatever p: beyond the largest grid measured they
          * are held at its time (a larger grid only adds messages to a solve this small). */

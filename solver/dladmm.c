@@ -182,6 +182,7 @@ static void residual(const nn_dladmm *s, int l, real *E)
   }
   if (l == s->L) {
     const real inv = (real)(1.0 / s->rho);
+    nn_count_stream(3.0 * sizeof(real) * count); /* E, u in, E out */
     for (size_t e = 0; e < count; e++) E[e] += inv * s->u[e];
   }
 }
@@ -241,6 +242,9 @@ void nn_dladmm_weight_step(nn_dladmm *s, int l, int bias_first, nn_timer *t)
   if (d2 > 0 && q[0] > 0) {
     double eta = nn_dladmm_backtrack(c * W_START, c * c * d2, c * c * c * q[0], &s->last);
     real step = (real)(c / eta);
+    /* the axpys are memory-bound: 3 arrays each (x, y in, y out), beside their 2n flops */
+    nn_count_stream(3.0 * sizeof(real) * out * in);
+    nn_count_stream(3.0 * sizeof(real) * out * N);
     cblas_axpy(out * in, step, D, 1, W, 1);
     cblas_axpy(out * N, step, Da, 1, s->P[l], 1);
     if (!bias_first) {
@@ -274,6 +278,8 @@ void nn_dladmm_activation_step(nn_dladmm *s, int l, nn_timer *t)
   if (q[0] > 0) {
     double tau = nn_dladmm_backtrack(s->nu, q[0], c * q[1] + s->nu * q[0], &s->last);
     real step = (real)(-1.0 / tau);
+    nn_count_stream(3.0 * sizeof(real) * nl * N); /* memory-bound axpys, as in the weight step */
+    nn_count_stream(3.0 * sizeof(real) * nu_ * N);
     cblas_axpy(nl * N, step, g, 1, a, 1);
     cblas_axpy(nu_ * N, step, E, 1, s->P[u], 1);
   }

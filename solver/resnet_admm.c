@@ -194,6 +194,7 @@ double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt,
     if (!cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
     cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, Bt, rows, A, cols, 0, Cx, rows);
   }
+  nn_count_stream((double)sizeof(real) * N * ((cached ? 0 : cols) + rows)); /* counters: A (uncached), Bt */
   for (long j = 0; j < N; j++) {
     const real *a = A + (size_t)j * cols, *b = Bt + (size_t)j * rows;
     if (!cached) {
@@ -243,6 +244,7 @@ double nn_radmm_w_block_linear(nn_resnet_admm *s, int l)
   const real ib = (real)(1 / s->beta);
   real *Z = s->A, *E = s->B;
   layer_apply(s, l, Vp, Z);
+  nn_count_stream(5.0 * sizeof(real) * n * N); /* counters: Z, V, Vp, M in, E out */
   for (size_t e = 0; e < (size_t)n * N; e++) {
     real h = act(s, Z[e]);
     E[e] = (V[e] - Vp[e] - h + M[e] * ib) * act_slope(s, Z[e]);
@@ -254,6 +256,7 @@ double nn_radmm_w_block_linear(nn_resnet_admm *s, int l)
     cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
     cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, E, n, Vp, n, 0, D, n);
   }
+  nn_count_stream(2.0 * sizeof(real) * n * N); /* counters: Vp, E */
   for (long j = 0; j < N; j++) {
     for (int i = 0; i < n; i++) {
       G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
@@ -280,6 +283,7 @@ void nn_radmm_u_step(nn_resnet_admm *s, int l)
   const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l], *MU = s->MU[l];
   real *U = s->U[l], *P = s->A;
   layer_apply(s, l, Vp, P);
+  nn_count_stream(7.0 * sizeof(real) * n * N); /* counters: P, MU, V, Vp, M, U in, U out */
   for (size_t e = 0; e < (size_t)n * N; e++) {
     real u = U[e], target = P[e] - MU[e] * ib;
     real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
@@ -295,6 +299,7 @@ void nn_radmm_target(const nn_resnet_admm *s, int l, real *out)
     return;
   }
   const real *Vp = s->V[l - 1];
+  nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: Vp and U (or out) in, out out */
   if (s->split == 3) {
     const real *U = s->U[l];
     for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
@@ -326,6 +331,7 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
 
   if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
     real *TB = s->B;
+    nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
     for (long j = 0; j < N; j++)
       for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
     for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
@@ -339,6 +345,7 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
     const real *Un = s->U[up], *MUn = s->MU[up];
     real *P = s->B;
+    nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
     for (long j = 0; j < N; j++)
       for (int i = 0; i < n; i++) {
         size_t e = (size_t)j * n + i;
@@ -354,6 +361,7 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   /* 2-splitting, linearised: V = (beta a - M + beta (Q + W^T (Q .* act'(Z'))) + rho V) / (beta + rho) */
   real *Zq = s->B;
   layer_apply(s, up, V, Zq);
+  nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(5.0 * sizeof(real) * cnt); /* counters, a call a loop: Zq, Vn, V, Mn in, R, Zq out; a, M, R, V in, V out */
   for (size_t e = 0; e < cnt; e++) {
     real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
     R[e] = q;
@@ -374,6 +382,7 @@ static void constraint_term(const nn_resnet_admm *s, const real *lhs, const real
                             int update, double *lagr, double *sq)
 {
   const real beta = (real)s->beta;
+  nn_count_stream((update ? 4.0 : 3.0) * sizeof(real) * cnt); /* counters: lhs, rhs, lambda (and its update) */
   for (size_t e = 0; e < cnt; e++) {
     real r = lhs[e] - rhs[e];
     if (update) lambda[e] += beta * r;
@@ -400,6 +409,7 @@ static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
   }
   real *out = s->B;
   layer_apply(s, L, s->V[L - 1], out);
+  nn_count_stream(2.0 * sizeof(real) * k * s->N); /* counters: out, T */
   for (size_t e = 0; e < (size_t)k * s->N; e++) {
     double r = (double)out[e] - s->T[e];
     sums[0] += 0.5 * r * r;
@@ -454,6 +464,7 @@ void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
       /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
       real *Bt = s->C;
       const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
+      nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: src, lam in, Bt out */
       for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
       nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
     } else
