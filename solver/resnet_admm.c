@@ -53,6 +53,16 @@
  *
  * Start: the weights of --init, V and U at the forward pass of those weights, multipliers zero.
  *
+ * Layer groups (--layer-groups G > 1; the section of that name below has the data flow). The
+ * layers split into G contiguous groups; group g owns its layers' W, V, U and the multipliers
+ * of their constraints, the boundary constraint of its first layer s included (it reads group
+ * g - 1's V_{s-1} through a ghost copy). The steps above are unchanged inside a group; the last
+ * layer e of a group takes its V step with layer e + 1's share formed by group g + 1
+ * (form_back, v_step_boundary). Schedules: jacobi, every group at once from its neighbours'
+ * values of the previous iteration; odd-even, groups 0, 2, .. then 1, 3, .. (= the serial order
+ * of --group-schedule serial); then, in both, V forward, the multiplier steps above with the new
+ * iterates, the backward shares for the next iteration.
+ *
  * Against the paper (Xu, Li, Xing, arXiv 2310.15334v2; issue 16 item 2). What could be read: the
  * project's stored copy of https://arxiv.org/html/2310.15334v2 answers every query (problem
  * formulation, the 2- and 3-splitting augmented Lagrangians, the algorithms' update orders,
@@ -72,8 +82,9 @@
  *     proximal gradient version there; whether the paper's proven version solves those
  *     nonlinear subproblems exactly is not confirmed.
  *   - parallel regional updates (PRU) of groups of layers; per-node time and memory analysis; a
- *     Python multiprocessing control protocol; experiments on Wine Quality. Not implemented here
- *     (README: Residual networks by ADMM, the design note for --layer-groups).
+ *     Python multiprocessing control protocol; experiments on Wine Quality. Here: --layer-groups
+ *     (the section "Layer groups" below; README: Residual networks by ADMM), whose two schedules
+ *     are derived from the constraints, not read from the paper.
  * To check against the paper's algorithms when its body can be read, in this order (each a
  * one-place change here): (1) which constraints carry multipliers: here every one, including
  * the nonlinear 2-splitting blocks and 3-splitting's V_l = V_{l-1} + act(U_l); the usual
