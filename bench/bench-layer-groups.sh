@@ -60,7 +60,7 @@ run() { # NAME RANKS ARGS...
 }
 
 echo "# resnet-admm, K = $K blocks (L = $L layers), width $width, $N samples, splitting $splitting, $schedule," \
-     "$epochs iterations, 1 BLAS thread per rank; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+     "$epochs iterations, 1 BLAS thread per rank; $(nproc --all) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-3s %-3s %-5s %-10s %-12s %-10s %-11s %-9s %s\n' G D ranks schedule s/iteration speed-up rss_MiB rss_ratio test_mse
 run serial 1 || exit 1
 read -r t1 r1 m1 <<< "$(figures "$out/serial.h5")"

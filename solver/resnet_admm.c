@@ -332,7 +332,7 @@ static double v_step_boundary(nn_resnet_admm *s, int l, const real *a)
   const int n = s->n, up = l + 1;
   const size_t cnt = (size_t)n * s->N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  real *V = s->V[l], *R = s->C;
+  real *V = s->V[l], *R = s->A; /* over a (= s->A), in place */
   const real *M = s->M[l], *back = s->back;
   if (up == s->L || s->split == 3) {
     int last = up == s->L;
@@ -352,7 +352,7 @@ static double v_step_boundary(nn_resnet_admm *s, int l, const real *a)
 
 /* What group g + 1 sends group g for its last V step (v_step_boundary): from this part's first
  * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), into out
- * (n x N; not the scratch C):
+ * (n x N; not the scratch B):
  *   s = L:        W_L^T (T - b_L)
  *   3-splitting:  (V_s - act(U_s) + M_s/beta) + W_s^T (U_s - b_s + MU_s/beta)
  *   2-splitting:  Q + W_s^T (Q .* act'(Z)), Q = V_s - V_{s-1} - act(Z) + M_s/beta, Z = Wbar_s Vbar_{s-1}
@@ -400,13 +400,17 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   const long N = s->N;
   const size_t cnt = (size_t)n * N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  real *V = s->V[l], *a = s->A, *R = s->C;
+  /* two scratch arrays: the exact steps build their right side over a, in place */
+  real *V = s->V[l], *a = s->A, *R = s->A;
   const real *M = s->M[l], *Wu = net->W[up], *bu = net->b[up];
-  nn_radmm_target(s, l, a);
-  if (l == s->hi) return v_step_boundary(s, l, a);
+  if (l == s->hi) {
+    nn_radmm_target(s, l, a);
+    return v_step_boundary(s, l, a);
+  }
 
   if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
     real *TB = s->B;
+    nn_radmm_target(s, l, a);
     for (long j = 0; j < N; j++)
       for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
     for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
@@ -420,6 +424,7 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
     const real *Un = s->U[up], *MUn = s->MU[up];
     real *P = s->B;
+    nn_radmm_target(s, l, a);
     for (long j = 0; j < N; j++)
       for (int i = 0; i < n; i++) {
         size_t e = (size_t)j * n + i;
@@ -441,6 +446,8 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
     Zq[e] = q * act_slope(s, z);
   }
   if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, Zq, n, 1, R, n);
+  a = s->B; /* the target where Zq was: R holds the A array */
+  nn_radmm_target(s, l, a);
   normal_matrix(s, up, 0.0); /* W^T W, for |W|_2^2 */
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
@@ -541,7 +548,7 @@ static void layer_steps(nn_resnet_admm *s, int l)
   }
   if (l == 1 || s->split == 3) {
     /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
-    real *Bt = s->C;
+    real *Bt = s->A;
     const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
     for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
     nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
@@ -696,11 +703,11 @@ static void send_backward(nn_resnet_admm *s, int colour)
   int sending = g > 0 && colour_match(g, colour);
   if (sending) {
     phase(PH_V);
-    form_back(p, p->C);
+    form_back(p, p->A);
   }
   phase(PH_COMM_GATHER);
   if (sending) {
-    CHECK_MPI(MPI_Isend(p->C, cnt, MPI_REAL_T, g - 1, TAG_BACK, s->pipe, &rq[k++]));
+    CHECK_MPI(MPI_Isend(p->A, cnt, MPI_REAL_T, g - 1, TAG_BACK, s->pipe, &rq[k++]));
     CHECK_MPI(MPI_Isend(net->W[p->lo], net->n[p->lo] * (net->n[p->lo - 1] + 1), MPI_REAL_T, g - 1, TAG_W, s->pipe, &rq[k++]));
   }
   if (g + 1 < G && colour_match(g + 1, colour)) {
@@ -778,7 +785,6 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   if (p->hi < L) p->back = nn_alloc((size_t)n * c, sizeof(real), "the boundary's backward share");
   p->A = nn_alloc(rows * c, sizeof(real), "scratch");
   p->B = nn_alloc(rows * c, sizeof(real), "scratch");
-  p->C = nn_alloc(rows * c, sizeof(real), "scratch");
   size_t mc = 0, mr = 0;
   for (int l = p->lo; l <= p->hi; l++) {
     if ((size_t)net->n[l - 1] + 1 > mc) mc = (size_t)net->n[l - 1] + 1;
@@ -805,7 +811,6 @@ static void part_free(nn_resnet_admm *p)
   free(p->back);
   free(p->A);
   free(p->B);
-  free(p->C);
   free(p->sums);
   free(p->sys);
   free(p->rhs);
@@ -939,7 +944,7 @@ static struct nn_radmm_eval_data *eval_data(nn_resnet_admm *s, const nn_shard *s
 }
 
 /* Layers lo..hi of the network on `in` (n[lo-1] x N), ping-ponging between buf[0] and buf[1]
- * (each max(n, k) x N); returns the output. The true forward pass of model.c, layer by layer. */
+ * (each at least max(n, k) x N); returns the output. The true forward pass of model.c, layer by layer. */
 static const real *apply_layers(const nn_model *m, int lo, int hi, const real *in, long N, real *buf[2])
 {
   for (int l = lo; l <= hi; l++) {
@@ -960,51 +965,52 @@ static int radmm_forward_eval(void *self, const void *shard, enum nn_loss loss, 
   nn_resnet_admm *s = self;
   if (!s->part) return 0;
   CHECK(loss == NN_LOSS_LEAST_SQUARES, "internal: resnet-admm scores the squared loss only");
+  /* chunks of samples, as model.c's pass: two chunk-sized buffers, not two n x N arrays (they
+   * would count in every rank's peak memory); one rank and G ranks cut the same chunks */
+  enum { CHUNK = 1024 };
   const nn_shard *sh = shard;
   const nn_model *m = s->net;
   struct nn_radmm_eval_data *e = eval_data(s, sh);
   const long N = e->N;
-  const int L = s->L, k = s->k, n = s->n;
-  const size_t rows = (size_t)(n > k ? n : k), c = (size_t)(N > 0 ? N : 1);
-  real *buf[2] = { nn_alloc(rows * c, sizeof(real), "the forward pass's scratch"),
-                   nn_alloc(rows * c, sizeof(real), "the forward pass's scratch") };
-  const real *out = NULL;
-  int last;
-  if (s->nparts > 1) {
-    out = apply_layers(m, 1, L, e->x, N, buf);
-    last = 1;
-  } else {
-    const nn_resnet_admm *p = &s->part[0];
-    const int g = p->g, cnt = (int)((size_t)n * N);
-    const real *in = e->x;
-    if (g > 0) {
-      CHECK_MPI(MPI_Recv(buf[0], cnt, MPI_REAL_T, g - 1, TAG_EVAL, s->pipe, MPI_STATUS_IGNORE));
-      in = buf[0];
-    }
-    out = apply_layers(m, p->lo, p->hi, in, N, buf);
-    if (g + 1 < s->G) CHECK_MPI(MPI_Send(out, cnt, MPI_REAL_T, g + 1, TAG_EVAL, s->pipe));
-    last = g + 1 == s->G;
-  }
+  const int L = s->L, k = s->k, n = s->n, d = s->d;
+  const size_t rows = (size_t)(n > k ? n : k);
+  real *buf[2] = { nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch"),
+                   nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch") };
+  const nn_resnet_admm *p = &s->part[0];
+  const int g = s->nparts > 1 ? 0 : p->g, last = s->nparts > 1 || g + 1 == s->G;
   double sums[2] = { 0, 0 };
-  if (last)
-    for (long j = 0; j < N; j++) {
+  for (long j0 = 0; j0 < N; j0 += CHUNK) {
+    const long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
+    const int cnt = (int)((size_t)n * nc);
+    const real *out;
+    if (s->nparts > 1) out = apply_layers(m, 1, L, e->x + (size_t)j0 * d, nc, buf);
+    else {
+      const real *in = g == 0 ? e->x + (size_t)j0 * d : buf[0];
+      if (g > 0) CHECK_MPI(MPI_Recv(buf[0], cnt, MPI_REAL_T, g - 1, TAG_EVAL, s->pipe, MPI_STATUS_IGNORE));
+      out = apply_layers(m, p->lo, p->hi, in, nc, buf);
+      if (!last) CHECK_MPI(MPI_Send(out, cnt, MPI_REAL_T, g + 1, TAG_EVAL, s->pipe));
+    }
+    if (!last) continue;
+    for (long j = 0; j < nc; j++) {
       const real *z = out + (size_t)j * k;
+      const long col = j0 + j;
       if (e->y) {
         for (int i = 0; i < k; i++) {
-          double d = (double)z[i] - (double)e->y[(size_t)j * k + i];
-          sums[1] += 0.5 * d * d;
+          double dd = (double)z[i] - (double)e->y[(size_t)col * k + i];
+          sums[1] += 0.5 * dd * dd;
         }
         continue;
       }
-      int best = 0, y = e->label[j];
+      int best = 0, y = e->label[col];
       for (int i = 1; i < k; i++)
         if (z[i] > z[best]) best = i;
       sums[0] += best == y;
       for (int i = 0; i < k; i++) {
-        double d = z[i] - (i == y);
-        sums[1] += 0.5 * d * d;
+        double dd = z[i] - (i == y);
+        sums[1] += 0.5 * dd * dd;
       }
     }
+  }
   free(buf[0]);
   free(buf[1]);
   CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
@@ -1077,7 +1083,6 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
   }
   s->A = nn_alloc(rows * c, sizeof(real), "scratch");
   s->B = nn_alloc(rows * c, sizeof(real), "scratch");
-  s->C = nn_alloc(rows * c, sizeof(real), "scratch");
   s->sums = nn_alloc((nmax + 1) * (nmax + 1) + (nmax + 1) * nmax, sizeof(real), "the Gram sums");
   s->sys = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "a system");
   s->rhs = nn_alloc((nmax + 1) * nmax > 2 * (nmax + 1) ? (nmax + 1) * nmax : 2 * (nmax + 1), sizeof(real), "a right side");
@@ -1102,7 +1107,6 @@ static void radmm_fini(void *self)
   free(s->T);
   free(s->A);
   free(s->B);
-  free(s->C);
   free(s->sums);
   free(s->sys);
   free(s->rhs);
@@ -1194,7 +1198,7 @@ static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
   return 1;
 }
 
-/* V and M per layer but the output, U and MU per block, targets, three scratch blocks; the
+/* V and M per layer but the output, U and MU per block, targets, two scratch blocks; the
  * Gram sums, a system, a right side and the input layer's factor. */
 static double radmm_state_bytes(const nn_config *cfg, double N)
 {
@@ -1203,8 +1207,8 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
   double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1], rows = w > n[L] ? w : n[L];
   double square = (nmax + 1) * (nmax + 1), fixed = (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
   if (G == 1 || cfg->group_schedule == 2 || P == 1) {
-    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 3 * rows;
-    if (G > 1 && cfg->group_schedule != 2) per_sample += 2.0 * (G - 1) * w + 3 * rows * (G - 1); /* ghosts, backs, scratch */
+    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 2 * rows;
+    if (G > 1 && cfg->group_schedule != 2) per_sample += 2.0 * (G - 1) * w + 2 * rows * (G - 1); /* ghosts, backs, scratch */
     return per_sample * N * r + fixed;
   }
   /* G x D ranks: a rank holds its group's layers for the pipe's G N samples (the gathered
@@ -1212,7 +1216,7 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
   double most = 0;
   for (int g = 0; g < G; g++) {
     int lo = g * L / G + 1, hi = (g + 1) * L / G;
-    double per_sample = 3 * rows;
+    double per_sample = 2 * rows;
     for (int l = lo; l <= hi && l < L; l++) per_sample += 2 * w + (cfg->splitting == 3 && l > 1 ? 2 * w : 0);
     if (lo > 1) per_sample += w;
     if (hi < L) per_sample += w;

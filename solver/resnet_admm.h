@@ -34,7 +34,7 @@ struct nn_resnet_admm {
   const real *X;           /* d x N inputs (the shard's; a part: the pipe's, first group only) */
   real *T;                 /* k x N targets: one-hot classes or real targets (a part: last group only) */
   real *V[NN_MAX_LAYERS + 1], *U[NN_MAX_LAYERS + 1], *M[NN_MAX_LAYERS + 1], *MU[NN_MAX_LAYERS + 1];
-  real *A, *B, *C;         /* max(n, k) x N scratch */
+  real *A, *B;             /* max(n, k) x N scratch */
   real *sums;              /* (nmax + 1) x (nmax + 1) + (nmax + 1) x nmax: Gram and cross product */
   real *sys, *rhs;         /* (nmax + 1)^2 and (nmax + 1) x nmax: one solve's system and right side */
   real *in_factor;         /* (d + 1)^2: the input layer's system, factored once (X never changes) */
