@@ -45,7 +45,8 @@ net=(--method resnet-admm --arch resnet --blocks "$K" --width "$width" --data re
 figures() {
   local f=$1
   local t rss mse
-  t=$(h5dump -d /epochs/t_epoch -w 0 "$f" | sed -n 's/^ *(0): //p' | tr ',' '\n' | sort -g |
+  # the data line only (the attributes' lines also start with "(0): ")
+  t=$(h5dump -d /epochs/t_epoch -w 0 "$f" | sed -n 's/^ *(0): //p' | head -n 1 | tr ',' '\n' | sort -g |
       awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
   rss=$(h5dump -d /epochs/rss_mb -w 0 "$f" | sed -n 's/^ *([0-9]*,0): //p' | tail -n 1 | tr ',' '\n' |
         awk 'NF { if ($1 > m) m = $1 } END { print m }')
