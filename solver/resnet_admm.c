@@ -1178,7 +1178,7 @@ static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
              cfg->blocks);
     return 0;
   }
-  if (P > 1 && P % G != 0) {
+  if (P > 1 && P % G != 0 && cfg->group_schedule != 2) { /* serial: every layer on every rank */
     snprintf(err, errlen, "option --layer-groups %d: the rank count %d is not a multiple of it (ranks = G x D; or "
              "run 1 rank, which runs the groups one after another)", G, P);
     return 0;
@@ -1230,7 +1230,8 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
 const nn_method nn_method_resnet_admm = {
   .name = "resnet-admm",
   .help = "proximal (linearised) ADMM for --arch resnet with --splitting 2 (block outputs V) or 3 (also "
-          "pre-activations U), after Xu, Li and Xing (arXiv 2310.15334); serial schedule (solver/resnet_admm.c)",
+          "pre-activations U), after Xu, Li and Xing (arXiv 2310.15334); serial schedule, or --layer-groups G on "
+          "G x D ranks (solver/resnet_admm.c)",
   .options = "splitting resnet-beta resnet-tau resnet-rho ridge layer-groups group-schedule",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_LEAST_SQUARES,
