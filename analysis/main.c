@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700 /* POSIX 2008 with XSI: realpath, strnlen, strtok_r, lstat */
 
 #include "group.h"
+#include "groups.h"
 #include "plot.h"
 #include "report.h"
 #include "results.h"
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
     admm_analysis_build(&an, run, nanalysed, ignore, nignore);
     admm_ReportOptions opt = {outdir, ninput, input, nflag, flag, plots, include_partial, nrun, run};
     int nfail = admm_report_write(&an, &opt);
+    nfail += admm_groups_write(outdir, run, nanalysed, plots); /* resnet-admm --layer-groups */
     printf("admm-analyze: %d results files: %d analysed in %d groups, %d flagged, %d partial%s; "
            "wrote %s/report.md\n",
            files.n, nanalysed, an.ngroup, nflag, npartial,

@@ -412,13 +412,16 @@ static int check_final_ranges(const admm_Run *run, Why *w)
     snprintf(range, sizeof range, "1..epochs_run = %lld", run->epochs_run);
     if (run->best_epoch < 1 || run->best_epoch > run->epochs_run)
         return out_of_range_i(w, "best_epoch", run->best_epoch, range);
+    /* regression data (--data regression, csv) has no accuracy: NaN, its figure is the MSE */
+    const admm_Attr *data = admm_run_cfg(run, "data");
+    int regression = data && data->s && (!strcmp(data->s, "regression") || !strcmp(data->s, "csv"));
     const struct {
         const char *name;
         double v;
         int may_be_nan;
-    } acc[] = {{"final_train_acc", run->final_train_acc, 0},
-               {"final_val_acc", run->final_val_acc, run->n_val == 0},
-               {"final_test_acc", run->final_test_acc, run->n_test == 0}};
+    } acc[] = {{"final_train_acc", run->final_train_acc, regression},
+               {"final_val_acc", run->final_val_acc, regression || run->n_val == 0},
+               {"final_test_acc", run->final_test_acc, regression || run->n_test == 0}};
     for (size_t k = 0; k < sizeof acc / sizeof acc[0]; k++)
         if (isnan(acc[k].v) ? !acc[k].may_be_nan : !(acc[k].v >= 0 && acc[k].v <= 1))
             return out_of_range_r(w, acc[k].name, acc[k].v, "an accuracy in [0, 1]");
@@ -519,7 +522,7 @@ static int read_root(hid_t f, admm_Run *run, int part, Why *w)
     if (n != 2 || cls != H5T_INTEGER) return refuse(w, "attribute /blacs_grid is not int[2]");
     if (unread) return h5fail(w, "cannot read attribute /blacs_grid");
     if (check_ranges(run, grid, w)) return -1;
-    return run->has_final ? check_final_ranges(run, w) : 0;
+    return 0; /* the final attributes' ranges: checked once /config is read (admm_run_read) */
 }
 
 static int read_config(hid_t f, admm_Run *run, Why *w)
@@ -854,6 +857,7 @@ int admm_run_read(admm_Run *run, const char *path, char *why, size_t whylen)
     long long rows_max = 0;
     int rc = read_root(f, run, part, &w);
     if (!rc) rc = read_config(f, run, &w);
+    if (!rc && run->has_final) rc = check_final_ranges(run, &w); /* needs /config/data */
     if (!rc) rc = read_epoch_data(f, run, part, &rows_max, &w);
     if (!rc && !part) rc = check_weights(f, run, &w); /* a run that died wrote none */
     if (H5Fclose(f) < 0 && !rc) rc = h5fail(&w, "cannot close");

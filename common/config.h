@@ -63,6 +63,8 @@ typedef struct {
   double resnet_beta;       /* resnet-admm: penalty of every constraint and the multipliers' step */
   double resnet_tau;        /* resnet-admm: 2-splitting weight steps' proximal weight, x their Lipschitz bound */
   double resnet_rho;        /* resnet-admm: linearised V and U steps' proximal weight, x their Lipschitz bound */
+  int layer_groups;         /* resnet-admm: G contiguous groups of layers, each on its own ranks (1: none) */
+  int group_schedule;       /* resnet-admm, G > 1: 0 jacobi, 1 odd-even, 2 serial (odd-even's serial order, every layer on every rank) */
   char output[1024];
   int force;                /* 1: an existing complete results file may be replaced */
   int quiet;

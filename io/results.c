@@ -72,6 +72,8 @@ static const dataset_doc docs[] = {
   { "phase_avg", "s", "seconds spent in each phase (columns: attribute phase_names), mean over ranks" },
   { "phase_max", "s", "seconds spent in each phase (columns: attribute phase_names), maximum over ranks" },
   { "rss_mb", "MiB", "peak resident set size of each rank (columns: ranks) after the epoch" },
+  { "phase_rank", "s", "seconds each rank spent in each phase: columns rank x phase (rank r's phases at columns "
+                       "r x 9 .. r x 9 + 8, named by attribute phase_names)" },
   { "phase_flops", "flop", "floating-point operations counted in each phase (columns: attribute phase_names), "
                            "max over ranks" },
   { "comm_calls", "1", "message calls of the training step by kind (columns: attribute kind_names), max over ranks" },
@@ -86,7 +88,7 @@ struct nn_results {
   hid_t file, epochs, dxpl;
   hid_t scalar[SCALARS];
   hid_t phase[3];  /* min, avg, max */
-  hid_t rss;
+  hid_t rss, phase_rank;
   hid_t flops, comm_calls, comm_bytes, sent, recv;
   hsize_t rows;
   int me, nranks;
@@ -269,6 +271,8 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
     write_attr(r, r->phase[i], &names);
   }
   r->rss = create_extendable(r, r->epochs, "rss_mb", H5T_IEEE_F64LE, r->nranks);
+  r->phase_rank = create_extendable(r, r->epochs, "phase_rank", H5T_IEEE_F64LE, r->nranks * NN_NPHASES);
+  write_attr(r, r->phase_rank, &names);
   r->flops = create_extendable(r, r->epochs, "phase_flops", H5T_IEEE_F64LE, NN_NPHASES);
   write_attr(r, r->flops, &names);
   nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRINGS, .s = NN_COMM_KIND_NAMES_CSV };
@@ -285,7 +289,7 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
 }
 
 /* Grows dataset d by one row and writes `values` (cols of them, or 1 for a 1-D dataset)
- * into it from rank `writer` (all ranks when writer < 0, each its own column). */
+ * into it from rank `writer` (all ranks when writer < 0, each its own cols / ranks columns). */
 static void append_row(nn_results *r, hid_t d, const char *name, hid_t memtype, const void *values, int cols,
                        int writer)
 {
@@ -299,7 +303,11 @@ static void append_row(nn_results *r, hid_t d, const char *name, hid_t memtype, 
   hid_t fspace = -1, mspace = -1;
   hsize_t start[2] = { r->rows, 0 }, count[2] = { 1, (hsize_t)(cols > 0 ? cols : 1) };
   int mine = writer < 0 || writer == r->me;
-  if (writer < 0) { start[1] = (hsize_t)r->me; count[1] = 1; }
+  if (writer < 0) {
+    hsize_t per = (hsize_t)cols / (hsize_t)r->nranks;
+    start[1] = (hsize_t)r->me * per;
+    count[1] = per;
+  }
   hsize_t mcount = mine ? count[1] : 0;
   TRY(r, what, fspace = H5Dget_space(d));
   TRY(r, what, mspace = H5Screate_simple(1, &mcount, NULL));
@@ -329,6 +337,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
   append_row(r, r->phase[1], "phase_avg", H5T_NATIVE_DOUBLE, row->phase_avg, NN_NPHASES, 0);
   append_row(r, r->phase[2], "phase_max", H5T_NATIVE_DOUBLE, row->phase_max, NN_NPHASES, 0);
   append_row(r, r->rss, "rss_mb", H5T_NATIVE_DOUBLE, &row->rss_mb, r->nranks, -1);
+  append_row(r, r->phase_rank, "phase_rank", H5T_NATIVE_DOUBLE, row->phase_rank, r->nranks * NN_NPHASES, -1);
   append_row(r, r->flops, "phase_flops", H5T_NATIVE_DOUBLE, row->phase_flops, NN_NPHASES, 0);
   append_row(r, r->comm_calls, "comm_calls", H5T_NATIVE_DOUBLE, row->comm_calls, NN_NCOMM, 0);
   append_row(r, r->comm_bytes, "comm_bytes", H5T_NATIVE_DOUBLE, row->comm_bytes, NN_NCOMM, 0);
@@ -411,6 +420,7 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   for (int i = 0; i < SCALARS; i++) TRY(r, "H5Dclose", H5Dclose(r->scalar[i]));
   for (int i = 0; i < 3; i++) TRY(r, "H5Dclose", H5Dclose(r->phase[i]));
   TRY(r, "H5Dclose", H5Dclose(r->rss));
+  TRY(r, "H5Dclose", H5Dclose(r->phase_rank));
   hid_t work[5] = { r->flops, r->comm_calls, r->comm_bytes, r->sent, r->recv };
   for (int i = 0; i < 5; i++) TRY(r, "H5Dclose", H5Dclose(work[i]));
   TRY(r, "H5Gclose /epochs", H5Gclose(r->epochs));

@@ -36,6 +36,7 @@ typedef struct {
   double aa_accepted, aa_residual, aa_coef_norm; /* --anderson (method.h); NaN without it */
   double phase_min[NN_NPHASES], phase_avg[NN_NPHASES], phase_max[NN_NPHASES];
   double rss_mb;  /* this rank's peak resident set size */
+  double phase_rank[NN_NPHASES]; /* this rank's own seconds in each phase */
   /* The training step's work (counters.h): flops per phase and calls and bytes per message
    * kind, max over ranks; this rank's own bytes sent and received. */
   double phase_flops[NN_NPHASES];

@@ -190,6 +190,12 @@ static const opt_spec table[] = {
   { "resnet-rho", OPT_REAL, "1", NULL, NULL, 0, 1e12, F_LO_OPEN | F_METHOD, AT(resnet_rho),
     "linearised V steps (2-splitting) and U steps (3-splitting): proximal weight, in units of their Lipschitz "
     "bound (beta (1 + |W|_2)^2, beta)" },
+  { "layer-groups", OPT_INT, "1", NULL, NULL, 1, NN_MAX_LAYERS, F_METHOD, AT(layer_groups),
+    "split the L = K + 2 weight layers into G contiguous groups, each updated by its own ranks (ranks = G x D, "
+    "rank r in group r % G, data shard r / G; 1 rank runs the G groups one after another); README" },
+  { "group-schedule", OPT_CHOICE, "jacobi", "jacobi|odd-even|serial", NULL, 0, 0, F_METHOD, AT(group_schedule),
+    "--layer-groups G > 1: jacobi (every group at once from its neighbours' previous values), odd-even (groups "
+    "0, 2, .. then 1, 3, ..), serial (odd-even's serial layer order, every layer on every rank: its check)" },
   { "output", OPT_STRING, "", NULL, NULL, 0, 0, 0, AT(output),
     "results file (default results/<method>-<data>-<UTC time>-p<ranks>.h5)" },
   { "force", OPT_FLAG, "0", NULL, NULL, 0, 0, 0, AT(force), "replace an existing complete results file" },

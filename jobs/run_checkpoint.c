@@ -97,11 +97,12 @@ static int method_arrays(nn_ckpt *c, const train_run *r, int put)
   return rc;
 }
 
-/* The figures of a row that each rank holds for itself (results.h). */
-enum { PER_RANK = 3 };
+/* The figures of a row that each rank holds for itself (results.h): peak RSS, bytes sent and
+ * received, its own seconds in each phase. */
+enum { PER_RANK = 3 + NN_NPHASES };
 static double *per_rank_field(nn_epoch_row *row, int f)
 {
-  return f == 0 ? &row->rss_mb : f == 1 ? &row->bytes_sent : &row->bytes_recv;
+  return f == 0 ? &row->rss_mb : f == 1 ? &row->bytes_sent : f == 2 ? &row->bytes_recv : &row->phase_rank[f - 3];
 }
 
 int nn_run_checkpoint_save(const train_run *r)

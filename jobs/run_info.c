@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../common/check.h"
+#include "../solver/method.h"
 #include "git_revision.h" /* generated at build time: NN_GIT_REVISION (CMakeLists.txt) */
 
 #ifndef NN_GIT_REVISION
@@ -170,6 +171,17 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
   snprintf(next(out, &k, max, "version", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", NN_VERSION);
   snprintf(next(out, &k, max, "command_line", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", cfg->command_line);
   snprintf(next(out, &k, max, "start_time", NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%s", f.when);
+  /* --layer-groups (a method that takes it): G, the data shards D and each group's first
+   * layer; rank r is group r % G of shard r / G (one rank: every group, D = 1) */
+  const nn_method *m = nn_method_find(cfg->method);
+  if (m && nn_method_takes(m, "layer-groups")) {
+    int G = cfg->layer_groups > 1 ? cfg->layer_groups : 1, P = nn_nranks();
+    next(out, &k, max, "layer_groups", NN_ATTR_INT)->i = G;
+    next(out, &k, max, "data_shards", NN_ATTR_INT)->i = G == 1 || cfg->group_schedule == 2 ? P : P > 1 ? P / G : 1;
+    a = next(out, &k, max, "group_first_layer", NN_ATTR_INTS);
+    a->nints = G;
+    for (int g = 0; g < G; g++) a->ints[g] = g * cfg->L / G + 1;
+  }
   return k;
 }
 

@@ -30,14 +30,21 @@ typedef struct {
   double mse;        /* regression: mean over samples and outputs of (f(x) - y)^2; NaN for classes */
 } split_score;
 
-/* True forward pass of the network over one split, summed over ranks. Collective. */
+/* True forward pass of the network over one split, summed over ranks: the method's own where
+ * its ranks hold parts of the network (method.h forward_eval; r->net is the network it
+ * trains), else the model's. Collective. */
 static split_score score(const train_run *r, const nn_model *net, const nn_shard *s)
 {
   long correct = 0;
   double sums[2] = { 0, 0 };
-  r->num->forward_eval(net, s, r->cfg->loss, &correct, &sums[1]);
-  sums[0] = (double)correct;
-  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  const nn_method_ops *ops = r->method.ops;
+  if (ops && ops->forward_eval && ops->forward_eval(r->method.self, s, r->cfg->loss, &correct, &sums[1]))
+    sums[0] = (double)correct;
+  else {
+    r->num->forward_eval(net, s, r->cfg->loss, &correct, &sums[1]);
+    sums[0] = (double)correct;
+    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  }
   split_score sc = { NAN, NAN, NAN };
   if (s->n_global > 0) {
     sc.acc = s->y ? NAN : sums[0] / (double)s->n_global;
@@ -200,6 +207,7 @@ static void write_row(train_run *r, nn_epoch_row *row, nn_timer *t, const nn_cou
 {
   t->total[PH_IO] = r->last_io;
   nn_timer_reduce(t, row->phase_min, row->phase_avg, row->phase_max, row->phase_flops);
+  memcpy(row->phase_rank, t->total, sizeof row->phase_rank);
   nn_counters most; /* the critical path: each count's maximum over the ranks */
   nn_counters_max(&most, work);
   memcpy(row->comm_calls, most.calls, sizeof row->comm_calls);
@@ -315,6 +323,8 @@ static void run_finish(train_run *r)
   split_score tr = score(r, r->net, &r->data.train);
   split_score va = score(r, r->net, &r->data.val);
   split_score te = score(r, r->net, &r->data.test);
+  /* a method whose ranks own groups of layers gathers the whole network, here only */
+  if (r->method.ops->weights_export) r->method.ops->weights_export(r->method.self, r->net);
   void *W[NN_MAX_LAYERS + 1], *b[NN_MAX_LAYERS + 1];
   int L = r->num->model_layers(r->net, W, b);
   nn_results_weights(r->res, L, cfg->n, W, cfg->biases ? b : NULL, cfg->float32);

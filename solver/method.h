@@ -80,8 +80,9 @@ typedef struct {
    * (this rank's sums, say), so the next epoch is the one an uninterrupted run would take.
    * Collective. */
   void (*state_restored)(void *self);
-  /* Reserved for methods that keep the weights elsewhere between epochs (ranks owning blocks
-   * of layers): writes the current weights into `model`. NULL: it trains `model` in place. */
+  /* For methods whose ranks own blocks of layers (resnet-admm --layer-groups): writes the
+   * whole network into `model` on every rank; the driver calls it once, before writing the
+   * weights. NULL: it trains `model` in place, whole on every rank. Collective. */
   void (*weights_export)(const void *self, void *model);
   /* Optional (NULL: the method cannot be accelerated; it must not list the option anderson).
    * A merit of the current state (weights and state arrays, after state_restored) that is
@@ -89,6 +90,12 @@ typedef struct {
    * an accelerated point only where it is no worse than at the plain step. Not an augmented
    * Lagrangian: its <u, r> term is unbounded below. Collective. */
   double (*merit)(void *self);
+  /* Optional (NULL: the driver runs the model's forward pass). For a method whose ranks hold
+   * parts of the network (resnet-admm --layer-groups): the true forward pass of the current
+   * weights over `shard` (this rank's nn_shard of a split), the correct predictions and the
+   * loss summed over every rank's samples, identical on every rank. Returns 0 when `model`
+   * holds the whole network (the driver's own pass applies). Collective. */
+  int (*forward_eval)(void *self, const void *shard, enum nn_loss loss, long *correct, double *loss_sum);
 } nn_method_ops;
 
 typedef struct {

@@ -53,6 +53,16 @@
  *
  * Start: the weights of --init, V and U at the forward pass of those weights, multipliers zero.
  *
+ * Layer groups (--layer-groups G > 1; the section of that name below has the data flow). The
+ * layers split into G contiguous groups; group g owns its layers' W, V, U and the multipliers
+ * of their constraints, the boundary constraint of its first layer s included (it reads group
+ * g - 1's V_{s-1} through a ghost copy). The steps above are unchanged inside a group; the last
+ * layer e of a group takes its V step with layer e + 1's share formed by group g + 1
+ * (form_back, v_step_boundary). Schedules: jacobi, every group at once from its neighbours'
+ * values of the previous iteration; odd-even, groups 0, 2, .. then 1, 3, .. (= the serial order
+ * of --group-schedule serial); then, in both, V forward, the multiplier steps above with the new
+ * iterates, the backward shares for the next iteration.
+ *
  * Against the paper (Xu, Li, Xing, arXiv 2310.15334v2; issue 16 item 2). What could be read: the
  * project's stored copy of https://arxiv.org/html/2310.15334v2 answers every query (problem
  * formulation, the 2- and 3-splitting augmented Lagrangians, the algorithms' update orders,
@@ -72,8 +82,9 @@
  *     proximal gradient version there; whether the paper's proven version solves those
  *     nonlinear subproblems exactly is not confirmed.
  *   - parallel regional updates (PRU) of groups of layers; per-node time and memory analysis; a
- *     Python multiprocessing control protocol; experiments on Wine Quality. Not implemented here
- *     (README: Residual networks by ADMM, the design note for --layer-groups).
+ *     Python multiprocessing control protocol; experiments on Wine Quality. Here: --layer-groups
+ *     (the section "Layer groups" below; README: Residual networks by ADMM), whose two schedules
+ *     are derived from the constraints, not read from the paper.
  * To check against the paper's algorithms when its body can be read, in this order (each a
  * one-place change here): (1) which constraints carry multipliers: here every one, including
  * the nonlinear 2-splitting blocks and 3-splitting's V_l = V_{l-1} + act(U_l); the usual
@@ -136,7 +147,7 @@ static void allreduce(const nn_resnet_admm *s, void *buf, size_t count, MPI_Data
   nn_timer *t = timer_of(s);
   int back = t ? t->running : -1;
   if (t) nn_timer_start(t, PH_COMM_REDUCE);
-  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, type, MPI_SUM, MPI_COMM_WORLD));
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, type, MPI_SUM, s->comm));
   if (t && back >= 0) nn_timer_start(t, (enum nn_phase)back);
 }
 
@@ -318,6 +329,75 @@ static void normal_matrix(nn_resnet_admm *s, int l, double alpha)
   for (int i = 0; i < n; i++) s->sys[(size_t)i * n + i] += (real)alpha;
 }
 
+/* V_l's step for the last layer l = hi < L of a group: what layer l + 1 contributes, `back`,
+ * was formed by group g + 1 (form_back) and Wbar_{l+1} received into net->W[l + 1]; the same
+ * formulas as nn_radmm_v_step below, with that share added as one array. */
+static double v_step_boundary(nn_resnet_admm *s, int l, const real *a)
+{
+  const int n = s->n, up = l + 1;
+  const size_t cnt = (size_t)n * s->N;
+  const real beta = (real)s->beta, ib = (real)(1 / s->beta);
+  real *V = s->V[l], *R = s->A; /* over a (= s->A), in place */
+  const real *M = s->M[l], *back = s->back;
+  if (up == s->L || s->split == 3) {
+    int last = up == s->L;
+    for (size_t e = 0; e < cnt; e++) R[e] = (last ? beta * a[e] - M[e] : a[e] - M[e] * ib) + back[e];
+    normal_matrix(s, up, last ? s->beta : 2.0);
+    spd_solve(s->sys, n, R, s->N, last ? "output V step's" : "V step's");
+    memcpy(V, R, sizeof(real) * cnt);
+    return 0;
+  }
+  normal_matrix(s, up, 0.0);
+  double w2 = lambda_max(s->sys, n, s->rhs);
+  double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
+  real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
+  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * back[e] + rr * V[e]) * inv;
+  return rho;
+}
+
+/* What group g + 1 sends group g for its last V step (v_step_boundary): from this part's first
+ * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), into out
+ * (n x N; not the scratch B):
+ *   s = L:        W_L^T (T - b_L)
+ *   3-splitting:  (V_s - act(U_s) + M_s/beta) + W_s^T (U_s - b_s + MU_s/beta)
+ *   2-splitting:  Q + W_s^T (Q .* act'(Z)), Q = V_s - V_{s-1} - act(Z) + M_s/beta, Z = Wbar_s Vbar_{s-1}
+ * the same terms nn_radmm_v_step forms from layer l + 1 when it holds it. */
+static void form_back(nn_resnet_admm *s, real *out)
+{
+  const nn_model *net = s->net;
+  const int n = s->n, up = s->lo, rows = net->n[up];
+  const long N = s->N;
+  const size_t cnt = (size_t)n * N;
+  const real ib = (real)(1 / s->beta);
+  const real *Wu = net->W[up], *bu = net->b[up];
+  real *P = s->B;
+  if (up == s->L) {
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < rows; i++) P[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
+    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, P, rows, 0, out, n);
+    return;
+  }
+  const real *Vn = s->V[up], *Mn = s->M[up];
+  if (s->split == 3) {
+    const real *Un = s->U[up], *MUn = s->MU[up];
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < n; i++) {
+        size_t e = (size_t)j * n + i;
+        P[e] = Un[e] - bu[i] + MUn[e] * ib;
+      }
+    for (size_t e = 0; e < cnt; e++) out[e] = Vn[e] - act(s, Un[e]) + Mn[e] * ib;
+  } else {
+    const real *Vold = s->V[up - 1];
+    layer_apply(s, up, Vold, P);
+    for (size_t e = 0; e < cnt; e++) {
+      real z = P[e], q = Vn[e] - Vold[e] - act(s, z) + Mn[e] * ib;
+      out[e] = q;
+      P[e] = q * act_slope(s, z);
+    }
+  }
+  if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, out, n);
+}
+
 double nn_radmm_v_step(nn_resnet_admm *s, int l)
 {
   nn_model *net = s->net;
@@ -325,12 +405,17 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   const long N = s->N;
   const size_t cnt = (size_t)n * N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  real *V = s->V[l], *a = s->A, *R = s->C;
+  /* two scratch arrays: the exact steps build their right side over a, in place */
+  real *V = s->V[l], *a = s->A, *R = s->A;
   const real *M = s->M[l], *Wu = net->W[up], *bu = net->b[up];
-  nn_radmm_target(s, l, a);
+  if (l == s->hi) {
+    nn_radmm_target(s, l, a);
+    return v_step_boundary(s, l, a);
+  }
 
   if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
     real *TB = s->B;
+    nn_radmm_target(s, l, a);
     nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
     for (long j = 0; j < N; j++)
       for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
@@ -345,6 +430,7 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
   if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
     const real *Un = s->U[up], *MUn = s->MU[up];
     real *P = s->B;
+    nn_radmm_target(s, l, a);
     nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
     for (long j = 0; j < N; j++)
       for (int i = 0; i < n; i++) {
@@ -368,6 +454,8 @@ double nn_radmm_v_step(nn_resnet_admm *s, int l)
     Zq[e] = q * act_slope(s, z);
   }
   if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, Zq, n, 1, R, n);
+  a = s->B; /* the target where Zq was: R holds the A array */
+  nn_radmm_target(s, l, a);
   normal_matrix(s, up, 0.0); /* W^T W, for |W|_2^2 */
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
@@ -399,7 +487,7 @@ static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
   const int L = s->L, k = s->k;
   const size_t cnt = (size_t)s->n * s->N;
   real *a = s->A;
-  for (int l = 1; l < L; l++) {
+  for (int l = s->lo; l < L && l <= s->hi; l++) {
     nn_radmm_target(s, l, a);
     constraint_term(s, s->V[l], a, s->M[l], cnt, update, &sums[1], &sums[2]);
     if (s->split == 3 && l > 1) {
@@ -407,6 +495,7 @@ static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
       constraint_term(s, s->U[l], a, s->MU[l], cnt, update, &sums[1], &sums[3]);
     }
   }
+  if (s->hi < L) return; /* the loss is the last group's */
   real *out = s->B;
   layer_apply(s, L, s->V[L - 1], out);
   nn_count_stream(2.0 * sizeof(real) * k * s->N); /* counters: out, T */
@@ -425,8 +514,11 @@ static double finish_terms(nn_resnet_admm *s, double sums[4], double *res_v, dou
   return (sums[0] + sums[1]) / ng;
 }
 
+static double grouped_terms(nn_resnet_admm *s, int update, double *res_v, double *res_u);
+
 double nn_radmm_multipliers(nn_resnet_admm *s, double *res_v, double *res_u)
 {
+  if (s->part) return grouped_terms(s, 1, res_v, res_u);
   double sums[4] = { 0, 0, 0, 0 };
   constraint_terms(s, 1, sums);
   return finish_terms(s, sums, res_v, res_u);
@@ -434,6 +526,7 @@ double nn_radmm_multipliers(nn_resnet_admm *s, double *res_v, double *res_u)
 
 double nn_radmm_lagrangian(nn_resnet_admm *s, double *res_v, double *res_u)
 {
+  if (s->part) return grouped_terms(s, 0, res_v, res_u);
   double sums[4] = { 0, 0, 0, 0 };
   constraint_terms(s, 0, sums);
   return finish_terms(s, sums, res_v, res_u);
@@ -452,36 +545,504 @@ static void phase(enum nn_phase p)
   if (current_timer) nn_timer_start(current_timer, p);
 }
 
-void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
+/* Layer l's steps: W, U (3-splitting blocks), V for l < L; the output weights for l = L. */
+static void layer_steps(nn_resnet_admm *s, int l)
 {
   const int L = s->L;
   const size_t cnt = (size_t)s->n * s->N;
   const real ib = (real)(1 / s->beta);
-  current_timer = t;
-  for (int l = 1; l < L; l++) {
-    phase(PH_W);
-    if (l == 1 || s->split == 3) {
-      /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
-      real *Bt = s->C;
-      const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
-      nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: src, lam in, Bt out */
-      for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
-      nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
-    } else
-      nn_radmm_w_block_linear(s, l);
-    if (s->split == 3 && l > 1) {
-      phase(PH_U);
-      nn_radmm_u_step(s, l);
-    }
-    phase(PH_V);
-    nn_radmm_v_step(s, l);
-  }
   phase(PH_W);
-  nn_radmm_ls_step(s, L, s->V[L - 1], s->T, 1.0);
+  if (l == L) {
+    nn_radmm_ls_step(s, L, s->V[L - 1], s->T, 1.0);
+    return;
+  }
+  if (l == 1 || s->split == 3) {
+    /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
+    real *Bt = s->A;
+    const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
+    nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: src, lam in, Bt out */
+    for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
+    nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
+  } else
+    nn_radmm_w_block_linear(s, l);
+  if (s->split == 3 && l > 1) {
+    phase(PH_U);
+    nn_radmm_u_step(s, l);
+  }
+  phase(PH_V);
+  nn_radmm_v_step(s, l);
+}
+
+/* The layers of group g of G: lo..hi, as even as integer division makes them. */
+static void group_layers(int L, int G, int g, int *lo, int *hi)
+{
+  *lo = g * L / G + 1;
+  *hi = (g + 1) * L / G;
+}
+
+/* The serial sweep of a part's layers, input to output (G = 1: every layer; --group-schedule
+ * serial: the groups' layers in odd-even's order, colour 0 first). */
+static void sweep(nn_resnet_admm *s)
+{
+  if (s->G > 1 && s->schedule == 2) {
+    for (int colour = 0; colour < 2; colour++)
+      for (int g = colour; g < s->G; g += 2) {
+        int lo, hi;
+        group_layers(s->L, s->G, g, &lo, &hi);
+        for (int l = lo; l <= hi; l++) layer_steps(s, l);
+      }
+    return;
+  }
+  for (int l = s->lo; l <= s->hi; l++) layer_steps(s, l);
+}
+
+static void grouped_iteration(nn_resnet_admm *s);
+
+void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
+{
+  current_timer = t;
+  if (s->part) grouped_iteration(s);
+  else {
+    sweep(s);
+    s->iter++;
+  }
   phase(PH_MULT);
   if (t) nn_timer_stop(t);
-  s->iter++;
   current_timer = NULL;
+}
+
+/* ============================================================= layer groups
+ * --layer-groups G > 1 (README: Residual networks by ADMM, "Layer groups"). Group g of G owns
+ * layers lo..hi (group_layers): their weights, V, U and the multipliers M, MU of their
+ * constraints, so the multiplier of the boundary constraint lo (V_lo = V_{lo-1} + act(.), which
+ * reads group g - 1's V_{lo-1}) is group g's. Ranks = G x D: rank r is group r % G of data
+ * shard (pipe) r / G, so a pipe is G consecutive ranks and holds the union of their samples;
+ * the weight steps' sums run over the group communicator (its D pipes), the boundary arrays go
+ * point to point along the pipe. On one rank the G groups run one after another as parts of
+ * one process, with the same data flow (memcpy for the messages): the reference a G-rank run
+ * must match bit for bit at D = 1. Two arrays cross each boundary, both n x N_pipe:
+ *   forward  (g -> g + 1): V_hi, into g + 1's ghost V_{lo-1};
+ *   backward (g + 1 -> g): form_back's share of V_hi's step, with Wbar_{hi+1}.
+ * Schedules (s->schedule): jacobi (0) every group sweeps at once from the values its
+ * neighbours sent at the end of the last iteration; odd-even (1) groups 0, 2, .. sweep, send,
+ * then 1, 3, ..; serial (2) is odd-even's serial order on the full state (sweep above). Then,
+ * in every schedule, V is sent forward, each group takes its multiplier steps (every constraint
+ * with the new iterates) and the backward arrays for the next iteration are sent. */
+
+/* A split's samples as the pipe holds them: inputs on the first group, classes or targets on
+ * the last (gathered once per split: the shards do not change during a run). */
+struct nn_radmm_eval_data {
+  const void *shard;
+  long N;
+  real *x, *y;
+  int *label;
+};
+
+enum { TAG_V = 1601, TAG_BACK = 1602, TAG_W = 1603, TAG_EVAL = 1604 };
+
+static int colour_match(int g, int colour) { return colour < 0 || (g & 1) == colour; }
+
+/* Each part's four sums (constraint_terms), added in group order on one rank, or gathered
+ * from every rank and added in rank order, so that D = 1 gives the one-rank run's bits. */
+static double grouped_terms(nn_resnet_admm *s, int update, double *res_v, double *res_u)
+{
+  double total[4] = { 0, 0, 0, 0 };
+  if (s->nparts > 1) {
+    for (int q = 0; q < s->nparts; q++) {
+      double ps[4] = { 0, 0, 0, 0 };
+      constraint_terms(&s->part[q], update, ps);
+      for (int i = 0; i < 4; i++) total[i] += ps[i];
+    }
+  } else {
+    double ps[4] = { 0, 0, 0, 0 };
+    constraint_terms(&s->part[0], update, ps);
+    int P = nn_nranks();
+    double *all = nn_alloc((size_t)4 * P, sizeof(double), "the groups' sums");
+    phase(PH_COMM_REDUCE);
+    CHECK_MPI(MPI_Allgather(ps, 4, MPI_DOUBLE, all, 4, MPI_DOUBLE, MPI_COMM_WORLD));
+    phase(PH_MULT);
+    for (int r = 0; r < P; r++)
+      for (int i = 0; i < 4; i++) total[i] += all[(size_t)4 * r + i];
+    free(all);
+  }
+  double ng = (double)s->n_global;
+  *res_v = total[2] / ng;
+  *res_u = s->split == 3 ? total[3] / ng : NAN;
+  return (total[0] + total[1]) / ng;
+}
+
+/* Group g's V_hi into group g + 1's ghost, for the sending groups g of `colour` (-1: all). */
+static void send_forward(nn_resnet_admm *s, int colour)
+{
+  const int G = s->G;
+  phase(PH_COMM_GATHER);
+  if (s->nparts > 1) {
+    for (int g = 0; g + 1 < G; g++)
+      if (colour_match(g, colour))
+        memcpy(s->part[g + 1].ghost, s->part[g].V[s->part[g].hi], sizeof(real) * (size_t)s->n * s->N);
+    return;
+  }
+  nn_resnet_admm *p = &s->part[0];
+  const int g = p->g, cnt = (int)((size_t)s->n * p->N);
+  MPI_Request rq[2];
+  MPI_Status st[2];
+  int k = 0;
+  if (g + 1 < G && colour_match(g, colour))
+    CHECK_MPI(MPI_Isend(p->V[p->hi], cnt, MPI_REAL_T, g + 1, TAG_V, s->pipe, &rq[k++]));
+  if (g > 0 && colour_match(g - 1, colour))
+    CHECK_MPI(MPI_Irecv(p->ghost, cnt, MPI_REAL_T, g - 1, TAG_V, s->pipe, &rq[k++]));
+  CHECK_MPI(MPI_Waitall(k, rq, st));
+}
+
+/* Group g + 1's backward array (form_back) and Wbar_{lo} to group g, for the sending groups
+ * g + 1 of `colour` (-1: all). On one rank the model is shared, so only the array moves. */
+static void send_backward(nn_resnet_admm *s, int colour)
+{
+  const int G = s->G;
+  if (s->nparts > 1) {
+    phase(PH_V);
+    for (int g = 1; g < G; g++)
+      if (colour_match(g, colour)) form_back(&s->part[g], s->part[g - 1].back);
+    return;
+  }
+  nn_resnet_admm *p = &s->part[0];
+  nn_model *net = s->net;
+  const int g = p->g, cnt = (int)((size_t)s->n * p->N);
+  MPI_Request rq[4];
+  MPI_Status st[4];
+  int k = 0;
+  int sending = g > 0 && colour_match(g, colour);
+  if (sending) {
+    phase(PH_V);
+    form_back(p, p->A);
+  }
+  phase(PH_COMM_GATHER);
+  if (sending) {
+    CHECK_MPI(MPI_Isend(p->A, cnt, MPI_REAL_T, g - 1, TAG_BACK, s->pipe, &rq[k++]));
+    CHECK_MPI(MPI_Isend(net->W[p->lo], net->n[p->lo] * (net->n[p->lo - 1] + 1), MPI_REAL_T, g - 1, TAG_W, s->pipe, &rq[k++]));
+  }
+  if (g + 1 < G && colour_match(g + 1, colour)) {
+    int up = p->hi + 1;
+    CHECK_MPI(MPI_Irecv(p->back, cnt, MPI_REAL_T, g + 1, TAG_BACK, s->pipe, &rq[k++]));
+    CHECK_MPI(MPI_Irecv(net->W[up], net->n[up] * (net->n[up - 1] + 1), MPI_REAL_T, g + 1, TAG_W, s->pipe, &rq[k++]));
+  }
+  CHECK_MPI(MPI_Waitall(k, rq, st));
+}
+
+/* The sweeps of the parts of `colour` (-1: all). */
+static void run_parts(nn_resnet_admm *s, int colour)
+{
+  for (int q = 0; q < s->nparts; q++) {
+    nn_resnet_admm *p = &s->part[q];
+    if (!colour_match(p->g, colour)) continue;
+    sweep(p);
+    p->iter++;
+  }
+}
+
+/* One iteration's primal steps and forward messages; the multiplier steps and the backward
+ * messages follow in nn_radmm_multipliers (grouped_terms, then radmm_epoch). */
+static void grouped_iteration(nn_resnet_admm *s)
+{
+  if (s->schedule == 0) {
+    run_parts(s, -1);
+    send_forward(s, -1);
+  } else {
+    run_parts(s, 0);
+    send_forward(s, 0);
+    send_backward(s, 0);
+    run_parts(s, 1);
+    send_forward(s, 1);
+  }
+  s->iter++;
+}
+
+/* V and U of a part's layers at the forward pass of the current weights (its ghost set). */
+static void part_forward(nn_resnet_admm *p)
+{
+  const size_t cnt = (size_t)p->n * p->N;
+  for (int l = p->lo; l < p->L && l <= p->hi; l++) {
+    if (p->split == 3 && l > 1) {
+      layer_apply(p, l, p->V[l - 1], p->U[l]);
+      for (size_t e = 0; e < cnt; e++) p->V[l][e] = p->V[l - 1][e] + act(p, p->U[l][e]);
+    } else
+      nn_radmm_target(p, l, p->V[l]);
+  }
+}
+
+/* Allocates a part for group g of the top-level state s: the arrays of its layers only. */
+static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm comm, long N, const real *X, real *T)
+{
+  memset(p, 0, sizeof *p);
+  p->net = s->net;
+  p->L = s->L, p->n = s->n, p->d = s->d, p->k = s->k, p->split = s->split;
+  p->beta = s->beta, p->tau = s->tau, p->rho = s->rho, p->ridge = s->ridge;
+  p->N = N, p->n_global = s->n_global, p->first = s->first;
+  p->X = X, p->T = T;
+  p->g = g, p->G = 1, p->comm = comm;
+  group_layers(s->L, s->G, g, &p->lo, &p->hi);
+  const nn_model *net = s->net;
+  const int n = s->n, L = s->L;
+  const size_t c = (size_t)(N > 0 ? N : 1), rows = (size_t)(n > s->k ? n : s->k);
+  for (int l = p->lo; l < L && l <= p->hi; l++) {
+    p->V[l] = nn_alloc((size_t)n * c, sizeof(real), "the block outputs V");
+    p->M[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
+    if (s->split == 3 && l > 1) {
+      p->U[l] = nn_alloc((size_t)n * c, sizeof(real), "the pre-activations U");
+      p->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
+    }
+  }
+  if (p->lo > 1) p->V[p->lo - 1] = p->ghost = nn_alloc((size_t)n * c, sizeof(real), "the boundary V");
+  if (p->hi < L) p->back = nn_alloc((size_t)n * c, sizeof(real), "the boundary's backward share");
+  p->A = nn_alloc(rows * c, sizeof(real), "scratch");
+  p->B = nn_alloc(rows * c, sizeof(real), "scratch");
+  size_t mc = 0, mr = 0;
+  for (int l = p->lo; l <= p->hi; l++) {
+    if ((size_t)net->n[l - 1] + 1 > mc) mc = (size_t)net->n[l - 1] + 1;
+    if ((size_t)net->n[l] > mr) mr = (size_t)net->n[l];
+  }
+  size_t sq = mc * mc > (size_t)n * n ? mc * mc : (size_t)n * n, r = mc * mr;
+  if (r < 2 * mc) r = 2 * mc;
+  if (r < 2 * (size_t)n) r = 2 * (size_t)n;
+  p->sums = nn_alloc(mc * mc + mr * mc, sizeof(real), "the Gram sums");
+  p->sys = nn_alloc(sq, sizeof(real), "a system");
+  p->rhs = nn_alloc(r, sizeof(real), "a right side");
+  if (p->lo == 1) p->in_factor = nn_alloc((size_t)(s->d + 1) * (s->d + 1), sizeof(real), "the input layer's factor");
+}
+
+static void part_free(nn_resnet_admm *p)
+{
+  for (int l = p->lo; l < p->L && l <= p->hi; l++) {
+    free(p->V[l]);
+    free(p->M[l]);
+    free(p->U[l]);
+    free(p->MU[l]);
+  }
+  free(p->ghost);
+  free(p->back);
+  free(p->A);
+  free(p->B);
+  free(p->sums);
+  free(p->sys);
+  free(p->rhs);
+  free(p->in_factor);
+}
+
+/* x (rows x n, this rank's columns, `type`) of every rank of the pipe, in pipe order, onto its
+ * rank `root` (NULL elsewhere); *Np = the pipe's sample count, on every rank of it. */
+static void *pipe_gather(const nn_resnet_admm *s, const void *x, MPI_Datatype type, size_t elem, int rows, long n,
+                         int root, long *Np)
+{
+  const int G = s->G;
+  long *each = nn_alloc((size_t)G, sizeof(long), "the pipe's counts");
+  CHECK_MPI(MPI_Allgather(&n, 1, MPI_LONG, each, 1, MPI_LONG, s->pipe));
+  int *cnt = nn_alloc((size_t)G, sizeof(int), "the pipe's counts"), *at = nn_alloc((size_t)G, sizeof(int), "the pipe's offsets");
+  long total = 0;
+  for (int i = 0; i < G; i++) {
+    CHECK((total + each[i]) * rows < 2147483647L, "--layer-groups: the pipe's %ld samples of %d values exceed one "
+          "MPI message (use more data shards D)", total + each[i], rows);
+    at[i] = (int)(total * rows);
+    cnt[i] = (int)(each[i] * rows);
+    total += each[i];
+  }
+  int me;
+  CHECK_MPI(MPI_Comm_rank(s->pipe, &me));
+  void *out = me == root ? nn_alloc((size_t)rows * (size_t)(total > 0 ? total : 1), elem, "the pipe's samples") : NULL;
+  CHECK_MPI(MPI_Gatherv(x, (int)(n * rows), type, out, cnt, at, type, root, s->pipe));
+  *Np = total;
+  free(each);
+  free(cnt);
+  free(at);
+  return out;
+}
+
+/* One-hot targets k x N of labels (NULL) or a copy of real targets y. */
+static real *targets_of(int k, long N, const int *label, const real *y)
+{
+  real *T = nn_alloc((size_t)k * (size_t)(N > 0 ? N : 1), sizeof(real), "the targets");
+  if (y) memcpy(T, y, sizeof(real) * (size_t)k * N);
+  else
+    for (long j = 0; j < N; j++) T[(size_t)j * k + label[j]] = 1;
+  return T;
+}
+
+/* The groups' set-up: communicators, the pipe's samples (inputs on the first group, targets
+ * on the last), the parts, and V, U at the forward pass, piped group to group. */
+static void grouped_init(nn_resnet_admm *s, const nn_shard *train)
+{
+  const int G = s->G, P = nn_nranks(), n = s->n;
+  s->eval = calloc(4, sizeof *s->eval);
+  CHECK(s->eval, "out of memory");
+  if (P == 1) {
+    s->D = 1, s->nparts = G;
+    s->part = nn_alloc((size_t)G, sizeof *s->part, "the groups");
+    s->T = targets_of(s->k, s->N, train->label, train->y);
+    for (int g = 0; g < G; g++) part_alloc(s, &s->part[g], g, MPI_COMM_WORLD, s->N, s->X, s->T);
+    for (int g = 0; g < G; g++) {
+      part_forward(&s->part[g]);
+      if (g + 1 < G) memcpy(s->part[g + 1].ghost, s->part[g].V[s->part[g].hi], sizeof(real) * (size_t)n * s->N);
+    }
+  } else {
+    const int me = nn_rank(), g = me % G;
+    s->D = P / G, s->nparts = 1;
+    CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, me / G, g, &s->pipe));
+    CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, g, me / G, &s->group));
+    long Np = 0;
+    s->Xp = pipe_gather(s, train->x, MPI_REAL_T, sizeof(real), s->d, train->n, 0, &Np);
+    if (train->y) s->Tp = pipe_gather(s, train->y, MPI_REAL_T, sizeof(real), s->k, train->n, G - 1, &Np);
+    else {
+      int *lab = pipe_gather(s, train->label, MPI_INT, sizeof(int), 1, train->n, G - 1, &Np);
+      if (lab) s->Tp = targets_of(s->k, Np, lab, NULL);
+      free(lab);
+    }
+    long first = train->first;
+    CHECK_MPI(MPI_Bcast(&first, 1, MPI_LONG, 0, s->pipe));
+    s->first = first;
+    s->part = nn_alloc(1, sizeof *s->part, "the groups");
+    nn_resnet_admm *p = &s->part[0];
+    part_alloc(s, p, g, s->group, Np, s->Xp, s->Tp);
+    const int cnt = (int)((size_t)n * Np);
+    if (g > 0) CHECK_MPI(MPI_Recv(p->ghost, cnt, MPI_REAL_T, g - 1, TAG_V, s->pipe, MPI_STATUS_IGNORE));
+    part_forward(p);
+    if (g + 1 < G) CHECK_MPI(MPI_Send(p->V[p->hi], cnt, MPI_REAL_T, g + 1, TAG_V, s->pipe));
+  }
+  send_backward(s, -1);
+}
+
+static void grouped_fini(nn_resnet_admm *s)
+{
+  for (int q = 0; q < s->nparts; q++) part_free(&s->part[q]);
+  free(s->part);
+  free(s->Xp);
+  free(s->Tp);
+  for (int i = 0; s->eval && i < 4; i++) {
+    if (s->nparts == 1) { /* gathered copies; one rank points at the driver's shards */
+      free(s->eval[i].x);
+      free(s->eval[i].label);
+      free(s->eval[i].y);
+    }
+  }
+  free(s->eval);
+  if (s->nparts == 1) {
+    MPI_Comm_free(&s->pipe);
+    MPI_Comm_free(&s->group);
+  }
+}
+
+/* ------------------------------------------------------------- the groups' forward pass */
+
+static struct nn_radmm_eval_data *eval_data(nn_resnet_admm *s, const nn_shard *sh)
+{
+  for (int i = 0; i < 4; i++)
+    if (s->eval[i].shard == sh) return &s->eval[i];
+  int i = 0;
+  while (i < 4 && s->eval[i].shard) i++;
+  CHECK(i < 4, "internal: resnet-admm evaluates at most 4 splits");
+  struct nn_radmm_eval_data *e = &s->eval[i];
+  e->shard = sh;
+  if (s->nparts > 1) {
+    e->N = sh->n;
+    e->x = sh->x;
+    e->y = sh->y;
+    e->label = sh->label;
+    return e;
+  }
+  const int G = s->G;
+  e->x = pipe_gather(s, sh->x, MPI_REAL_T, sizeof(real), sh->d, sh->n, 0, &e->N);
+  if (sh->y) e->y = pipe_gather(s, sh->y, MPI_REAL_T, sizeof(real), sh->classes, sh->n, G - 1, &e->N);
+  else e->label = pipe_gather(s, sh->label, MPI_INT, sizeof(int), 1, sh->n, G - 1, &e->N);
+  return e;
+}
+
+/* Layers lo..hi of the network on `in` (n[lo-1] x N), ping-ponging between buf[0] and buf[1]
+ * (each at least max(n, k) x N); returns the output. The true forward pass of model.c, layer by layer. */
+static const real *apply_layers(const nn_model *m, int lo, int hi, const real *in, long N, real *buf[2])
+{
+  for (int l = lo; l <= hi; l++) {
+    real *out = in == buf[0] ? buf[1] : buf[0];
+    nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], in, N, out);
+    if (l > 1 && l < m->L) nn_residual(m, out, in, out, (size_t)m->n[l] * N);
+    in = out;
+  }
+  return in;
+}
+
+/* method.h forward_eval: the first group applies its layers to the pipe's inputs and sends the
+ * activations on, each group applies its own, the last scores them (least squares: 0.5 |f(x) -
+ * t|^2 per sample, t one-hot or real; correct = argmax is the class); the sums over the last
+ * group's ranks reach every rank. */
+static int radmm_forward_eval(void *self, const void *shard, enum nn_loss loss, long *correct, double *loss_sum)
+{
+  nn_resnet_admm *s = self;
+  if (!s->part) return 0;
+  CHECK(loss == NN_LOSS_LEAST_SQUARES, "internal: resnet-admm scores the squared loss only");
+  /* chunks of samples, as model.c's pass: two chunk-sized buffers, not two n x N arrays (they
+   * would count in every rank's peak memory); one rank and G ranks cut the same chunks */
+  enum { CHUNK = 1024 };
+  const nn_shard *sh = shard;
+  const nn_model *m = s->net;
+  struct nn_radmm_eval_data *e = eval_data(s, sh);
+  const long N = e->N;
+  const int L = s->L, k = s->k, n = s->n, d = s->d;
+  const size_t rows = (size_t)(n > k ? n : k);
+  real *buf[2] = { nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch"),
+                   nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch") };
+  const nn_resnet_admm *p = &s->part[0];
+  const int g = s->nparts > 1 ? 0 : p->g, last = s->nparts > 1 || g + 1 == s->G;
+  double sums[2] = { 0, 0 };
+  for (long j0 = 0; j0 < N; j0 += CHUNK) {
+    const long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
+    const int cnt = (int)((size_t)n * nc);
+    const real *out;
+    if (s->nparts > 1) out = apply_layers(m, 1, L, e->x + (size_t)j0 * d, nc, buf);
+    else {
+      const real *in = g == 0 ? e->x + (size_t)j0 * d : buf[0];
+      if (g > 0) CHECK_MPI(MPI_Recv(buf[0], cnt, MPI_REAL_T, g - 1, TAG_EVAL, s->pipe, MPI_STATUS_IGNORE));
+      out = apply_layers(m, p->lo, p->hi, in, nc, buf);
+      if (!last) CHECK_MPI(MPI_Send(out, cnt, MPI_REAL_T, g + 1, TAG_EVAL, s->pipe));
+    }
+    if (!last) continue;
+    for (long j = 0; j < nc; j++) {
+      const real *z = out + (size_t)j * k;
+      const long col = j0 + j;
+      if (e->y) {
+        for (int i = 0; i < k; i++) {
+          double dd = (double)z[i] - (double)e->y[(size_t)col * k + i];
+          sums[1] += 0.5 * dd * dd;
+        }
+        continue;
+      }
+      int best = 0, y = e->label[col];
+      for (int i = 1; i < k; i++)
+        if (z[i] > z[best]) best = i;
+      sums[0] += best == y;
+      for (int i = 0; i < k; i++) {
+        double dd = z[i] - (i == y);
+        sums[1] += 0.5 * dd * dd;
+      }
+    }
+  }
+  free(buf[0]);
+  free(buf[1]);
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+  *correct = (long)sums[0];
+  *loss_sum = sums[1];
+  return 1;
+}
+
+/* method.h weights_export: each layer from its group (pipe 0's rank of it: world rank g) to
+ * every rank. Called at write time only. Collective. */
+static void radmm_weights_export(const void *self, void *model)
+{
+  const nn_resnet_admm *s = self;
+  if (!s->part || s->nparts > 1) return; /* one rank: the model is whole */
+  nn_model *m = model;
+  for (int g = 0; g < s->G; g++) {
+    int lo, hi;
+    group_layers(s->L, s->G, g, &lo, &hi);
+    for (int l = lo; l <= hi; l++)
+      CHECK_MPI(MPI_Bcast(m->W[l], m->n[l] * (m->n[l - 1] + 1), MPI_REAL_T, g, MPI_COMM_WORLD));
+  }
 }
 
 /* ============================================================= the method's operations */
@@ -507,8 +1068,18 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
   s->n_global = train->n_global;
   s->first = train->first;
   s->X = nn_shard_reals(train);
+  s->G = cfg->layer_groups > 1 ? cfg->layer_groups : 1;
+  s->schedule = cfg->group_schedule;
+  s->D = 1;
+  if (s->G > 1 && s->schedule != 2) {
+    grouped_init(s, train);
+    return;
+  }
+  s->lo = 1, s->hi = s->L, s->comm = MPI_COMM_WORLD;
   const int n = s->n, k = s->k;
   const size_t c = (size_t)(s->N > 0 ? s->N : 1), nmax = (size_t)nn_widest_layer(net->L, net->n);
+  /* the scratch holds n or k rows (targets, pre-activations, right sides), never the inputs */
+  const size_t rows = (size_t)(n > k ? n : k);
   s->T = nn_alloc((size_t)k * c, sizeof(real), "the targets");
   if (train->y) memcpy(s->T, train->y, sizeof(real) * (size_t)k * s->N);
   else
@@ -521,26 +1092,23 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
       s->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
     }
   }
-  s->A = nn_alloc(nmax * c, sizeof(real), "scratch");
-  s->B = nn_alloc(nmax * c, sizeof(real), "scratch");
-  s->C = nn_alloc(nmax * c, sizeof(real), "scratch");
+  s->A = nn_alloc(rows * c, sizeof(real), "scratch");
+  s->B = nn_alloc(rows * c, sizeof(real), "scratch");
   s->sums = nn_alloc((nmax + 1) * (nmax + 1) + (nmax + 1) * nmax, sizeof(real), "the Gram sums");
   s->sys = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "a system");
   s->rhs = nn_alloc((nmax + 1) * nmax > 2 * (nmax + 1) ? (nmax + 1) * nmax : 2 * (nmax + 1), sizeof(real), "a right side");
   s->in_factor = nn_alloc((size_t)(s->d + 1) * (s->d + 1), sizeof(real), "the input layer's factor");
-  /* V and U at the forward pass of the initial weights */
-  for (int l = 1; l < s->L; l++) {
-    if (s->split == 3 && l > 1) {
-      layer_apply(s, l, s->V[l - 1], s->U[l]);
-      for (size_t e = 0; e < (size_t)n * s->N; e++) s->V[l][e] = s->V[l - 1][e] + act(s, s->U[l][e]);
-    } else
-      nn_radmm_target(s, l, s->V[l]);
-  }
+  part_forward(s); /* V and U at the forward pass of the initial weights */
 }
 
 static void radmm_fini(void *self)
 {
   nn_resnet_admm *s = self;
+  if (s->part) {
+    grouped_fini(s);
+    free(s->T);
+    return;
+  }
   for (int l = 1; l < s->L; l++) {
     free(s->V[l]);
     free(s->M[l]);
@@ -550,7 +1118,6 @@ static void radmm_fini(void *self)
   free(s->T);
   free(s->A);
   free(s->B);
-  free(s->C);
   free(s->sums);
   free(s->sys);
   free(s->rhs);
@@ -565,6 +1132,9 @@ static void radmm_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
   nn_timer_start(t, PH_MULT);
   current_timer = t;
   st->objective = nn_radmm_multipliers(s, &st->residual_a, &st->residual_z);
+  /* the groups' backward messages for the next iteration, from the new multipliers: every
+   * group's (jacobi), or the odd groups' (odd-even: the even ones send theirs mid-iteration) */
+  if (s->part) send_backward(s, s->schedule == 1 ? 1 : -1);
   current_timer = NULL;
   nn_timer_stop(t);
   CHECK_ALL_RANKS(isfinite(st->objective), "--method resnet-admm diverged at iteration %d (augmented Lagrangian %g): "
@@ -578,6 +1148,7 @@ static int radmm_state_arrays(void *self, nn_state_array *out, int max)
   nn_resnet_admm *s = self;
   int k = 0;
   char name[16];
+  if (s->part) return 0; /* --layer-groups refuses checkpoints (radmm_validate) */
   for (int l = 1; l < s->L; l++) {
     snprintf(name, sizeof name, "V%d", l);
     nn_state_partitioned(out, &k, max, name, s->V[l], s->n, s->first, s->N, s->n_global);
@@ -602,6 +1173,7 @@ static void radmm_state_restored(void *self)
 const nn_method_ops nn_resnet_admm_ops = {
   .size = sizeof(nn_resnet_admm), .init = radmm_init, .epoch = radmm_epoch, .fini = radmm_fini,
   .state_arrays = radmm_state_arrays, .state_restored = radmm_state_restored,
+  .weights_export = radmm_weights_export, .forward_eval = radmm_forward_eval,
 };
 
 static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
@@ -610,26 +1182,68 @@ static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
     snprintf(err, errlen, "option --method resnet-admm: trains the residual network only (give --arch resnet)");
     return 0;
   }
+  const int G = cfg->layer_groups, L = cfg->blocks + 2, P = nn_nranks();
+  if (G <= 1) return 1;
+  if (G > L) {
+    snprintf(err, errlen, "option --layer-groups %d: more groups than the %d weight layers (--blocks %d + 2)", G, L,
+             cfg->blocks);
+    return 0;
+  }
+  if (P > 1 && P % G != 0 && cfg->group_schedule != 2) { /* serial: every layer on every rank */
+    snprintf(err, errlen, "option --layer-groups %d: the rank count %d is not a multiple of it (ranks = G x D; or "
+             "run 1 rank, which runs the groups one after another)", G, P);
+    return 0;
+  }
+  /* The checkpoint would need every group's arrays gathered by sample and the weights by
+   * layer: not built; a run with groups writes none, not even on a signal. */
+  if (cfg->resume[0]) {
+    snprintf(err, errlen, "option --resume: not supported with --layer-groups %d (no checkpoints with groups)", G);
+    return 0;
+  }
+  if ((cfg->checkpoint[0] && strcmp(cfg->checkpoint, "none") != 0) || cfg->checkpoint_every > 0) {
+    snprintf(err, errlen, "option --checkpoint: not supported with --layer-groups %d (give --checkpoint none or "
+             "leave it out: a run with groups writes no checkpoint)", G);
+    return 0;
+  }
+  snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "none");
   return 1;
 }
 
-/* V and M per layer but the output, U and MU per block, targets, three scratch blocks; the
+/* V and M per layer but the output, U and MU per block, targets, two scratch blocks; the
  * Gram sums, a system, a right side and the input layer's factor. */
 static double radmm_state_bytes(const nn_config *cfg, double N)
 {
   const int *n = cfg->n;
-  int L = cfg->L;
-  double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1];
-  double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 3 * nmax;
-  double square = (nmax + 1) * (nmax + 1);
-  return per_sample * N * r + (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
+  int L = cfg->L, G = cfg->layer_groups > 1 ? cfg->layer_groups : 1, P = nn_nranks();
+  double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1], rows = w > n[L] ? w : n[L];
+  double square = (nmax + 1) * (nmax + 1), fixed = (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
+  if (G == 1 || cfg->group_schedule == 2 || P == 1) {
+    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 2 * rows;
+    if (G > 1 && cfg->group_schedule != 2) per_sample += 2.0 * (G - 1) * w + 2 * rows * (G - 1); /* ghosts, backs, scratch */
+    return per_sample * N * r + fixed;
+  }
+  /* G x D ranks: a rank holds its group's layers for the pipe's G N samples (the gathered
+   * inputs on the first group, the targets on the last); the heaviest group counts */
+  double most = 0;
+  for (int g = 0; g < G; g++) {
+    int lo = g * L / G + 1, hi = (g + 1) * L / G;
+    double per_sample = 2 * rows;
+    for (int l = lo; l <= hi && l < L; l++) per_sample += 2 * w + (cfg->splitting == 3 && l > 1 ? 2 * w : 0);
+    if (lo > 1) per_sample += w;
+    if (hi < L) per_sample += w;
+    if (lo == 1) per_sample += n[0];
+    if (hi == L) per_sample += n[L];
+    if (per_sample > most) most = per_sample;
+  }
+  return most * G * N * r + fixed;
 }
 
 const nn_method nn_method_resnet_admm = {
   .name = "resnet-admm",
   .help = "proximal (linearised) ADMM for --arch resnet with --splitting 2 (block outputs V) or 3 (also "
-          "pre-activations U), after Xu, Li and Xing (arXiv 2310.15334); serial schedule (solver/resnet_admm.c)",
-  .options = "splitting resnet-beta resnet-tau resnet-rho ridge",
+          "pre-activations U), after Xu, Li and Xing (arXiv 2310.15334); serial schedule, or --layer-groups G on "
+          "G x D ranks (solver/resnet_admm.c)",
+  .options = "splitting resnet-beta resnet-tau resnet-rho ridge layer-groups group-schedule",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_LEAST_SQUARES,
   .losses = 1u << NN_LOSS_LEAST_SQUARES,

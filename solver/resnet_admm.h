@@ -4,11 +4,14 @@
  * Training" (arXiv 2310.15334). Serial schedule: the blocks in sequence, input to output.
  * Data-parallel like every method here: per-sample variables stay on their rank, every sum over
  * samples is one MPI_Allreduce, the weights are replicated and identical on every rank. Every
- * step is collective over MPI_COMM_WORLD. resnet_admm.c states the problem and every update.
- * The step functions are exported (to the numerics only) so tests/test_resnet_admm.c can check
- * each against a direct computation. */
+ * step is collective over MPI_COMM_WORLD. With --layer-groups G > 1 the layers are split into G
+ * groups on G x D ranks (resnet_admm.c, "Layer groups"): a rank holds its group's layers only.
+ * resnet_admm.c states the problem and every update. The step functions are exported (to the
+ * numerics only) so tests/test_resnet_admm.c can check each against a direct computation. */
 #ifndef NN_RESNET_ADMM_H
 #define NN_RESNET_ADMM_H
+
+#include <mpi.h>
 
 #include "method.h"
 #include "model.h"
@@ -16,8 +19,11 @@
 
 /* The state. Layers l = 1..L of the model: 1 the input layer, 2..L-1 the blocks, L the output.
  * V[l] (l = 1..L-1) is n x N, U[l] (blocks, 3-splitting) n x N; multipliers M[l] of
- * "V_l = a_l" and MU[l] of "U_l = W_l V_{l-1} + b_l", the same shapes. */
-typedef struct {
+ * "V_l = a_l" and MU[l] of "U_l = W_l V_{l-1} + b_l", the same shapes. With --layer-groups G > 1
+ * (resnet_admm.c, "Layer groups") the top-level state holds the groups this rank runs in
+ * `part`: each part is a state of its own whose arrays exist for its layers lo..hi only. */
+typedef struct nn_resnet_admm nn_resnet_admm;
+struct nn_resnet_admm {
   nn_model *net;
   int L, n, d, k, split;   /* layers, width, inputs, outputs, 2 or 3 */
   long N, n_global, first; /* samples on this rank, over all ranks, this rank's first */
@@ -25,16 +31,32 @@ typedef struct {
   double tau;              /* 2-splitting weight steps: proximal weight, times their Lipschitz bound */
   double rho;              /* linearised V and U steps: proximal weight, times their Lipschitz bound */
   double ridge;            /* exact weight steps: proximal weight mu = ridge x trace(Gram) / order */
-  const real *X;           /* d x N inputs (the shard's) */
-  real *T;                 /* k x N targets: one-hot classes or real targets */
+  const real *X;           /* d x N inputs (the shard's; a part: the pipe's, first group only) */
+  real *T;                 /* k x N targets: one-hot classes or real targets (a part: last group only) */
   real *V[NN_MAX_LAYERS + 1], *U[NN_MAX_LAYERS + 1], *M[NN_MAX_LAYERS + 1], *MU[NN_MAX_LAYERS + 1];
-  real *A, *B, *C;         /* nmax x N scratch */
+  real *A, *B;             /* max(n, k) x N scratch */
   real *sums;              /* (nmax + 1) x (nmax + 1) + (nmax + 1) x nmax: Gram and cross product */
   real *sys, *rhs;         /* (nmax + 1)^2 and (nmax + 1) x nmax: one solve's system and right side */
   real *in_factor;         /* (d + 1)^2: the input layer's system, factored once (X never changes) */
   double in_mu;
   long iter;
-} nn_resnet_admm;
+  /* --layer-groups. A part (or the whole network when G = 1: lo = 1, hi = L) updates layers
+   * lo..hi. ghost = V[lo - 1] (n x N) is group g - 1's boundary output as last received; back
+   * (n x N) is the share of V_hi's step that group g + 1 forms from its layer hi + 1, whose
+   * Wbar it sends into net->W[hi + 1]. comm carries the sums over samples: the group's D
+   * shards (MPI_COMM_WORLD when G = 1). */
+  int lo, hi, g;
+  MPI_Comm comm;
+  real *ghost, *back;
+  /* The top-level state with G > 1: G groups, D data shards, the schedule (0 jacobi, 1
+   * odd-even, 2 serial), the parts this rank runs (1 on G x D ranks, G on one rank), the pipe
+   * communicator (the G ranks holding the same samples; pipe rank = group) and the group's. */
+  int G, D, schedule, nparts;
+  nn_resnet_admm *part;
+  MPI_Comm pipe, group;
+  real *Xp, *Tp;           /* the pipe's inputs (first group) and targets (last group) */
+  struct nn_radmm_eval_data *eval; /* the pipe's evaluation samples, gathered once per split */
+};
 
 /* Exact proximal least squares for layer l's Wbar = [W_l b_l] (rows x (cols + 1)):
  *   Wbar = argmin c/2 |Bt - Wbar Abar|^2 + mu/2 |Wbar - Wbar_old|^2,  Abar = [A; 1],
