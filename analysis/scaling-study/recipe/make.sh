@@ -24,7 +24,7 @@ S=$(mktemp -d /tmp/nnroot-stage.XXXXXX)
 trap 'rm -rf "$S"' EXIT
 D=$S/nnroot
 mkdir -p $D/bin $D/lib/ucx $D/data/mnist
-cp build/jobs/admm-train build/bench/admm-microbench .devpack/h5strip /usr/bin/mpiexec.hydra /usr/bin/hydra_pmi_proxy $D/bin/
+cp build/jobs/admm-train build/bench/admm-microbench .devpack/h5strip /usr/bin/h5dump /usr/bin/mpiexec.hydra /usr/bin/hydra_pmi_proxy $D/bin/
 cp -L /usr/lib/x86_64-linux-gnu/ucx/libuct_cma.so.0 $D/lib/ucx/
 libs=$( (for b in $D/bin/* $D/lib/ucx/*; do ldd $b; done) | awk '$3 ~ /^\// {print $3} $1 ~ /^\/lib64/ {print $1}' | sort -u)
 for l in $libs; do cp -L "$l" $D/lib/; done
