@@ -1,5 +1,10 @@
-# The shell tests' shared harness, sourced after they set $train (admm-train) and $mpiexec and
-# cd into their work directory: pass/fail counts, ok/bad, run RANKS ARGS..., and expect_error.
+# The shell tests' shared harness, sourced right after they set $train (admm-train) and
+# $mpiexec: it makes a scratch folder (removed at exit) and changes into it, sets one BLAS thread
+# per rank, and gives pass/fail counts, ok/bad, run RANKS ARGS..., expect_error and attr.
+export OPENBLAS_NUM_THREADS=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 2
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
@@ -19,3 +24,6 @@ expect_error() {
     bad "$name (rc=$rc, error lines=$lines, files: $(ls out.h5* 2>/dev/null))"; cat stderr.txt
   fi
 }
+
+# attr FILE PATH: the first value of the HDF5 attribute PATH of FILE, quotes removed ("" if none).
+attr() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -n 1; }

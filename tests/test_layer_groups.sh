@@ -9,12 +9,7 @@
 # (G = 2 and 4), wide 4 and 8 ranks (G = 4, 8; G = 2 with D = 2).
 set -u
 train=$(realpath "$1") h5tool=$(realpath "$2") mpiexec=$3 mode=${4:-fast}
-export OPENBLAS_NUM_THREADS=1
-here=$(dirname "$(realpath "$0")") work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-source "$here/harness.sh"
-attr() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -n 1; }
+source "$(dirname "$(realpath "$0")")/harness.sh"
 same() { "$mpiexec" -n 1 "$h5tool" h5cmp "$1" "$2" "$3" >cmp.txt 2>&1; }
 
 # L = 8 weight layers (6 blocks) of width 6; --validation 0 keeps the last iterate, so the

@@ -6,12 +6,7 @@
 # Usage: test_resnet.sh ADMM_TRAIN TEST_GRADIENT_F64 MPIEXEC
 set -u
 train=$(realpath "$1") h5tool=$(realpath "$2") mpiexec=$3
-export OPENBLAS_NUM_THREADS=1
-here=$(dirname "$(realpath "$0")") work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-source "$here/harness.sh"
-attr() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -n 1; }
+source "$(dirname "$(realpath "$0")")/harness.sh"
 
 res=(--arch resnet --blocks 2 --width 12 --layers 16,4 --data synthetic --n-train 400 --n-test 100 --validation 50 --quiet 1)
 reg=(--data regression --layers 6,1 --n-train 400 --n-test 100 --validation 50 --quiet 1)
