@@ -1104,24 +1104,11 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
 static void radmm_fini(void *self)
 {
   nn_resnet_admm *s = self;
-  if (s->part) {
+  if (s->part)
     grouped_fini(s);
-    free(s->T);
-    return;
-  }
-  for (int l = 1; l < s->L; l++) {
-    free(s->V[l]);
-    free(s->M[l]);
-    free(s->U[l]);
-    free(s->MU[l]);
-  }
+  else
+    part_free(s); /* the plain method is one part: layers lo = 1 .. hi = L, no boundary arrays */
   free(s->T);
-  free(s->A);
-  free(s->B);
-  free(s->sums);
-  free(s->sys);
-  free(s->rhs);
-  free(s->in_factor);
 }
 
 static void radmm_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
