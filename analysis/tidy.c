@@ -5,7 +5,10 @@
  *   config_KEY for every /config attribute (union over the runs, sorted by name);
  *   the per-epoch values: epoch, warmup, loss, objective, residual_z, residual_a, multiplier,
  *     train_acc, val_acc, test_acc, t_epoch, t_eval, t_wall (the file's units: accuracies in
- *     [0, 1], seconds), rss_mb_max (max over ranks);
+ *     [0, 1], seconds), rss_mb_max (max over ranks), anderson_accepted, anderson_residual,
+ *     anderson_coef_norm (--anderson M: 1/0 whether the safeguard kept the accelerated point,
+ *     the fixed-point residual |g(x) - x|, |gamma|; NaN, so empty, without acceleration, at an
+ *     epoch that tried nothing, and in a file older than the option);
  *   phase_avg_NAME and phase_max_NAME for every phase name of any run (union in order of first
  *     appearance; "unused" left out): seconds, mean over ranks and slowest rank.
  * A missing value (an attribute a run does not have, NaN: a value a method does not compute) is an
@@ -128,7 +131,8 @@ int admm_tidy_write(const char *path, const admm_Analysis *an, int nall, const a
     if (!f) goto done;
     static const char *const per_epoch[] = {
         "epoch",     "warmup",  "loss",     "objective", "residual_z", "residual_a", "multiplier",
-        "train_acc", "val_acc", "test_acc", "t_epoch",   "t_eval",     "t_wall",     "rss_mb_max"};
+        "train_acc", "val_acc", "test_acc", "t_epoch",   "t_eval",     "t_wall",     "rss_mb_max",
+        "anderson_accepted", "anderson_residual", "anderson_coef_norm"};
     enum { NPER = sizeof per_epoch / sizeof per_epoch[0] };
     fputs("file,group,partial", f);
     for (int k = 0; k < root.n; k++)
@@ -173,7 +177,8 @@ int admm_tidy_write(const char *path, const admm_Analysis *an, int nall, const a
             const double v[] = {r->loss[e],     r->objective[e], r->residual_z[e],
                                 r->residual_a[e], r->multiplier[e], r->train_acc[e],
                                 r->val_acc[e],  r->test_acc[e],  r->t_epoch[e],
-                                r->t_eval[e],   r->t_wall[e],    admm_field_rss_max(r, e)};
+                                r->t_eval[e],   r->t_wall[e],    admm_field_rss_max(r, e),
+                                r->aa_accepted[e], r->aa_residual[e], r->aa_coef_norm[e]};
             for (size_t j = 0; j < sizeof v / sizeof v[0]; j++)
                 real(f, v[j]);
             for (int q = 0; q < phase.n; q++) {

@@ -338,7 +338,8 @@ const nn_method nn_method_admm = {
           "z steps, one multiplier on the output constraint, updated after --warmup epochs (solver/admm.c)",
   .options = "beta gamma warmup aux-init ridge weight-solve pinv-rcond grid block anderson",
   .init_auto = NN_INIT_HE,
-  .anderson_auto = 0, /* not measured: off */
+  .anderson_auto = 0, /* by validation: --anderson 8 on full MNIST 784-256-256-10 kept the same accuracy at 2.3x the
+                         time per iteration (bench/bench-issue15-table.sh; README "Anderson acceleration") */
   .loss_auto = NN_LOSS_LEAST_SQUARES, /* the thesis's eq. 3.12 */
   .losses = 1u << NN_LOSS_LEAST_SQUARES | 1u << NN_LOSS_HINGE,
   .losses_why = "has closed-form output steps for least-squares and hinge only",

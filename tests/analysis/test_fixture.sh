@@ -298,6 +298,12 @@ check "anderson: reach table, plain bcd reaches its own level at epoch 50 in 62.
   bash -c "$(declare -f csv ag near); A=$A AT=$AT; g=\$(ag bcd_m0_s1.h5); test \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' iterations) = 50 && near \$(csv $AT/reach.csv group=\$g,level_rule='plain at epoch 50' seconds) 62.5"
 check "anderson: reach table, never reached is an empty cell (bcd m=4 at 95 % test accuracy; '-' in Markdown)" \
   bash -c "$(declare -f csv ag); A=$A AT=$AT; g=\$(ag bcd_m4.h5); test -z \"\$(csv $AT/reach.csv group=\$g,measure=test_acc,level=95 iterations)\" && test \$(csv $AT/reach.csv group=\$g,measure=test_acc,level=95 reached) = 0 && test \$(csv $AT/reach.csv group=\$g,measure=test_acc,level=90 iterations) = 59"
+# the tidy table carries /epochs/anderson_*: bcd m=8 refuses at epochs divisible by 4, residual =
+# 10 objective = 10 x 0.5^e, |gamma| = 0.5; nothing tried at epoch 1; empty for M = 0 and old files
+check "anderson: epochs.csv has anderson_accepted, anderson_residual, anderson_coef_norm (bcd m=8: epoch 4 refused, 5 kept, residual 2.5 at epoch 2)" \
+  bash -c "$(declare -f csv near); A=$A AT=$AT; E=\$AT/epochs.csv; test \$(csv \$E file=$A/bcd_m8.h5,epoch=4 anderson_accepted) = 0 && test \$(csv \$E file=$A/bcd_m8.h5,epoch=5 anderson_accepted) = 1 && near \$(csv \$E file=$A/bcd_m8.h5,epoch=2 anderson_residual) 2.5 && near \$(csv \$E file=$A/bcd_m8.h5,epoch=3 anderson_coef_norm) 0.5"
+check "anderson: epochs.csv leaves anderson_* empty where nothing was tried (epoch 1, M = 0, a file older than --anderson)" \
+  bash -c "$(declare -f csv); A=$A AT=$AT; E=\$AT/epochs.csv; head -1 \$E | tr ',' '\n' | grep -qx anderson_coef_norm && test -z \"\$(csv \$E file=$A/bcd_m8.h5,epoch=1 anderson_accepted)\" && test -z \"\$(csv \$E file=$A/bcd_m0_s1.h5,epoch=3 anderson_residual)\" && test -z \"\$(csv \$E file=$A/bcd_old.h5,epoch=3 anderson_coef_norm)\""
 check "anderson: admm m=8 has no plain group: accuracy rows only; the old file shows M empty" \
   bash -c "$(declare -f csv ag); A=$A AT=$AT; g=\$(ag admm_m8.h5); ! grep -q \"^\$g,.*,objective,\" $AT/reach.csv && test -z \"\$(csv $AT/reach.csv group=\$(ag bcd_old.h5),measure=val_acc,level=90 anderson)\""
 for fig in objective objective_vs_time residual_z residual_z_vs_time residual_a residual_a_vs_time anderson_residual; do
