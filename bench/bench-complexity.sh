@@ -19,6 +19,8 @@
 # but eval and io, max over ranks; io/SCHEMA.md): it must equal the formula's per-rank count.
 # Timings on a shared machine are noisy: the load (uptime) is printed before and after.
 set -euo pipefail
+# shellcheck source=bench/h5-figures.sh
+. "$(dirname "$0")/h5-figures.sh" # median_iteration_seconds, counted_flops
 out=${1:-results/bench-complexity}
 train=${ADMM_TRAIN:-build/jobs/admm-train}
 gemm=${GEMM_RATE:-build/bench/gemm-rate}
@@ -31,21 +33,6 @@ METHODS=${METHODS:-dladmm admm bcd}
 RANKS=${RANKS:-2}
 mkdir -p "$out"
 
-# t_per_iter H5: the median of /epochs/t_epoch without the first (warm-up) iteration
-t_per_iter() {
-  h5dump -y -w 0 -d /epochs/t_epoch "$1" | sed -n '/DATA {/,/}/p' | grep -o '[0-9][0-9.e+-]*' | sed 1d | sort -g |
-    awk '{ v[NR] = $1 } END { if (!NR) { print "nan"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# counted H5: the last iteration's phase_flops summed over every phase but eval and io
-counted() {
-  local names
-  names=$(h5dump -a /epochs/phase_flops/phase_names "$1" | sed -n '/DATA {/,/}/p' | grep -o '"[a-z_0-9]*"' | tr -d '"' |
-    tr '\n' ' ')
-  h5dump -y -w 0 -d /epochs/phase_flops "$1" | sed -n '/DATA {/,/}/p' | grep '[0-9]' | tail -n 1 |
-    awk -v names="$names" '{ np = split(names, nm, " "); gsub(/,/, " "); f = 0
-      for (i = 1; i <= NF && i <= np; i++) if (nm[i] != "eval" && nm[i] != "io") f += $i
-      printf "%.6e", f }'
-}
 
 echo "MNIST 784-W-W-10, float32, $RANKS ranks x $OPENBLAS_NUM_THREADS thread, n_train $N_TRAIN, $EPOCHS iterations" \
   "(first left out), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, git $(git describe --always --dirty 2>/dev/null || echo -)"
@@ -65,11 +52,11 @@ for W in $WIDTHS; do
       --n-train "$N_TRAIN" --validation 0 --n-test 1000 --eval-train 0 --epochs "$EPOCHS" --patience 0 \
       --checkpoint none --precision float32 --quiet 1 --force --output "$h5" >"$out/$method-$W.log" 2>&1 </dev/null ||
       { echo "bench-complexity: $method W=$W failed:" >&2; tail -3 "$out/$method-$W.log" >&2; exit 1; }
-    t=$(t_per_iter "$h5")
+    t=$(median_iteration_seconds "$h5")
     read -r f_total f_rank f_fixed < <(awk -v method="$method" -v layers="$layers" -v N="$N_TRAIN" -v P="$RANKS" \
       -f "$flops_awk" | sed 's/[a-z]*=//g')   # "total=.. rank=.. fixed=.."
     T[$method-$W]=$t F[$method-$W]=$f_total
-    awk -v m="$method" -v W="$W" -v t="$t" -v ft="$f_total" -v fr="$f_rank" -v fx="$f_fixed" -v c="$(counted "$h5")" \
+    awk -v m="$method" -v W="$W" -v t="$t" -v ft="$f_total" -v fr="$f_rank" -v fx="$f_fixed" -v c="$(counted_flops "$h5")" \
       -v g="$rate" -v P="$RANKS" 'BEGIN {
         b = fr / (g * 1e9 / P)   # one rank'"'"'s share of the aggregate GEMM rate
         printf "| %s | %d | %.3f | %.1f | %.1f | %.1f | %.0f%% | %.1f | %.3f | %.2f |\n", m, W, t, ft / 1e9, fr / 1e9, c / 1e9,

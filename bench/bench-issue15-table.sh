@@ -25,6 +25,8 @@
 # so EPOCHS iterations in all), the method's defaults otherwise; gd's mini-batch is its default,
 # 128 samples (global), lr 0.01; Adam lr 1e-3, batch 128.
 set -euo pipefail
+# shellcheck source=bench/h5-figures.sh
+. "$(dirname "$0")/h5-figures.sh" # median_iteration_seconds, counted_flops
 ranks=${1:-2}
 out=${2:-results/issue15-table}
 train=${ADMM_TRAIN:-build/jobs/admm-train}
@@ -56,24 +58,6 @@ run() {
     --output "$out/$name.h5" "$@" >"$out/$name.log" 2>&1 </dev/null ||
     { echo "bench-issue15-table: $name failed:" >&2; tail -3 "$out/$name.log" >&2; rm -f "$out/$name.h5"; return 1; }
   echo "after: $(date -u +%FT%TZ) $(uptime)" >>"$out/$name.load"
-}
-# median of /epochs/t_epoch over iterations 2.. (the first alone when only one ran)
-s_per_iter() {
-  local t
-  t=$(h5dump -y -w 0 -d /epochs/t_epoch "$1" | sed -n '/DATA {/,/}/p' | grep -o '[0-9][0-9.e+-]*')
-  [ "$(wc -l <<<"$t")" -gt 1 ] && t=$(sed 1d <<<"$t")
-  sort -g <<<"$t" | awk '{ v[NR] = $1 } END { if (!NR) { print "nan"; exit }
-    print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# counted H5: the last iteration's phase_flops (busiest rank) summed over every phase but eval and io
-counted() {
-  local names
-  names=$(h5dump -a /epochs/phase_flops/phase_names "$1" | sed -n '/DATA {/,/}/p' | grep -o '"[a-z_0-9]*"' | tr -d '"' |
-    tr '\n' ' ')
-  h5dump -y -w 0 -d /epochs/phase_flops "$1" | sed -n '/DATA {/,/}/p' | grep '[0-9]' | tail -n 1 |
-    awk -v names="$names" '{ np = split(names, nm, " "); gsub(/,/, " "); f = 0
-      for (i = 1; i <= NF && i <= np; i++) if (nm[i] != "eval" && nm[i] != "io") f += $i
-      printf "%.6e", f }'
 }
 # reach H5 LEVEL: "iterations seconds" to LEVEL % test accuracy, from admm-analyze's reach table
 reach() {
@@ -128,7 +112,7 @@ while read -r data layers epochs; do
     fi
     read -r it90 s90 <<<"$(reach "$f" 90)"
     read -r it95 s95 <<<"$(reach "$f" 95)"
-    spi=$(s_per_iter "$f") fl=$(counted "$f")
+    spi=$(median_iteration_seconds "$f") fl=$(counted_flops "$f")
     load=$(sed -n 's/^before: .*load average: \([0-9.]*\),.*/\1/p' "$out/$tag-$m.load" 2>/dev/null)
     row=$(awk -v fl="$fl" -v g="${rate:-0}" -v P="$ranks" -v t="$spi" 'BEGIN {
       b = g > 0 ? fl / (g * 1e9 / P) : 0
