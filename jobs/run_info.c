@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../common/check.h"
+#include "../solver/layer_groups.h"
 #include "../solver/method.h"
 #include "git_revision.h" /* generated at build time: NN_GIT_REVISION (CMakeLists.txt) */
 
@@ -180,7 +181,11 @@ int nn_run_info_attrs(const nn_config *cfg, int nprow, int npcol, nn_attr *out, 
     next(out, &k, max, "data_shards", NN_ATTR_INT)->i = G == 1 || cfg->group_schedule == 2 ? P : P > 1 ? P / G : 1;
     a = next(out, &k, max, "group_first_layer", NN_ATTR_INTS);
     a->nints = G;
-    for (int g = 0; g < G; g++) a->ints[g] = g * cfg->L / G + 1;
+    for (int g = 0; g < G; g++) {
+      int lo, hi;
+      nn_group_layers(cfg->L, G, g, &lo, &hi);
+      a->ints[g] = lo;
+    }
   }
   return k;
 }

@@ -103,6 +103,7 @@
 
 #include "../common/check.h"
 #include "../common/util.h"
+#include "layer_groups.h"
 #include "real.h"
 
 #ifdef NN_FLOAT32
@@ -573,13 +574,6 @@ static void layer_steps(nn_resnet_admm *s, int l)
   nn_radmm_v_step(s, l);
 }
 
-/* The layers of group g of G: lo..hi, as even as integer division makes them. */
-static void group_layers(int L, int G, int g, int *lo, int *hi)
-{
-  *lo = g * L / G + 1;
-  *hi = (g + 1) * L / G;
-}
-
 /* The serial sweep of a part's layers, input to output (G = 1: every layer; --group-schedule
  * serial: the groups' layers in odd-even's order, colour 0 first). */
 static void sweep(nn_resnet_admm *s)
@@ -588,7 +582,7 @@ static void sweep(nn_resnet_admm *s)
     for (int colour = 0; colour < 2; colour++)
       for (int g = colour; g < s->G; g += 2) {
         int lo, hi;
-        group_layers(s->L, s->G, g, &lo, &hi);
+        nn_group_layers(s->L, s->G, g, &lo, &hi);
         for (int l = lo; l <= hi; l++) layer_steps(s, l);
       }
     return;
@@ -780,7 +774,7 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   p->N = N, p->n_global = s->n_global, p->first = s->first;
   p->X = X, p->T = T;
   p->g = g, p->G = 1, p->comm = comm;
-  group_layers(s->L, s->G, g, &p->lo, &p->hi);
+  nn_group_layers(s->L, s->G, g, &p->lo, &p->hi);
   const nn_model *net = s->net;
   const int n = s->n, L = s->L;
   const size_t c = (size_t)(N > 0 ? N : 1), rows = (size_t)(n > s->k ? n : s->k);
@@ -1039,7 +1033,7 @@ static void radmm_weights_export(const void *self, void *model)
   nn_model *m = model;
   for (int g = 0; g < s->G; g++) {
     int lo, hi;
-    group_layers(s->L, s->G, g, &lo, &hi);
+    nn_group_layers(s->L, s->G, g, &lo, &hi);
     for (int l = lo; l <= hi; l++)
       CHECK_MPI(MPI_Bcast(m->W[l], m->n[l] * (m->n[l - 1] + 1), MPI_REAL_T, g, MPI_COMM_WORLD));
   }
@@ -1213,7 +1207,8 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
    * inputs on the first group, the targets on the last); the heaviest group counts */
   double most = 0;
   for (int g = 0; g < G; g++) {
-    int lo = g * L / G + 1, hi = (g + 1) * L / G;
+    int lo, hi;
+    nn_group_layers(L, G, g, &lo, &hi);
     double per_sample = 2 * rows;
     for (int l = lo; l <= hi && l < L; l++) per_sample += 2 * w + (cfg->splitting == 3 && l > 1 ? 2 * w : 0);
     if (lo > 1) per_sample += w;
