@@ -167,6 +167,9 @@ static const opt_spec table[] = {
   { "bcd-reanchor", OPT_INT, "1", NULL, NULL, 0, BIG, F_METHOD, AT(bcd_reanchor),
     "reset z_l, a_l to the true forward pass every N sweeps (0: never, the auxiliaries drift)" },
   { "bcd-growth", OPT_REAL, "1", NULL, NULL, 1, 10, F_METHOD, AT(bcd_growth), "--beta and --gamma multiply by this after every sweep" },
+  { "bcd-batches", OPT_INT, "1", NULL, NULL, 1, 100000, F_METHOD, AT(bcd_batches),
+    "sweeps per epoch, each over 1/B of every rank's samples (mini-batch bcd); the readout is then solved on "
+    "all samples once per epoch" },
   { "dladmm-rho", OPT_REAL, "1e-6", NULL, NULL, 0, BIG, F_LO_OPEN | F_METHOD, AT(dladmm_rho),
     "penalty rho of the output constraint z_L = W_L a_{L-1} + b_L (and its multiplier's step) at the first "
     "iteration; 1e-6 is the authors'" },
@@ -810,7 +813,6 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   if (!check_regression(cfg, m, given, err, errlen)) return 0;
   if (cfg->init == NN_INIT_AUTO) cfg->init = m->init_auto;
   if (cfg->loss == NN_LOSS_AUTO) cfg->loss = m->loss_auto;
-  if (cfg->anderson < 0) cfg->anderson = m->anderson_auto;
   if (!(m->losses & 1u << cfg->loss)) {
     char loss[32];
     value_text(cfg, find("loss", 4), loss, sizeof loss);
@@ -818,6 +820,7 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   }
   if (!resolve_arch(cfg, m, given, err, errlen)) return 0;
   if (m->validate && !m->validate(cfg, err, errlen)) return 0;
+  if (cfg->anderson < 0) cfg->anderson = m->anderson_auto; /* after validate: a method may settle auto itself */
   if ((long)cfg->warmup + cfg->epochs > 1000000) FAIL("options --warmup + --epochs: %ld epochs exceed 1000000", (long)cfg->warmup + cfg->epochs);
 
   int paths_given = given_name(given, "train-images") || given_name(given, "train-labels") ||

@@ -44,6 +44,8 @@ static const enum nn_phase PH_A_UPDATE = PH_STEP2;
 static const enum nn_phase PH_Z_UPDATE = PH_STEP3;
 static const enum nn_phase PH_TARGETS = PH_STEP4;
 
+static void batched_readout(nn_bcd *s, nn_timer *t);
+
 /* ==================================== the state ==================================== */
 
 void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shard, const nn_grid *g)
@@ -62,13 +64,26 @@ void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shar
   s->first = train->first;
   s->x = nn_shard_reals(train);
   s->label = train->label;
+  s->batches = cfg->bcd_batches > 1 ? cfg->bcd_batches : 1;
+  s->x_all = s->x, s->label_all = s->label, s->N_all = s->N, s->n_all = s->n_global, s->first_all = s->first;
+  CHECK_ALL_RANKS(s->n_all >= s->batches, "option --bcd-batches: %d batches of %ld training samples would leave "
+                  "some empty", s->batches, s->n_all);
   s->beta = cfg->beta;
   s->gamma = cfg->gamma;
   s->ridge = cfg->ridge;
   const int *n = net->n;
   int L = s->L;
-  size_t nmax = (size_t)nn_widest_layer(L, n), N = (size_t)s->N;
+  size_t nmax = (size_t)nn_widest_layer(L, n);
+  /* a batch holds at most ceil(N / B) of this rank's samples */
+  size_t N = (size_t)(s->batches > 1 ? s->N / s->batches + 1 : s->N);
   s->a[0] = nn_shard_reals(train);
+  if (s->batches > 1) {
+    s->xb = nn_alloc((size_t)n[0] * N, sizeof(real), "a batch's inputs");
+    s->labelb = nn_alloc(N, sizeof(int), "a batch's labels");
+    s->Gsum = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "Gram sum");
+    s->Bsum = nn_alloc((nmax + 1) * nmax, sizeof(real), "cross product sum");
+    s->x = s->a[0] = s->xb, s->label = s->labelb;
+  }
   for (int l = 1; l < L; l++) {
     s->z[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "z");
     s->a[l] = nn_alloc((size_t)n[l] * N, sizeof(real), "a");
@@ -77,7 +92,7 @@ void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shar
   s->T = nn_alloc((size_t)n[L] * N, sizeof(real), "output targets");
   s->ones = nn_alloc(N, sizeof(real), "ones");
   for (size_t j = 0; j < N; j++) s->ones[j] = 1;
-  for (size_t j = 0; j < N; j++) s->T[(size_t)s->label[j] + j * n[L]] = 1;
+  if (s->batches == 1) for (size_t j = 0; j < N; j++) s->T[(size_t)s->label[j] + j * n[L]] = 1;
   s->tsq = (double)N;
   s->G = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "Gram");
   s->B = nn_alloc((nmax + 1) * nmax, sizeof(real), "cross product");
@@ -92,6 +107,10 @@ void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shar
 
   nn_timer t;
   nn_timer_reset(&t);
+  if (s->batches > 1) { /* start at the forward pass, the readout solved on every sample */
+    batched_readout(s, &t);
+    return;
+  }
   /* a_0 never changes: its Gram matrix (and so the layer-1 system with its proximal ridge)
    * is summed and factored once, outside the epoch loop. */
   if (L > 1) {
@@ -113,6 +132,7 @@ void nn_bcd_free(void *self)
     }
     nn_spd_free(&s->wsys[l]);
   }
+  free(s->xb); free(s->labelb); free(s->Gsum); free(s->Bsum);
   free(s->T); free(s->ones); free(s->G); free(s->B); free(s->X); free(s->P); free(s->Pinv); free(s->K); free(s->s1); free(s->s2);
 }
 
@@ -185,11 +205,11 @@ void nn_bcd_weight_step(nn_bcd *s, int l, nn_timer *t)
   int in = n[l - 1], out = n[l], ld = in + 1;
   const real *a = s->a[l - 1];
   nn_timer_start(t, PH_GRAM);
-  if (l > 1) nn_fit_gram(a, in, s->N, s->ones, s->G);
+  if (l > 1 || s->batches > 1) nn_fit_gram(a, in, s->N, s->ones, s->G); /* a batch: its own a_0 */
   nn_fit_cross(a, in, s->z[l], out, s->N, s->ones, s->B);
   nn_timer_stop(t);
   double prox = s->cfg->bcd_prox, decay = s->cfg->bcd_decay;
-  if (l > 1) nn_spd_factor_sum(&s->wsys[l], s->G, prox + decay, t);
+  if (l > 1 || s->batches > 1) nn_spd_factor_sum(&s->wsys[l], s->G, prox + decay, t);
   if (nn_rank() == 0) {
     nn_fit_weights_to_x(s->net, l, s->X);
     real mu = (real)(s->wsys[l].ridge_abs * prox / (prox + decay));
@@ -236,20 +256,25 @@ static double anchored_merit(nn_bcd *s, int ld, int k)
   return f / (double)s->n_global;
 }
 
+/* Re-anchoring: z_l, a_l = the forward pass of the current weights. */
+static void anchor_forward(nn_bcd *s, nn_timer *t)
+{
+  const int *n = s->net->n;
+  nn_timer_start(t, PH_TARGETS);
+  for (int l = 1; l < s->L; l++) {
+    nn_affine(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
+    nn_relu(s->a[l], s->z[l], (size_t)n[l] * s->N);
+  }
+  nn_timer_stop(t);
+}
+
 /* Optionally re-anchor (z_l, a_l = forward pass of the current weights), then solve the
  * output layer exactly on abar_{L-1}. */
 void nn_bcd_output_step(nn_bcd *s, int anchor, nn_timer *t)
 {
   const int *n = s->net->n;
   int L = s->L, in = n[L - 1], k = n[L], ld = in + 1;
-  if (anchor) {
-    nn_timer_start(t, PH_TARGETS);
-    for (int l = 1; l < L; l++) {
-      nn_affine(s->net->W[l], s->net->b[l], n[l], n[l - 1], s->a[l - 1], s->N, s->z[l]);
-      nn_relu(s->a[l], s->z[l], (size_t)n[l] * s->N);
-    }
-    nn_timer_stop(t);
-  }
+  if (anchor) anchor_forward(s, t);
   const real *a = s->a[L - 1];
   if (s->hinge && s->sweeps > 0) targets_step(s, t);
   nn_timer_start(t, PH_GRAM);
@@ -328,12 +353,90 @@ void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
   s->gamma *= s->cfg->bcd_growth;
 }
 
+/* ================================ mini-batch sweeps ================================ */
+
+/* Gathers batch b (the shard's samples with global index j = b mod B) into x, label and T
+ * (one-hot), and sets N, n_global to the batch's counts. */
+static void batch_select(nn_bcd *s, int b, nn_timer *t)
+{
+  const int n0 = s->net->n[0], k = s->net->n[s->L];
+  const long B = s->batches;
+  nn_timer_start(t, PH_TARGETS);
+  long m = 0;
+  for (long c = ((b - s->first_all) % B + B) % B; c < s->N_all; c += B, m++) {
+    memcpy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, sizeof(real) * (size_t)n0);
+    s->labelb[m] = s->label_all[c];
+  }
+  s->N = m;
+  s->first = s->first_all; /* not a contiguous range: only the counts are used */
+  s->n_global = (s->n_all - b + B - 1) / B;
+  memset(s->T, 0, sizeof(real) * (size_t)k * m);
+  for (long j = 0; j < m; j++) s->T[(size_t)s->labelb[j] + (size_t)j * k] = 1;
+  s->tsq = (double)m;
+  nn_timer_stop(t);
+}
+
+/* The readout solved on every sample, batch by batch: each batch's forward pass and targets
+ * (the outputs' projection, squared hinge), their Gram and cross sums added up, one solve.
+ * F of the result (anchored_merit over the sums) is the training loss of the network. */
+static void batched_readout(nn_bcd *s, nn_timer *t)
+{
+  const int *n = s->net->n;
+  const int L = s->L, in = n[L - 1], k = n[L], ld = in + 1;
+  const size_t gsize = (size_t)ld * ld, bsize = (size_t)ld * k;
+  memset(s->Gsum, 0, sizeof(real) * gsize);
+  memset(s->Bsum, 0, sizeof(real) * bsize);
+  double tsq = 0;
+  for (int b = 0; b < s->batches; b++) {
+    batch_select(s, b, t);
+    anchor_forward(s, t);
+    if (s->hinge && s->sweeps > 0) targets_step(s, t);
+    nn_timer_start(t, PH_GRAM);
+    nn_fit_gram(s->a[L - 1], in, s->N, s->ones, s->G);
+    nn_fit_cross(s->a[L - 1], in, s->T, k, s->N, s->ones, s->B);
+    for (size_t e = 0; e < gsize; e++) s->Gsum[e] += s->G[e];
+    for (size_t e = 0; e < bsize; e++) s->Bsum[e] += s->B[e];
+    nn_timer_stop(t);
+    tsq += s->tsq;
+  }
+  memcpy(s->G, s->Gsum, sizeof(real) * gsize);
+  memcpy(s->B, s->Bsum, sizeof(real) * bsize);
+  nn_spd_factor_sum(&s->wsys[L], s->G, s->ridge, t);
+  nn_spd_solve_sum(&s->wsys[L], s->B, k, nn_fit_solution(s->net, L), NN_BC_TRANSPOSED, t);
+  long batch_global = s->n_global;
+  double batch_tsq = s->tsq;
+  memcpy(s->B, s->Bsum, sizeof(real) * bsize); /* the solve overwrote it */
+  s->n_global = s->n_all, s->tsq = tsq;
+  s->merit_anchored = anchored_merit(s, ld, k);
+  s->n_global = batch_global, s->tsq = batch_tsq;
+}
+
+void nn_bcd_batched_epoch(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
+{
+  double res_z = 0, res_a = 0;
+  for (int b = 0; b < s->batches; b++) {
+    batch_select(s, b, t);
+    nn_bcd_output_step(s, 1, t); /* the batch's forward pass, targets and readout */
+    nn_bcd_sweep(s, st, t);
+    res_z += st->residual_z * (double)s->n_global;
+    res_a += st->residual_a * (double)s->n_global;
+  }
+  batched_readout(s, t);
+  st->objective = s->merit_anchored;
+  st->residual_z = res_z / (double)s->n_all;
+  st->residual_a = res_a / (double)s->n_all;
+}
+
 /* ==================================== the entry ==================================== */
 
 static void bcd_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   (void)epoch;
-  nn_bcd_sweep(self, st, t);
+  nn_bcd *s = self;
+  if (s->batches > 1)
+    nn_bcd_batched_epoch(s, st, t);
+  else
+    nn_bcd_sweep(s, st, t);
 }
 
 /* The checkpoint's share (method.h): z, a and the output targets by sample, the penalties
@@ -344,13 +447,13 @@ static int bcd_state_arrays(void *self, nn_state_array *out, int max)
   const int *n = s->net->n;
   int k = 0;
   char name[16];
-  for (int l = 1; l < s->L; l++) {
+  for (int l = 1; l < s->L && s->batches == 1; l++) { /* batches: no per-sample state outlives a batch */
     snprintf(name, sizeof name, "z%d", l);
     nn_state_partitioned(out, &k, max, name, s->z[l], n[l], s->first, s->N, s->n_global);
     snprintf(name, sizeof name, "a%d", l);
     nn_state_partitioned(out, &k, max, name, s->a[l], n[l], s->first, s->N, s->n_global);
   }
-  nn_state_partitioned(out, &k, max, "targets", s->T, n[s->L], s->first, s->N, s->n_global);
+  if (s->batches == 1) nn_state_partitioned(out, &k, max, "targets", s->T, n[s->L], s->first, s->N, s->n_global);
   nn_state_replicated(out, &k, max, "beta", &s->beta, NN_STATE_DOUBLE, 1);
   nn_state_replicated(out, &k, max, "gamma", &s->gamma, NN_STATE_DOUBLE, 1);
   nn_state_replicated(out, &k, max, "sweeps", &s->sweeps, NN_STATE_INT, 1);
@@ -382,8 +485,15 @@ const nn_method_ops nn_bcd_ops = {
  * to 10% by sweep 25; 1e-3 keeps it rising (83.4% at 20), but costs float64 0.3-1.3 points. */
 static int bcd_validate(nn_config *cfg, char *err, size_t errlen)
 {
-  (void)err, (void)errlen;
   if (isnan(cfg->bcd_decay)) cfg->bcd_decay = cfg->float32 ? 1e-3 : 0;
+  if (cfg->bcd_batches > 1) { /* an epoch is then no fixed-point map of the state Anderson mixes */
+    if (cfg->anderson > 0) {
+      snprintf(err, errlen, "option --anderson %d: mini-batch bcd (--bcd-batches %d) takes --anderson 0 only",
+               cfg->anderson, cfg->bcd_batches);
+      return 0;
+    }
+    cfg->anderson = 0;
+  }
   return 1;
 }
 
@@ -396,6 +506,9 @@ static double bcd_state_bytes(const nn_config *cfg, double N)
   double P = nn_nranks(), r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), hidden = 0;
   for (int l = 1; l < L; l++) hidden += n[l];
   double square = (nmax + 1) * (nmax + 1) * r;
+  if (cfg->bcd_batches > 1) /* one batch's z, a, targets, ones and gathered inputs; the readout's sums */
+    return (2 * hidden + n[L] + 1 + n[0]) * (N / cfg->bcd_batches + 1) * r + 8 * square + 2 * nmax * CHUNK * r +
+           2 * L * square * (1 + 1 / P);
   return (2 * hidden + n[L] + 1) * N * r + 6 * square + 2 * nmax * CHUNK * r + 2 * L * square * (1 + 1 / P) +
          nn_anderson_state_bytes(cfg, 2 * hidden + n[L], N); /* --anderson: z, a, targets */
 }
@@ -405,7 +518,7 @@ const nn_method nn_method_bcd = {
   .help = "block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
           "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error "
           "T - f(x) back through W_L^T, damped and preconditioned (solver/bcd.c)",
-  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth anderson",
+  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth bcd-batches anderson",
   .init_auto = NN_INIT_PAIRS,
   .anderson_auto = 3, /* by validation on full MNIST 784-256-256-10, 50 sweeps (bench/bench-issue15-table.sh): the
                          smallest M within one standard error of the best; README "Anderson acceleration" */

@@ -48,6 +48,17 @@ typedef struct {
   real *T;                       /* k x N output targets: one-hot Y, or their projection (hinge) */
   double tsq;                    /* this rank's |T|^2 */
   double merit_anchored;         /* F after the last output step if it re-anchored, else NaN */
+  /* --bcd-batches B > 1 (mini-batch bcd): every epoch runs B sweeps, sweep b over the samples
+   * with global index j = b (mod B), so the batches do not depend on the rank count. z, a, T
+   * and x above then hold one batch (its columns gathered from the shard), N and n_global are
+   * the batch's, and no per-sample state outlives a batch. */
+  int batches;
+  const real *x_all;             /* the shard: n[0] x N_all inputs, N_all labels */
+  const int *label_all;
+  long N_all, n_all, first_all;
+  real *xb;                      /* n[0] x (the most local samples of a batch): the batch's inputs */
+  int *labelb;
+  real *Gsum, *Bsum;             /* the readout's Gram and cross sums over every batch */
 } nn_bcd;
 
 /* Set-up and tear-down of a state (self: an nn_bcd, net: an nn_model with biases, train:
@@ -57,6 +68,9 @@ void nn_bcd_free(void *self);
 /* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
  * the sweep count is a multiple of --bcd-reanchor). */
 void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t);
+/* --bcd-batches B > 1: the B sweeps of one epoch (each started at its batch's forward pass,
+ * with the readout solved on the batch), then the readout solved on every sample. */
+void nn_bcd_batched_epoch(nn_bcd *s, nn_epoch_stats *st, nn_timer *t);
 
 /* The steps, exposed for tests. */
 void nn_bcd_activation_step(nn_bcd *s, int l, nn_timer *t);

@@ -1,7 +1,8 @@
 # Tests of the BCD engine of --method admm --preset best (issue 6); included from tests/CMakeLists.txt.
 # test_bcd_<prec>: each block step against its optimality condition or a brute-force search,
 # the merit non-increasing within sweeps, re-anchoring = forward loss, pair initialisation,
-# at 1 and 2 ranks; then 3 sweeps dumped at 1 and 2 ranks and compared.
+# at 1 and 2 ranks; then 3 sweeps dumped at 1 and 2 ranks and compared, and 3 mini-batch epochs
+# (--bcd-batches 7) likewise.
 set(BCD_MPIEXEC ${MPIEXEC}) # tests/CMakeLists.txt: nn-mpiexec, MPIEXEC_* honoured
 set(BCD_DIR ${CMAKE_CURRENT_BINARY_DIR})
 
@@ -19,6 +20,10 @@ foreach(prec f64 f32)
              COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}> dump ${BCD_DIR}/bcd-${prec}-np${np}.bin)
     set_tests_properties(bcd_dump_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
                          FIXTURES_SETUP bcd_dump_${prec}_np${np} LABELS bcd PROCESSORS ${np})
+    add_test(NAME bcd_dump_batches_${prec}_np${np}
+             COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}> dump-batches ${BCD_DIR}/bcd-batches-${prec}-np${np}.bin)
+    set_tests_properties(bcd_dump_batches_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
+                         FIXTURES_SETUP bcd_dump_batches_${prec}_np${np} LABELS bcd PROCESSORS ${np})
   endforeach()
 endforeach()
 
@@ -31,3 +36,16 @@ add_test(NAME bcd_np1_vs_np2_f32 COMMAND ${BCD_MPIEXEC} -n 1 $<TARGET_FILE:test_
                                          ${BCD_DIR}/bcd-f32-np1.bin ${BCD_DIR}/bcd-f32-np2.bin 1e-3)
 set_tests_properties(bcd_np1_vs_np2_f32 PROPERTIES FIXTURES_REQUIRED "bcd_dump_f32_np1;bcd_dump_f32_np2" TIMEOUT 60
                      LABELS bcd)
+# Mini-batch bcd (--bcd-batches): the batches are fixed by global sample index, so 1 and 2 ranks
+# run the same sweeps, equal up to the order of the cross-rank sums.
+foreach(prec f64 f32)
+  if(prec STREQUAL f64)
+    set(tol 1e-8)
+  else()
+    set(tol 1e-3)
+  endif()
+  add_test(NAME bcd_batches_np1_vs_np2_${prec} COMMAND ${BCD_MPIEXEC} -n 1 $<TARGET_FILE:test_bcd_f64> cmp
+                                         ${BCD_DIR}/bcd-batches-${prec}-np1.bin ${BCD_DIR}/bcd-batches-${prec}-np2.bin ${tol})
+  set_tests_properties(bcd_batches_np1_vs_np2_${prec} PROPERTIES
+                       FIXTURES_REQUIRED "bcd_dump_batches_${prec}_np1;bcd_dump_batches_${prec}_np2" TIMEOUT 60 LABELS bcd)
+endforeach()

@@ -5,9 +5,11 @@
  *     brute-force grid search of its 1-D objective;
  *   - the merit F never rises within a sweep (no re-anchoring: pure BCD), step by step;
  *   - after re-anchoring, F equals the least-squares loss of the true forward pass;
- *   - the pair initialisation puts each unit's two samples at pre-activations -1 and +1.
+ *   - the pair initialisation puts each unit's two samples at pre-activations -1 and +1;
+ *   - mini-batch bcd: the readout after an epoch is the ridge solution on every sample, and
+ *     the objective is the forward loss; its batches do not depend on the rank count.
  * Modes: `test_bcd` runs the checks; `test_bcd dump FILE` writes the weights after 3 sweeps
- * (rank 0); `test_bcd cmp A B TOL` compares two dumps (rank-count agreement, see bcd.cmake). */
+ * (rank 0), `test_bcd dump-batches FILE` after 3 mini-batch epochs; `test_bcd cmp A B TOL` compares two dumps (rank-count agreement, see bcd.cmake). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,12 +308,15 @@ static void test_pair_init(void)
   nn_data_free(&data);
 }
 
-/* Three full sweeps with re-anchoring; rank 0 writes the weights and biases as doubles. */
-static void dump(const void *grid, const char *path)
+/* Mini-batch bcd (--bcd-batches 5), least squares, two epochs: after each, the readout is the
+ * exact ridge solution on every sample (its gradient, summed by plain loops over the true
+ * forward pass, vanishes), and the reported objective is the forward pass's loss. */
+static void test_batches(const nn_grid *g)
 {
-  const nn_grid *g = grid;
   nn_config cfg;
   make_config(&cfg, 1);
+  cfg.loss = NN_LOSS_LEAST_SQUARES;
+  cfg.bcd_batches = 5;
   nn_data data;
   nn_data_load(&data, &cfg);
   nn_model net;
@@ -323,7 +328,79 @@ static void dump(const void *grid, const char *path)
   nn_timer t;
   nn_timer_reset(&t);
   nn_epoch_stats st;
-  for (int e = 0; e < 3; e++) nn_bcd_sweep(&s, &st, &t);
+  const int L = net.L, in = net.n[L - 1], k = net.n[L];
+  double *grad = calloc((size_t)(in + 1) * k, sizeof(double)), *h = malloc(sizeof(double) * 17 * 2);
+  for (int epoch = 1; epoch <= 2; epoch++) {
+    nn_bcd_batched_epoch(&s, &st, &t);
+    memset(grad, 0, sizeof(double) * (size_t)(in + 1) * k);
+    double loss = 0, scale = 0;
+    for (long j = 0; j < data.train.n; j++) {
+      /* a_{L-1} of sample j by plain loops */
+      const real *x = (const real *)data.train.x + (size_t)j * net.n[0];
+      double *cur = h, *next = h + 17;
+      for (int i = 0; i < net.n[0]; i++) cur[i] = x[i];
+      for (int l = 1; l < L; l++) {
+        for (int i = 0; i < net.n[l]; i++) {
+          double v = net.b[l][i];
+          for (int c = 0; c < net.n[l - 1]; c++) v += (double)net.W[l][i + (size_t)c * net.n[l]] * cur[c];
+          next[i] = relu(v);
+        }
+        double *swap = cur; cur = next; next = swap;
+      }
+      for (int o = 0; o < k; o++) {
+        double r = net.b[L][o] - (o == data.train.label[j]);
+        for (int c = 0; c < in; c++) r += (double)net.W[L][o + (size_t)c * k] * cur[c];
+        loss += 0.5 * r * r;
+        for (int c = 0; c < in; c++) grad[c + (size_t)o * (in + 1)] += r * cur[c];
+        grad[in + (size_t)o * (in + 1)] += r;
+        for (int c = 0; c < in; c++) scale += fabs(cur[c]) * fabs(r);
+      }
+    }
+    MPI_Allreduce(MPI_IN_PLACE, grad, (in + 1) * k, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    loss = allsum(loss) / (double)data.train.n_global;
+    scale = allsum(scale);
+    double worst = 0, mu = s.wsys[L].ridge_abs;
+    for (int o = 0; o < k; o++)
+      for (int c = 0; c <= in; c++) {
+        double w = c < in ? net.W[L][o + (size_t)c * k] : net.b[L][o];
+        worst = fmax(worst, fabs(grad[c + (size_t)o * (in + 1)] + mu * w));
+      }
+    EXPECT(worst <= 100 * TOL * (1 + scale), "batches: epoch %d's readout is not the ridge solution on every "
+           "sample (gradient %.3g, scale %.3g)", epoch, worst, scale);
+    EXPECT(fabs(st.objective - loss) <= 10 * TOL * (1 + loss), "batches: epoch %d's objective %.10g is not the "
+           "forward loss %.10g", epoch, st.objective, loss);
+    if (me_rank() == 0) printf("bcd batches epoch %d: loss %.10g, readout gradient %.3g\n", epoch, loss, worst);
+  }
+  free(grad); free(h);
+  nn_bcd_free(&s);
+  nn_model_free(&net);
+  nn_data_free(&data);
+}
+
+/* Three full sweeps with re-anchoring (or, batches > 1, three mini-batch epochs); rank 0 writes
+ * the weights and biases as doubles. */
+static void dump_sweeps(const nn_grid *g, const char *path, int batches)
+{
+  nn_config cfg;
+  make_config(&cfg, 1);
+  cfg.bcd_batches = batches;
+  nn_data data;
+  nn_data_load(&data, &cfg);
+  nn_model net;
+  nn_model_alloc(&net, cfg.L, cfg.n, 1);
+  nn_model_init(&net, cfg.init, cfg.seed);
+  nn_init_pairs(&net, &data.train, cfg.seed);
+  nn_bcd s;
+  nn_bcd_init(&s, &cfg, &net, &data.train, g);
+  nn_timer t;
+  nn_timer_reset(&t);
+  nn_epoch_stats st;
+  for (int e = 0; e < 3; e++) {
+    if (batches > 1)
+      nn_bcd_batched_epoch(&s, &st, &t);
+    else
+      nn_bcd_sweep(&s, &st, &t);
+  }
   testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
   if (me_rank() == 0) printf("bcd dump: merit %.12g after 3 sweeps -> %s\n", st.objective, path);
   nn_bcd_free(&s);
@@ -331,15 +408,23 @@ static void dump(const void *grid, const char *path)
   nn_data_free(&data);
 }
 
+static void dump(const void *grid, const char *path)
+{
+  dump_sweeps(grid, path, 1);
+}
+
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
-  if (!testing_dump_modes(argc, argv, "bcd", dump, &g)) {
+  if (argc == 3 && strcmp(argv[1], "dump-batches") == 0) /* --bcd-batches 7: batches set by global index */
+    dump_sweeps(&g, argv[2], 7);
+  else if (!testing_dump_modes(argc, argv, "bcd", dump, &g)) {
     test_steps_and_merit(&g, NN_LOSS_LEAST_SQUARES);
     test_steps_and_merit(&g, NN_LOSS_SQUARED_HINGE);
     test_pair_init();
+    test_batches(&g);
   }
   int rc = testing_finish();
   nn_grid_free(&g);

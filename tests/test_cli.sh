@@ -45,6 +45,8 @@ expect_error "one gradient method refuses another's option" "option --momentum: 
 expect_error "gradient methods refuse Anderson acceleration" "option --anderson: does not apply to --method adam (it applies to bcd,admm,dladmm)" 1 "${bcd[@]}" --method adam --anderson 2
 expect_error "the floor refuses Anderson acceleration" "option --anderson: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --anderson 0
 expect_error "--anderson beyond its range" "option --anderson: 33 is outside \[0, 32\]" 1 "${bcd[@]}" --anderson 33
+expect_error "mini-batch bcd refuses Anderson acceleration" "option --anderson 2: mini-batch bcd (--bcd-batches 4) takes --anderson 0 only" 1 "${bcd[@]}" --bcd-batches 4 --anderson 2
+expect_error "more batches than samples" "option --bcd-batches: 100000 batches of .* training samples would leave some empty" 2 "${bcd[@]}" --bcd-batches 100000
 expect_error "admm refuses bcd's options" "option --bcd-prox: does not apply to --method admm (it applies to bcd)" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "bcd refuses ADMM's warm-up" "option --warmup: does not apply to --method bcd (it applies to admm)" 1 "${bcd[@]}" --warmup 3
 expect_error "the floor refuses penalties" "option --beta: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --beta 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checkpoints and resume (issue 14), on small synthetic jobs:
-#  - every method at 2 ranks (bcd and sgd at 1 too; dladmm and bcd with --anderson 3, whose history is in the checkpoint): a run stopped by SIGUSR1 on one rank (test hook) writes a
+#  - every method at 2 ranks (bcd and sgd at 1 too; dladmm and bcd with --anderson 3, whose history is in the checkpoint; bcd with --bcd-batches 3, whose checkpoint holds no per-sample arrays): a run stopped by SIGUSR1 on one rank (test hook) writes a
 #    checkpoint and a complete file with stop_reason=signal; --resume then finishes it, and
 #    its final weights and every per-epoch figure that is not a timing are the same bits as a
 #    straight run's (early stopping and the kept weights included: --validation, --patience);
@@ -33,6 +33,7 @@ cases=(
   "dladmm|2|--method dladmm --layers 784,37,23,10 --dladmm-rho-growth 1.5"
   "dladmm-anderson|2|--method dladmm --layers 784,37,23,10 --anderson 3"
   "bcd-anderson|2|--method bcd ${small[*]} --anderson 3"
+  "bcd-batches|2|--method bcd ${small[*]} --bcd-batches 3"
   "rf|2|--method random-features ${small[*]}"
   "gd|2|--method gd --layers 784,37,23,10"
   "momentum|2|--method momentum --layers 784,37,23,10"
