@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 enum { NKIND = 8, MAXSIZES = 16, ADMM_SC_MAXRUN = 512, MAXP = 64, MAXGEMM = 4 };
+/* Phases of a results file (io/SCHEMA.md: nine columns, the last two eval and io outside the
+ * training step; column 3 the solve phase of every method). */
+enum { ADMM_SC_NPH = 9, ADMM_SC_PH_SOLVE = 2 };
 enum { K_BARRIER = 6, K_SHM = 7 };
 /* The gradient methods' update rules (solver/gradient.c): gd and sgd plain, momentum, adam. */
 enum { ADMM_SC_RULE_PLAIN, ADMM_SC_RULE_MOMENTUM, ADMM_SC_RULE_ADAM };
@@ -46,7 +49,17 @@ typedef struct {
     double F_solve;                  /* flops of the solve phase: ScaLAPACK factor, solve, inverse */
     double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
     int epochs_to[3];
+    /* the training step's phases (all but eval and io), medians over the epochs used of each
+     * column of phase_min / phase_avg / phase_max / phase_flops; F is the sum of ph_flops */
+    int nph;
+    char ph_name[ADMM_SC_NPH][32];
+    double ph_min[ADMM_SC_NPH], ph_avg[ADMM_SC_NPH], ph_max[ADMM_SC_NPH], ph_flops[ADMM_SC_NPH];
     double model, t_compute, t_stream, t_comm, err;
+    /* the model by phase (admm_sc_model): ph_model[p] the phase's flops at its rate (messages
+     * and elementwise loops are not recorded by phase: t_comm, t_stream); t_narrow what pricing
+     * the narrow products at their own rate adds (their phase is not recorded either):
+     * t_compute = sum of ph_model + t_narrow */
+    double ph_model[ADMM_SC_NPH], t_narrow;
     double speedup, efficiency;      /* strong: T1 / TP and T1 / (P TP); weak: T1 / TP for both */
     double params;                   /* weights and biases, from /config/layer_sizes */
     long batch;                      /* gradient methods: the global mini-batch (/config/batch) */

@@ -55,6 +55,13 @@ void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
      * The solve rate is measured with ScaLAPACK's own messages, which the run's c_k also count:
      * those are counted twice, a few ms at most (all of t_comm is). */
     if (Fs > 0) r->t_compute += Fs / m->solve_rate;
+    /* The same by phase: each phase's flops at its rate (the solve phase's at the solve rate);
+     * the narrow products' phase is not recorded, so what their own rate adds is kept apart.
+     * Written out again rather than taken as the remainder, so that the rows adding up to
+     * t_compute is a check (tests/analysis/test_scaling_phases.sh) */
+    for (int p = 0; p < r->nph; p++)
+        r->ph_model[p] = p == ADMM_SC_PH_SOLVE && Fs > 0 ? r->ph_flops[p] / m->solve_rate : r->ph_flops[p] / rate;
+    r->t_narrow = Fn > 0 ? Fn / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols) - Fn / rate : 0;
     double upd, t_sum = node_sum_time(r, m, &upd), S = fmax(r->S - upd, 0);
     if (m->nat > 0 && r->S_calls > 0) /* each loop at the bandwidth of the data one call touches */
         r->t_stream = S / admm_sc_bandwidth_at(m, r->S / r->S_calls);
