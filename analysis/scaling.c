@@ -86,15 +86,17 @@ typedef struct {
     double measured, measured_max, measured_min, flops, modelled;
 } PhaseRow;
 
-/* The rows of run r, at most ADMM_SC_NPH + 5: every phase of the step but the unused and the
- * comm_ ones, then "messages" (the comm_ phases measured, t_comm and their flops modelled),
- * "elementwise" (t_stream), "narrow" (t_narrow), "outside" (t_epoch less every step phase's
- * average: the step's time in no phase, and the slowest rank's lead over the average), "total".
- * The rows before "total" add up to it: measured to t_epoch, modelled to the model. */
+/* The rows of run r, at most ADMM_SC_NPH + 6: every phase of the step but the unused and the
+ * comm_ ones (its flops at their rate, and its elementwise bytes where the file records them by
+ * phase), then "messages" (the comm_ phases measured, t_comm and their flops modelled),
+ * "elementwise" (t_stream, or what the phases' bytes leave of it), "narrow" (t_narrow),
+ * "local_solve" (t_local), "outside" (t_epoch less every step phase's average: the step's time
+ * in no phase, and the slowest rank's lead over the average), "total". The rows before "total"
+ * add up to it: measured to t_epoch, modelled to the model. */
 static int phase_rows(const admm_ScalingRun *r, PhaseRow *row)
 {
     int n = 0;
-    double in_phases = 0;
+    double in_phases = 0, placed = 0;
     PhaseRow comm = {"messages", "messages", 0, 0, 0, 0, r->t_comm};
     for (int p = 0; p < r->nph; p++) {
         in_phases += r->ph_avg[p];
@@ -103,14 +105,19 @@ static int phase_rows(const admm_ScalingRun *r, PhaseRow *row)
             comm.measured_max += r->ph_max[p];
             comm.measured_min += r->ph_min[p];
             comm.flops += r->ph_flops[p];
-            comm.modelled += r->ph_model[p];
+            comm.modelled += r->ph_model[p] + r->ph_tstream[p];
+            placed += r->ph_tstream[p];
         } else if (r->ph_avg[p] > 0 || r->ph_flops[p] > 0) /* a phase the method never enters: no row */
+        {
             row[n++] = (PhaseRow){r->ph_name[p], "phase", r->ph_avg[p], r->ph_max[p], r->ph_min[p], r->ph_flops[p],
-                                  r->ph_model[p]};
+                                  r->ph_model[p] + r->ph_tstream[p]};
+            placed += r->ph_tstream[p];
+        }
     }
     row[n++] = comm;
-    row[n++] = (PhaseRow){"elementwise", "stream", NAN, NAN, NAN, NAN, r->t_stream};
+    row[n++] = (PhaseRow){"elementwise", "stream", NAN, NAN, NAN, NAN, r->t_stream - placed};
     row[n++] = (PhaseRow){"narrow", "narrow", NAN, NAN, NAN, r->t_narrow != 0 ? r->F_narrow : 0, r->t_narrow};
+    row[n++] = (PhaseRow){"local_solve", "local_solve", NAN, NAN, NAN, r->t_local != 0 ? r->F_local : 0, r->t_local};
     row[n++] = (PhaseRow){"outside", "outside", r->t_epoch - in_phases, NAN, NAN, NAN, 0};
     row[n++] = (PhaseRow){"total", "total", r->t_epoch, NAN, NAN, r->F, r->model};
     return n;
@@ -137,7 +144,7 @@ static int write_phase_csv(const char *out, const admm_ScalingRun *runs, int n)
     for (int i = 0; i < n; i++) {
         const admm_ScalingRun *r = &runs[i];
         if (isnan(r->model)) continue;
-        PhaseRow row[ADMM_SC_NPH + 5];
+        PhaseRow row[ADMM_SC_NPH + 6];
         int k = phase_rows(r, row);
         for (int j = 0; j < k; j++) {
             const PhaseRow *w = &row[j];
@@ -160,23 +167,25 @@ static void write_phase_md(FILE *md, const admm_ScalingRun *runs, int n)
     fprintf(md, "\n## The model by phase: where the error sits\n\n"
                 "Each phase of the training step (`/epochs/phase_avg`, the mean over ranks; median over the epochs "
                 "used) against its flops (`phase_flops`) at the rate the model gives them (the solve phase at the "
-                "solve rate, every other at the sweep or step rate). The files record the messages, the "
-                "elementwise bytes and the narrow products per epoch, not per phase, so the model's other terms "
-                "are rows of their own: `messages` (t_comm, node-shared sum included) against the `comm_` phases "
-                "measured (they hold the waits for the slowest rank too); `elementwise` (S / BW) and `narrow` "
-                "(what pricing the narrow products at their own rate adds), whose time lies inside the phases' "
-                "measured times; `outside`: t_epoch less the phases' averages (the step's time in no phase, and "
-                "the slowest rank's lead over the average rank). Share: (model - measured) / t_epoch; a run's "
-                "shares add up to its error. In the first table the `messages` row is split in two: against "
-                "the `comm_` phases' minimum over ranks (the rank that waited least, about the messages' own "
-                "time), and the rest of their average with `outside` as waits (the average rank's wait for the "
-                "slowest). Every row and the phases' min and max over ranks: `model-by-phase.csv`.\n\n"
-                "| series | method | ranks | error | phases (flops) | elementwise | narrow | messages | waits | "
-                "phase missed most: measured / modelled (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                "solve rate, every other at the sweep or step rate), and its elementwise bytes at the run's "
+                "bandwidth where the file records them by phase (`phase_stream`, files from 27 Nov 2026 on). "
+                "What the files record per epoch only is a row of its own: `messages` (t_comm, node-shared sum "
+                "included) against the `comm_` phases measured (they hold the waits for the slowest rank too); "
+                "`elementwise` (S / BW, or what the phases' bytes leave of it), `narrow` and `local_solve` (what "
+                "pricing the narrow products and resnet-admm's local LAPACK solves at their own measured rates "
+                "adds; 0 without those figures), whose time lies inside the phases' measured times; `outside`: "
+                "t_epoch less the phases' averages (the step's time in no phase, and the slowest rank's lead "
+                "over the average rank). Share: (model - measured) / t_epoch; a run's shares add up to its "
+                "error. In the first table the `messages` row is split in two: against the `comm_` phases' "
+                "minimum over ranks (the rank that waited least: about the messages' own time), and the rest "
+                "of their average, with `outside`, as waits (the average rank's wait for the slowest). Every "
+                "row, and the phases' min and max over ranks: `model-by-phase.csv`.\n\n"
+                "| series | method | ranks | error | phases | elementwise | narrow, local solves | messages | "
+                "waits | phase missed most: measured / modelled (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (int i = 0; i < n; i++) {
         const admm_ScalingRun *r = &runs[i];
         if (isnan(r->model)) continue;
-        PhaseRow row[ADMM_SC_NPH + 5];
+        PhaseRow row[ADMM_SC_NPH + 6];
         int k = phase_rows(r, row), worst = -1;
         double phases = 0, by_kind[4] = {0, 0, 0, 0};
         for (int j = 0; j < k; j++) {
@@ -185,7 +194,7 @@ static void write_phase_md(FILE *md, const admm_ScalingRun *runs, int n)
                 phases += c;
                 if (worst < 0 || c < contribution(r, &row[worst])) worst = j;
             } else if (!strcmp(row[j].kind, "stream")) by_kind[0] += c;
-            else if (!strcmp(row[j].kind, "narrow")) by_kind[1] += c;
+            else if (!strcmp(row[j].kind, "narrow") || !strcmp(row[j].kind, "local_solve")) by_kind[1] += c;
             else if (!strcmp(row[j].kind, "messages")) {
                 by_kind[2] += (row[j].modelled - row[j].measured_min) / r->t_epoch;
                 by_kind[3] -= (row[j].measured - row[j].measured_min) / r->t_epoch;
@@ -204,7 +213,7 @@ static void write_phase_md(FILE *md, const admm_ScalingRun *runs, int n)
     for (int i = 0; i < n; i++) {
         const admm_ScalingRun *r = &runs[i];
         if (isnan(r->model)) continue;
-        PhaseRow row[ADMM_SC_NPH + 5];
+        PhaseRow row[ADMM_SC_NPH + 6];
         int k = phase_rows(r, row);
         for (int j = 0; j < k; j++) {
             const PhaseRow *w = &row[j];

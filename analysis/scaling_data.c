@@ -45,6 +45,9 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
         } else if (!strncmp(what, "step ", 5)) {
             m->step_cols = atof(field(line, "columns"));
             m->step_rate = 1e9 * atof(field(line, "gflops"));
+        } else if (!strncmp(what, "local_solve ", 12) && m->nlocal < MAXGEMM && field(line, "nrhs")) {
+            m->local_cols[m->nlocal] = atof(field(line, "nrhs"));
+            m->local_rate[m->nlocal++] = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "solve_sweep ", 12)) {
             m->solve_rate = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "node_sum ", 9) && (v = field(line, "rule")) && field(line, "seconds") &&
@@ -296,7 +299,9 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
         double *pa = dataset(f, "phase_avg", E, &cp), *pm = dataset(f, "phase_min", E, &cp);
         double *calls = dataset(f, "comm_calls", E, &ck), *bytes = dataset(f, "comm_bytes", E, &cb);
         double *stream = dataset(f, "stream_bytes", E, &cs), *scalls = dataset(f, "stream_calls", E, &cs);
-        double *narrow = dataset(f, "flops_narrow", E, &cs);
+        double *narrow = dataset(f, "flops_narrow", E, &cs), *local = dataset(f, "flops_local_solve", E, &cs);
+        int cps = 0;
+        double *pst = dataset(f, "phase_stream", E, &cps);
         double *sent = dataset(f, "bytes_sent", E, &cr), *recv = dataset(f, "bytes_recv", E, &cr);
         if (!t || !val || !fl || !calls || !bytes || !stream || !sent || !recv || ck != NKIND || cb != NKIND ||
             !ph || !pa || !pm || cp != cf || cf < 3 || cf > ADMM_SC_NPH) {
@@ -325,6 +330,7 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
                 r->ph_avg[p] = median_col(pa, E, cf, p, r0);
                 r->ph_max[p] = median_col(ph, E, cf, p, r0);
                 r->ph_flops[p] = median_col(fl, E, cf, p, r0);
+                r->ph_stream[p] = pst && cps == cf ? median_col(pst, E, cf, p, r0) : -1;
                 r->F += r->ph_flops[p];
             }
             /* the solve phase: column 3 of every method (io/SCHEMA.md, common/timer.h PH_SOLVE) */
@@ -332,6 +338,7 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
             r->S = median_col(stream, E, 1, 0, r0);
             r->S_calls = scalls ? median_col(scalls, E, 1, 0, r0) : 0;
             r->F_narrow = narrow ? median_col(narrow, E, 1, 0, r0) : 0;
+            r->F_local = local ? median_col(local, E, 1, 0, r0) : 0;
             for (int k = 0; k < NKIND; k++) {
                 r->calls[k] = median_col(calls, E, NKIND, k, r0);
                 r->bytes[k] = median_col(bytes, E, NKIND, k, r0);
@@ -355,7 +362,7 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
             }
             rc = 0;
         }
-        double *all[] = {t, val, fl, ph, pa, pm, calls, bytes, stream, scalls, narrow, sent, recv};
+        double *all[] = {t, val, fl, ph, pa, pm, calls, bytes, stream, scalls, narrow, local, pst, sent, recv};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     }
     free(status);

@@ -3,11 +3,12 @@
 # by phase") on two archived studies, no trainer run: local-2core-quick (bcd, admm, gd, momentum,
 # adam at 1 and 2 ranks) and h100-host-16core-5 (bcd, admm, dladmm, resnet-admm, adam at 1-16
 # ranks; ScaLAPACK solve and narrow figures in its microbench files). Per run:
-#   - a row per phase the method entered, then messages, elementwise, narrow, outside and total;
+#   - a row per phase the method entered, then messages, elementwise, narrow, local_solve,
+#     outside and total;
 #   - total is scaling.csv's t_epoch_s (measured) and t_model_s (modelled);
 #   - the rows before total add up to it, measured to t_epoch and modelled to the model (the
-#     narrow row is computed on its own, not as the remainder, so a phase priced at the wrong
-#     rate breaks the sum);
+#     narrow and local_solve rows are computed on their own, not as the remainder, so a phase
+#     priced at the wrong rate breaks the sum);
 #   - their shares add up to model_rel_error;
 #   - every phase but solve is priced at one rate (modelled / flops alike), and the flops of the
 #     phase and messages rows add up to flops_per_rank;
@@ -54,8 +55,8 @@ for study in local-2core-quick h100-host-16core-5; do
     END {
       for (k in runs) {
         n++
-        for (x = 1; x <= 5; x++) {
-          split("messages stream narrow outside total", want, " ")
+        for (x = 1; x <= 6; x++) {
+          split("messages stream narrow local_solve outside total", want, " ")
           if (kinds[k, want[x]] != 1) printf "%s: %d rows of kind %s, expected 1\n", k, kinds[k, want[x]], want[x]
         }
         if (kinds[k, "phase"] < 1) printf "%s: no phase row\n", k
