@@ -506,7 +506,10 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "`/epochs/flops_narrow`) the rate of the output layer's products, and for the flops of the "
                 "solve phase (`phase_flops`, column solve: the ScaLAPACK factorisations, solves and inverses "
                 "of orders 257 and 785) the rate of one bcd sweep's ScaLAPACK calls on the run's process grid "
-                "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate); for the gradient "
+                "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate), and for "
+                "resnet-admm's local LAPACK factors and solves (`/epochs/flops_local_solve`: its n x n systems "
+                "with the rank's columns as right-hand sides) the rate of those calls on every rank at once "
+                "(admm-microbench `local_solve`; in studies made before it, the sweep rate); for the gradient "
                 "methods the rate of one step's "
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`); BW the triad bandwidth of one rank with "
@@ -591,7 +594,7 @@ int admm_scaling_main(const char *study, const char *out, int plots)
               "![projection](figures/projection-95.png)\n", md);
     }
     fclose(md);
-    printf("%d of %d runs modelled within 20%%; wrote %s/scaling.md, scaling.csv, projection.csv\n", within,
+    printf("%d of %d runs modelled within 20%%; wrote %s/scaling.md, scaling.csv, model-by-phase.csv, projection.csv\n", within,
            modelled, out);
     printf("sooner than adam at batch 128: %s\nsooner than adam at batch 8 per rank: %s\n", answer[0], answer[1]);
     printf("model_max_rel_error=%.4f\n", max_err);
