@@ -75,6 +75,161 @@ static int methods_of(const admm_ScalingRun *runs, int n, const char **out)
     return k;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* the model by phase */
+
+/* One row of the model by phase: a phase of the training step (its flops at their rate), or one
+ * of the model's terms whose phase the files do not record. measured NAN: no measured time of
+ * its own (its time lies inside the phases' measured times). */
+typedef struct {
+    const char *name, *kind;
+    double measured, measured_max, measured_min, flops, modelled;
+} PhaseRow;
+
+/* The rows of run r, at most ADMM_SC_NPH + 6: every phase of the step but the unused and the
+ * comm_ ones (its flops at their rate, and its elementwise bytes where the file records them by
+ * phase), then "messages" (the comm_ phases measured, t_comm and their flops modelled),
+ * "elementwise" (t_stream, or what the phases' bytes leave of it), "narrow" (t_narrow),
+ * "local_solve" (t_local), "outside" (t_epoch less every step phase's average: the step's time
+ * in no phase, and the slowest rank's lead over the average), "total". The rows before "total"
+ * add up to it: measured to t_epoch, modelled to the model. */
+static int phase_rows(const admm_ScalingRun *r, PhaseRow *row)
+{
+    int n = 0;
+    double in_phases = 0, placed = 0;
+    PhaseRow comm = {"messages", "messages", 0, 0, 0, 0, r->t_comm};
+    for (int p = 0; p < r->nph; p++) {
+        in_phases += r->ph_avg[p];
+        if (!strncmp(r->ph_name[p], "comm_", 5)) {
+            comm.measured += r->ph_avg[p];
+            comm.measured_max += r->ph_max[p];
+            comm.measured_min += r->ph_min[p];
+            comm.flops += r->ph_flops[p];
+            comm.modelled += r->ph_model[p] + r->ph_tstream[p];
+            placed += r->ph_tstream[p];
+        } else if (r->ph_avg[p] > 0 || r->ph_flops[p] > 0) /* a phase the method never enters: no row */
+        {
+            row[n++] = (PhaseRow){r->ph_name[p], "phase", r->ph_avg[p], r->ph_max[p], r->ph_min[p], r->ph_flops[p],
+                                  r->ph_model[p] + r->ph_tstream[p]};
+            placed += r->ph_tstream[p];
+        }
+    }
+    row[n++] = comm;
+    row[n++] = (PhaseRow){"elementwise", "stream", NAN, NAN, NAN, NAN, r->t_stream - placed};
+    row[n++] = (PhaseRow){"narrow", "narrow", NAN, NAN, NAN, r->t_narrow != 0 ? r->F_narrow : 0, r->t_narrow};
+    row[n++] = (PhaseRow){"local_solve", "local_solve", NAN, NAN, NAN, r->t_local != 0 ? r->F_local : 0, r->t_local};
+    row[n++] = (PhaseRow){"outside", "outside", r->t_epoch - in_phases, NAN, NAN, NAN, 0};
+    row[n++] = (PhaseRow){"total", "total", r->t_epoch, NAN, NAN, r->F, r->model};
+    return n;
+}
+
+/* (modelled - measured) / t_epoch: a row's share of the run's error; they add up to it */
+static double contribution(const admm_ScalingRun *r, const PhaseRow *w)
+{
+    return (w->modelled - (isnan(w->measured) ? 0 : w->measured)) / r->t_epoch;
+}
+
+static int write_phase_csv(const char *out, const admm_ScalingRun *runs, int n)
+{
+    char *p = admm_xasprintf("%s/model-by-phase.csv", out);
+    FILE *f = fopen(p, "w");
+    if (!f) {
+        fprintf(stderr, "admm-analyze: cannot write %s\n", p);
+        free(p);
+        return 1;
+    }
+    free(p);
+    fprintf(f, "series,method,ranks,repeats,row,kind,measured_s,measured_max_s,measured_min_s,flops,modelled_s,"
+               "rel_error,contribution\n");
+    for (int i = 0; i < n; i++) {
+        const admm_ScalingRun *r = &runs[i];
+        if (isnan(r->model)) continue;
+        PhaseRow row[ADMM_SC_NPH + 6];
+        int k = phase_rows(r, row);
+        for (int j = 0; j < k; j++) {
+            const PhaseRow *w = &row[j];
+            fprintf(f, "%s,%s,%d,%d,%s,%s,", r->series, r->method, r->ranks, r->repeats, w->name, w->kind);
+            cell(f, w->measured, "%.6g", ",");
+            cell(f, w->measured_max, "%.6g", ",");
+            cell(f, w->measured_min, "%.6g", ",");
+            cell(f, w->flops, "%.6g", ",");
+            cell(f, w->modelled, "%.6g", ",");
+            cell(f, w->measured > 0 ? (w->modelled - w->measured) / w->measured : NAN, "%.4f", ",");
+            cell(f, contribution(r, w), "%.4f", "\n");
+        }
+    }
+    return fclose(f) ? 1 : 0;
+}
+
+/* scaling.md's section: per run, the error split by row, and the rows themselves */
+static void write_phase_md(FILE *md, const admm_ScalingRun *runs, int n)
+{
+    fprintf(md, "\n## The model by phase: where the error sits\n\n"
+                "Each phase of the training step (`/epochs/phase_avg`, the mean over ranks; median over the epochs "
+                "used) against its flops (`phase_flops`) at the rate the model gives them (the solve phase at the "
+                "solve rate, every other at the sweep or step rate), and its elementwise bytes at the run's "
+                "bandwidth where the file records them by phase (`phase_stream`, files from 27 Nov 2026 on). "
+                "What the files record per epoch only is a row of its own: `messages` (t_comm, node-shared sum "
+                "included) against the `comm_` phases measured (they hold the waits for the slowest rank too); "
+                "`elementwise` (S / BW, or what the phases' bytes leave of it), `narrow` and `local_solve` (what "
+                "pricing the narrow products and resnet-admm's local LAPACK solves at their own measured rates "
+                "adds; 0 without those figures), whose time lies inside the phases' measured times; `outside`: "
+                "t_epoch less the phases' averages (the step's time in no phase, and the slowest rank's lead "
+                "over the average rank). Share: (model - measured) / t_epoch; a run's shares add up to its "
+                "error. In the first table the `messages` row is split in two: against the `comm_` phases' "
+                "minimum over ranks (the rank that waited least: about the messages' own time), and the rest "
+                "of their average, with `outside`, as waits (the average rank's wait for the slowest). Every "
+                "row, and the phases' min and max over ranks: `model-by-phase.csv`.\n\n"
+                "| series | method | ranks | error | phases | elementwise | narrow, local solves | messages | "
+                "waits | phase missed most: measured / modelled (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (int i = 0; i < n; i++) {
+        const admm_ScalingRun *r = &runs[i];
+        if (isnan(r->model)) continue;
+        PhaseRow row[ADMM_SC_NPH + 6];
+        int k = phase_rows(r, row), worst = -1;
+        double phases = 0, by_kind[4] = {0, 0, 0, 0};
+        for (int j = 0; j < k; j++) {
+            double c = contribution(r, &row[j]);
+            if (!strcmp(row[j].kind, "phase")) {
+                phases += c;
+                if (worst < 0 || c < contribution(r, &row[worst])) worst = j;
+            } else if (!strcmp(row[j].kind, "stream")) by_kind[0] += c;
+            else if (!strcmp(row[j].kind, "narrow") || !strcmp(row[j].kind, "local_solve")) by_kind[1] += c;
+            else if (!strcmp(row[j].kind, "messages")) {
+                by_kind[2] += (row[j].modelled - row[j].measured_min) / r->t_epoch;
+                by_kind[3] -= (row[j].measured - row[j].measured_min) / r->t_epoch;
+            } else if (!strcmp(row[j].kind, "outside")) by_kind[3] += c;
+        }
+        fprintf(md, "| %s | %s | %d | %+.1f%% | %+.1f%% | %+.1f%% | %+.1f%% | %+.1f%% | %+.1f%% |", r->series,
+                r->method, r->ranks, 100 * r->err, 100 * phases, 100 * by_kind[0], 100 * by_kind[1], 100 * by_kind[2],
+                100 * by_kind[3]);
+        if (worst >= 0)
+            fprintf(md, " %s: %.3g / %.3g |\n", row[worst].name, row[worst].measured, row[worst].modelled);
+        else
+            fputs(" |\n", md);
+    }
+    fprintf(md, "\n| series | method | ranks | row | measured (s) | max over ranks (s) | modelled (s) | error | share |\n"
+                "|---|---|---:|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n; i++) {
+        const admm_ScalingRun *r = &runs[i];
+        if (isnan(r->model)) continue;
+        PhaseRow row[ADMM_SC_NPH + 6];
+        int k = phase_rows(r, row);
+        for (int j = 0; j < k; j++) {
+            const PhaseRow *w = &row[j];
+            fprintf(md, "| %s | %s | %d | %s |", r->series, r->method, r->ranks, w->name);
+            if (isnan(w->measured)) fputs(" in the phases |", md);
+            else fprintf(md, " %.4g |", w->measured);
+            if (isnan(w->measured_max)) fputs(" |", md);
+            else fprintf(md, " %.4g |", w->measured_max);
+            fprintf(md, " %.4g |", w->modelled);
+            if (w->measured > 0) fprintf(md, " %+.1f%% |", 100 * (w->modelled - w->measured) / w->measured);
+            else fputs(" |", md);
+            fprintf(md, " %+.1f%% |\n", 100 * contribution(r, w));
+        }
+    }
+}
+
 typedef struct {
     const char *method, *rule;
     double epoch[ADMM_SC_NPROJ], t95[ADMM_SC_NPROJ], t97[ADMM_SC_NPROJ];
@@ -263,6 +418,8 @@ int admm_scaling_main(const char *study, const char *out, int plots)
     }
     fclose(csv);
 
+    if (write_phase_csv(out, runs, n)) return 1;
+
     /* projection.csv */
     FILE *pcsv = open_out(out, "projection.csv");
     if (!pcsv) return 1;
@@ -349,7 +506,10 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "`/epochs/flops_narrow`) the rate of the output layer's products, and for the flops of the "
                 "solve phase (`phase_flops`, column solve: the ScaLAPACK factorisations, solves and inverses "
                 "of orders 257 and 785) the rate of one bcd sweep's ScaLAPACK calls on the run's process grid "
-                "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate); for the gradient "
+                "(admm-microbench `solve_sweep`; in studies made before it, the sweep rate), and for "
+                "resnet-admm's local LAPACK factors and solves (`/epochs/flops_local_solve`: its n x n systems "
+                "with the rank's columns as right-hand sides) the rate of those calls on every rank at once "
+                "(admm-microbench `local_solve`; in studies made before it, the sweep rate); for the gradient "
                 "methods the rate of one step's "
                 "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`); BW the triad bandwidth of one rank with "
@@ -379,7 +539,9 @@ int admm_scaling_main(const char *study, const char *out, int plots)
         fprintf(md, "| %s | %s | %d | %.4g | %.4g | %+.1f%% | %.4g | %.4g | %.4g |\n", r->series, r->method,
                 r->ranks, r->t_epoch, r->model, 100 * r->err, r->t_compute, r->t_stream, r->t_comm);
     }
-    fprintf(md, "\n%d of %d runs within 20%%; the largest error %.1f%%.\n\n", within, modelled, 100 * max_err);
+    fprintf(md, "\n%d of %d runs within 20%%; the largest error %.1f%%.\n", within, modelled, 100 * max_err);
+    write_phase_md(md, runs, n);
+    fputc('\n', md);
     fprintf(md, "## Projection: 16 to 1024 ranks\n\n"
                 "Cluster: nodes of %d cores, %.0f Gb/s links, %.0f us MPI latency (the class of InfiniBand "
                 "HDR100 or 100 GbE RoCE). Cores as fast as this study's with the machine full: the rates of "
@@ -432,7 +594,7 @@ int admm_scaling_main(const char *study, const char *out, int plots)
               "![projection](figures/projection-95.png)\n", md);
     }
     fclose(md);
-    printf("%d of %d runs modelled within 20%%; wrote %s/scaling.md, scaling.csv, projection.csv\n", within,
+    printf("%d of %d runs modelled within 20%%; wrote %s/scaling.md, scaling.csv, model-by-phase.csv, projection.csv\n", within,
            modelled, out);
     printf("sooner than adam at batch 128: %s\nsooner than adam at batch 8 per rank: %s\n", answer[0], answer[1]);
     printf("model_max_rel_error=%.4f\n", max_err);

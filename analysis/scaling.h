@@ -6,6 +6,8 @@
  * the results files under STUDY_DIR/strong/ and STUDY_DIR/weak/, and writes
  *   OUTDIR/scaling.md       the measured table, the model against every point, the projection
  *   OUTDIR/scaling.csv      one row per run (the same figures, for pandas or a spreadsheet)
+ *   OUTDIR/model-by-phase.csv  the model against every phase of every run, and its terms that
+ *                           the files do not record by phase (rows add up to the run's totals)
  *   OUTDIR/projection.csv   projected time to 95% and 97% validation accuracy, 16 to 1024 ranks
  *   OUTDIR/figures/NAME.png epoch time and efficiency against ranks (log2 axis), model against
  *                           measurement, the projection

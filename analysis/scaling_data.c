@@ -45,6 +45,9 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
         } else if (!strncmp(what, "step ", 5)) {
             m->step_cols = atof(field(line, "columns"));
             m->step_rate = 1e9 * atof(field(line, "gflops"));
+        } else if (!strncmp(what, "local_solve ", 12) && m->nlocal < MAXGEMM && field(line, "nrhs")) {
+            m->local_cols[m->nlocal] = atof(field(line, "nrhs"));
+            m->local_rate[m->nlocal++] = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "solve_sweep ", 12)) {
             m->solve_rate = 1e9 * atof(field(line, "gflops"));
         } else if (!strncmp(what, "node_sum ", 9) && (v = field(line, "rule")) && field(line, "seconds") &&
@@ -229,6 +232,39 @@ static double median_col(const double *a, int rows, int cols, int c, int r0)
     return m;
 }
 
+/* The phase names of /epochs/phase_avg (attribute phase_names: an array of strings, or in files
+ * before it one comma-separated string) into names; returns how many (0 when absent). */
+static int phase_names(hid_t f, char names[][32], int max)
+{
+    hid_t d = H5Dopen2(f, "epochs/phase_avg", H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t a = H5Aopen(d, "phase_names", H5P_DEFAULT);
+    int n = 0;
+    if (a >= 0) {
+        hid_t t = H5Aget_type(a), sp = H5Aget_space(a), mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        hssize_t k = H5Sget_simple_extent_npoints(sp);
+        char **v = k > 0 && k <= 64 && H5Tis_variable_str(t) > 0 ? admm_xcalloc((size_t)k, sizeof *v) : NULL;
+        if (v && H5Aread(a, mt, v) >= 0) {
+            for (hssize_t i = 0; i < k; i++) {
+                char *save = NULL, *s = v[i] ? v[i] : "";
+                for (char *tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+                    while (*tok == ' ') tok++;
+                    snprintf(names[n++], 32, "%s", tok);
+                }
+            }
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        }
+        free(v);
+        H5Tclose(mt);
+        H5Sclose(sp);
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    H5Dclose(d);
+    return n;
+}
+
 /* Reads one study run; -1 with a reason when it is not a complete results file with the
  * work counters (files written before admm-nn 0.6 have none). */
 static int read_run(const char *path, const char *series, admm_ScalingRun *r, char *why, size_t len)
@@ -260,11 +296,15 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
         int E = (int)epochs, c1, cp, cf, ck, cb, cs, cr, cv;
         double *t = dataset(f, "t_epoch", E, &c1), *val = dataset(f, "val_acc", E, &cv);
         double *fl = dataset(f, "phase_flops", E, &cf), *ph = dataset(f, "phase_max", E, &cp);
+        double *pa = dataset(f, "phase_avg", E, &cp), *pm = dataset(f, "phase_min", E, &cp);
         double *calls = dataset(f, "comm_calls", E, &ck), *bytes = dataset(f, "comm_bytes", E, &cb);
         double *stream = dataset(f, "stream_bytes", E, &cs), *scalls = dataset(f, "stream_calls", E, &cs);
-        double *narrow = dataset(f, "flops_narrow", E, &cs);
+        double *narrow = dataset(f, "flops_narrow", E, &cs), *local = dataset(f, "flops_local_solve", E, &cs);
+        int cps = 0;
+        double *pst = dataset(f, "phase_stream", E, &cps);
         double *sent = dataset(f, "bytes_sent", E, &cr), *recv = dataset(f, "bytes_recv", E, &cr);
-        if (!t || !val || !fl || !calls || !bytes || !stream || !sent || !recv || ck != NKIND || cb != NKIND) {
+        if (!t || !val || !fl || !calls || !bytes || !stream || !sent || !recv || ck != NKIND || cb != NKIND ||
+            !ph || !pa || !pm || cp != cf || cf < 3 || cf > ADMM_SC_NPH) {
             snprintf(why, len, "no work counters (/epochs/phase_flops, comm_calls, comm_bytes, "
                                "stream_bytes, bytes_sent: written by admm-nn 0.6 and later)");
         } else {
@@ -277,19 +317,28 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
              * where there are three or more. */
             int r0 = E >= 3 ? 1 : 0;
             r->t_epoch = median_col(t, E, 1, 0, r0);
-            /* F: the training step's phases, all but eval and io (the last two) */
-            double *F = admm_xmalloc(sizeof *F * (size_t)E);
-            for (int e = 0; e < E; e++) {
-                F[e] = 0;
-                for (int p = 0; p < cf - 2; p++) F[e] += fl[(size_t)e * cf + p];
+            /* The training step's phases, all but eval and io (the last two), each the median
+             * of its column; F their sum, so that the model by phase adds up to the model (the
+             * flops of an epoch barely vary: the median of the sums is the same to 0.1%) */
+            char names[ADMM_SC_NPH][32];
+            int nn = phase_names(f, names, ADMM_SC_NPH);
+            r->nph = cf - 2;
+            r->F = 0;
+            for (int p = 0; p < r->nph; p++) {
+                snprintf(r->ph_name[p], sizeof r->ph_name[p], "%s", p < nn ? names[p] : "phase");
+                r->ph_min[p] = median_col(pm, E, cf, p, r0);
+                r->ph_avg[p] = median_col(pa, E, cf, p, r0);
+                r->ph_max[p] = median_col(ph, E, cf, p, r0);
+                r->ph_flops[p] = median_col(fl, E, cf, p, r0);
+                r->ph_stream[p] = pst && cps == cf ? median_col(pst, E, cf, p, r0) : -1;
+                r->F += r->ph_flops[p];
             }
-            r->F = median_col(F, E, 1, 0, r0);
-            free(F);
             /* the solve phase: column 3 of every method (io/SCHEMA.md, common/timer.h PH_SOLVE) */
-            r->F_solve = cf > 2 ? median_col(fl, E, cf, 2, r0) : 0;
+            r->F_solve = r->ph_flops[ADMM_SC_PH_SOLVE];
             r->S = median_col(stream, E, 1, 0, r0);
             r->S_calls = scalls ? median_col(scalls, E, 1, 0, r0) : 0;
             r->F_narrow = narrow ? median_col(narrow, E, 1, 0, r0) : 0;
+            r->F_local = local ? median_col(local, E, 1, 0, r0) : 0;
             for (int k = 0; k < NKIND; k++) {
                 r->calls[k] = median_col(calls, E, NKIND, k, r0);
                 r->bytes[k] = median_col(bytes, E, NKIND, k, r0);
@@ -313,7 +362,7 @@ static int read_run(const char *path, const char *series, admm_ScalingRun *r, ch
             }
             rc = 0;
         }
-        double *all[] = {t, val, fl, ph, calls, bytes, stream, scalls, narrow, sent, recv};
+        double *all[] = {t, val, fl, ph, pa, pm, calls, bytes, stream, scalls, narrow, local, pst, sent, recv};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     }
     free(status);

@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 enum { NKIND = 8, MAXSIZES = 16, ADMM_SC_MAXRUN = 512, MAXP = 64, MAXGEMM = 4 };
+/* Phases of a results file (io/SCHEMA.md: nine columns, the last two eval and io outside the
+ * training step; column 3 the solve phase of every method). */
+enum { ADMM_SC_NPH = 9, ADMM_SC_PH_SOLVE = 2 };
 enum { K_BARRIER = 6, K_SHM = 7 };
 /* The gradient methods' update rules (solver/gradient.c): gd and sgd plain, momentum, adam. */
 enum { ADMM_SC_RULE_PLAIN, ADMM_SC_RULE_MOMENTUM, ADMM_SC_RULE_ADAM };
@@ -24,6 +27,9 @@ typedef struct {
     double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
     double solve_rate; /* flop/s per rank, one bcd sweep's ScaLAPACK calls on the run's grid
                           (solve_sweep); 0 in files before it: the solves at the sweep rate */
+    int nlocal;        /* local_solve: one rank's LAPACK potrf + potrs of order n with nrhs of
+                          its columns, all ranks at once; none in files before it */
+    double local_cols[MAXGEMM], local_rate[MAXGEMM];
     double stream, stream_cache;                      /* bytes/s per rank */
     /* node_sum: seconds of one step of the gradient methods' node-shared sum (reduce, the
      * update of the rank's slice, publish) per update rule (ADMM_SC_RULE_*), measured for a
@@ -44,9 +50,23 @@ typedef struct {
     double S_calls;                  /* elementwise calls (0 in files before stream_calls) */
     double F_narrow;                 /* flops of narrow BLAS calls (0 in files before flops_narrow) */
     double F_solve;                  /* flops of the solve phase: ScaLAPACK factor, solve, inverse */
+    double F_local;                  /* flops of local LAPACK factors and solves (resnet-admm's
+                                        n x n systems; 0 in files before flops_local_solve) */
     double t_to[3];                  /* training seconds to 90, 95, 97% validation; NAN: never */
     int epochs_to[3];
+    /* the training step's phases (all but eval and io), medians over the epochs used of each
+     * column of phase_min / phase_avg / phase_max / phase_flops; F is the sum of ph_flops */
+    int nph;
+    char ph_name[ADMM_SC_NPH][32];
+    double ph_min[ADMM_SC_NPH], ph_avg[ADMM_SC_NPH], ph_max[ADMM_SC_NPH], ph_flops[ADMM_SC_NPH];
+    double ph_stream[ADMM_SC_NPH];   /* elementwise bytes per phase (phase_stream); -1: not recorded */
     double model, t_compute, t_stream, t_comm, err;
+    /* the model by phase (admm_sc_model): ph_model[p] the phase's flops at its rate; t_narrow
+     * and t_local what pricing the narrow products and the local solves at their own rates adds
+     * (their phases are not recorded): t_compute = sum of ph_model + t_narrow + t_local.
+     * ph_tstream[p] the phase's elementwise bytes at the run's bandwidth, where the file records
+     * them by phase (else 0: all of t_stream is unplaced). Messages are not recorded by phase. */
+    double ph_model[ADMM_SC_NPH], ph_tstream[ADMM_SC_NPH], t_narrow, t_local;
     double speedup, efficiency;      /* strong: T1 / TP and T1 / (P TP); weak: T1 / TP for both */
     double params;                   /* weights and biases, from /config/layer_sizes */
     long batch;                      /* gradient methods: the global mini-batch (/config/batch) */

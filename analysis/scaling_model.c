@@ -38,15 +38,17 @@ static double node_sum_time(const admm_ScalingRun *r, const admm_Machine *m, dou
  * R_step(P); elementwise loops at the bandwidth of the data one call touches (files before
  * stream_calls: memory bandwidth for sweeps, the in-cache figure for steps); every message
  * kind by its measured latency-bandwidth line; T_sum the gradient methods' node-shared sum
- * (node_sum_time), whose barriers it includes. A figure a study's microbench files lack
- * (narrow, solve_sweep: older studies) leaves those flops at the sweep rate. */
+ * (node_sum_time), whose barriers it includes; resnet-admm's local LAPACK solves at their
+ * own rate R_local(P, N/P). A figure a study's microbench files lack (narrow, solve_sweep,
+ * local_solve: older studies) leaves those flops at the sweep rate. */
 void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
 {
     int grad = admm_sc_gradient_method(r->method);
     double cols = (double)r->n_train / r->ranks;
     double rate = grad ? m->step_rate : admm_sc_sweep_rate(m, cols);
     double Fn = !grad && m->nnarrow > 0 ? r->F_narrow : 0, Fs = !grad && m->solve_rate > 0 ? r->F_solve : 0;
-    r->t_compute = (r->F - Fn - Fs) / rate;
+    double Fl = !grad && m->nlocal > 0 ? r->F_local : 0;
+    r->t_compute = (r->F - Fn - Fs - Fl) / rate;
     if (Fn > 0) /* the narrow products at their own rate */
         r->t_compute += Fn / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols);
     /* Systems of order 257 and 785 on the grid of P ranks run far below the GEMM rate, and the
@@ -55,11 +57,30 @@ void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
      * The solve rate is measured with ScaLAPACK's own messages, which the run's c_k also count:
      * those are counted twice, a few ms at most (all of t_comm is). */
     if (Fs > 0) r->t_compute += Fs / m->solve_rate;
+    /* resnet-admm's local Cholesky factors and solves (n x n systems, the rank's columns as
+     * right-hand sides: potrs is two triangular solves) at the rate of those calls, where the
+     * study measured it (admm-microbench local_solve, at the right-hand sides nearest the
+     * run's columns); before it, at the sweep rate */
+    double Rl = Fl > 0 ? admm_sc_nearest_rate(m->nlocal, m->local_cols, m->local_rate, cols) : 0;
+    if (Fl > 0) r->t_compute += Fl / Rl;
+    /* The same by phase: each phase's flops at its rate (the solve phase's at the solve rate);
+     * the narrow products' phase is not recorded, so what their own rate adds is kept apart.
+     * Written out again rather than taken as the remainder, so that the rows adding up to
+     * t_compute is a check (tests/analysis/test_scaling_phases.sh) */
+    for (int p = 0; p < r->nph; p++)
+        r->ph_model[p] = p == ADMM_SC_PH_SOLVE && Fs > 0 ? r->ph_flops[p] / m->solve_rate : r->ph_flops[p] / rate;
+    r->t_narrow = Fn > 0 ? Fn / admm_sc_nearest_rate(m->nnarrow, m->narrow_cols, m->narrow_rate, cols) - Fn / rate : 0;
+    r->t_local = Fl > 0 ? Fl / Rl - Fl / rate : 0;
     double upd, t_sum = node_sum_time(r, m, &upd), S = fmax(r->S - upd, 0);
     if (m->nat > 0 && r->S_calls > 0) /* each loop at the bandwidth of the data one call touches */
         r->t_stream = S / admm_sc_bandwidth_at(m, r->S / r->S_calls);
     else
         r->t_stream = S / (grad ? m->stream_cache : m->stream);
+    /* the elementwise bytes by phase, where the file records them, at the same bandwidth (what
+     * is left of t_stream, the report's `elementwise` row, is the bytes counted outside every
+     * phase, less a gradient method's update bytes that T_sum prices) */
+    for (int p = 0; p < r->nph; p++)
+        r->ph_tstream[p] = r->ph_stream[p] > 0 && S > 0 ? r->t_stream * r->ph_stream[p] / S : 0;
     r->t_comm = t_sum;
     for (int k = 0; k < NKIND; k++) {
         /* one window barrier per shm call is part of the node-shared sum */

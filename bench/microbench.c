@@ -19,6 +19,12 @@
  *            per distinct order, on the BLACS grid and block size admm-train uses (grid auto,
  *            --block): the systems are too small to run at the GEMM rate, and their rate falls
  *            with the grid;
+ *   local_solve  the rate of one rank's LAPACK Cholesky factor and solve (potrf + potrs) of an
+ *            n x n system with S / ranks right-hand sides, every rank at once, for each hidden
+ *            width n of --layers: resnet-admm's V steps (solver/resnet_admm.c), whose systems
+ *            every rank factors for its own columns; potrs is two triangular solves, whose rate
+ *            neither the sweep nor the ScaLAPACK figures measure (admm-train counts these flops
+ *            apart, /epochs/flops_local_solve);
  *   solve_sweep  the rate of every ScaLAPACK call of one bcd sweep, in its order and sizes
  *            (solver/bcd.c): the first layer's solve with its factor kept from before the
  *            epochs, each other layer's factor and solve, and the activation steps' factor and
@@ -60,6 +66,7 @@
  *   microbench ranks=P threads=T what=narrow layers= n= gflops=
  *   microbench ranks=P threads=T what=step layers= columns= gflops=
  *   microbench ranks=P threads=T what=solve n= nrhs= grid=RxC nb= gflops=
+ *   microbench ranks=P threads=T what=local_solve n= nrhs= gflops=
  *   microbench ranks=P threads=T what=solve_sweep layers= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=syevd n= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=node_sum rule=R params=N seconds=S seconds_median=M
@@ -70,6 +77,7 @@
  *   microbench ranks=P threads=T what=KIND bytes=N seconds=S
  * Exit 2 on bad usage. */
 #include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -205,6 +213,25 @@ static void run_sweep(void *p)
                 s->X, out);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, out, s->cols, in, 1, s->X, out, s->A[l - 1], in, 0,
                 s->A[l], out);
+  }
+}
+
+typedef struct { int n, nrhs; double *S, *S0, *R; } local_arg;
+
+/* One rank's potrf + potrs of an n x n system with nrhs right-hand sides (ld n), the LAPACKE
+ * calls of resnet-admm's spd_solve. The system is the identity, restored from S0 before each
+ * factor (n^2 values copied, against 2 n^2 nrhs flops of the solve): dense kernels take the same
+ * time whatever the values, and the identity leaves R as it was call after call, so no value
+ * drifts towards underflow however many calls a round makes. */
+static void run_local_solve(void *p)
+{
+  local_arg *a = p;
+  memcpy(a->S, a->S0, sizeof(double) * (size_t)a->n * (size_t)a->n);
+  int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', a->n, a->S, a->n);
+  if (info == 0) info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', a->n, a->nrhs, a->S, a->n, a->R, a->n);
+  if (info != 0) {
+    fprintf(stderr, "admm-microbench: error: [rank %d] LAPACKE potrf/potrs info %d (local_solve)\n", me, info);
+    MPI_Abort(MPI_COMM_WORLD, 1);
   }
 }
 
@@ -599,6 +626,21 @@ int main(int argc, char **argv)
     if (me == 0) printf("%s what=narrow layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, nflops / t * 1e-9);
     for (int l = 0; l <= L; l++) free(w.A[l]);
     free(w.G); free(w.X);
+    /* local_solve: each distinct hidden width, the rank's columns as right-hand sides */
+    for (int l = 1; l < L; l++) {
+      int seen = 0;
+      for (int k = 1; k < l; k++) seen |= n[k] == n[l];
+      if (seen) continue;
+      local_arg a = { n[l], w.cols, NULL, NULL, NULL };
+      a.S = filled((size_t)a.n * a.n);
+      a.S0 = filled((size_t)a.n * a.n);
+      for (size_t e = 0; e < (size_t)a.n * a.n; e++) a.S0[e] = e % ((size_t)a.n + 1) == 0; /* the identity */
+      a.R = filled((size_t)a.n * a.nrhs);
+      t = time_call(run_local_solve, &a, seconds);
+      double lflops = (double)a.n * a.n * a.n / 3.0 + 2.0 * a.n * a.n * (double)a.nrhs;
+      if (me == 0) printf("%s what=local_solve n=%d nrhs=%d gflops=%.4g\n", head, a.n, a.nrhs, lflops / t * 1e-9);
+      free(a.S); free(a.S0); free(a.R);
+    }
   }
 
   /* step: one gradient step on this rank's share of the batch */

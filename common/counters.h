@@ -35,6 +35,10 @@ typedef struct {
                                  work that the flop count does not see */
   double stream_calls;        /* calls of those loops: stream / stream_calls is the data one call
                                  touches, which decides whether it runs from cache or memory */
+  double flops_local_solve;   /* of flops, those of one rank's own LAPACK Cholesky factors and
+                                 triangular solves (resnet-admm's n x n systems with the rank's
+                                 N columns as right-hand sides, repeated on every rank): they
+                                 run at neither the GEMM nor the ScaLAPACK solve rate */
 } nn_counters;
 
 /* This rank's running totals since the process started. */
@@ -49,6 +53,13 @@ static inline void nn_count_blas(double f, double dim)
 {
   nn_count.flops += f;
   if (dim < NN_NARROW) nn_count.flops_narrow += f;
+}
+
+/* A local LAPACK factor or solve (potrf, potrs) of f flops. */
+static inline void nn_count_local_solve(double f)
+{
+  nn_count.flops += f;
+  nn_count.flops_local_solve += f;
 }
 
 static inline double nn_min3(double a, double b, double c) { return a < b ? (a < c ? a : c) : (b < c ? b : c); }

@@ -21,7 +21,7 @@ void nn_phase_names_csv(const char *const steps[NN_STEP_PHASES], char *out, size
 
 void nn_timer_reset(nn_timer *t)
 {
-  for (int i = 0; i < NN_NPHASES; i++) t->total[i] = t->flops[i] = 0;
+  for (int i = 0; i < NN_NPHASES; i++) t->total[i] = t->flops[i] = t->stream[i] = 0;
   t->running = -1;
 }
 
@@ -30,6 +30,7 @@ void nn_timer_start(nn_timer *t, enum nn_phase p)
   if (t->running >= 0) nn_timer_stop(t);
   t->running = (int)p;
   t->flops_started = nn_count.flops;
+  t->stream_started = nn_count.stream;
   t->started = MPI_Wtime();
 }
 
@@ -38,10 +39,12 @@ void nn_timer_stop(nn_timer *t)
   if (t->running < 0) return;
   t->total[t->running] += MPI_Wtime() - t->started;
   t->flops[t->running] += nn_count.flops - t->flops_started;
+  t->stream[t->running] += nn_count.stream - t->stream_started;
   t->running = -1;
 }
 
-void nn_timer_reduce(const nn_timer *t, double *min, double *avg, double *max, double *flops_max)
+void nn_timer_reduce(const nn_timer *t, double *min, double *avg, double *max, double *flops_max,
+                     double *stream_max)
 {
   int n;
   CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &n));
@@ -51,4 +54,6 @@ void nn_timer_reduce(const nn_timer *t, double *min, double *avg, double *max, d
   for (int i = 0; i < NN_NPHASES; i++) avg[i] /= n;
   if (flops_max)
     CHECK_MPI(MPI_Allreduce(t->flops, flops_max, NN_NPHASES, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  if (stream_max)
+    CHECK_MPI(MPI_Allreduce(t->stream, stream_max, NN_NPHASES, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
 }

@@ -1,5 +1,5 @@
 /* Named phases of an epoch, accumulated per rank and reduced to min/avg/max over ranks, with
- * the flops counted inside each (counters.h).
+ * the flops and elementwise bytes counted inside each (counters.h).
  * nn_timer_reduce is collective; the rest is local. Order and names match io/SCHEMA.md. */
 #ifndef NN_TIMER_H
 #define NN_TIMER_H
@@ -25,6 +25,8 @@ typedef struct {
   double total[NN_NPHASES];   /* seconds accumulated since the last reset */
   double flops[NN_NPHASES];   /* floating-point operations counted in each phase (counters.h) */
   double flops_started;       /* the flop counter at nn_timer_start */
+  double stream[NN_NPHASES];  /* bytes of the elementwise loops counted in each phase (counters.h) */
+  double stream_started;      /* the stream counter at nn_timer_start */
   double started;             /* MPI_Wtime at nn_timer_start, for the phase in progress */
   int running;                /* phase in progress, or -1 */
 } nn_timer;
@@ -33,7 +35,8 @@ void nn_timer_reset(nn_timer *t);
 void nn_timer_start(nn_timer *t, enum nn_phase p);
 void nn_timer_stop(nn_timer *t);
 /* Collective: min, avg, max of each phase's seconds over the ranks of MPI_COMM_WORLD, and the
- * max over ranks of each phase's flops (flops_max may be NULL). */
-void nn_timer_reduce(const nn_timer *t, double *min, double *avg, double *max, double *flops_max);
+ * max over ranks of each phase's flops and elementwise bytes (flops_max, stream_max may be NULL). */
+void nn_timer_reduce(const nn_timer *t, double *min, double *avg, double *max, double *flops_max,
+                     double *stream_max);
 
 #endif

@@ -23,10 +23,10 @@
 #define TRY(r, what, call) \
   do { errno = 0; if ((long long)(call) < 0) failed((r), (what), errno); } while (0)
 
-enum { SCALARS = 22, REALS = 20 }; /* the first REALS are float64, the rest int64 */
+enum { SCALARS = 23, REALS = 21 }; /* the first REALS are float64, the rest int64 */
 static const char *const scalar_names[SCALARS] = {
   "loss", "objective", "residual_z", "residual_a", "train_acc", "val_acc", "test_acc",
-  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow",
+  "t_epoch", "t_eval", "t_wall", "multiplier", "stream_bytes", "stream_calls", "flops_narrow", "flops_local_solve",
   "anderson_accepted", "anderson_residual", "anderson_coef_norm", "train_mse", "val_mse", "test_mse", "epoch", "warmup"
 };
 
@@ -68,6 +68,8 @@ static const dataset_doc docs[] = {
   { "stream_calls", "1", "calls of the large elementwise loops, max over ranks" },
   { "flops_narrow", "flop", "floating-point operations of the training step's BLAS calls with a matrix "
                             "dimension below 32, max over ranks" },
+  { "flops_local_solve", "flop", "floating-point operations of the training step's local LAPACK Cholesky "
+                                 "factors and solves (resnet-admm's n x n systems), max over ranks" },
   { "phase_min", "s", "seconds spent in each phase (columns: attribute phase_names), minimum over ranks" },
   { "phase_avg", "s", "seconds spent in each phase (columns: attribute phase_names), mean over ranks" },
   { "phase_max", "s", "seconds spent in each phase (columns: attribute phase_names), maximum over ranks" },
@@ -76,6 +78,8 @@ static const dataset_doc docs[] = {
                        "r x 9 .. r x 9 + 8, named by attribute phase_names)" },
   { "phase_flops", "flop", "floating-point operations counted in each phase (columns: attribute phase_names), "
                            "max over ranks" },
+  { "phase_stream", "byte", "bytes read and written by the large elementwise loops in each phase (columns: "
+                            "attribute phase_names), max over ranks" },
   { "comm_calls", "1", "message calls of the training step by kind (columns: attribute kind_names), max over ranks" },
   { "comm_bytes", "byte", "message bytes of the training step by kind (columns: attribute kind_names), max over "
                           "ranks" },
@@ -89,7 +93,7 @@ struct nn_results {
   hid_t scalar[SCALARS];
   hid_t phase[3];  /* min, avg, max */
   hid_t rss, phase_rank;
-  hid_t flops, comm_calls, comm_bytes, sent, recv;
+  hid_t flops, stream, comm_calls, comm_bytes, sent, recv;
   hsize_t rows;
   int me, nranks;
   int ok;            /* 0 once an HDF5 call failed on this rank */
@@ -275,6 +279,8 @@ nn_results *nn_results_create(const char *path, const nn_attr *config, int nconf
   write_attr(r, r->phase_rank, &names);
   r->flops = create_extendable(r, r->epochs, "phase_flops", H5T_IEEE_F64LE, NN_NPHASES);
   write_attr(r, r->flops, &names);
+  r->stream = create_extendable(r, r->epochs, "phase_stream", H5T_IEEE_F64LE, NN_NPHASES);
+  write_attr(r, r->stream, &names);
   nn_attr kinds = { .name = "kind_names", .type = NN_ATTR_STRINGS, .s = NN_COMM_KIND_NAMES_CSV };
   r->comm_calls = create_extendable(r, r->epochs, "comm_calls", H5T_IEEE_F64LE, NN_NCOMM);
   write_attr(r, r->comm_calls, &kinds);
@@ -328,7 +334,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
 {
   region_begin(r, "appending epoch %ld", row->epoch);
   double s[REALS] = { row->loss, row->objective, row->residual_z, row->residual_a, row->train_acc, row->val_acc,
-                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow,
+                      row->test_acc, row->t_epoch, row->t_eval, row->t_wall, row->multiplier, row->stream_bytes, row->stream_calls, row->flops_narrow, row->flops_local_solve,
                       row->aa_accepted, row->aa_residual, row->aa_coef_norm, row->train_mse, row->val_mse, row->test_mse };
   for (int i = 0; i < REALS; i++) append_row(r, r->scalar[i], scalar_names[i], H5T_NATIVE_DOUBLE, &s[i], 0, 0);
   append_row(r, r->scalar[REALS], scalar_names[REALS], H5T_NATIVE_LONG, &row->epoch, 0, 0);
@@ -339,6 +345,7 @@ void nn_results_append(nn_results *r, const nn_epoch_row *row)
   append_row(r, r->rss, "rss_mb", H5T_NATIVE_DOUBLE, &row->rss_mb, r->nranks, -1);
   append_row(r, r->phase_rank, "phase_rank", H5T_NATIVE_DOUBLE, row->phase_rank, r->nranks * NN_NPHASES, -1);
   append_row(r, r->flops, "phase_flops", H5T_NATIVE_DOUBLE, row->phase_flops, NN_NPHASES, 0);
+  append_row(r, r->stream, "phase_stream", H5T_NATIVE_DOUBLE, row->phase_stream, NN_NPHASES, 0);
   append_row(r, r->comm_calls, "comm_calls", H5T_NATIVE_DOUBLE, row->comm_calls, NN_NCOMM, 0);
   append_row(r, r->comm_bytes, "comm_bytes", H5T_NATIVE_DOUBLE, row->comm_bytes, NN_NCOMM, 0);
   append_row(r, r->sent, "bytes_sent", H5T_NATIVE_DOUBLE, &row->bytes_sent, r->nranks, -1);
@@ -421,8 +428,8 @@ void nn_results_finish(nn_results *r, const nn_attr *final, int nfinal)
   for (int i = 0; i < 3; i++) TRY(r, "H5Dclose", H5Dclose(r->phase[i]));
   TRY(r, "H5Dclose", H5Dclose(r->rss));
   TRY(r, "H5Dclose", H5Dclose(r->phase_rank));
-  hid_t work[5] = { r->flops, r->comm_calls, r->comm_bytes, r->sent, r->recv };
-  for (int i = 0; i < 5; i++) TRY(r, "H5Dclose", H5Dclose(work[i]));
+  hid_t work[6] = { r->flops, r->stream, r->comm_calls, r->comm_bytes, r->sent, r->recv };
+  for (int i = 0; i < 6; i++) TRY(r, "H5Dclose", H5Dclose(work[i]));
   TRY(r, "H5Gclose /epochs", H5Gclose(r->epochs));
   TRY(r, "H5Pclose", H5Pclose(r->dxpl));
   /* closing flushes everything still cached: the last place a full disk can show */

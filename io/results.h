@@ -40,10 +40,12 @@ typedef struct {
   /* The training step's work (counters.h): flops per phase and calls and bytes per message
    * kind, max over ranks; this rank's own bytes sent and received. */
   double phase_flops[NN_NPHASES];
+  double phase_stream[NN_NPHASES];    /* elementwise bytes per phase, max over ranks */
   double comm_calls[NN_NCOMM], comm_bytes[NN_NCOMM];
   double bytes_sent, bytes_recv;
   double stream_bytes, stream_calls;  /* max over ranks (counters.h) */
   double flops_narrow;                /* the training step's narrow flops, max over ranks */
+  double flops_local_solve;           /* its local LAPACK solves' flops, max over ranks */
 } nn_epoch_row;
 
 typedef struct nn_results nn_results;

@@ -206,7 +206,7 @@ static void maybe_checkpoint(train_run *r, int e, int stopping_on_signal)
 static void write_row(train_run *r, nn_epoch_row *row, nn_timer *t, const nn_counters *work)
 {
   t->total[PH_IO] = r->last_io;
-  nn_timer_reduce(t, row->phase_min, row->phase_avg, row->phase_max, row->phase_flops);
+  nn_timer_reduce(t, row->phase_min, row->phase_avg, row->phase_max, row->phase_flops, row->phase_stream);
   memcpy(row->phase_rank, t->total, sizeof row->phase_rank);
   nn_counters most; /* the critical path: each count's maximum over the ranks */
   nn_counters_max(&most, work);
@@ -215,6 +215,7 @@ static void write_row(train_run *r, nn_epoch_row *row, nn_timer *t, const nn_cou
   row->stream_bytes = most.stream;
   row->stream_calls = most.stream_calls;
   row->flops_narrow = most.flops_narrow;
+  row->flops_local_solve = most.flops_local_solve;
   row->bytes_sent = work->sent; /* each rank its own */
   row->bytes_recv = work->received;
   double tio = MPI_Wtime();

@@ -180,7 +180,7 @@ static double lambda_max(const real *S, int m, real *work)
  * place. Local. */
 static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
 {
-  nn_count_flops((double)m * m * m / 3.0 + 2.0 * m * m * (double)nrhs);
+  nn_count_local_solve((double)m * m * m / 3.0 + 2.0 * m * m * (double)nrhs);
   int info = lapack_potrf(LAPACK_COL_MAJOR, 'L', m, S, m);
   CHECK(info == 0, "resnet-admm: the %s system is not positive definite (potrf info %d): raise --ridge or "
         "--resnet-beta", what, info);
@@ -235,7 +235,7 @@ double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt,
     for (int j = 0; j < m; j++)
       R[(size_t)i * m + j] = (real)(c * Cx[(size_t)j * rows + i] + mu * Wb[(size_t)j * rows + i]);
   if (cached) {
-    nn_count_flops(2.0 * m * m * rows);
+    nn_count_local_solve(2.0 * m * m * rows);
     int info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, rows, S, m, R, m);
     CHECK(info == 0, "resnet-admm: potrs info %d (input layer)", info);
   } else {

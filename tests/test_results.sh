@@ -37,9 +37,10 @@ for f in bcd.h5 adam.h5; do
   done
 done
 n=$(h5ls -r bcd.h5 | awk '$2 == "Dataset"' | wc -l)
-# 32 per-epoch datasets (3 of them --anderson's, 3 the regression MSEs, phase_rank), W and b of 2 layers
+# 34 per-epoch datasets (3 of them --anderson's, 3 the regression MSEs, phase_rank, phase_stream,
+# flops_local_solve), W and b of 2 layers
 check "units and description on every dataset ($n in bcd.h5${missing:+; missing:$missing})" \
-  test -z "$missing" -a "$n" -eq 36
+  test -z "$missing" -a "$n" -eq 38
 units=$(for d in epochs/t_epoch epochs/rss_mb epochs/comm_bytes epochs/phase_flops epochs/test_acc weights/W2; do
   attr bcd.h5 /$d/units; done | tr '\n' ' ')
 check "units: seconds, MiB, bytes, flops, pure numbers ($units)" test "$units" = "s MiB byte flop 1 1 "

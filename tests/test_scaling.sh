@@ -8,6 +8,8 @@
 #     bcd and dladmm; resnet-admm's stay above half (every rank factors the same small systems);
 #   - dladmm's and resnet-admm's elementwise bytes are counted, and halve too (all per sample);
 #   - the projection has every rank count 16..1024 for every method;
+#   - phase_stream adds up to stream_bytes; resnet-admm's local solves are counted, measured by
+#     the microbench and priced by the model;
 #   - a run at 2 BLAS threads per rank added to the folder is refused by --scaling (one line).
 # Usage: test_scaling.sh SOURCE_DIR ADMM_TRAIN ADMM_MICROBENCH ADMM_ANALYZE MPIEXEC
 set -uo pipefail
@@ -58,6 +60,19 @@ for m in dladmm resnet-admm; do
   ok "$m: elementwise bytes counted and halved at 2 ranks ($b1 -> $b2)" \
     "awk 'BEGIN {exit !($b1 > 0 && $b2 / $b1 > 0.45 && $b2 / $b1 < 0.56)}'"
 done
+# the elementwise bytes by phase (phase_stream) add up to stream_bytes over the step's seven
+# phases; resnet-admm's local LAPACK solves are counted apart (flops_local_solve) and the model
+# prices them at the microbench's local_solve figure (model-by-phase.csv: a local_solve row)
+f=$tmp/study/strong/resnet-admm-r1.h5
+row1() { h5dump -w 0 -y -d "/epochs/$1" "$f" | awk '/DATA \{/ {on = 1; next} on && /\}/ {exit} on' | head -1 | tr -d ' '; }
+ps=$(row1 phase_stream | awk -F, '{printf "%.9g", $1 + $2 + $3 + $4 + $5 + $6 + $7}') sb=$(row1 stream_bytes | cut -d, -f1)
+ok "resnet-admm: phase_stream's step phases add up to stream_bytes ($ps, $sb)" \
+  "awk 'BEGIN {d = $ps - $sb; exit !($sb > 0 && d * d <= 1e-8 * $sb * $sb)}'"
+fl=$(row1 flops_local_solve | cut -d, -f1)
+tl=$(awk -F, '$1 == "strong" && $2 == "resnet-admm" && $3 == 1 && $6 == "local_solve" {print $10 "," $11}' \
+  "$tmp/study/report/model-by-phase.csv")
+ok "resnet-admm: local solves counted ($fl flops), measured by the microbench, priced by the model (flops,s: $tl)" \
+  "grep -q 'what=local_solve n=' $tmp/study/microbench/r1.txt && awk 'BEGIN {exit !($fl > 0 && ${tl%,*} > 0 && ${tl#*,} != 0)}'"
 proj=$tmp/study/report/projection.csv
 for m in bcd adam dladmm resnet-admm; do
   ok "projection: 7 rank counts for $m" "[ \$(grep -c '^$m,' $proj) -ge 7 ]"
