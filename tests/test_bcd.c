@@ -308,6 +308,46 @@ static void test_pair_init(void)
   nn_data_free(&data);
 }
 
+/* The problem of cfg (the data, the pair-initialised network) and a bcd state on it. */
+typedef struct {
+  nn_data data;
+  nn_model net;
+  nn_bcd s;
+} problem;
+
+static void problem_open(problem *p, const nn_config *cfg, const nn_grid *g)
+{
+  nn_data_load(&p->data, cfg);
+  nn_model_alloc(&p->net, cfg->L, cfg->n, 1);
+  nn_model_init(&p->net, cfg->init, cfg->seed);
+  nn_init_pairs(&p->net, &p->data.train, cfg->seed);
+  nn_bcd_init(&p->s, cfg, &p->net, &p->data.train, g);
+}
+
+static void problem_close(problem *p)
+{
+  nn_bcd_free(&p->s);
+  nn_model_free(&p->net);
+  nn_data_free(&p->data);
+}
+
+/* a_{L-1} of sample x (n[0] entries) by plain loops, into h (the last of two 17-entry rows). */
+static const double *plain_forward(const nn_model *net, const real *x, double *h)
+{
+  double *cur = h, *next = h + 17;
+  for (int i = 0; i < net->n[0]; i++) cur[i] = x[i];
+  for (int l = 1; l < net->L; l++) {
+    for (int i = 0; i < net->n[l]; i++) {
+      double v = net->b[l][i];
+      for (int c = 0; c < net->n[l - 1]; c++) v += (double)net->W[l][i + (size_t)c * net->n[l]] * cur[c];
+      next[i] = relu(v);
+    }
+    double *swap = cur;
+    cur = next, next = swap;
+  }
+  return cur;
+}
+
 /* Mini-batch bcd (--bcd-batches 5), least squares, two epochs: after each, the readout is the
  * exact ridge solution on every sample (its gradient, summed by plain loops over the true
  * forward pass, vanishes), and the reported objective is the forward pass's loss. */
@@ -317,52 +357,37 @@ static void test_batches(const nn_grid *g)
   make_config(&cfg, 1);
   cfg.loss = NN_LOSS_LEAST_SQUARES;
   cfg.bcd_batches = 5;
-  nn_data data;
-  nn_data_load(&data, &cfg);
-  nn_model net;
-  nn_model_alloc(&net, cfg.L, cfg.n, 1);
-  nn_model_init(&net, cfg.init, cfg.seed);
-  nn_init_pairs(&net, &data.train, cfg.seed);
-  nn_bcd s;
-  nn_bcd_init(&s, &cfg, &net, &data.train, g);
+  problem p;
+  problem_open(&p, &cfg, g);
+  const nn_model *net = &p.net;
+  const nn_shard *train = &p.data.train;
   nn_timer t;
   nn_timer_reset(&t);
   nn_epoch_stats st;
-  const int L = net.L, in = net.n[L - 1], k = net.n[L];
-  double *grad = calloc((size_t)(in + 1) * k, sizeof(double)), *h = malloc(sizeof(double) * 17 * 2);
+  const int L = net->L, in = net->n[L - 1], k = net->n[L];
+  double *grad = calloc((size_t)(in + 1) * k, sizeof(double)), h[2 * 17];
   for (int epoch = 1; epoch <= 2; epoch++) {
-    nn_bcd_batched_epoch(&s, &st, &t);
+    nn_bcd_batched_epoch(&p.s, &st, &t);
     memset(grad, 0, sizeof(double) * (size_t)(in + 1) * k);
     double loss = 0, scale = 0;
-    for (long j = 0; j < data.train.n; j++) {
-      /* a_{L-1} of sample j by plain loops */
-      const real *x = (const real *)data.train.x + (size_t)j * net.n[0];
-      double *cur = h, *next = h + 17;
-      for (int i = 0; i < net.n[0]; i++) cur[i] = x[i];
-      for (int l = 1; l < L; l++) {
-        for (int i = 0; i < net.n[l]; i++) {
-          double v = net.b[l][i];
-          for (int c = 0; c < net.n[l - 1]; c++) v += (double)net.W[l][i + (size_t)c * net.n[l]] * cur[c];
-          next[i] = relu(v);
-        }
-        double *swap = cur; cur = next; next = swap;
-      }
+    for (long j = 0; j < train->n; j++) {
+      const double *a = plain_forward(net, (const real *)train->x + (size_t)j * net->n[0], h);
       for (int o = 0; o < k; o++) {
-        double r = net.b[L][o] - (o == data.train.label[j]);
-        for (int c = 0; c < in; c++) r += (double)net.W[L][o + (size_t)c * k] * cur[c];
+        double r = net->b[L][o] - (o == train->label[j]);
+        for (int c = 0; c < in; c++) r += (double)net->W[L][o + (size_t)c * k] * a[c];
         loss += 0.5 * r * r;
-        for (int c = 0; c < in; c++) grad[c + (size_t)o * (in + 1)] += r * cur[c];
+        for (int c = 0; c < in; c++) grad[c + (size_t)o * (in + 1)] += r * a[c];
         grad[in + (size_t)o * (in + 1)] += r;
-        for (int c = 0; c < in; c++) scale += fabs(cur[c]) * fabs(r);
+        for (int c = 0; c < in; c++) scale += fabs(a[c]) * fabs(r);
       }
     }
     MPI_Allreduce(MPI_IN_PLACE, grad, (in + 1) * k, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    loss = allsum(loss) / (double)data.train.n_global;
+    loss = allsum(loss) / (double)train->n_global;
     scale = allsum(scale);
-    double worst = 0, mu = s.wsys[L].ridge_abs;
+    double worst = 0, mu = p.s.wsys[L].ridge_abs;
     for (int o = 0; o < k; o++)
       for (int c = 0; c <= in; c++) {
-        double w = c < in ? net.W[L][o + (size_t)c * k] : net.b[L][o];
+        double w = c < in ? net->W[L][o + (size_t)c * k] : net->b[L][o];
         worst = fmax(worst, fabs(grad[c + (size_t)o * (in + 1)] + mu * w));
       }
     EXPECT(worst <= 100 * TOL * (1 + scale), "batches: epoch %d's readout is not the ridge solution on every "
@@ -371,10 +396,8 @@ static void test_batches(const nn_grid *g)
            "forward loss %.10g", epoch, st.objective, loss);
     if (me_rank() == 0) printf("bcd batches epoch %d: loss %.10g, readout gradient %.3g\n", epoch, loss, worst);
   }
-  free(grad); free(h);
-  nn_bcd_free(&s);
-  nn_model_free(&net);
-  nn_data_free(&data);
+  free(grad);
+  problem_close(&p);
 }
 
 /* Three full sweeps with re-anchoring (or, batches > 1, three mini-batch epochs); rank 0 writes
@@ -384,28 +407,21 @@ static void dump_sweeps(const nn_grid *g, const char *path, int batches)
   nn_config cfg;
   make_config(&cfg, 1);
   cfg.bcd_batches = batches;
-  nn_data data;
-  nn_data_load(&data, &cfg);
-  nn_model net;
-  nn_model_alloc(&net, cfg.L, cfg.n, 1);
-  nn_model_init(&net, cfg.init, cfg.seed);
-  nn_init_pairs(&net, &data.train, cfg.seed);
-  nn_bcd s;
-  nn_bcd_init(&s, &cfg, &net, &data.train, g);
+  problem p;
+  problem_open(&p, &cfg, g);
   nn_timer t;
   nn_timer_reset(&t);
   nn_epoch_stats st;
   for (int e = 0; e < 3; e++) {
     if (batches > 1)
-      nn_bcd_batched_epoch(&s, &st, &t);
+      nn_bcd_batched_epoch(&p.s, &st, &t);
     else
-      nn_bcd_sweep(&s, &st, &t);
+      nn_bcd_sweep(&p.s, &st, &t);
   }
-  testing_dump_weights(path, net.L, net.n, (void *const *)net.W, (void *const *)net.b, sizeof(real));
+  nn_model *net = &p.net;
+  testing_dump_weights(path, net->L, net->n, (void *const *)net->W, (void *const *)net->b, sizeof(real));
   if (me_rank() == 0) printf("bcd dump: merit %.12g after 3 sweeps -> %s\n", st.objective, path);
-  nn_bcd_free(&s);
-  nn_model_free(&net);
-  nn_data_free(&data);
+  problem_close(&p);
 }
 
 static void dump(const void *grid, const char *path)
