@@ -632,7 +632,7 @@ struct nn_radmm_eval_data {
   int *label;
 };
 
-enum { TAG_V = 1601, TAG_BACK = 1602, TAG_W = 1603, TAG_EVAL = 1604 };
+enum { TAG_V = 1601, TAG_BACK = 1602, TAG_W = 1603, TAG_EVAL = 1604, TAG_EXPORT = 1605 };
 
 static int colour_match(int g, int colour) { return colour < 0 || (g & 1) == colour; }
 
@@ -777,6 +777,9 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   nn_group_layers(s->L, s->G, g, &p->lo, &p->hi);
   const nn_model *net = s->net;
   const int n = s->n, L = s->L;
+  /* the model holds this group's layers and the next group's first (layer_groups.h nn_rank_layers) */
+  CHECK(net->lo <= p->lo && (p->hi < L ? p->hi + 1 : L) <= net->hi, "internal: group %d needs layers %d..%d, the "
+        "model holds %d..%d", g, p->lo, p->hi < L ? p->hi + 1 : L, net->lo, net->hi);
   const size_t c = (size_t)(N > 0 ? N : 1), rows = (size_t)(n > s->k ? n : s->k);
   for (int l = p->lo; l < L && l <= p->hi; l++) {
     p->V[l] = nn_alloc((size_t)n * c, sizeof(real), "the block outputs V");
@@ -1025,17 +1028,26 @@ static int radmm_forward_eval(void *self, const void *shard, enum nn_loss loss, 
 }
 
 /* method.h weights_export: each layer from its group (pipe 0's rank of it: world rank g) to
- * every rank. Called at write time only. Collective. */
+ * rank 0, which writes /weights; no other rank receives another group's weights. Called at
+ * write time only. Collective. */
 static void radmm_weights_export(const void *self, void *model)
 {
   const nn_resnet_admm *s = self;
-  if (!s->part || s->nparts > 1) return; /* one rank: the model is whole */
-  nn_model *m = model;
+  nn_model *out = model;
+  if (!s->part || s->nparts > 1) { /* one rank, or the full state: this rank holds every layer */
+    nn_model_copy(out, s->net);
+    return;
+  }
+  const int me = nn_rank();
   for (int g = 0; g < s->G; g++) {
     int lo, hi;
     nn_group_layers(s->L, s->G, g, &lo, &hi);
-    for (int l = lo; l <= hi; l++)
-      CHECK_MPI(MPI_Bcast(m->W[l], m->n[l] * (m->n[l - 1] + 1), MPI_REAL_T, g, MPI_COMM_WORLD));
+    for (int l = lo; l <= hi; l++) {
+      const int count = out->n[l] * (out->n[l - 1] + 1); /* W[l] and b[l], its last column */
+      if (me == 0 && g == 0) memcpy(out->W[l], s->net->W[l], sizeof(real) * (size_t)count);
+      else if (me == 0) CHECK_MPI(MPI_Recv(out->W[l], count, MPI_REAL_T, g, TAG_EXPORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+      else if (me == g) CHECK_MPI(MPI_Send(s->net->W[l], count, MPI_REAL_T, 0, TAG_EXPORT, MPI_COMM_WORLD));
+    }
   }
 }
 
@@ -1070,6 +1082,7 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
     return;
   }
   s->lo = 1, s->hi = s->L, s->comm = MPI_COMM_WORLD;
+  CHECK(net->lo == 1 && net->hi == net->L, "internal: resnet-admm without groups needs the whole network");
   const int n = s->n, k = s->k;
   const size_t c = (size_t)(s->N > 0 ? s->N : 1), nmax = (size_t)nn_widest_layer(net->L, net->n);
   /* the scratch holds n or k rows (targets, pre-activations, right sides), never the inputs */
