@@ -143,6 +143,21 @@ static void layer_apply(const nn_resnet_admm *s, int l, const real *A, real *out
   nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], A, s->N, out);
 }
 
+/* The same for columns j0 .. j0 + nc - 1 of A: out is rows x nc. */
+static void layer_apply_cols(const nn_resnet_admm *s, int l, const real *A, long j0, long nc, real *out)
+{
+  const nn_model *m = s->net;
+  nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], A + (size_t)j0 * m->n[l - 1], nc, out);
+}
+
+/* The scratch A and B hold s->chunk columns (rows x chunk each), not N: every step that needs
+ * them runs over its samples chunk by chunk, as model.c's forward pass does. Per column the
+ * arithmetic is unchanged; the sums over samples that go through the scratch (a weight step's
+ * cross product) are added chunk by chunk. */
+#define FOR_CHUNKS(s, j0, nc) \
+  for (long j0 = 0, nc = (s)->N < (s)->chunk ? (s)->N : (s)->chunk; j0 < (s)->N; \
+       j0 += nc, nc = (s)->N - j0 < (s)->chunk ? (s)->N - j0 : (s)->chunk)
+
 static void allreduce(const nn_resnet_admm *s, void *buf, size_t count, MPI_Datatype type)
 {
   nn_timer *t = timer_of(s);
@@ -176,23 +191,35 @@ static double lambda_max(const real *S, int m, real *work)
   return lam;
 }
 
-/* Factors the SPD m x m system S in place and solves S X = R for nrhs columns of R (ld m) in
- * place. Local. */
-static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
+/* Factors the SPD m x m system S in place (Cholesky, lower). Local. */
+static void spd_factor(real *S, int m, const char *what)
 {
-  nn_count_flops((double)m * m * m / 3.0 + 2.0 * m * m * (double)nrhs);
+  nn_count_flops((double)m * m * m / 3.0);
   int info = lapack_potrf(LAPACK_COL_MAJOR, 'L', m, S, m);
   CHECK(info == 0, "resnet-admm: the %s system is not positive definite (potrf info %d): raise --ridge or "
         "--resnet-beta", what, info);
+}
+
+/* Solves F X = R for nrhs columns of R (ld m) in place, F factored by spd_factor. Local. */
+static void spd_solve_factored(const real *F, int m, real *R, long nrhs, const char *what)
+{
+  nn_count_flops(2.0 * m * m * (double)nrhs);
   if (nrhs > 0) {
-    info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, (int)nrhs, S, m, R, m);
+    int info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, (int)nrhs, F, m, R, m);
     CHECK(info == 0, "resnet-admm: potrs info %d (%s)", info, what);
   }
 }
 
+/* Factors S and solves S X = R in place. Local. */
+static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
+{
+  spd_factor(S, m, what);
+  spd_solve_factored(S, m, R, nrhs, what);
+}
+
 /* ============================================================= the steps */
 
-double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt, double c)
+double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *B, const real *lam, double c)
 {
   nn_model *net = s->net;
   const int rows = net->n[l], cols = net->n[l - 1], m = cols + 1;
@@ -202,18 +229,30 @@ double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt,
   size_t count = (size_t)m * m + (size_t)rows * m;
   memset(s->sums, 0, sizeof(real) * count);
   /* G = Abar Abar^T (ld m), Cx = Bt Abar^T (rows x m); the last row/column are the sums */
-  if (N > 0) {
-    if (!cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, Bt, rows, A, cols, 0, Cx, rows);
-  }
+  if (N > 0 && !cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
   nn_count_stream((double)sizeof(real) * N * ((cached ? 0 : cols) + rows)); /* counters: A (uncached), Bt */
-  for (long j = 0; j < N; j++) {
-    const real *a = A + (size_t)j * cols, *b = Bt + (size_t)j * rows;
-    if (!cached) {
+  if (!cached)
+    for (long j = 0; j < N; j++) {
+      const real *a = A + (size_t)j * cols;
       for (int i = 0; i < cols; i++) G[(size_t)cols * m + i] += a[i];
       G[(size_t)cols * m + cols] += 1;
     }
-    for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += b[i];
+  if (!lam) { /* the target is B itself (the output layer's T): one product over every sample */
+    if (N > 0) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, B, rows, A, cols, 0, Cx, rows);
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += B[(size_t)j * rows + i];
+  } else { /* Bt = B + lam/beta, a chunk at a time in the scratch A: Cx is summed chunk by chunk */
+    const real ib = (real)(1 / s->beta);
+    real *Bt = s->A;
+    nn_count_stream(3.0 * sizeof(real) * rows * N); /* counters: B, lam in, Bt out */
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * rows;
+      for (size_t e = 0; e < (size_t)rows * nc; e++) Bt[e] = B[off + e] + lam[off + e] * ib;
+      cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)nc, 1, Bt, rows, A + (size_t)j0 * cols, cols,
+                 1, Cx, rows);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += Bt[(size_t)j * rows + i];
+    }
   }
   if (cached) allreduce(s, Cx, (size_t)rows * m, MPI_REAL_T);
   else allreduce(s, s->sums, count, MPI_REAL_T);
@@ -255,26 +294,27 @@ double nn_radmm_w_block_linear(nn_resnet_admm *s, int l)
   const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l];
   const real ib = (real)(1 / s->beta);
   real *Z = s->A, *E = s->B;
-  layer_apply(s, l, Vp, Z);
-  nn_count_stream(5.0 * sizeof(real) * n * N); /* counters: Z, V, Vp, M in, E out */
-  for (size_t e = 0; e < (size_t)n * N; e++) {
-    real h = act(s, Z[e]);
-    E[e] = (V[e] - Vp[e] - h + M[e] * ib) * act_slope(s, Z[e]);
-  }
   real *G = s->sums, *D = s->sums + (size_t)m * m;
   size_t count = (size_t)m * m + (size_t)n * m;
   memset(s->sums, 0, sizeof(real) * count);
-  if (N > 0) {
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, E, n, Vp, n, 0, D, n);
-  }
-  nn_count_stream(2.0 * sizeof(real) * n * N); /* counters: Vp, E */
+  if (N > 0) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
   for (long j = 0; j < N; j++) {
-    for (int i = 0; i < n; i++) {
-      G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
-      D[(size_t)n * n + i] += E[(size_t)j * n + i];
-    }
+    for (int i = 0; i < n; i++) G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
     G[(size_t)n * m + n] += 1;
+  }
+  nn_count_stream(5.0 * sizeof(real) * n * N); /* counters: Z, V, Vp, M in, E out */
+  nn_count_stream(2.0 * sizeof(real) * n * N); /* counters: Vp, E */
+  /* E (n x chunk) = (V - Vp - act(Z) + M/beta) .* act'(Z), Z = Wbar Vbar_p; D += E Vbar_p^T */
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n;
+    layer_apply_cols(s, l, Vp, j0, nc, Z);
+    for (size_t e = 0; e < (size_t)n * nc; e++) {
+      real h = act(s, Z[e]);
+      E[e] = (V[off + e] - Vp[off + e] - h + M[off + e] * ib) * act_slope(s, Z[e]);
+    }
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)nc, 1, E, n, Vp + off, n, 1, D, n);
+    for (long j = 0; j < nc; j++)
+      for (int i = 0; i < n; i++) D[(size_t)n * n + i] += E[(size_t)j * n + i];
   }
   allreduce(s, s->sums, count, MPI_REAL_T);
   for (int j = 0; j < m; j++)
@@ -294,31 +334,39 @@ void nn_radmm_u_step(nn_resnet_admm *s, int l)
   const real beta = (real)s->beta, ib = (real)(1 / s->beta), rho = (real)(s->rho * s->beta);
   const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l], *MU = s->MU[l];
   real *U = s->U[l], *P = s->A;
-  layer_apply(s, l, Vp, P);
   nn_count_stream(7.0 * sizeof(real) * n * N); /* counters: P, MU, V, Vp, M, U in, U out */
-  for (size_t e = 0; e < (size_t)n * N; e++) {
-    real u = U[e], target = P[e] - MU[e] * ib;
-    real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
-    U[e] = (beta * target - g + rho * u) / (beta + rho);
+  FOR_CHUNKS(s, j0, nc) {
+    layer_apply_cols(s, l, Vp, j0, nc, P);
+    for (size_t i = 0, e = (size_t)j0 * n; i < (size_t)n * nc; i++, e++) {
+      real u = U[e], target = P[i] - MU[e] * ib;
+      real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
+      U[e] = (beta * target - g + rho * u) / (beta + rho);
+    }
+  }
+}
+
+/* a_l of columns j0 .. j0 + nc - 1 into out (n x nc). */
+static void target_cols(const nn_resnet_admm *s, int l, long j0, long nc, real *out)
+{
+  const size_t cnt = (size_t)s->n * nc, off = (size_t)j0 * s->n;
+  if (l == 1) {
+    layer_apply_cols(s, 1, s->X, j0, nc, out);
+    return;
+  }
+  const real *Vp = s->V[l - 1] + off;
+  nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: Vp and U (or out) in, out out */
+  if (s->split == 3) {
+    const real *U = s->U[l] + off;
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
+  } else {
+    layer_apply_cols(s, l, s->V[l - 1], j0, nc, out);
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, out[e]);
   }
 }
 
 void nn_radmm_target(const nn_resnet_admm *s, int l, real *out)
 {
-  const size_t cnt = (size_t)s->n * s->N;
-  if (l == 1) {
-    layer_apply(s, 1, s->X, out);
-    return;
-  }
-  const real *Vp = s->V[l - 1];
-  nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: Vp and U (or out) in, out out */
-  if (s->split == 3) {
-    const real *U = s->U[l];
-    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
-  } else {
-    layer_apply(s, l, Vp, out);
-    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, out[e]);
-  }
+  target_cols(s, l, 0, s->N, out);
 }
 
 /* sys (n x n) = alpha I + W^T W for the square or k x n W of layer l (rows x n). */
@@ -333,54 +381,65 @@ static void normal_matrix(nn_resnet_admm *s, int l, double alpha)
 /* V_l's step for the last layer l = hi < L of a group: what layer l + 1 contributes, `back`,
  * was formed by group g + 1 (form_back) and Wbar_{l+1} received into net->W[l + 1]; the same
  * formulas as nn_radmm_v_step below, with that share added as one array. */
-static double v_step_boundary(nn_resnet_admm *s, int l, const real *a)
+static double v_step_boundary(nn_resnet_admm *s, int l)
 {
   const int n = s->n, up = l + 1;
-  const size_t cnt = (size_t)n * s->N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  real *V = s->V[l], *R = s->A; /* over a (= s->A), in place */
-  const real *M = s->M[l], *back = s->back;
+  real *R = s->A, *a = s->A; /* the right side over the target, in place */
   if (up == s->L || s->split == 3) {
     int last = up == s->L;
-    for (size_t e = 0; e < cnt; e++) R[e] = (last ? beta * a[e] - M[e] : a[e] - M[e] * ib) + back[e];
+    const char *what = last ? "output V step's" : "V step's";
     normal_matrix(s, up, last ? s->beta : 2.0);
-    spd_solve(s->sys, n, R, s->N, last ? "output V step's" : "V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, what);
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *back = s->back + off;
+      target_cols(s, l, j0, nc, a);
+      for (size_t e = 0; e < cnt; e++) R[e] = (last ? beta * a[e] - M[e] : a[e] - M[e] * ib) + back[e];
+      spd_solve_factored(s->sys, n, R, nc, what);
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
   normal_matrix(s, up, 0.0);
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
   real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
-  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * back[e] + rr * V[e]) * inv;
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+    real *V = s->V[l] + off;
+    const real *M = s->M[l] + off, *back = s->back + off;
+    target_cols(s, l, j0, nc, a);
+    for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * back[e] + rr * V[e]) * inv;
+  }
   return rho;
 }
 
 /* What group g + 1 sends group g for its last V step (v_step_boundary): from this part's first
- * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), into out
- * (n x N; not the scratch B):
+ * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), columns j0 ..
+ * j0 + nc - 1 into out (n x nc; not the scratch B):
  *   s = L:        W_L^T (T - b_L)
  *   3-splitting:  (V_s - act(U_s) + M_s/beta) + W_s^T (U_s - b_s + MU_s/beta)
  *   2-splitting:  Q + W_s^T (Q .* act'(Z)), Q = V_s - V_{s-1} - act(Z) + M_s/beta, Z = Wbar_s Vbar_{s-1}
  * the same terms nn_radmm_v_step forms from layer l + 1 when it holds it. */
-static void form_back(nn_resnet_admm *s, real *out)
+static void form_back_cols(nn_resnet_admm *s, long j0, long N, real *out)
 {
   const nn_model *net = s->net;
   const int n = s->n, up = s->lo, rows = net->n[up];
-  const long N = s->N;
-  const size_t cnt = (size_t)n * N;
+  const size_t cnt = (size_t)n * N, off = (size_t)j0 * n;
   const real ib = (real)(1 / s->beta);
   const real *Wu = net->W[up], *bu = net->b[up];
   real *P = s->B;
   if (up == s->L) {
+    const real *T = s->T + (size_t)j0 * rows;
     for (long j = 0; j < N; j++)
-      for (int i = 0; i < rows; i++) P[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
+      for (int i = 0; i < rows; i++) P[(size_t)j * rows + i] = T[(size_t)j * rows + i] - bu[i];
     if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, P, rows, 0, out, n);
     return;
   }
-  const real *Vn = s->V[up], *Mn = s->M[up];
+  const real *Vn = s->V[up] + off, *Mn = s->M[up] + off;
   if (s->split == 3) {
-    const real *Un = s->U[up], *MUn = s->MU[up];
+    const real *Un = s->U[up] + off, *MUn = s->MU[up] + off;
     for (long j = 0; j < N; j++)
       for (int i = 0; i < n; i++) {
         size_t e = (size_t)j * n + i;
@@ -388,8 +447,8 @@ static void form_back(nn_resnet_admm *s, real *out)
       }
     for (size_t e = 0; e < cnt; e++) out[e] = Vn[e] - act(s, Un[e]) + Mn[e] * ib;
   } else {
-    const real *Vold = s->V[up - 1];
-    layer_apply(s, up, Vold, P);
+    const real *Vold = s->V[up - 1] + off;
+    layer_apply_cols(s, up, s->V[up - 1], j0, N, P);
     for (size_t e = 0; e < cnt; e++) {
       real z = P[e], q = Vn[e] - Vold[e] - act(s, z) + Mn[e] * ib;
       out[e] = q;
@@ -399,69 +458,87 @@ static void form_back(nn_resnet_admm *s, real *out)
   if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, out, n);
 }
 
+/* form_back_cols over every column, into out (n x N). */
+static void form_back(nn_resnet_admm *s, real *out)
+{
+  FOR_CHUNKS(s, j0, nc) form_back_cols(s, j0, nc, out + (size_t)j0 * s->n);
+}
+
 double nn_radmm_v_step(nn_resnet_admm *s, int l)
 {
   nn_model *net = s->net;
   const int n = s->n, L = s->L, up = l + 1, rows = net->n[up];
   const long N = s->N;
-  const size_t cnt = (size_t)n * N;
+  const size_t all = (size_t)n * N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  /* two scratch arrays: the exact steps build their right side over a, in place */
-  real *V = s->V[l], *a = s->A, *R = s->A;
-  const real *M = s->M[l], *Wu = net->W[up], *bu = net->b[up];
-  if (l == s->hi) {
-    nn_radmm_target(s, l, a);
-    return v_step_boundary(s, l, a);
-  }
+  /* two scratch arrays of a chunk's columns: the exact steps build their right side over a,
+   * in place, and solve it with the system factored once */
+  real *a = s->A, *R = s->A;
+  const real *Wu = net->W[up], *bu = net->b[up];
+  if (l == s->hi) return v_step_boundary(s, l);
 
   if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
     real *TB = s->B;
-    nn_radmm_target(s, l, a);
-    nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
-    for (long j = 0; j < N; j++)
-      for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
-    for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
-    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, TB, rows, 1, R, n);
+    nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * all), nn_count_stream(2.0 * sizeof(real) * all); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
     normal_matrix(s, up, s->beta);
-    spd_solve(s->sys, n, R, N, "output V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, "output V step's");
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *T = s->T + (size_t)j0 * rows;
+      target_cols(s, l, j0, nc, a);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = T[(size_t)j * rows + i] - bu[i];
+      for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
+      cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, rows, 1, Wu, rows, TB, rows, 1, R, n);
+      spd_solve_factored(s->sys, n, R, nc, "output V step's");
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
-  const real *Vn = s->V[up], *Mn = s->M[up];
   if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
-    const real *Un = s->U[up], *MUn = s->MU[up];
     real *P = s->B;
-    nn_radmm_target(s, l, a);
-    nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
-    for (long j = 0; j < N; j++)
-      for (int i = 0; i < n; i++) {
-        size_t e = (size_t)j * n + i;
-        P[e] = Un[e] - bu[i] + MUn[e] * ib;
-      }
-    for (size_t e = 0; e < cnt; e++) R[e] = a[e] - M[e] * ib + Vn[e] - act(s, Un[e]) + Mn[e] * ib;
-    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, R, n);
+    nn_count_stream(3.0 * sizeof(real) * all), nn_count_stream(6.0 * sizeof(real) * all), nn_count_stream(2.0 * sizeof(real) * all); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
     normal_matrix(s, up, 2.0);
-    spd_solve(s->sys, n, R, N, "V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, "V step's");
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *Vn = s->V[up] + off, *Mn = s->M[up] + off, *Un = s->U[up] + off,
+                 *MUn = s->MU[up] + off;
+      target_cols(s, l, j0, nc, a);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < n; i++) {
+          size_t e = (size_t)j * n + i;
+          P[e] = Un[e] - bu[i] + MUn[e] * ib;
+        }
+      for (size_t e = 0; e < cnt; e++) R[e] = a[e] - M[e] * ib + Vn[e] - act(s, Un[e]) + Mn[e] * ib;
+      cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, n, 1, Wu, n, P, n, 1, R, n);
+      spd_solve_factored(s->sys, n, R, nc, "V step's");
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
   /* 2-splitting, linearised: V = (beta a - M + beta (Q + W^T (Q .* act'(Z'))) + rho V) / (beta + rho) */
-  real *Zq = s->B;
-  layer_apply(s, up, V, Zq);
-  nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(5.0 * sizeof(real) * cnt); /* counters, a call a loop: Zq, Vn, V, Mn in, R, Zq out; a, M, R, V in, V out */
-  for (size_t e = 0; e < cnt; e++) {
-    real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
-    R[e] = q;
-    Zq[e] = q * act_slope(s, z);
-  }
-  if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, Zq, n, 1, R, n);
-  a = s->B; /* the target where Zq was: R holds the A array */
-  nn_radmm_target(s, l, a);
+  nn_count_stream(6.0 * sizeof(real) * all), nn_count_stream(5.0 * sizeof(real) * all); /* counters, a call a loop: Zq, Vn, V, Mn in, R, Zq out; a, M, R, V in, V out */
   normal_matrix(s, up, 0.0); /* W^T W, for |W|_2^2 */
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
   real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
-  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * R[e] + rr * V[e]) * inv;
+  real *Zq = s->B;
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+    real *V = s->V[l] + off;
+    const real *M = s->M[l] + off, *Vn = s->V[up] + off, *Mn = s->M[up] + off;
+    layer_apply_cols(s, up, s->V[l], j0, nc, Zq);
+    for (size_t e = 0; e < cnt; e++) {
+      real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
+      R[e] = q;
+      Zq[e] = q * act_slope(s, z);
+    }
+    cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, n, 1, Wu, n, Zq, n, 1, R, n);
+    a = s->B; /* the target where Zq was: R holds the A array */
+    target_cols(s, l, j0, nc, a);
+    for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * R[e] + rr * V[e]) * inv;
+  }
   return rho;
 }
 
@@ -485,24 +562,32 @@ static void constraint_term(const nn_resnet_admm *s, const real *lhs, const real
  * Lambda += beta r. */
 static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
 {
-  const int L = s->L, k = s->k;
-  const size_t cnt = (size_t)s->n * s->N;
+  const int L = s->L, k = s->k, n = s->n;
   real *a = s->A;
+  /* chunk by chunk in column order: each sum adds its terms in the order of one pass */
   for (int l = s->lo; l < L && l <= s->hi; l++) {
-    nn_radmm_target(s, l, a);
-    constraint_term(s, s->V[l], a, s->M[l], cnt, update, &sums[1], &sums[2]);
-    if (s->split == 3 && l > 1) {
-      layer_apply(s, l, s->V[l - 1], a);
-      constraint_term(s, s->U[l], a, s->MU[l], cnt, update, &sums[1], &sums[3]);
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n;
+      target_cols(s, l, j0, nc, a);
+      constraint_term(s, s->V[l] + off, a, s->M[l] + off, (size_t)n * nc, update, &sums[1], &sums[2]);
     }
+    if (s->split == 3 && l > 1)
+      FOR_CHUNKS(s, j0, nc) {
+        const size_t off = (size_t)j0 * n;
+        layer_apply_cols(s, l, s->V[l - 1], j0, nc, a);
+        constraint_term(s, s->U[l] + off, a, s->MU[l] + off, (size_t)n * nc, update, &sums[1], &sums[3]);
+      }
   }
   if (s->hi < L) return; /* the loss is the last group's */
   real *out = s->B;
-  layer_apply(s, L, s->V[L - 1], out);
   nn_count_stream(2.0 * sizeof(real) * k * s->N); /* counters: out, T */
-  for (size_t e = 0; e < (size_t)k * s->N; e++) {
-    double r = (double)out[e] - s->T[e];
-    sums[0] += 0.5 * r * r;
+  FOR_CHUNKS(s, j0, nc) {
+    const real *T = s->T + (size_t)j0 * k;
+    layer_apply_cols(s, L, s->V[L - 1], j0, nc, out);
+    for (size_t e = 0; e < (size_t)k * nc; e++) {
+      double r = (double)out[e] - T[e];
+      sums[0] += 0.5 * r * r;
+    }
   }
 }
 
@@ -550,21 +635,15 @@ static void phase(enum nn_phase p)
 static void layer_steps(nn_resnet_admm *s, int l)
 {
   const int L = s->L;
-  const size_t cnt = (size_t)s->n * s->N;
-  const real ib = (real)(1 / s->beta);
   phase(PH_W);
   if (l == L) {
-    nn_radmm_ls_step(s, L, s->V[L - 1], s->T, 1.0);
+    nn_radmm_ls_step(s, L, s->V[L - 1], s->T, NULL, 1.0);
     return;
   }
-  if (l == 1 || s->split == 3) {
-    /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
-    real *Bt = s->A;
-    const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
-    nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: src, lam in, Bt out */
-    for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
-    nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
-  } else
+  if (l == 1 || s->split == 3) /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
+    nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], l == 1 ? s->V[1] : s->U[l], l == 1 ? s->M[1] : s->MU[l],
+                     s->beta);
+  else
     nn_radmm_w_block_linear(s, l);
   if (s->split == 3 && l > 1) {
     phase(PH_U);
@@ -616,7 +695,8 @@ void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
  * one process, with the same data flow (memcpy for the messages): the reference a G-rank run
  * must match bit for bit at D = 1. Two arrays cross each boundary, both n x N_pipe:
  *   forward  (g -> g + 1): V_hi, into g + 1's ghost V_{lo-1};
- *   backward (g + 1 -> g): form_back's share of V_hi's step, with Wbar_{hi+1}.
+ *   backward (g + 1 -> g): form_back's share of V_hi's step, with Wbar_{hi+1} (formed and sent a
+ *   chunk of columns at a time, so the sender needs no n x N array for it).
  * Schedules (s->schedule): jacobi (0) every group sweeps at once from the values its
  * neighbours sent at the end of the last iteration; odd-even (1) groups 0, 2, .. sweep, send,
  * then 1, 3, ..; serial (2) is odd-even's serial order on the full state (sweep above). Then,
@@ -699,28 +779,37 @@ static void send_backward(nn_resnet_admm *s, int colour)
       if (colour_match(g, colour)) form_back(&s->part[g], s->part[g - 1].back);
     return;
   }
+  /* The array is formed and sent a chunk at a time from the scratch A (n x chunk), one message
+   * per chunk, into the receiver's back at the chunk's columns: both ends cut the pipe's N
+   * samples alike. The receives are posted first, so the blocking sends cannot wait on each
+   * other. */
   nn_resnet_admm *p = &s->part[0];
   nn_model *net = s->net;
-  const int g = p->g, cnt = (int)((size_t)s->n * p->N);
-  MPI_Request rq[4];
-  MPI_Status st[4];
+  const int g = p->g, n = s->n;
+  const long chunks = p->N > 0 ? (p->N + p->chunk - 1) / p->chunk : 0;
+  MPI_Request *rq = nn_alloc((size_t)chunks + 2, sizeof *rq, "the boundary's requests");
+  MPI_Status *st = nn_alloc((size_t)chunks + 2, sizeof *st, "the boundary's requests");
   int k = 0;
   int sending = g > 0 && colour_match(g, colour);
-  if (sending) {
-    phase(PH_V);
-    form_back(p, p->A);
-  }
   phase(PH_COMM_GATHER);
-  if (sending) {
-    CHECK_MPI(MPI_Isend(p->A, cnt, MPI_REAL_T, g - 1, TAG_BACK, s->pipe, &rq[k++]));
-    CHECK_MPI(MPI_Isend(net->W[p->lo], net->n[p->lo] * (net->n[p->lo - 1] + 1), MPI_REAL_T, g - 1, TAG_W, s->pipe, &rq[k++]));
-  }
   if (g + 1 < G && colour_match(g + 1, colour)) {
     int up = p->hi + 1;
-    CHECK_MPI(MPI_Irecv(p->back, cnt, MPI_REAL_T, g + 1, TAG_BACK, s->pipe, &rq[k++]));
     CHECK_MPI(MPI_Irecv(net->W[up], net->n[up] * (net->n[up - 1] + 1), MPI_REAL_T, g + 1, TAG_W, s->pipe, &rq[k++]));
+    FOR_CHUNKS(p, j0, nc)
+      CHECK_MPI(MPI_Irecv(p->back + (size_t)j0 * n, (int)((size_t)n * nc), MPI_REAL_T, g + 1, TAG_BACK, s->pipe, &rq[k++]));
+  }
+  if (sending) {
+    CHECK_MPI(MPI_Isend(net->W[p->lo], net->n[p->lo] * (net->n[p->lo - 1] + 1), MPI_REAL_T, g - 1, TAG_W, s->pipe, &rq[k++]));
+    FOR_CHUNKS(p, j0, nc) {
+      phase(PH_V);
+      form_back_cols(p, j0, nc, p->A);
+      phase(PH_COMM_GATHER);
+      CHECK_MPI(MPI_Send(p->A, (int)((size_t)n * nc), MPI_REAL_T, g - 1, TAG_BACK, s->pipe));
+    }
   }
   CHECK_MPI(MPI_Waitall(k, rq, st));
+  free(rq);
+  free(st);
 }
 
 /* The sweeps of the parts of `colour` (-1: all). */
@@ -773,7 +862,7 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   p->beta = s->beta, p->tau = s->tau, p->rho = s->rho, p->ridge = s->ridge;
   p->N = N, p->n_global = s->n_global, p->first = s->first;
   p->X = X, p->T = T;
-  p->g = g, p->G = 1, p->comm = comm;
+  p->g = g, p->G = 1, p->comm = comm, p->chunk = s->chunk;
   nn_group_layers(s->L, s->G, g, &p->lo, &p->hi);
   const nn_model *net = s->net;
   const int n = s->n, L = s->L;
@@ -781,6 +870,7 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   CHECK(net->lo <= p->lo && (p->hi < L ? p->hi + 1 : L) <= net->hi, "internal: group %d needs layers %d..%d, the "
         "model holds %d..%d", g, p->lo, p->hi < L ? p->hi + 1 : L, net->lo, net->hi);
   const size_t c = (size_t)(N > 0 ? N : 1), rows = (size_t)(n > s->k ? n : s->k);
+  const size_t cc = (size_t)(N < s->chunk ? c : (size_t)s->chunk); /* the scratch's columns */
   for (int l = p->lo; l < L && l <= p->hi; l++) {
     p->V[l] = nn_alloc((size_t)n * c, sizeof(real), "the block outputs V");
     p->M[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
@@ -791,8 +881,8 @@ static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm com
   }
   if (p->lo > 1) p->V[p->lo - 1] = p->ghost = nn_alloc((size_t)n * c, sizeof(real), "the boundary V");
   if (p->hi < L) p->back = nn_alloc((size_t)n * c, sizeof(real), "the boundary's backward share");
-  p->A = nn_alloc(rows * c, sizeof(real), "scratch");
-  p->B = nn_alloc(rows * c, sizeof(real), "scratch");
+  p->A = nn_alloc(rows * cc, sizeof(real), "scratch");
+  p->B = nn_alloc(rows * cc, sizeof(real), "scratch");
   size_t mc = 0, mr = 0;
   for (int l = p->lo; l <= p->hi; l++) {
     if ((size_t)net->n[l - 1] + 1 > mc) mc = (size_t)net->n[l - 1] + 1;
@@ -1077,6 +1167,7 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
   s->G = cfg->layer_groups > 1 ? cfg->layer_groups : 1;
   s->schedule = cfg->group_schedule;
   s->D = 1;
+  s->chunk = NN_RADMM_CHUNK;
   if (s->G > 1 && s->schedule != 2) {
     grouped_init(s, train);
     return;
@@ -1099,8 +1190,9 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
       s->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
     }
   }
-  s->A = nn_alloc(rows * c, sizeof(real), "scratch");
-  s->B = nn_alloc(rows * c, sizeof(real), "scratch");
+  const size_t cc = (size_t)(s->N < s->chunk ? c : (size_t)s->chunk); /* the scratch's columns */
+  s->A = nn_alloc(rows * cc, sizeof(real), "scratch");
+  s->B = nn_alloc(rows * cc, sizeof(real), "scratch");
   s->sums = nn_alloc((nmax + 1) * (nmax + 1) + (nmax + 1) * nmax, sizeof(real), "the Gram sums");
   s->sys = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "a system");
   s->rhs = nn_alloc((nmax + 1) * nmax > 2 * (nmax + 1) ? (nmax + 1) * nmax : 2 * (nmax + 1), sizeof(real), "a right side");
@@ -1203,18 +1295,22 @@ static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
   return 1;
 }
 
-/* V and M per layer but the output, U and MU per block, targets, two scratch blocks; the
- * Gram sums, a system, a right side and the input layer's factor. */
+/* V and M per layer but the output, U and MU per block, targets, two scratch blocks of a
+ * chunk's columns; the Gram sums, a system, a right side and the input layer's factor. */
 static double radmm_state_bytes(const nn_config *cfg, double N)
 {
   const int *n = cfg->n;
   int L = cfg->L, G = cfg->layer_groups > 1 ? cfg->layer_groups : 1, P = nn_nranks();
   double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1], rows = w > n[L] ? w : n[L];
   double square = (nmax + 1) * (nmax + 1), fixed = (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
+  double scratch = 2 * rows * fmin(N, NN_RADMM_CHUNK) * r; /* A and B: the busiest rank's (or pipe's) N caps them */
   if (G == 1 || cfg->group_schedule == 2 || P == 1) {
-    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 2 * rows;
-    if (G > 1 && cfg->group_schedule != 2) per_sample += 2.0 * (G - 1) * w + 2 * rows * (G - 1); /* ghosts, backs, scratch */
-    return per_sample * N * r + fixed;
+    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L];
+    if (G > 1 && cfg->group_schedule != 2) { /* ghosts and backs; each group's own scratch */
+      per_sample += 2.0 * (G - 1) * w;
+      scratch *= G;
+    }
+    return per_sample * N * r + scratch + fixed;
   }
   /* G x D ranks: a rank holds its group's layers for the pipe's G N samples (the gathered
    * inputs on the first group, the targets on the last); the heaviest group counts */
@@ -1222,7 +1318,7 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
   for (int g = 0; g < G; g++) {
     int lo, hi;
     nn_group_layers(L, G, g, &lo, &hi);
-    double per_sample = 2 * rows;
+    double per_sample = 0;
     for (int l = lo; l <= hi && l < L; l++) per_sample += 2 * w + (cfg->splitting == 3 && l > 1 ? 2 * w : 0);
     if (lo > 1) per_sample += w;
     if (hi < L) per_sample += w;
@@ -1230,7 +1326,7 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
     if (hi == L) per_sample += n[L];
     if (per_sample > most) most = per_sample;
   }
-  return most * G * N * r + fixed;
+  return most * G * N * r + 2 * rows * fmin(G * N, NN_RADMM_CHUNK) * r + fixed;
 }
 
 const nn_method nn_method_resnet_admm = {

@@ -70,6 +70,14 @@ if [ "$mode" = fast ]; then
     same s$sp.h5 e${sp}jacobi4.h5 1e-6; grep -q 'exceeds 1.0e-06' cmp.txt && ok "splitting $sp: jacobi differs from odd-even's order (above 1e-6)" ||
       bad "splitting $sp: jacobi equals odd-even's order (the comparison cannot tell schedules apart)"
   done
+  # more samples than a chunk of the scratch arrays (NN_RADMM_CHUNK = 1024 columns): 2600 on the
+  # pipe are three chunks, the last shorter, and the boundary array travels as three messages
+  for sp in 2 3; do
+    run 1 "${net[@]}" --splitting $sp --n-train 2600 --epochs 4 --layer-groups 2 --output c1-$sp.h5 >/dev/null 2>&1
+    run 2 "${net[@]}" --splitting $sp --n-train 2600 --epochs 4 --layer-groups 2 --output c2-$sp.h5 >/dev/null 2>&1
+    same c1-$sp.h5 c2-$sp.h5 0 && ok "splitting $sp, G = 2, 2600 samples (3 chunks): 2 ranks equal 1 rank bit for bit" ||
+      { bad "splitting $sp, 2600 samples: 2 ranks vs 1 rank"; tail -3 cmp.txt; }
+  done
   # one rank runs every group, so it holds the whole network (and its kept copy)
   [ "$(attr e3jacobi2.h5 /model_bytes_max)" = "$(held_bytes 1 0)" ] && [ "$(attr e3jacobi2.h5 /model_bytes_min)" = "$(held_bytes 1 0)" ] &&
     ok "model storage: one rank running 2 groups holds every layer ($(held_bytes 1 0) bytes)" ||
