@@ -5,7 +5,7 @@
  * Data-parallel like every method here: per-sample variables stay on their rank, every sum over
  * samples is one MPI_Allreduce, the weights are replicated and identical on every rank. Every
  * step is collective over MPI_COMM_WORLD. With --layer-groups G > 1 the layers are split into G
- * groups on G x D ranks (resnet_admm.c, "Layer groups"): a rank holds its group's layers only.
+ * groups on G x D ranks (resnet_groups.c): a rank holds its group's layers only.
  * resnet_admm.c states the problem and every update. The step functions are exported (to the
  * numerics only) so tests/test_resnet_admm.c can check each against a direct computation. */
 #ifndef NN_RESNET_ADMM_H
@@ -20,7 +20,7 @@
 /* The state. Layers l = 1..L of the model: 1 the input layer, 2..L-1 the blocks, L the output.
  * V[l] (l = 1..L-1) is n x N, U[l] (blocks, 3-splitting) n x N; multipliers M[l] of
  * "V_l = a_l" and MU[l] of "U_l = W_l V_{l-1} + b_l", the same shapes. With --layer-groups G > 1
- * (resnet_admm.c, "Layer groups") the top-level state holds the groups this rank runs in
+ * (resnet_groups.c) the top-level state holds the groups this rank runs in
  * `part`: each part is a state of its own whose arrays exist for its layers lo..hi only. */
 /* Columns per pass of the scratch arrays: 1024 keeps them at 2 x 1 MiB for width 128 in float64,
  * and the products over a chunk still run near the full GEMM rate. */
