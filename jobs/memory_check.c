@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/check.h"
+#include "../solver/layer_groups.h"
 #include "../solver/method.h"
 #include "options.h"
 
@@ -17,8 +18,16 @@ double nn_memory_estimate_bytes(const nn_config *cfg, long n_train, long n_val, 
   CHECK(m, "internal: no method '%s'", cfg->method);
   double P = nn_nranks(), r = cfg->float32 ? 4 : 8;
   const int *n = cfg->n;
+  /* the weights of the busiest rank: every layer, or with --layer-groups on G x D ranks a group's
+   * and the next group's first (layer_groups.h) */
   double params = 0;
-  for (int l = 1; l <= cfg->L; l++) params += (double)n[l] * (n[l - 1] + 1);
+  for (int rk = 0; rk < nn_nranks() && rk < (cfg->layer_groups > 1 ? cfg->layer_groups : 1); rk++) {
+    int lo, hi;
+    nn_rank_layers(cfg->L, cfg->layer_groups, cfg->group_schedule == 2, rk, nn_nranks(), &lo, &hi);
+    double held = 0;
+    for (int l = lo; l <= hi; l++) held += (double)n[l] * (n[l - 1] + 1);
+    params = fmax(params, held);
+  }
   double N = ceil(n_train / P); /* training samples on the busiest rank */
   double bytes = ceil((double)(n_train + n_val + n_test) / P) * (n[0] * r + sizeof(int));
   bytes += 2 * params * r; /* the model and the kept best model */

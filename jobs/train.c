@@ -93,7 +93,7 @@ static nn_results *open_results(train_run *r, const nn_method *method)
   nn_attr *config_attrs = nn_alloc(CONFIG_MAX, sizeof *config_attrs, "the results file's attributes");
   nn_attr *run_attrs = nn_alloc(RUN_MAX, sizeof *run_attrs, "the results file's attributes");
   int nconfig = nn_options_attrs(&recorded, config_attrs, CONFIG_MAX);
-  int nrun = nn_run_info_attrs(r->cfg, r->grid.nprow, r->grid.npcol, run_attrs, RUN_MAX - 6);
+  int nrun = nn_run_info_attrs(r->cfg, r->grid.nprow, r->grid.npcol, run_attrs, RUN_MAX - 8);
   const char *split_names[3] = { "n_train", "n_val", "n_test" };
   const char *sum_names[3] = { "train_checksum", "val_checksum", "test_checksum" };
   const nn_shard *splits[3] = { &data->train, &data->val, &data->test };
@@ -103,6 +103,13 @@ static nn_results *open_results(train_run *r, const nn_method *method)
     snprintf(add_attr(run_attrs, &nrun, sum_names[i], NN_ATTR_STRING)->s, NN_ATTR_STRING_MAX, "%016llx",
              (unsigned long long)r->split_sum[i]);
   }
+  /* The weights this driver holds per rank (the model and the kept copy): with --layer-groups a
+   * rank holds its group's layers only, which the smallest and the largest rank's figure show. */
+  long held[2] = { -(long)(r->num->model_bytes(r->net) + r->num->model_bytes(r->best)), 0 };
+  held[1] = -held[0];
+  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, held, 2, MPI_LONG, MPI_MAX, MPI_COMM_WORLD));
+  add_attr(run_attrs, &nrun, "model_bytes_min", NN_ATTR_INT)->i = -held[0];
+  add_attr(run_attrs, &nrun, "model_bytes_max", NN_ATTR_INT)->i = held[1];
   char phases[256];
   nn_phase_names_csv(method->phases, phases, sizeof phases);
   nn_results *res = nn_results_create(r->path, config_attrs, nconfig, run_attrs, nrun, phases);
@@ -250,7 +257,7 @@ static int run_epoch(train_run *r, int e)
   nn_timer_stop(&t);
   double t_eval = max_over_ranks(MPI_Wtime() - t1);
   /* The loss can stay finite while some weights are not (a unit that no sample activates).
-   * The weights are replicated, so every rank reaches the same verdict. */
+   * Each rank checks the layers it holds; the lowest failing rank names its bad layer. */
   int bad_layer = 0, finite = r->num->model_finite(r->net, &bad_layer);
   char msg[300];
   snprintf(msg, sizeof msg, "the weights of layer %d became NaN or Inf at epoch %d (diverged: check --normalize, "
@@ -324,11 +331,17 @@ static void run_finish(train_run *r)
   split_score tr = score(r, r->net, &r->data.train);
   split_score va = score(r, r->net, &r->data.val);
   split_score te = score(r, r->net, &r->data.test);
-  /* a method whose ranks own groups of layers gathers the whole network, here only */
-  if (r->method.ops->weights_export) r->method.ops->weights_export(r->method.self, r->net);
+  /* a method whose ranks own groups of layers gathers the whole network into a transient
+   * copy, here only */
+  nn_model *whole = r->net;
+  if (r->method.ops->weights_export) {
+    whole = r->num->model_create_whole(cfg);
+    r->method.ops->weights_export(r->method.self, whole);
+  }
   void *W[NN_MAX_LAYERS + 1], *b[NN_MAX_LAYERS + 1];
-  int L = r->num->model_layers(r->net, W, b);
+  int L = r->num->model_layers(whole, W, b);
   nn_results_weights(r->res, L, cfg->n, W, cfg->biases ? b : NULL, cfg->float32);
+  if (whole != r->net) r->num->model_free(whole);
   nn_attr final[16];
   int nf = 0;
   add_attr(final, &nf, "epochs_run", NN_ATTR_INT)->i = r->epochs_run;

@@ -81,8 +81,10 @@ typedef struct {
    * Collective. */
   void (*state_restored)(void *self);
   /* For methods whose ranks own blocks of layers (resnet-admm --layer-groups): writes the
-   * whole network into `model` on every rank; the driver calls it once, before writing the
-   * weights. NULL: it trains `model` in place, whole on every rank. Collective. */
+   * whole network into `model`, a transient network with every layer (numerics.h
+   * model_create_whole), at least on rank 0 (the one that writes /weights); the driver calls it
+   * once, before writing the weights. NULL: it trains `model` in place, whole on every rank.
+   * Collective. */
   void (*weights_export)(const void *self, void *model);
   /* Optional (NULL: the method cannot be accelerated; it must not list the option anderson).
    * A merit of the current state (weights and state arrays, after state_restored) that is

@@ -11,11 +11,18 @@
 
 void nn_model_alloc(nn_model *m, int L, const int *n, int bias)
 {
+  nn_model_alloc_layers(m, L, n, bias, 1, L);
+}
+
+void nn_model_alloc_layers(nn_model *m, int L, const int *n, int bias, int lo, int hi)
+{
+  CHECK(1 <= lo && lo <= hi && hi <= L, "internal: model layers %d..%d of %d", lo, hi, L);
   memset(m, 0, sizeof *m);
   m->L = L;
   m->bias = bias;
+  m->lo = lo, m->hi = hi;
   for (int l = 0; l <= L; l++) m->n[l] = n[l];
-  for (int l = 1; l <= L; l++) {
+  for (int l = lo; l <= hi; l++) {
     m->W[l] = nn_alloc((size_t)n[l] * (n[l - 1] + 1), sizeof(real), "a layer's weights and biases");
     m->b[l] = m->W[l] + (size_t)n[l] * n[l - 1];
   }
@@ -23,20 +30,29 @@ void nn_model_alloc(nn_model *m, int L, const int *n, int bias)
 
 void nn_model_free(nn_model *m)
 {
-  for (int l = 1; l <= m->L; l++) free(m->W[l]); /* and b[l], its last column */
+  for (int l = m->lo; l <= m->hi; l++) free(m->W[l]); /* and b[l], its last column */
 }
 
 void nn_model_copy(nn_model *dst, const nn_model *src)
 {
-  for (int l = 1; l <= src->L; l++) {
+  CHECK(dst->lo <= src->lo && src->hi <= dst->hi, "internal: copying model layers %d..%d into %d..%d", src->lo,
+        src->hi, dst->lo, dst->hi);
+  for (int l = src->lo; l <= src->hi; l++) {
     memcpy(dst->W[l], src->W[l], sizeof(real) * (size_t)src->n[l] * src->n[l - 1]);
     memcpy(dst->b[l], src->b[l], sizeof(real) * (size_t)src->n[l]);
   }
 }
 
+size_t nn_model_bytes(const nn_model *m)
+{
+  size_t count = 0;
+  for (int l = m->lo; l <= m->hi; l++) count += (size_t)m->n[l] * (m->n[l - 1] + 1);
+  return count * sizeof(real);
+}
+
 void nn_model_init(nn_model *m, enum nn_init init, long seed)
 {
-  for (int l = 1; l <= m->L; l++) {
+  for (int l = m->lo; l <= m->hi; l++) {
     double fan_in = m->n[l - 1], fan_out = m->n[l];
     size_t count = (size_t)m->n[l] * m->n[l - 1];
     for (size_t k = 0; k < count; k++) {
@@ -128,6 +144,8 @@ void nn_residual(const nn_model *m, real *x_out, const real *x_in, real *z, size
 
 const real *nn_forward_layers(const nn_model *m, const real *x, long nc, int upto, real *buf[2])
 {
+  CHECK(m->lo == 1 && m->hi >= upto, "internal: the forward pass through layer %d of a model holding layers %d..%d",
+        upto, m->lo, m->hi);
   const real *in = x;
   for (int l = 1; l <= upto; l++) {
     real *out = buf[l & 1];

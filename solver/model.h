@@ -20,7 +20,11 @@ typedef struct nn_model {
   int sigmoid;                   /* resnet: 1 = the blocks' activation is the logistic sigmoid, 0 = ReLU */
   int n[NN_MAX_LAYERS + 1];
   int bias;                      /* 1: b[l] is used */
-  real *W[NN_MAX_LAYERS + 1];    /* W[l] is n[l] x n[l-1], column-major, l = 1..L */
+  /* The layers this process holds, lo..hi (1..L unless --layer-groups gives this rank a group:
+   * layer_groups.h nn_rank_layers); W[l] and b[l] are NULL outside, and every operation here
+   * skips those layers. */
+  int lo, hi;
+  real *W[NN_MAX_LAYERS + 1];    /* W[l] is n[l] x n[l-1], column-major, l = lo..hi */
   real *b[NN_MAX_LAYERS + 1];    /* b[l] has n[l] entries (zero when bias == 0) */
 } nn_model;
 
@@ -28,10 +32,15 @@ typedef struct nn_model {
  * W[l] + n[l] n[l-1]. So X = Wbar_l^T, what a layer's least-squares solve returns, is Wbar_l
  * read row-major, and the solves gather it straight into the model (layer_fit.h). */
 void nn_model_alloc(nn_model *m, int L, const int *n, int bias);
+/* The same for layers lo..hi only (the others NULL). */
+void nn_model_alloc_layers(nn_model *m, int L, const int *n, int bias, int lo, int hi);
 void nn_model_free(nn_model *m);
+/* Copies the layers src holds (dst must hold the same). */
 void nn_model_copy(nn_model *dst, const nn_model *src);
+/* Bytes of the weights and biases m holds. */
+size_t nn_model_bytes(const nn_model *m);
 /* Draws W[l] by the init method from counter-based streams keyed on (seed, layer): the same
- * on every rank and for every rank count. Biases start at zero (pytorch draws them). NN_INIT_PAIRS
+ * on every rank and for every rank count, and for a layer whatever other layers m holds. Biases start at zero (pytorch draws them). NN_INIT_PAIRS
  * draws He here; the driver then calls nn_init_pairs (init_pairs.h), which needs the data. */
 void nn_model_init(nn_model *m, enum nn_init init, long seed);
 

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 
 #include "../common/util.h"
+#include "../common/check.h"
 #include "init_pairs.h"
+#include "layer_groups.h"
 #include "model.h"
 
 extern const nn_method nn_method_bcd, nn_method_admm, nn_method_random_features, nn_method_gd, nn_method_sgd,
@@ -21,15 +23,30 @@ static const nn_method *const methods[] = {
   &nn_method_adam, &nn_method_dladmm, &nn_method_resnet_admm, NULL
 };
 
+/* --layer-groups on G x D ranks: this rank's layers only (cfg->layer_groups > 1 only for a
+ * method that takes the option: options.c refuses it elsewhere). */
 static nn_model *model_create(const nn_config *cfg)
 {
   nn_model *m = nn_alloc(1, sizeof *m, "the model");
+  int lo, hi;
+  nn_rank_layers(cfg->L, cfg->layer_groups, cfg->group_schedule == 2, nn_rank(), nn_nranks(), &lo, &hi);
+  nn_model_alloc_layers(m, cfg->L, cfg->n, cfg->biases, lo, hi);
+  m->resnet = cfg->arch == NN_ARCH_RESNET;
+  m->sigmoid = cfg->activation == NN_ACT_SIGMOID;
+  nn_model_init(m, cfg->init, cfg->seed); /* each layer's draw is its own: the held ones get the whole model's bits */
+  return m;
+}
+
+static nn_model *model_create_whole(const nn_config *cfg)
+{
+  nn_model *m = nn_alloc(1, sizeof *m, "the whole network");
   nn_model_alloc(m, cfg->L, cfg->n, cfg->biases);
   m->resnet = cfg->arch == NN_ARCH_RESNET;
   m->sigmoid = cfg->activation == NN_ACT_SIGMOID;
-  nn_model_init(m, cfg->init, cfg->seed);
   return m;
 }
+
+static size_t model_bytes(const nn_model *m) { return nn_model_bytes(m); }
 
 static void model_free(nn_model *m)
 {
@@ -39,7 +56,7 @@ static void model_free(nn_model *m)
 
 static int model_finite(const nn_model *m, int *bad_layer)
 {
-  for (int l = 1; l <= m->L; l++) {
+  for (int l = m->lo; l <= m->hi; l++) {
     size_t count = (size_t)m->n[l] * m->n[l - 1];
     int ok = 1;
     for (size_t e = 0; e < count; e++) ok &= isfinite(m->W[l][e]);
@@ -70,6 +87,8 @@ __attribute__((visibility("default"))) const nn_numerics NN_NUMERICS_TABLE = {
   .methods = methods,
   .anderson = &nn_anderson_ops,
   .model_create = model_create,
+  .model_create_whole = model_create_whole,
+  .model_bytes = model_bytes,
   .model_init_pairs = nn_init_pairs,
   .model_copy = nn_model_copy,
   .model_free = model_free,

@@ -26,16 +26,24 @@ typedef struct {
   const nn_method_ops *anderson;
 
   /* A network of cfg's widths and biases, its weights drawn by cfg->init from cfg->seed
-   * (--init pairs: He here, then model_init_pairs). Local. */
+   * (--init pairs: He here, then model_init_pairs). With --layer-groups on G x D ranks it holds
+   * this rank's layers only (layer_groups.h nn_rank_layers): the others' W and b are absent, and
+   * the operations below skip them; the method's weights_export writes the whole network.
+   * Local (it reads the rank and rank count). */
   nn_model *(*model_create)(const nn_config *cfg);
+  /* Every layer of cfg's network, zero: what weights_export writes into. Local. */
+  nn_model *(*model_create_whole)(const nn_config *cfg);
+  /* Bytes of the weights and biases m holds. */
+  size_t (*model_bytes)(const nn_model *m);
   /* --init pairs: each hidden unit from two training samples (init_pairs.h). Collective. */
   void (*model_init_pairs)(nn_model *m, const nn_shard *train, long seed);
   void (*model_copy)(nn_model *dst, const nn_model *src);
   void (*model_free)(nn_model *m);
-  /* 1 when every weight and bias is finite; else 0 and the first bad layer. Local. */
+  /* 1 when every weight and bias m holds is finite; else 0 and the first bad layer. Local. */
   int (*model_finite)(const nn_model *m, int *bad_layer);
   /* Layer l's weights W[l] (n[l] x n[l-1], column-major) and biases b[l], l = 1..L, as arrays
-   * of real_size values; b is left alone when the model has no biases. Returns L. */
+   * of real_size values (NULL for a layer m does not hold); b is left alone when the model has
+   * no biases. Returns L. */
   int (*model_layers)(nn_model *m, void *W[], void *b[]);
   /* The true forward pass over this rank's samples of s: adds the argmax hits to *correct and
    * the summed loss to *loss_sum (model.h); regression shards (s->y) add only the summed

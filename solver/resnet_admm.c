@@ -53,7 +53,7 @@
  *
  * Start: the weights of --init, V and U at the forward pass of those weights, multipliers zero.
  *
- * Layer groups (--layer-groups G > 1; the section of that name below has the data flow). The
+ * Layer groups (--layer-groups G > 1; resnet_groups.c has the data flow and the schedules). The
  * layers split into G contiguous groups; group g owns its layers' W, V, U and the multipliers
  * of their constraints, the boundary constraint of its first layer s included (it reads group
  * g - 1's V_{s-1} through a ghost copy). The steps above are unchanged inside a group; the last
@@ -83,7 +83,7 @@
  *     nonlinear subproblems exactly is not confirmed.
  *   - parallel regional updates (PRU) of groups of layers; per-node time and memory analysis; a
  *     Python multiprocessing control protocol; experiments on Wine Quality. Here: --layer-groups
- *     (the section "Layer groups" below; README: Residual networks by ADMM), whose two schedules
+ *     (resnet_groups.c; README: Residual networks by ADMM), whose two schedules
  *     are derived from the constraints, not read from the paper.
  * To check against the paper's algorithms when its body can be read, in this order (each a
  * one-place change here): (1) which constraints carry multipliers: here every one, including
@@ -96,6 +96,7 @@
  * (mu, tau_l, rho_l above) and the conditions on them and on beta; (5) the loss form (here
  * 1/2 |.|^2 summed, not averaged: beta's scale depends on the sample count). */
 #include "resnet_admm.h"
+#include "resnet_groups.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -113,12 +114,6 @@
 #define lapack_potrf LAPACKE_dpotrf
 #define lapack_potrs LAPACKE_dpotrs
 #endif
-
-/* The phases this method times in its own slots (timer.h), named in its entry below. */
-static const enum nn_phase PH_W = PH_STEP1;
-static const enum nn_phase PH_U = PH_STEP2;
-static const enum nn_phase PH_V = PH_STEP3;
-static const enum nn_phase PH_MULT = PH_STEP4;
 
 static nn_timer *timer_of(const nn_resnet_admm *s);
 
@@ -141,6 +136,13 @@ static void layer_apply(const nn_resnet_admm *s, int l, const real *A, real *out
 {
   const nn_model *m = s->net;
   nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], A, s->N, out);
+}
+
+/* The same for columns j0 .. j0 + nc - 1 of A: out is rows x nc. */
+static void layer_apply_cols(const nn_resnet_admm *s, int l, const real *A, long j0, long nc, real *out)
+{
+  const nn_model *m = s->net;
+  nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], A + (size_t)j0 * m->n[l - 1], nc, out);
 }
 
 static void allreduce(const nn_resnet_admm *s, void *buf, size_t count, MPI_Datatype type)
@@ -176,23 +178,35 @@ static double lambda_max(const real *S, int m, real *work)
   return lam;
 }
 
-/* Factors the SPD m x m system S in place and solves S X = R for nrhs columns of R (ld m) in
- * place. Local. */
-static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
+/* Factors the SPD m x m system S in place (Cholesky, lower). Local. */
+static void spd_factor(real *S, int m, const char *what)
 {
-  nn_count_local_solve((double)m * m * m / 3.0 + 2.0 * m * m * (double)nrhs);
+  nn_count_local_solve((double)m * m * m / 3.0);
   int info = lapack_potrf(LAPACK_COL_MAJOR, 'L', m, S, m);
   CHECK(info == 0, "resnet-admm: the %s system is not positive definite (potrf info %d): raise --ridge or "
         "--resnet-beta", what, info);
+}
+
+/* Solves F X = R for nrhs columns of R (ld m) in place, F factored by spd_factor. Local. */
+static void spd_solve_factored(const real *F, int m, real *R, long nrhs, const char *what)
+{
+  nn_count_local_solve(2.0 * m * m * (double)nrhs);
   if (nrhs > 0) {
-    info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, (int)nrhs, S, m, R, m);
+    int info = lapack_potrs(LAPACK_COL_MAJOR, 'L', m, (int)nrhs, F, m, R, m);
     CHECK(info == 0, "resnet-admm: potrs info %d (%s)", info, what);
   }
 }
 
+/* Factors S and solves S X = R in place. Local. */
+static void spd_solve(real *S, int m, real *R, long nrhs, const char *what)
+{
+  spd_factor(S, m, what);
+  spd_solve_factored(S, m, R, nrhs, what);
+}
+
 /* ============================================================= the steps */
 
-double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt, double c)
+double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *B, const real *lam, double c)
 {
   nn_model *net = s->net;
   const int rows = net->n[l], cols = net->n[l - 1], m = cols + 1;
@@ -202,18 +216,30 @@ double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt,
   size_t count = (size_t)m * m + (size_t)rows * m;
   memset(s->sums, 0, sizeof(real) * count);
   /* G = Abar Abar^T (ld m), Cx = Bt Abar^T (rows x m); the last row/column are the sums */
-  if (N > 0) {
-    if (!cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, Bt, rows, A, cols, 0, Cx, rows);
-  }
+  if (N > 0 && !cached) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, cols, cols, (int)N, 1, A, cols, A, cols, 0, G, m);
   nn_count_stream((double)sizeof(real) * N * ((cached ? 0 : cols) + rows)); /* counters: A (uncached), Bt */
-  for (long j = 0; j < N; j++) {
-    const real *a = A + (size_t)j * cols, *b = Bt + (size_t)j * rows;
-    if (!cached) {
+  if (!cached)
+    for (long j = 0; j < N; j++) {
+      const real *a = A + (size_t)j * cols;
       for (int i = 0; i < cols; i++) G[(size_t)cols * m + i] += a[i];
       G[(size_t)cols * m + cols] += 1;
     }
-    for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += b[i];
+  if (!lam) { /* the target is B itself (the output layer's T): one product over every sample */
+    if (N > 0) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)N, 1, B, rows, A, cols, 0, Cx, rows);
+    for (long j = 0; j < N; j++)
+      for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += B[(size_t)j * rows + i];
+  } else { /* Bt = B + lam/beta, a chunk at a time in the scratch A: Cx is summed chunk by chunk */
+    const real ib = (real)(1 / s->beta);
+    real *Bt = s->A;
+    nn_count_stream(3.0 * sizeof(real) * rows * N); /* counters: B, lam in, Bt out */
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * rows;
+      for (size_t e = 0; e < (size_t)rows * nc; e++) Bt[e] = B[off + e] + lam[off + e] * ib;
+      cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, (int)nc, 1, Bt, rows, A + (size_t)j0 * cols, cols,
+                 1, Cx, rows);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < rows; i++) Cx[(size_t)cols * rows + i] += Bt[(size_t)j * rows + i];
+    }
   }
   if (cached) allreduce(s, Cx, (size_t)rows * m, MPI_REAL_T);
   else allreduce(s, s->sums, count, MPI_REAL_T);
@@ -255,26 +281,27 @@ double nn_radmm_w_block_linear(nn_resnet_admm *s, int l)
   const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l];
   const real ib = (real)(1 / s->beta);
   real *Z = s->A, *E = s->B;
-  layer_apply(s, l, Vp, Z);
-  nn_count_stream(5.0 * sizeof(real) * n * N); /* counters: Z, V, Vp, M in, E out */
-  for (size_t e = 0; e < (size_t)n * N; e++) {
-    real h = act(s, Z[e]);
-    E[e] = (V[e] - Vp[e] - h + M[e] * ib) * act_slope(s, Z[e]);
-  }
   real *G = s->sums, *D = s->sums + (size_t)m * m;
   size_t count = (size_t)m * m + (size_t)n * m;
   memset(s->sums, 0, sizeof(real) * count);
-  if (N > 0) {
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
-    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, E, n, Vp, n, 0, D, n);
-  }
-  nn_count_stream(2.0 * sizeof(real) * n * N); /* counters: Vp, E */
+  if (N > 0) cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)N, 1, Vp, n, Vp, n, 0, G, m);
   for (long j = 0; j < N; j++) {
-    for (int i = 0; i < n; i++) {
-      G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
-      D[(size_t)n * n + i] += E[(size_t)j * n + i];
-    }
+    for (int i = 0; i < n; i++) G[(size_t)n * m + i] += Vp[(size_t)j * n + i];
     G[(size_t)n * m + n] += 1;
+  }
+  nn_count_stream(5.0 * sizeof(real) * n * N); /* counters: Z, V, Vp, M in, E out */
+  nn_count_stream(2.0 * sizeof(real) * n * N); /* counters: Vp, E */
+  /* E (n x chunk) = (V - Vp - act(Z) + M/beta) .* act'(Z), Z = Wbar Vbar_p; D += E Vbar_p^T */
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n;
+    layer_apply_cols(s, l, Vp, j0, nc, Z);
+    for (size_t e = 0; e < (size_t)n * nc; e++) {
+      real h = act(s, Z[e]);
+      E[e] = (V[off + e] - Vp[off + e] - h + M[off + e] * ib) * act_slope(s, Z[e]);
+    }
+    cblas_gemm(CblasColMajor, CblasNoTrans, CblasTrans, n, n, (int)nc, 1, E, n, Vp + off, n, 1, D, n);
+    for (long j = 0; j < nc; j++)
+      for (int i = 0; i < n; i++) D[(size_t)n * n + i] += E[(size_t)j * n + i];
   }
   allreduce(s, s->sums, count, MPI_REAL_T);
   for (int j = 0; j < m; j++)
@@ -294,31 +321,39 @@ void nn_radmm_u_step(nn_resnet_admm *s, int l)
   const real beta = (real)s->beta, ib = (real)(1 / s->beta), rho = (real)(s->rho * s->beta);
   const real *Vp = s->V[l - 1], *V = s->V[l], *M = s->M[l], *MU = s->MU[l];
   real *U = s->U[l], *P = s->A;
-  layer_apply(s, l, Vp, P);
   nn_count_stream(7.0 * sizeof(real) * n * N); /* counters: P, MU, V, Vp, M, U in, U out */
-  for (size_t e = 0; e < (size_t)n * N; e++) {
-    real u = U[e], target = P[e] - MU[e] * ib;
-    real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
-    U[e] = (beta * target - g + rho * u) / (beta + rho);
+  FOR_CHUNKS(s, j0, nc) {
+    layer_apply_cols(s, l, Vp, j0, nc, P);
+    for (size_t i = 0, e = (size_t)j0 * n; i < (size_t)n * nc; i++, e++) {
+      real u = U[e], target = P[i] - MU[e] * ib;
+      real g = -beta * (V[e] - Vp[e] - act(s, u) + M[e] * ib) * act_slope(s, u); /* grad q at the old U */
+      U[e] = (beta * target - g + rho * u) / (beta + rho);
+    }
+  }
+}
+
+/* a_l of columns j0 .. j0 + nc - 1 into out (n x nc). */
+static void target_cols(const nn_resnet_admm *s, int l, long j0, long nc, real *out)
+{
+  const size_t cnt = (size_t)s->n * nc, off = (size_t)j0 * s->n;
+  if (l == 1) {
+    layer_apply_cols(s, 1, s->X, j0, nc, out);
+    return;
+  }
+  const real *Vp = s->V[l - 1] + off;
+  nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: Vp and U (or out) in, out out */
+  if (s->split == 3) {
+    const real *U = s->U[l] + off;
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
+  } else {
+    layer_apply_cols(s, l, s->V[l - 1], j0, nc, out);
+    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, out[e]);
   }
 }
 
 void nn_radmm_target(const nn_resnet_admm *s, int l, real *out)
 {
-  const size_t cnt = (size_t)s->n * s->N;
-  if (l == 1) {
-    layer_apply(s, 1, s->X, out);
-    return;
-  }
-  const real *Vp = s->V[l - 1];
-  nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: Vp and U (or out) in, out out */
-  if (s->split == 3) {
-    const real *U = s->U[l];
-    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, U[e]);
-  } else {
-    layer_apply(s, l, Vp, out);
-    for (size_t e = 0; e < cnt; e++) out[e] = Vp[e] + act(s, out[e]);
-  }
+  target_cols(s, l, 0, s->N, out);
 }
 
 /* sys (n x n) = alpha I + W^T W for the square or k x n W of layer l (rows x n). */
@@ -333,54 +368,65 @@ static void normal_matrix(nn_resnet_admm *s, int l, double alpha)
 /* V_l's step for the last layer l = hi < L of a group: what layer l + 1 contributes, `back`,
  * was formed by group g + 1 (form_back) and Wbar_{l+1} received into net->W[l + 1]; the same
  * formulas as nn_radmm_v_step below, with that share added as one array. */
-static double v_step_boundary(nn_resnet_admm *s, int l, const real *a)
+static double v_step_boundary(nn_resnet_admm *s, int l)
 {
   const int n = s->n, up = l + 1;
-  const size_t cnt = (size_t)n * s->N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  real *V = s->V[l], *R = s->A; /* over a (= s->A), in place */
-  const real *M = s->M[l], *back = s->back;
+  real *R = s->A, *a = s->A; /* the right side over the target, in place */
   if (up == s->L || s->split == 3) {
     int last = up == s->L;
-    for (size_t e = 0; e < cnt; e++) R[e] = (last ? beta * a[e] - M[e] : a[e] - M[e] * ib) + back[e];
+    const char *what = last ? "output V step's" : "V step's";
     normal_matrix(s, up, last ? s->beta : 2.0);
-    spd_solve(s->sys, n, R, s->N, last ? "output V step's" : "V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, what);
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *back = s->back + off;
+      target_cols(s, l, j0, nc, a);
+      for (size_t e = 0; e < cnt; e++) R[e] = (last ? beta * a[e] - M[e] : a[e] - M[e] * ib) + back[e];
+      spd_solve_factored(s->sys, n, R, nc, what);
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
   normal_matrix(s, up, 0.0);
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
   real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
-  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * back[e] + rr * V[e]) * inv;
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+    real *V = s->V[l] + off;
+    const real *M = s->M[l] + off, *back = s->back + off;
+    target_cols(s, l, j0, nc, a);
+    for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * back[e] + rr * V[e]) * inv;
+  }
   return rho;
 }
 
 /* What group g + 1 sends group g for its last V step (v_step_boundary): from this part's first
- * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), into out
- * (n x N; not the scratch B):
+ * layer s = lo and the ghost V_{s-1} (group g's V as this part last received it), columns j0 ..
+ * j0 + nc - 1 into out (n x nc; not the scratch B):
  *   s = L:        W_L^T (T - b_L)
  *   3-splitting:  (V_s - act(U_s) + M_s/beta) + W_s^T (U_s - b_s + MU_s/beta)
  *   2-splitting:  Q + W_s^T (Q .* act'(Z)), Q = V_s - V_{s-1} - act(Z) + M_s/beta, Z = Wbar_s Vbar_{s-1}
  * the same terms nn_radmm_v_step forms from layer l + 1 when it holds it. */
-static void form_back(nn_resnet_admm *s, real *out)
+void nn_radmm_form_back_cols(nn_resnet_admm *s, long j0, long N, real *out)
 {
   const nn_model *net = s->net;
   const int n = s->n, up = s->lo, rows = net->n[up];
-  const long N = s->N;
-  const size_t cnt = (size_t)n * N;
+  const size_t cnt = (size_t)n * N, off = (size_t)j0 * n;
   const real ib = (real)(1 / s->beta);
   const real *Wu = net->W[up], *bu = net->b[up];
   real *P = s->B;
   if (up == s->L) {
+    const real *T = s->T + (size_t)j0 * rows;
     for (long j = 0; j < N; j++)
-      for (int i = 0; i < rows; i++) P[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
+      for (int i = 0; i < rows; i++) P[(size_t)j * rows + i] = T[(size_t)j * rows + i] - bu[i];
     if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, P, rows, 0, out, n);
     return;
   }
-  const real *Vn = s->V[up], *Mn = s->M[up];
+  const real *Vn = s->V[up] + off, *Mn = s->M[up] + off;
   if (s->split == 3) {
-    const real *Un = s->U[up], *MUn = s->MU[up];
+    const real *Un = s->U[up] + off, *MUn = s->MU[up] + off;
     for (long j = 0; j < N; j++)
       for (int i = 0; i < n; i++) {
         size_t e = (size_t)j * n + i;
@@ -388,8 +434,8 @@ static void form_back(nn_resnet_admm *s, real *out)
       }
     for (size_t e = 0; e < cnt; e++) out[e] = Vn[e] - act(s, Un[e]) + Mn[e] * ib;
   } else {
-    const real *Vold = s->V[up - 1];
-    layer_apply(s, up, Vold, P);
+    const real *Vold = s->V[up - 1] + off;
+    layer_apply_cols(s, up, s->V[up - 1], j0, N, P);
     for (size_t e = 0; e < cnt; e++) {
       real z = P[e], q = Vn[e] - Vold[e] - act(s, z) + Mn[e] * ib;
       out[e] = q;
@@ -399,69 +445,87 @@ static void form_back(nn_resnet_admm *s, real *out)
   if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, out, n);
 }
 
+/* form_back_cols over every column, into out (n x N). */
+void nn_radmm_form_back(nn_resnet_admm *s, real *out)
+{
+  FOR_CHUNKS(s, j0, nc) nn_radmm_form_back_cols(s, j0, nc, out + (size_t)j0 * s->n);
+}
+
 double nn_radmm_v_step(nn_resnet_admm *s, int l)
 {
   nn_model *net = s->net;
   const int n = s->n, L = s->L, up = l + 1, rows = net->n[up];
   const long N = s->N;
-  const size_t cnt = (size_t)n * N;
+  const size_t all = (size_t)n * N;
   const real beta = (real)s->beta, ib = (real)(1 / s->beta);
-  /* two scratch arrays: the exact steps build their right side over a, in place */
-  real *V = s->V[l], *a = s->A, *R = s->A;
-  const real *M = s->M[l], *Wu = net->W[up], *bu = net->b[up];
-  if (l == s->hi) {
-    nn_radmm_target(s, l, a);
-    return v_step_boundary(s, l, a);
-  }
+  /* two scratch arrays of a chunk's columns: the exact steps build their right side over a,
+   * in place, and solve it with the system factored once */
+  real *a = s->A, *R = s->A;
+  const real *Wu = net->W[up], *bu = net->b[up];
+  if (l == s->hi) return v_step_boundary(s, l);
 
   if (l == L - 1) { /* (beta I + W_L^T W_L) V = beta a - M + W_L^T (T - b_L), exact */
     real *TB = s->B;
-    nn_radmm_target(s, l, a);
-    nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
-    for (long j = 0; j < N; j++)
-      for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = s->T[(size_t)j * rows + i] - bu[i];
-    for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
-    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, rows, 1, Wu, rows, TB, rows, 1, R, n);
+    nn_count_stream(2.0 * sizeof(real) * rows * N), nn_count_stream(3.0 * sizeof(real) * all), nn_count_stream(2.0 * sizeof(real) * all); /* counters, a call a loop: TB (2 arrays), R (3), the copy (2) */
     normal_matrix(s, up, s->beta);
-    spd_solve(s->sys, n, R, N, "output V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, "output V step's");
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *T = s->T + (size_t)j0 * rows;
+      target_cols(s, l, j0, nc, a);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < rows; i++) TB[(size_t)j * rows + i] = T[(size_t)j * rows + i] - bu[i];
+      for (size_t e = 0; e < cnt; e++) R[e] = beta * a[e] - M[e];
+      cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, rows, 1, Wu, rows, TB, rows, 1, R, n);
+      spd_solve_factored(s->sys, n, R, nc, "output V step's");
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
-  const real *Vn = s->V[up], *Mn = s->M[up];
   if (s->split == 3) { /* exact: (2I + W^T W) V = (a - M/beta) + W^T (U' - b + MU'/beta) + (V' - act(U') + M'/beta) */
-    const real *Un = s->U[up], *MUn = s->MU[up];
     real *P = s->B;
-    nn_radmm_target(s, l, a);
-    nn_count_stream(3.0 * sizeof(real) * cnt), nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(2.0 * sizeof(real) * cnt); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
-    for (long j = 0; j < N; j++)
-      for (int i = 0; i < n; i++) {
-        size_t e = (size_t)j * n + i;
-        P[e] = Un[e] - bu[i] + MUn[e] * ib;
-      }
-    for (size_t e = 0; e < cnt; e++) R[e] = a[e] - M[e] * ib + Vn[e] - act(s, Un[e]) + Mn[e] * ib;
-    if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, P, n, 1, R, n);
+    nn_count_stream(3.0 * sizeof(real) * all), nn_count_stream(6.0 * sizeof(real) * all), nn_count_stream(2.0 * sizeof(real) * all); /* counters, a call a loop: P (3 arrays), R (6), the copy (2) */
     normal_matrix(s, up, 2.0);
-    spd_solve(s->sys, n, R, N, "V step's");
-    memcpy(V, R, sizeof(real) * cnt);
+    spd_factor(s->sys, n, "V step's");
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+      const real *M = s->M[l] + off, *Vn = s->V[up] + off, *Mn = s->M[up] + off, *Un = s->U[up] + off,
+                 *MUn = s->MU[up] + off;
+      target_cols(s, l, j0, nc, a);
+      for (long j = 0; j < nc; j++)
+        for (int i = 0; i < n; i++) {
+          size_t e = (size_t)j * n + i;
+          P[e] = Un[e] - bu[i] + MUn[e] * ib;
+        }
+      for (size_t e = 0; e < cnt; e++) R[e] = a[e] - M[e] * ib + Vn[e] - act(s, Un[e]) + Mn[e] * ib;
+      cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, n, 1, Wu, n, P, n, 1, R, n);
+      spd_solve_factored(s->sys, n, R, nc, "V step's");
+      memcpy(s->V[l] + off, R, sizeof(real) * cnt);
+    }
     return 0;
   }
   /* 2-splitting, linearised: V = (beta a - M + beta (Q + W^T (Q .* act'(Z'))) + rho V) / (beta + rho) */
-  real *Zq = s->B;
-  layer_apply(s, up, V, Zq);
-  nn_count_stream(6.0 * sizeof(real) * cnt), nn_count_stream(5.0 * sizeof(real) * cnt); /* counters, a call a loop: Zq, Vn, V, Mn in, R, Zq out; a, M, R, V in, V out */
-  for (size_t e = 0; e < cnt; e++) {
-    real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
-    R[e] = q;
-    Zq[e] = q * act_slope(s, z);
-  }
-  if (N > 0) cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)N, n, 1, Wu, n, Zq, n, 1, R, n);
-  a = s->B; /* the target where Zq was: R holds the A array */
-  nn_radmm_target(s, l, a);
+  nn_count_stream(6.0 * sizeof(real) * all), nn_count_stream(5.0 * sizeof(real) * all); /* counters, a call a loop: Zq, Vn, V, Mn in, R, Zq out; a, M, R, V in, V out */
   normal_matrix(s, up, 0.0); /* W^T W, for |W|_2^2 */
   double w2 = lambda_max(s->sys, n, s->rhs);
   double rho = s->rho * s->beta * (1 + sqrt(fmax(w2, 0))) * (1 + sqrt(fmax(w2, 0)));
   real rr = (real)rho, inv = (real)(1 / (s->beta + rho));
-  for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * R[e] + rr * V[e]) * inv;
+  real *Zq = s->B;
+  FOR_CHUNKS(s, j0, nc) {
+    const size_t off = (size_t)j0 * n, cnt = (size_t)n * nc;
+    real *V = s->V[l] + off;
+    const real *M = s->M[l] + off, *Vn = s->V[up] + off, *Mn = s->M[up] + off;
+    layer_apply_cols(s, up, s->V[l], j0, nc, Zq);
+    for (size_t e = 0; e < cnt; e++) {
+      real z = Zq[e], q = Vn[e] - V[e] - act(s, z) + Mn[e] * ib;
+      R[e] = q;
+      Zq[e] = q * act_slope(s, z);
+    }
+    cblas_gemm(CblasColMajor, CblasTrans, CblasNoTrans, n, (int)nc, n, 1, Wu, n, Zq, n, 1, R, n);
+    a = s->B; /* the target where Zq was: R holds the A array */
+    target_cols(s, l, j0, nc, a);
+    for (size_t e = 0; e < cnt; e++) V[e] = (beta * a[e] - M[e] + beta * R[e] + rr * V[e]) * inv;
+  }
   return rho;
 }
 
@@ -483,26 +547,34 @@ static void constraint_term(const nn_resnet_admm *s, const real *lhs, const real
 /* Adds over this rank's columns, for every constraint: <Lambda, r> + beta/2 |r|^2 into sums[1],
  * |r_V|^2 into sums[2], |r_U|^2 into sums[3]; the loss into sums[0]. With update, first
  * Lambda += beta r. */
-static void constraint_terms(nn_resnet_admm *s, int update, double sums[4])
+void nn_radmm_constraint_terms(nn_resnet_admm *s, int update, double sums[4])
 {
-  const int L = s->L, k = s->k;
-  const size_t cnt = (size_t)s->n * s->N;
+  const int L = s->L, k = s->k, n = s->n;
   real *a = s->A;
+  /* chunk by chunk in column order: each sum adds its terms in the order of one pass */
   for (int l = s->lo; l < L && l <= s->hi; l++) {
-    nn_radmm_target(s, l, a);
-    constraint_term(s, s->V[l], a, s->M[l], cnt, update, &sums[1], &sums[2]);
-    if (s->split == 3 && l > 1) {
-      layer_apply(s, l, s->V[l - 1], a);
-      constraint_term(s, s->U[l], a, s->MU[l], cnt, update, &sums[1], &sums[3]);
+    FOR_CHUNKS(s, j0, nc) {
+      const size_t off = (size_t)j0 * n;
+      target_cols(s, l, j0, nc, a);
+      constraint_term(s, s->V[l] + off, a, s->M[l] + off, (size_t)n * nc, update, &sums[1], &sums[2]);
     }
+    if (s->split == 3 && l > 1)
+      FOR_CHUNKS(s, j0, nc) {
+        const size_t off = (size_t)j0 * n;
+        layer_apply_cols(s, l, s->V[l - 1], j0, nc, a);
+        constraint_term(s, s->U[l] + off, a, s->MU[l] + off, (size_t)n * nc, update, &sums[1], &sums[3]);
+      }
   }
   if (s->hi < L) return; /* the loss is the last group's */
   real *out = s->B;
-  layer_apply(s, L, s->V[L - 1], out);
   nn_count_stream(2.0 * sizeof(real) * k * s->N); /* counters: out, T */
-  for (size_t e = 0; e < (size_t)k * s->N; e++) {
-    double r = (double)out[e] - s->T[e];
-    sums[0] += 0.5 * r * r;
+  FOR_CHUNKS(s, j0, nc) {
+    const real *T = s->T + (size_t)j0 * k;
+    layer_apply_cols(s, L, s->V[L - 1], j0, nc, out);
+    for (size_t e = 0; e < (size_t)k * nc; e++) {
+      double r = (double)out[e] - T[e];
+      sums[0] += 0.5 * r * r;
+    }
   }
 }
 
@@ -515,21 +587,19 @@ static double finish_terms(nn_resnet_admm *s, double sums[4], double *res_v, dou
   return (sums[0] + sums[1]) / ng;
 }
 
-static double grouped_terms(nn_resnet_admm *s, int update, double *res_v, double *res_u);
-
 double nn_radmm_multipliers(nn_resnet_admm *s, double *res_v, double *res_u)
 {
-  if (s->part) return grouped_terms(s, 1, res_v, res_u);
+  if (s->part) return nn_radmm_grouped_terms(s, 1, res_v, res_u);
   double sums[4] = { 0, 0, 0, 0 };
-  constraint_terms(s, 1, sums);
+  nn_radmm_constraint_terms(s, 1, sums);
   return finish_terms(s, sums, res_v, res_u);
 }
 
 double nn_radmm_lagrangian(nn_resnet_admm *s, double *res_v, double *res_u)
 {
-  if (s->part) return grouped_terms(s, 0, res_v, res_u);
+  if (s->part) return nn_radmm_grouped_terms(s, 0, res_v, res_u);
   double sums[4] = { 0, 0, 0, 0 };
-  constraint_terms(s, 0, sums);
+  nn_radmm_constraint_terms(s, 0, sums);
   return finish_terms(s, sums, res_v, res_u);
 }
 
@@ -541,7 +611,7 @@ static nn_timer *timer_of(const nn_resnet_admm *s)
   return current_timer;
 }
 
-static void phase(enum nn_phase p)
+void nn_radmm_phase(enum nn_phase p)
 {
   if (current_timer) nn_timer_start(current_timer, p);
 }
@@ -550,33 +620,27 @@ static void phase(enum nn_phase p)
 static void layer_steps(nn_resnet_admm *s, int l)
 {
   const int L = s->L;
-  const size_t cnt = (size_t)s->n * s->N;
-  const real ib = (real)(1 / s->beta);
-  phase(PH_W);
+  nn_radmm_phase(PH_W);
   if (l == L) {
-    nn_radmm_ls_step(s, L, s->V[L - 1], s->T, 1.0);
+    nn_radmm_ls_step(s, L, s->V[L - 1], s->T, NULL, 1.0);
     return;
   }
-  if (l == 1 || s->split == 3) {
-    /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
-    real *Bt = s->A;
-    const real *src = l == 1 ? s->V[1] : s->U[l], *lam = l == 1 ? s->M[1] : s->MU[l];
-    nn_count_stream(3.0 * sizeof(real) * cnt); /* counters: src, lam in, Bt out */
-    for (size_t e = 0; e < cnt; e++) Bt[e] = src[e] + lam[e] * ib;
-    nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], Bt, s->beta);
-  } else
+  if (l == 1 || s->split == 3) /* the linear constraint's target: V_1 + M_1/beta, or U_l + MU_l/beta */
+    nn_radmm_ls_step(s, l, l == 1 ? s->X : s->V[l - 1], l == 1 ? s->V[1] : s->U[l], l == 1 ? s->M[1] : s->MU[l],
+                     s->beta);
+  else
     nn_radmm_w_block_linear(s, l);
   if (s->split == 3 && l > 1) {
-    phase(PH_U);
+    nn_radmm_phase(PH_U);
     nn_radmm_u_step(s, l);
   }
-  phase(PH_V);
+  nn_radmm_phase(PH_V);
   nn_radmm_v_step(s, l);
 }
 
 /* The serial sweep of a part's layers, input to output (G = 1: every layer; --group-schedule
  * serial: the groups' layers in odd-even's order, colour 0 first). */
-static void sweep(nn_resnet_admm *s)
+void nn_radmm_sweep(nn_resnet_admm *s)
 {
   if (s->G > 1 && s->schedule == 2) {
     for (int colour = 0; colour < 2; colour++)
@@ -590,169 +654,24 @@ static void sweep(nn_resnet_admm *s)
   for (int l = s->lo; l <= s->hi; l++) layer_steps(s, l);
 }
 
-static void grouped_iteration(nn_resnet_admm *s);
-
 void nn_radmm_iteration(nn_resnet_admm *s, nn_timer *t)
 {
   current_timer = t;
-  if (s->part) grouped_iteration(s);
+  if (s->part) nn_radmm_grouped_iteration(s);
   else {
-    sweep(s);
+    nn_radmm_sweep(s);
     s->iter++;
   }
-  phase(PH_MULT);
+  nn_radmm_phase(PH_MULT);
   if (t) nn_timer_stop(t);
   current_timer = NULL;
 }
 
-/* ============================================================= layer groups
- * --layer-groups G > 1 (README: Residual networks by ADMM, "Layer groups"). Group g of G owns
- * layers lo..hi (group_layers): their weights, V, U and the multipliers M, MU of their
- * constraints, so the multiplier of the boundary constraint lo (V_lo = V_{lo-1} + act(.), which
- * reads group g - 1's V_{lo-1}) is group g's. Ranks = G x D: rank r is group r % G of data
- * shard (pipe) r / G, so a pipe is G consecutive ranks and holds the union of their samples;
- * the weight steps' sums run over the group communicator (its D pipes), the boundary arrays go
- * point to point along the pipe. On one rank the G groups run one after another as parts of
- * one process, with the same data flow (memcpy for the messages): the reference a G-rank run
- * must match bit for bit at D = 1. Two arrays cross each boundary, both n x N_pipe:
- *   forward  (g -> g + 1): V_hi, into g + 1's ghost V_{lo-1};
- *   backward (g + 1 -> g): form_back's share of V_hi's step, with Wbar_{hi+1}.
- * Schedules (s->schedule): jacobi (0) every group sweeps at once from the values its
- * neighbours sent at the end of the last iteration; odd-even (1) groups 0, 2, .. sweep, send,
- * then 1, 3, ..; serial (2) is odd-even's serial order on the full state (sweep above). Then,
- * in every schedule, V is sent forward, each group takes its multiplier steps (every constraint
- * with the new iterates) and the backward arrays for the next iteration are sent. */
-
-/* A split's samples as the pipe holds them: inputs on the first group, classes or targets on
- * the last (gathered once per split: the shards do not change during a run). */
-struct nn_radmm_eval_data {
-  const void *shard;
-  long N;
-  real *x, *y;
-  int *label;
-};
-
-enum { TAG_V = 1601, TAG_BACK = 1602, TAG_W = 1603, TAG_EVAL = 1604 };
-
-static int colour_match(int g, int colour) { return colour < 0 || (g & 1) == colour; }
-
-/* Each part's four sums (constraint_terms), added in group order on one rank, or gathered
- * from every rank and added in rank order, so that D = 1 gives the one-rank run's bits. */
-static double grouped_terms(nn_resnet_admm *s, int update, double *res_v, double *res_u)
-{
-  double total[4] = { 0, 0, 0, 0 };
-  if (s->nparts > 1) {
-    for (int q = 0; q < s->nparts; q++) {
-      double ps[4] = { 0, 0, 0, 0 };
-      constraint_terms(&s->part[q], update, ps);
-      for (int i = 0; i < 4; i++) total[i] += ps[i];
-    }
-  } else {
-    double ps[4] = { 0, 0, 0, 0 };
-    constraint_terms(&s->part[0], update, ps);
-    int P = nn_nranks();
-    double *all = nn_alloc((size_t)4 * P, sizeof(double), "the groups' sums");
-    phase(PH_COMM_REDUCE);
-    CHECK_MPI(MPI_Allgather(ps, 4, MPI_DOUBLE, all, 4, MPI_DOUBLE, MPI_COMM_WORLD));
-    phase(PH_MULT);
-    for (int r = 0; r < P; r++)
-      for (int i = 0; i < 4; i++) total[i] += all[(size_t)4 * r + i];
-    free(all);
-  }
-  double ng = (double)s->n_global;
-  *res_v = total[2] / ng;
-  *res_u = s->split == 3 ? total[3] / ng : NAN;
-  return (total[0] + total[1]) / ng;
-}
-
-/* Group g's V_hi into group g + 1's ghost, for the sending groups g of `colour` (-1: all). */
-static void send_forward(nn_resnet_admm *s, int colour)
-{
-  const int G = s->G;
-  phase(PH_COMM_GATHER);
-  if (s->nparts > 1) {
-    for (int g = 0; g + 1 < G; g++)
-      if (colour_match(g, colour))
-        memcpy(s->part[g + 1].ghost, s->part[g].V[s->part[g].hi], sizeof(real) * (size_t)s->n * s->N);
-    return;
-  }
-  nn_resnet_admm *p = &s->part[0];
-  const int g = p->g, cnt = (int)((size_t)s->n * p->N);
-  MPI_Request rq[2];
-  MPI_Status st[2];
-  int k = 0;
-  if (g + 1 < G && colour_match(g, colour))
-    CHECK_MPI(MPI_Isend(p->V[p->hi], cnt, MPI_REAL_T, g + 1, TAG_V, s->pipe, &rq[k++]));
-  if (g > 0 && colour_match(g - 1, colour))
-    CHECK_MPI(MPI_Irecv(p->ghost, cnt, MPI_REAL_T, g - 1, TAG_V, s->pipe, &rq[k++]));
-  CHECK_MPI(MPI_Waitall(k, rq, st));
-}
-
-/* Group g + 1's backward array (form_back) and Wbar_{lo} to group g, for the sending groups
- * g + 1 of `colour` (-1: all). On one rank the model is shared, so only the array moves. */
-static void send_backward(nn_resnet_admm *s, int colour)
-{
-  const int G = s->G;
-  if (s->nparts > 1) {
-    phase(PH_V);
-    for (int g = 1; g < G; g++)
-      if (colour_match(g, colour)) form_back(&s->part[g], s->part[g - 1].back);
-    return;
-  }
-  nn_resnet_admm *p = &s->part[0];
-  nn_model *net = s->net;
-  const int g = p->g, cnt = (int)((size_t)s->n * p->N);
-  MPI_Request rq[4];
-  MPI_Status st[4];
-  int k = 0;
-  int sending = g > 0 && colour_match(g, colour);
-  if (sending) {
-    phase(PH_V);
-    form_back(p, p->A);
-  }
-  phase(PH_COMM_GATHER);
-  if (sending) {
-    CHECK_MPI(MPI_Isend(p->A, cnt, MPI_REAL_T, g - 1, TAG_BACK, s->pipe, &rq[k++]));
-    CHECK_MPI(MPI_Isend(net->W[p->lo], net->n[p->lo] * (net->n[p->lo - 1] + 1), MPI_REAL_T, g - 1, TAG_W, s->pipe, &rq[k++]));
-  }
-  if (g + 1 < G && colour_match(g + 1, colour)) {
-    int up = p->hi + 1;
-    CHECK_MPI(MPI_Irecv(p->back, cnt, MPI_REAL_T, g + 1, TAG_BACK, s->pipe, &rq[k++]));
-    CHECK_MPI(MPI_Irecv(net->W[up], net->n[up] * (net->n[up - 1] + 1), MPI_REAL_T, g + 1, TAG_W, s->pipe, &rq[k++]));
-  }
-  CHECK_MPI(MPI_Waitall(k, rq, st));
-}
-
-/* The sweeps of the parts of `colour` (-1: all). */
-static void run_parts(nn_resnet_admm *s, int colour)
-{
-  for (int q = 0; q < s->nparts; q++) {
-    nn_resnet_admm *p = &s->part[q];
-    if (!colour_match(p->g, colour)) continue;
-    sweep(p);
-    p->iter++;
-  }
-}
-
-/* One iteration's primal steps and forward messages; the multiplier steps and the backward
- * messages follow in nn_radmm_multipliers (grouped_terms, then radmm_epoch). */
-static void grouped_iteration(nn_resnet_admm *s)
-{
-  if (s->schedule == 0) {
-    run_parts(s, -1);
-    send_forward(s, -1);
-  } else {
-    run_parts(s, 0);
-    send_forward(s, 0);
-    send_backward(s, 0);
-    run_parts(s, 1);
-    send_forward(s, 1);
-  }
-  s->iter++;
-}
+/* ============================================================= a part's start and end
+ * (the plain method is one part; resnet_groups.c runs G of them) */
 
 /* V and U of a part's layers at the forward pass of the current weights (its ghost set). */
-static void part_forward(nn_resnet_admm *p)
+void nn_radmm_part_forward(nn_resnet_admm *p)
 {
   const size_t cnt = (size_t)p->n * p->N;
   for (int l = p->lo; l < p->L && l <= p->hi; l++) {
@@ -764,47 +683,7 @@ static void part_forward(nn_resnet_admm *p)
   }
 }
 
-/* Allocates a part for group g of the top-level state s: the arrays of its layers only. */
-static void part_alloc(nn_resnet_admm *s, nn_resnet_admm *p, int g, MPI_Comm comm, long N, const real *X, real *T)
-{
-  memset(p, 0, sizeof *p);
-  p->net = s->net;
-  p->L = s->L, p->n = s->n, p->d = s->d, p->k = s->k, p->split = s->split;
-  p->beta = s->beta, p->tau = s->tau, p->rho = s->rho, p->ridge = s->ridge;
-  p->N = N, p->n_global = s->n_global, p->first = s->first;
-  p->X = X, p->T = T;
-  p->g = g, p->G = 1, p->comm = comm;
-  nn_group_layers(s->L, s->G, g, &p->lo, &p->hi);
-  const nn_model *net = s->net;
-  const int n = s->n, L = s->L;
-  const size_t c = (size_t)(N > 0 ? N : 1), rows = (size_t)(n > s->k ? n : s->k);
-  for (int l = p->lo; l < L && l <= p->hi; l++) {
-    p->V[l] = nn_alloc((size_t)n * c, sizeof(real), "the block outputs V");
-    p->M[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
-    if (s->split == 3 && l > 1) {
-      p->U[l] = nn_alloc((size_t)n * c, sizeof(real), "the pre-activations U");
-      p->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
-    }
-  }
-  if (p->lo > 1) p->V[p->lo - 1] = p->ghost = nn_alloc((size_t)n * c, sizeof(real), "the boundary V");
-  if (p->hi < L) p->back = nn_alloc((size_t)n * c, sizeof(real), "the boundary's backward share");
-  p->A = nn_alloc(rows * c, sizeof(real), "scratch");
-  p->B = nn_alloc(rows * c, sizeof(real), "scratch");
-  size_t mc = 0, mr = 0;
-  for (int l = p->lo; l <= p->hi; l++) {
-    if ((size_t)net->n[l - 1] + 1 > mc) mc = (size_t)net->n[l - 1] + 1;
-    if ((size_t)net->n[l] > mr) mr = (size_t)net->n[l];
-  }
-  size_t sq = mc * mc > (size_t)n * n ? mc * mc : (size_t)n * n, r = mc * mr;
-  if (r < 2 * mc) r = 2 * mc;
-  if (r < 2 * (size_t)n) r = 2 * (size_t)n;
-  p->sums = nn_alloc(mc * mc + mr * mc, sizeof(real), "the Gram sums");
-  p->sys = nn_alloc(sq, sizeof(real), "a system");
-  p->rhs = nn_alloc(r, sizeof(real), "a right side");
-  if (p->lo == 1) p->in_factor = nn_alloc((size_t)(s->d + 1) * (s->d + 1), sizeof(real), "the input layer's factor");
-}
-
-static void part_free(nn_resnet_admm *p)
+void nn_radmm_part_free(nn_resnet_admm *p)
 {
   for (int l = p->lo; l < p->L && l <= p->hi; l++) {
     free(p->V[l]);
@@ -820,223 +699,6 @@ static void part_free(nn_resnet_admm *p)
   free(p->sys);
   free(p->rhs);
   free(p->in_factor);
-}
-
-/* x (rows x n, this rank's columns, `type`) of every rank of the pipe, in pipe order, onto its
- * rank `root` (NULL elsewhere); *Np = the pipe's sample count, on every rank of it. */
-static void *pipe_gather(const nn_resnet_admm *s, const void *x, MPI_Datatype type, size_t elem, int rows, long n,
-                         int root, long *Np)
-{
-  const int G = s->G;
-  long *each = nn_alloc((size_t)G, sizeof(long), "the pipe's counts");
-  CHECK_MPI(MPI_Allgather(&n, 1, MPI_LONG, each, 1, MPI_LONG, s->pipe));
-  int *cnt = nn_alloc((size_t)G, sizeof(int), "the pipe's counts"), *at = nn_alloc((size_t)G, sizeof(int), "the pipe's offsets");
-  long total = 0;
-  for (int i = 0; i < G; i++) {
-    CHECK((total + each[i]) * rows < 2147483647L, "--layer-groups: the pipe's %ld samples of %d values exceed one "
-          "MPI message (use more data shards D)", total + each[i], rows);
-    at[i] = (int)(total * rows);
-    cnt[i] = (int)(each[i] * rows);
-    total += each[i];
-  }
-  int me;
-  CHECK_MPI(MPI_Comm_rank(s->pipe, &me));
-  void *out = me == root ? nn_alloc((size_t)rows * (size_t)(total > 0 ? total : 1), elem, "the pipe's samples") : NULL;
-  CHECK_MPI(MPI_Gatherv(x, (int)(n * rows), type, out, cnt, at, type, root, s->pipe));
-  *Np = total;
-  free(each);
-  free(cnt);
-  free(at);
-  return out;
-}
-
-/* One-hot targets k x N of labels (NULL) or a copy of real targets y. */
-static real *targets_of(int k, long N, const int *label, const real *y)
-{
-  real *T = nn_alloc((size_t)k * (size_t)(N > 0 ? N : 1), sizeof(real), "the targets");
-  if (y) memcpy(T, y, sizeof(real) * (size_t)k * N);
-  else
-    for (long j = 0; j < N; j++) T[(size_t)j * k + label[j]] = 1;
-  return T;
-}
-
-/* The groups' set-up: communicators, the pipe's samples (inputs on the first group, targets
- * on the last), the parts, and V, U at the forward pass, piped group to group. */
-static void grouped_init(nn_resnet_admm *s, const nn_shard *train)
-{
-  const int G = s->G, P = nn_nranks(), n = s->n;
-  s->eval = calloc(4, sizeof *s->eval);
-  CHECK(s->eval, "out of memory");
-  if (P == 1) {
-    s->D = 1, s->nparts = G;
-    s->part = nn_alloc((size_t)G, sizeof *s->part, "the groups");
-    s->T = targets_of(s->k, s->N, train->label, train->y);
-    for (int g = 0; g < G; g++) part_alloc(s, &s->part[g], g, MPI_COMM_WORLD, s->N, s->X, s->T);
-    for (int g = 0; g < G; g++) {
-      part_forward(&s->part[g]);
-      if (g + 1 < G) memcpy(s->part[g + 1].ghost, s->part[g].V[s->part[g].hi], sizeof(real) * (size_t)n * s->N);
-    }
-  } else {
-    const int me = nn_rank(), g = me % G;
-    s->D = P / G, s->nparts = 1;
-    CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, me / G, g, &s->pipe));
-    CHECK_MPI(MPI_Comm_split(MPI_COMM_WORLD, g, me / G, &s->group));
-    long Np = 0;
-    s->Xp = pipe_gather(s, train->x, MPI_REAL_T, sizeof(real), s->d, train->n, 0, &Np);
-    if (train->y) s->Tp = pipe_gather(s, train->y, MPI_REAL_T, sizeof(real), s->k, train->n, G - 1, &Np);
-    else {
-      int *lab = pipe_gather(s, train->label, MPI_INT, sizeof(int), 1, train->n, G - 1, &Np);
-      if (lab) s->Tp = targets_of(s->k, Np, lab, NULL);
-      free(lab);
-    }
-    long first = train->first;
-    CHECK_MPI(MPI_Bcast(&first, 1, MPI_LONG, 0, s->pipe));
-    s->first = first;
-    s->part = nn_alloc(1, sizeof *s->part, "the groups");
-    nn_resnet_admm *p = &s->part[0];
-    part_alloc(s, p, g, s->group, Np, s->Xp, s->Tp);
-    const int cnt = (int)((size_t)n * Np);
-    if (g > 0) CHECK_MPI(MPI_Recv(p->ghost, cnt, MPI_REAL_T, g - 1, TAG_V, s->pipe, MPI_STATUS_IGNORE));
-    part_forward(p);
-    if (g + 1 < G) CHECK_MPI(MPI_Send(p->V[p->hi], cnt, MPI_REAL_T, g + 1, TAG_V, s->pipe));
-  }
-  send_backward(s, -1);
-}
-
-static void grouped_fini(nn_resnet_admm *s)
-{
-  for (int q = 0; q < s->nparts; q++) part_free(&s->part[q]);
-  free(s->part);
-  free(s->Xp);
-  free(s->Tp);
-  for (int i = 0; s->eval && i < 4; i++) {
-    if (s->nparts == 1) { /* gathered copies; one rank points at the driver's shards */
-      free(s->eval[i].x);
-      free(s->eval[i].label);
-      free(s->eval[i].y);
-    }
-  }
-  free(s->eval);
-  if (s->nparts == 1) {
-    MPI_Comm_free(&s->pipe);
-    MPI_Comm_free(&s->group);
-  }
-}
-
-/* ------------------------------------------------------------- the groups' forward pass */
-
-static struct nn_radmm_eval_data *eval_data(nn_resnet_admm *s, const nn_shard *sh)
-{
-  for (int i = 0; i < 4; i++)
-    if (s->eval[i].shard == sh) return &s->eval[i];
-  int i = 0;
-  while (i < 4 && s->eval[i].shard) i++;
-  CHECK(i < 4, "internal: resnet-admm evaluates at most 4 splits");
-  struct nn_radmm_eval_data *e = &s->eval[i];
-  e->shard = sh;
-  if (s->nparts > 1) {
-    e->N = sh->n;
-    e->x = sh->x;
-    e->y = sh->y;
-    e->label = sh->label;
-    return e;
-  }
-  const int G = s->G;
-  e->x = pipe_gather(s, sh->x, MPI_REAL_T, sizeof(real), sh->d, sh->n, 0, &e->N);
-  if (sh->y) e->y = pipe_gather(s, sh->y, MPI_REAL_T, sizeof(real), sh->classes, sh->n, G - 1, &e->N);
-  else e->label = pipe_gather(s, sh->label, MPI_INT, sizeof(int), 1, sh->n, G - 1, &e->N);
-  return e;
-}
-
-/* Layers lo..hi of the network on `in` (n[lo-1] x N), ping-ponging between buf[0] and buf[1]
- * (each at least max(n, k) x N); returns the output. The true forward pass of model.c, layer by layer. */
-static const real *apply_layers(const nn_model *m, int lo, int hi, const real *in, long N, real *buf[2])
-{
-  for (int l = lo; l <= hi; l++) {
-    real *out = in == buf[0] ? buf[1] : buf[0];
-    nn_affine(m->W[l], m->b[l], m->n[l], m->n[l - 1], in, N, out);
-    if (l > 1 && l < m->L) nn_residual(m, out, in, out, (size_t)m->n[l] * N);
-    in = out;
-  }
-  return in;
-}
-
-/* method.h forward_eval: the first group applies its layers to the pipe's inputs and sends the
- * activations on, each group applies its own, the last scores them (least squares: 0.5 |f(x) -
- * t|^2 per sample, t one-hot or real; correct = argmax is the class); the sums over the last
- * group's ranks reach every rank. */
-static int radmm_forward_eval(void *self, const void *shard, enum nn_loss loss, long *correct, double *loss_sum)
-{
-  nn_resnet_admm *s = self;
-  if (!s->part) return 0;
-  CHECK(loss == NN_LOSS_LEAST_SQUARES, "internal: resnet-admm scores the squared loss only");
-  /* chunks of samples, as model.c's pass: two chunk-sized buffers, not two n x N arrays (they
-   * would count in every rank's peak memory); one rank and G ranks cut the same chunks */
-  enum { CHUNK = 1024 };
-  const nn_shard *sh = shard;
-  const nn_model *m = s->net;
-  struct nn_radmm_eval_data *e = eval_data(s, sh);
-  const long N = e->N;
-  const int L = s->L, k = s->k, n = s->n, d = s->d;
-  const size_t rows = (size_t)(n > k ? n : k);
-  real *buf[2] = { nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch"),
-                   nn_alloc(rows * CHUNK, sizeof(real), "the forward pass's scratch") };
-  const nn_resnet_admm *p = &s->part[0];
-  const int g = s->nparts > 1 ? 0 : p->g, last = s->nparts > 1 || g + 1 == s->G;
-  double sums[2] = { 0, 0 };
-  for (long j0 = 0; j0 < N; j0 += CHUNK) {
-    const long nc = N - j0 < CHUNK ? N - j0 : CHUNK;
-    const int cnt = (int)((size_t)n * nc);
-    const real *out;
-    if (s->nparts > 1) out = apply_layers(m, 1, L, e->x + (size_t)j0 * d, nc, buf);
-    else {
-      const real *in = g == 0 ? e->x + (size_t)j0 * d : buf[0];
-      if (g > 0) CHECK_MPI(MPI_Recv(buf[0], cnt, MPI_REAL_T, g - 1, TAG_EVAL, s->pipe, MPI_STATUS_IGNORE));
-      out = apply_layers(m, p->lo, p->hi, in, nc, buf);
-      if (!last) CHECK_MPI(MPI_Send(out, cnt, MPI_REAL_T, g + 1, TAG_EVAL, s->pipe));
-    }
-    if (!last) continue;
-    for (long j = 0; j < nc; j++) {
-      const real *z = out + (size_t)j * k;
-      const long col = j0 + j;
-      if (e->y) {
-        for (int i = 0; i < k; i++) {
-          double dd = (double)z[i] - (double)e->y[(size_t)col * k + i];
-          sums[1] += 0.5 * dd * dd;
-        }
-        continue;
-      }
-      int best = 0, y = e->label[col];
-      for (int i = 1; i < k; i++)
-        if (z[i] > z[best]) best = i;
-      sums[0] += best == y;
-      for (int i = 0; i < k; i++) {
-        double dd = z[i] - (i == y);
-        sums[1] += 0.5 * dd * dd;
-      }
-    }
-  }
-  free(buf[0]);
-  free(buf[1]);
-  CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
-  *correct = (long)sums[0];
-  *loss_sum = sums[1];
-  return 1;
-}
-
-/* method.h weights_export: each layer from its group (pipe 0's rank of it: world rank g) to
- * every rank. Called at write time only. Collective. */
-static void radmm_weights_export(const void *self, void *model)
-{
-  const nn_resnet_admm *s = self;
-  if (!s->part || s->nparts > 1) return; /* one rank: the model is whole */
-  nn_model *m = model;
-  for (int g = 0; g < s->G; g++) {
-    int lo, hi;
-    nn_group_layers(s->L, s->G, g, &lo, &hi);
-    for (int l = lo; l <= hi; l++)
-      CHECK_MPI(MPI_Bcast(m->W[l], m->n[l] * (m->n[l - 1] + 1), MPI_REAL_T, g, MPI_COMM_WORLD));
-  }
 }
 
 /* ============================================================= the method's operations */
@@ -1065,11 +727,13 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
   s->G = cfg->layer_groups > 1 ? cfg->layer_groups : 1;
   s->schedule = cfg->group_schedule;
   s->D = 1;
+  s->chunk = NN_RADMM_CHUNK;
   if (s->G > 1 && s->schedule != 2) {
-    grouped_init(s, train);
+    nn_radmm_grouped_init(s, train);
     return;
   }
   s->lo = 1, s->hi = s->L, s->comm = MPI_COMM_WORLD;
+  CHECK(net->lo == 1 && net->hi == net->L, "internal: resnet-admm without groups needs the whole network");
   const int n = s->n, k = s->k;
   const size_t c = (size_t)(s->N > 0 ? s->N : 1), nmax = (size_t)nn_widest_layer(net->L, net->n);
   /* the scratch holds n or k rows (targets, pre-activations, right sides), never the inputs */
@@ -1086,22 +750,23 @@ static void radmm_init(void *self, const nn_config *cfg, void *model, const void
       s->MU[l] = nn_alloc((size_t)n * c, sizeof(real), "the multipliers");
     }
   }
-  s->A = nn_alloc(rows * c, sizeof(real), "scratch");
-  s->B = nn_alloc(rows * c, sizeof(real), "scratch");
+  const size_t cc = (size_t)(s->N < s->chunk ? c : (size_t)s->chunk); /* the scratch's columns */
+  s->A = nn_alloc(rows * cc, sizeof(real), "scratch");
+  s->B = nn_alloc(rows * cc, sizeof(real), "scratch");
   s->sums = nn_alloc((nmax + 1) * (nmax + 1) + (nmax + 1) * nmax, sizeof(real), "the Gram sums");
   s->sys = nn_alloc((nmax + 1) * (nmax + 1), sizeof(real), "a system");
   s->rhs = nn_alloc((nmax + 1) * nmax > 2 * (nmax + 1) ? (nmax + 1) * nmax : 2 * (nmax + 1), sizeof(real), "a right side");
   s->in_factor = nn_alloc((size_t)(s->d + 1) * (s->d + 1), sizeof(real), "the input layer's factor");
-  part_forward(s); /* V and U at the forward pass of the initial weights */
+  nn_radmm_part_forward(s); /* V and U at the forward pass of the initial weights */
 }
 
 static void radmm_fini(void *self)
 {
   nn_resnet_admm *s = self;
   if (s->part)
-    grouped_fini(s);
+    nn_radmm_grouped_fini(s);
   else
-    part_free(s); /* the plain method is one part: layers lo = 1 .. hi = L, no boundary arrays */
+    nn_radmm_part_free(s); /* the plain method is one part: layers lo = 1 .. hi = L, no boundary arrays */
   free(s->T);
 }
 
@@ -1115,7 +780,7 @@ static void radmm_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
   st->objective = nn_radmm_multipliers(s, &st->residual_a, &st->residual_z);
   /* the groups' backward messages for the next iteration, from the new multipliers: every
    * group's (jacobi), or the odd groups' (odd-even: the even ones send theirs mid-iteration) */
-  if (s->part) send_backward(s, s->schedule == 1 ? 1 : -1);
+  if (s->part) nn_radmm_send_backward(s, s->schedule == 1 ? 1 : -1);
   current_timer = NULL;
   nn_timer_stop(t);
   CHECK_ALL_RANKS(isfinite(st->objective), "--method resnet-admm diverged at iteration %d (augmented Lagrangian %g): "
@@ -1154,7 +819,7 @@ static void radmm_state_restored(void *self)
 const nn_method_ops nn_resnet_admm_ops = {
   .size = sizeof(nn_resnet_admm), .init = radmm_init, .epoch = radmm_epoch, .fini = radmm_fini,
   .state_arrays = radmm_state_arrays, .state_restored = radmm_state_restored,
-  .weights_export = radmm_weights_export, .forward_eval = radmm_forward_eval,
+  .weights_export = nn_radmm_weights_export, .forward_eval = nn_radmm_forward_eval,
 };
 
 static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
@@ -1190,18 +855,22 @@ static int radmm_validate(nn_config *cfg, char *err, size_t errlen)
   return 1;
 }
 
-/* V and M per layer but the output, U and MU per block, targets, two scratch blocks; the
- * Gram sums, a system, a right side and the input layer's factor. */
+/* V and M per layer but the output, U and MU per block, targets, two scratch blocks of a
+ * chunk's columns; the Gram sums, a system, a right side and the input layer's factor. */
 static double radmm_state_bytes(const nn_config *cfg, double N)
 {
   const int *n = cfg->n;
   int L = cfg->L, G = cfg->layer_groups > 1 ? cfg->layer_groups : 1, P = nn_nranks();
   double r = cfg->float32 ? 4 : 8, nmax = nn_widest_layer(L, n), w = n[1], rows = w > n[L] ? w : n[L];
   double square = (nmax + 1) * (nmax + 1), fixed = (3 * square + (nmax + 1) * nmax + (n[0] + 1.0) * (n[0] + 1)) * r;
+  double scratch = 2 * rows * fmin(N, NN_RADMM_CHUNK) * r; /* A and B: the busiest rank's (or pipe's) N caps them */
   if (G == 1 || cfg->group_schedule == 2 || P == 1) {
-    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L] + 2 * rows;
-    if (G > 1 && cfg->group_schedule != 2) per_sample += 2.0 * (G - 1) * w + 2 * rows * (G - 1); /* ghosts, backs, scratch */
-    return per_sample * N * r + fixed;
+    double per_sample = 2.0 * (L - 1) * w + (cfg->splitting == 3 ? 2.0 * (L - 2) * w : 0) + n[L];
+    if (G > 1 && cfg->group_schedule != 2) { /* ghosts and backs; each group's own scratch */
+      per_sample += 2.0 * (G - 1) * w;
+      scratch *= G;
+    }
+    return per_sample * N * r + scratch + fixed;
   }
   /* G x D ranks: a rank holds its group's layers for the pipe's G N samples (the gathered
    * inputs on the first group, the targets on the last); the heaviest group counts */
@@ -1209,7 +878,7 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
   for (int g = 0; g < G; g++) {
     int lo, hi;
     nn_group_layers(L, G, g, &lo, &hi);
-    double per_sample = 2 * rows;
+    double per_sample = 0;
     for (int l = lo; l <= hi && l < L; l++) per_sample += 2 * w + (cfg->splitting == 3 && l > 1 ? 2 * w : 0);
     if (lo > 1) per_sample += w;
     if (hi < L) per_sample += w;
@@ -1217,7 +886,7 @@ static double radmm_state_bytes(const nn_config *cfg, double N)
     if (hi == L) per_sample += n[L];
     if (per_sample > most) most = per_sample;
   }
-  return most * G * N * r + fixed;
+  return most * G * N * r + 2 * rows * fmin(G * N, NN_RADMM_CHUNK) * r + fixed;
 }
 
 const nn_method nn_method_resnet_admm = {

@@ -5,7 +5,7 @@
  * Data-parallel like every method here: per-sample variables stay on their rank, every sum over
  * samples is one MPI_Allreduce, the weights are replicated and identical on every rank. Every
  * step is collective over MPI_COMM_WORLD. With --layer-groups G > 1 the layers are split into G
- * groups on G x D ranks (resnet_admm.c, "Layer groups"): a rank holds its group's layers only.
+ * groups on G x D ranks (resnet_groups.c): a rank holds its group's layers only.
  * resnet_admm.c states the problem and every update. The step functions are exported (to the
  * numerics only) so tests/test_resnet_admm.c can check each against a direct computation. */
 #ifndef NN_RESNET_ADMM_H
@@ -20,8 +20,12 @@
 /* The state. Layers l = 1..L of the model: 1 the input layer, 2..L-1 the blocks, L the output.
  * V[l] (l = 1..L-1) is n x N, U[l] (blocks, 3-splitting) n x N; multipliers M[l] of
  * "V_l = a_l" and MU[l] of "U_l = W_l V_{l-1} + b_l", the same shapes. With --layer-groups G > 1
- * (resnet_admm.c, "Layer groups") the top-level state holds the groups this rank runs in
+ * (resnet_groups.c) the top-level state holds the groups this rank runs in
  * `part`: each part is a state of its own whose arrays exist for its layers lo..hi only. */
+/* Columns per pass of the scratch arrays: 1024 keeps them at 2 x 1 MiB for width 128 in float64,
+ * and the products over a chunk still run near the full GEMM rate. */
+enum { NN_RADMM_CHUNK = 1024 };
+
 typedef struct nn_resnet_admm nn_resnet_admm;
 struct nn_resnet_admm {
   nn_model *net;
@@ -34,7 +38,8 @@ struct nn_resnet_admm {
   const real *X;           /* d x N inputs (the shard's; a part: the pipe's, first group only) */
   real *T;                 /* k x N targets: one-hot classes or real targets (a part: last group only) */
   real *V[NN_MAX_LAYERS + 1], *U[NN_MAX_LAYERS + 1], *M[NN_MAX_LAYERS + 1], *MU[NN_MAX_LAYERS + 1];
-  real *A, *B;             /* max(n, k) x N scratch */
+  real *A, *B;             /* max(n, k) x chunk scratch: the steps run over N in chunks of columns */
+  long chunk;              /* NN_RADMM_CHUNK (a test may lower it to exercise partial chunks) */
   real *sums;              /* (nmax + 1) x (nmax + 1) + (nmax + 1) x nmax: Gram and cross product */
   real *sys, *rhs;         /* (nmax + 1)^2 and (nmax + 1) x nmax: one solve's system and right side */
   real *in_factor;         /* (d + 1)^2: the input layer's system, factored once (X never changes) */
@@ -60,9 +65,9 @@ struct nn_resnet_admm {
 
 /* Exact proximal least squares for layer l's Wbar = [W_l b_l] (rows x (cols + 1)):
  *   Wbar = argmin c/2 |Bt - Wbar Abar|^2 + mu/2 |Wbar - Wbar_old|^2,  Abar = [A; 1],
- * A cols x N, Bt rows x N (this rank's columns; the sums are allreduced), mu = ridge x
- * trace(c Abar Abar^T) / (cols + 1). Returns mu. */
-double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *Bt, double c);
+ * A cols x N, Bt = B + lam/beta rows x N (lam NULL: B; this rank's columns; the sums are
+ * allreduced), mu = ridge x trace(c Abar Abar^T) / (cols + 1). Returns mu. */
+double nn_radmm_ls_step(nn_resnet_admm *s, int l, const real *A, const real *B, const real *lam, double c);
 /* 2-splitting: block l's linearised weight step Wbar -= grad / tau_l (resnet_admm.c). Returns
  * tau_l. */
 double nn_radmm_w_block_linear(nn_resnet_admm *s, int l);

@@ -12,6 +12,19 @@ train=$(realpath "$1") h5tool=$(realpath "$2") mpiexec=$3 mode=${4:-fast}
 source "$(dirname "$(realpath "$0")")/harness.sh"
 same() { "$mpiexec" -n 1 "$h5tool" h5cmp "$1" "$2" "$3" >cmp.txt 2>&1; }
 
+# Bytes of the weights a rank of group g of G holds (the model and the driver's kept copy, float64):
+# its layers g L / G + 1 .. (g + 1) L / G and the next group's first (solver/layer_groups.h); the
+# network below: layer 1 is 6 x (4 + 1), the blocks 6 x (6 + 1), layer 8 is 2 x (6 + 1).
+held_bytes() {
+  local G=$1 g=$2 L=8 lo hi l sum=0
+  lo=$((g * L / G + 1)) hi=$(((g + 1) * L / G))
+  [ $hi -lt $L ] && hi=$((hi + 1))
+  for ((l = lo; l <= hi; l++)); do
+    if [ $l = 1 ]; then sum=$((sum + 6 * 5)); elif [ $l = $L ]; then sum=$((sum + 2 * 7)); else sum=$((sum + 6 * 7)); fi
+  done
+  echo $((2 * 8 * sum))
+}
+
 # L = 8 weight layers (6 blocks) of width 6; --validation 0 keeps the last iterate, so the
 # stored weights are those of the last iteration, not of a best epoch both runs may share.
 # 8 iterations: in the first three the boundary values barely move (a boundary exchange left
@@ -57,6 +70,18 @@ if [ "$mode" = fast ]; then
     same s$sp.h5 e${sp}jacobi4.h5 1e-6; grep -q 'exceeds 1.0e-06' cmp.txt && ok "splitting $sp: jacobi differs from odd-even's order (above 1e-6)" ||
       bad "splitting $sp: jacobi equals odd-even's order (the comparison cannot tell schedules apart)"
   done
+  # more samples than a chunk of the scratch arrays (NN_RADMM_CHUNK = 1024 columns): 2600 on the
+  # pipe are three chunks, the last shorter, and the boundary array travels as three messages
+  for sp in 2 3; do
+    run 1 "${net[@]}" --splitting $sp --n-train 2600 --epochs 4 --layer-groups 2 --output c1-$sp.h5 >/dev/null 2>&1
+    run 2 "${net[@]}" --splitting $sp --n-train 2600 --epochs 4 --layer-groups 2 --output c2-$sp.h5 >/dev/null 2>&1
+    same c1-$sp.h5 c2-$sp.h5 0 && ok "splitting $sp, G = 2, 2600 samples (3 chunks): 2 ranks equal 1 rank bit for bit" ||
+      { bad "splitting $sp, 2600 samples: 2 ranks vs 1 rank"; tail -3 cmp.txt; }
+  done
+  # one rank runs every group, so it holds the whole network (and its kept copy)
+  [ "$(attr e3jacobi2.h5 /model_bytes_max)" = "$(held_bytes 1 0)" ] && [ "$(attr e3jacobi2.h5 /model_bytes_min)" = "$(held_bytes 1 0)" ] &&
+    ok "model storage: one rank running 2 groups holds every layer ($(held_bytes 1 0) bytes)" ||
+    bad "model storage on one rank: $(attr e3jacobi2.h5 /model_bytes_min) .. $(attr e3jacobi2.h5 /model_bytes_max), not $(held_bytes 1 0)"
   f=m3jacobi2.h5 D=1 shape='( 8, 18 )'
 else
   # 4 and 8 ranks: slow on a 2-core machine (MPICH busy-polls; the results file's collective
@@ -80,6 +105,12 @@ fi
   [ "$(attr $f /config/group_schedule)" = jacobi ] && h5dump -a /group_first_layer $f | grep -q '(0): 1, 5' &&
   ok "results: layer_groups 2, data_shards $D, group_first_layer 1,5, /config records G and the schedule" ||
   bad "results: G and D ($(attr $f /layer_groups) $(attr $f /data_shards))"
+# No rank holds another group's weights: the bytes of model storage per rank (the smallest and the
+# largest rank's, as allocated) are group 1's and group 0's layers, each with the next group's
+# first; a rank holding every layer would show the whole network's $(held_bytes 1 0)
+[ "$(attr $f /model_bytes_max)" = "$(held_bytes 2 0)" ] && [ "$(attr $f /model_bytes_min)" = "$(held_bytes 2 1)" ] &&
+  ok "model storage: a rank holds its group's layers and the next group's first only ($(held_bytes 2 1) and $(held_bytes 2 0) of $(held_bytes 1 0) bytes)" ||
+  bad "model storage per rank: $(attr $f /model_bytes_min) .. $(attr $f /model_bytes_max) bytes, not $(held_bytes 2 1) .. $(held_bytes 2 0)"
 h5dump -H -d /epochs/phase_rank $f | grep -q "$shape" && ok "results: /epochs/phase_rank holds 9 phases of each rank" ||
   bad "results: phase_rank shape"
 # (the bit-for-bit comparisons above include /weights: the one-rank run holds the whole network,

@@ -89,6 +89,9 @@ static void setup(fixture *f, int split, int sigmoid)
   const nn_method *entry = nn_method_find_in(nn_numerics_of(cfg)->methods, cfg->method);
   f->run = nn_method_create(entry, cfg, &f->m, sh, NULL);
   f->s = f->run.self;
+  /* chunks of 3 columns (the scratch holds more): each step below runs over several chunks and
+   * a shorter last one on 1 and 2 ranks (13 samples: 3+3+3+3+1; 7: 3+3+1) */
+  f->s->chunk = 3;
   /* move every auxiliary and multiplier off the forward pass, so no term vanishes */
   nn_resnet_admm *s = f->s;
   for (int l = 1; l < L; l++)
@@ -122,7 +125,8 @@ static double sum_all(double v)
 
 /* grad of c/2 |B - Wbar Abar|^2 + mu/2 |Wbar - Wold|^2 at the new Wbar, by plain loops, relative
  * to the size of its two parts. */
-static void check_ls(fixture *f, int l, const double *A, const double *B, double c, const char *what)
+static void check_ls(fixture *f, int l, const double *A, const double *B, const double *src, const double *lam, double c,
+                     const char *what)
 {
   nn_model *m = &f->m;
   int r = m->n[l], cols = m->n[l - 1];
@@ -130,7 +134,7 @@ static void check_ls(fixture *f, int l, const double *A, const double *B, double
   size_t P = (size_t)r * (cols + 1);
   double *old = malloc(sizeof(double) * P), *g = calloc(P, sizeof(double)), *out = malloc(sizeof(double) * r * (N ? N : 1));
   memcpy(old, m->W[l], sizeof(double) * P);
-  double mu = nn_radmm_ls_step(f->s, l, A, B, c);
+  double mu = nn_radmm_ls_step(f->s, l, A, src, lam, c); /* its target src + lam/beta is B */
   ref_affine(m, l, A, N, out);
   for (long j = 0; j < N; j++)
     for (int i = 0; i < r; i++) {
@@ -396,14 +400,15 @@ int main(int argc, char **argv)
     long c = W * (f.sh.n ? f.sh.n : 1);
     double *B = malloc(sizeof(double) * c), *T = malloc(sizeof(double) * K * (f.sh.n ? f.sh.n : 1));
     for (long e = 0; e < W * f.sh.n; e++) B[e] = f.s->V[1][e] + f.s->M[1][e] / f.s->beta;
-    check_ls(&f, 1, f.sh.x, B, f.s->beta, "input layer W step");
+    check_ls(&f, 1, f.sh.x, B, f.s->V[1], f.s->M[1], f.s->beta, "input layer W step");
     f.s->iter = 1; /* from the second iteration on, the input layer's factor is reused */
-    for (long e = 0; e < W * f.sh.n; e++) B[e] += 0.2 * rnd(50, (uint64_t)(f.sh.first * W + e)); /* a new target */
-    check_ls(&f, 1, f.sh.x, B, f.s->beta, "input layer W step, cached factor");
+    for (long e = 0; e < W * f.sh.n; e++) f.s->V[1][e] += 0.2 * rnd(50, (uint64_t)(f.sh.first * W + e)); /* a new target */
+    for (long e = 0; e < W * f.sh.n; e++) B[e] = f.s->V[1][e] + f.s->M[1][e] / f.s->beta;
+    check_ls(&f, 1, f.sh.x, B, f.s->V[1], f.s->M[1], f.s->beta, "input layer W step, cached factor");
     for (long e = 0; e < W * f.sh.n; e++) B[e] = f.s->U[2][e] + f.s->MU[2][e] / f.s->beta;
-    check_ls(&f, 2, f.s->V[1], B, f.s->beta, "3-splitting block W step");
+    check_ls(&f, 2, f.s->V[1], B, f.s->U[2], f.s->MU[2], f.s->beta, "3-splitting block W step");
     memcpy(T, f.s->T, sizeof(double) * K * f.sh.n);
-    check_ls(&f, L, f.s->V[L - 1], T, 1.0, "output W step");
+    check_ls(&f, L, f.s->V[L - 1], T, T, NULL, 1.0, "output W step");
     free(B);
     free(T);
     teardown(&f);
