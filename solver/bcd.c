@@ -399,13 +399,12 @@ static void batched_readout(nn_bcd *s, nn_timer *t)
     nn_timer_stop(t);
     tsq += s->tsq;
   }
-  memcpy(s->G, s->Gsum, sizeof(real) * gsize);
+  memcpy(s->G, s->Gsum, sizeof(real) * gsize); /* where the solve and anchored_merit read them */
   memcpy(s->B, s->Bsum, sizeof(real) * bsize);
   nn_spd_factor_sum(&s->wsys[L], s->G, s->ridge, t);
   nn_spd_solve_sum(&s->wsys[L], s->B, k, nn_fit_solution(s->net, L), NN_BC_TRANSPOSED, t);
   long batch_global = s->n_global;
   double batch_tsq = s->tsq;
-  memcpy(s->B, s->Bsum, sizeof(real) * bsize); /* the solve overwrote it */
   s->n_global = s->n_all, s->tsq = tsq;
   s->merit_anchored = anchored_merit(s, ld, k);
   s->n_global = batch_global, s->tsq = batch_tsq;
