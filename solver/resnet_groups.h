@@ -1,7 +1,9 @@
 /* resnet-admm's --layer-groups inside the method: resnet_groups.c runs the groups (their parts'
  * set-up, the boundary messages, the schedules, the piped forward pass and the export) with the
- * steps of resnet_admm.c. This header is the seam between those two files; nothing else includes
- * it. "Collective" below: over MPI_COMM_WORLD (on one rank: local). */
+ * steps of resnet_admm.c, and resnet_method.c, the method's entry, chooses between the plain
+ * method and the groups. This header is the seam between those three files (the entry calls
+ * both, the groups call the steps, the steps call neither); nothing else includes it.
+ * "Collective" below: over MPI_COMM_WORLD (on one rank: local). */
 #ifndef NN_RESNET_GROUPS_H
 #define NN_RESNET_GROUPS_H
 
@@ -41,6 +43,11 @@ void nn_radmm_part_forward(nn_resnet_admm *p);
 void nn_radmm_part_free(nn_resnet_admm *p);
 /* Starts phase p of the epoch's timer, if an epoch is running. */
 void nn_radmm_phase(enum nn_phase p);
+/* The timer the steps' phases go to (NULL: none, outside an epoch). */
+void nn_radmm_set_timer(nn_timer *t);
+/* The plain method's multiplier steps (update) and augmented Lagrangian / n_global, the
+ * residuals into *res_v, *res_u. Collective. */
+double nn_radmm_plain_terms(nn_resnet_admm *s, int update, double *res_v, double *res_u);
 
 /* ---------------------------------------------- from resnet_groups.c: the groups */
 
