@@ -54,7 +54,8 @@ typedef struct {
   double bcd_prox;          /* bcd: proximal weight on |Wbar - Wbar_old|^2, relative to trace/n */
   int bcd_reanchor;         /* bcd: reset z, a to the forward pass every this many sweeps (0: never) */
   double bcd_growth;        /* bcd: beta and gamma multiply by this after every sweep */
-  int bcd_batches;          /* bcd: sweeps per epoch, each over its own contiguous share of every rank's samples */
+  int bcd_batches;          /* bcd: sweeps per epoch, sweep b over the samples with global index j = b (mod B) */
+  int augment;              /* training images translated by up to this many pixels, redrawn every epoch (0: off) */
   double dladmm_rho;        /* dladmm: the output constraint's penalty rho at the first iteration */
   double dladmm_nu;         /* dladmm: the hidden constraints' penalty nu (NaN: auto, nu = rho throughout) */
   double dladmm_rho_growth; /* dladmm: rho multiplies by this after every iteration ... */

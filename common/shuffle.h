@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-/* Stream of the per-epoch shuffle, apart from the initialisation (1000 + l, biases 3000 + l), ADMM auxiliary (2000 + l) and
- * the synthetic data (77, 100, 101, 200, 201) streams. */
+/* Stream of the per-epoch shuffle, apart from the initialisation (1000 + l, biases 3000 + l), ADMM auxiliary (2000 + l),
+ * synthetic data (77, 100, 101, 200, 201) and --augment (solver/augment.h) streams. */
 #define NN_SHUFFLE_STREAM 0x5348554646000000ULL
 
 /* perm (n entries) = a permutation of 0..n-1, cut into consecutive batches of `batch`

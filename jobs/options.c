@@ -146,6 +146,10 @@ static const opt_spec table[] = {
     "--weight-solve pinv: relative eigenvalue cutoff (auto: order x machine epsilon)" },
   { "seed", OPT_INT, "1", NULL, NULL, 0, 9007199254740992.0, 0, AT(seed),
     "random seed (initialisation, synthetic data, shuffling)" },
+  { "augment", OPT_INT, "0", NULL, NULL, 0, 4, F_METHOD, AT(augment),
+    "translate every training image by up to this many pixels in each direction, redrawn per sample and epoch "
+    "from --seed (0: off); square images only (mnist, fashion-mnist, idx); evaluation reads the images as "
+    "stored (solver/augment.h)" },
   { "lr", OPT_REAL, "auto", NULL, NULL, 0, 100, F_AUTO | F_LO_OPEN | F_METHOD, AT(lr), "learning rate (auto: 0.01, adam 0.001)" },
   { "batch", OPT_INT, "auto", NULL, NULL, 1, COUNT, F_AUTO | F_METHOD, AT(batch), "global mini-batch (auto: 128, sgd 1)" },
   { "momentum", OPT_REAL, "0.9", NULL, NULL, 0, 1, F_HI_OPEN | F_METHOD, AT(momentum), "momentum coefficient" },
@@ -833,6 +837,13 @@ static int check_combinations(nn_config *cfg, const int *given, char *err, size_
   int images = strcmp(cfg->data, "mnist") == 0 || strcmp(cfg->data, "fashion-mnist") == 0;
   if (images && cfg->n[0] != 784) FAIL("option --layers: %s images have 784 pixels, the first width is %d", cfg->data, cfg->n[0]);
   if (images && cfg->n[cfg->L] != 10) FAIL("option --layers: %s has 10 classes, the last width is %d", cfg->data, cfg->n[cfg->L]);
+  int side = (int)lround(sqrt((double)cfg->n[0]));
+  if (cfg->augment > 0 && !(images || strcmp(cfg->data, "idx") == 0))
+    FAIL("option --augment %d: translates images, and --data %s holds none (mnist, fashion-mnist, idx)", cfg->augment, cfg->data);
+  if (cfg->augment > 0 && side * side != cfg->n[0])
+    FAIL("option --augment %d: translates square images, and %d inputs are no square", cfg->augment, cfg->n[0]);
+  if (cfg->augment > 0 && 2 * cfg->augment >= side)
+    FAIL("option --augment %d: would shift a %d x %d image by half its side or more", cfg->augment, side, side);
   if (cfg->validation < 0) {
     if (images) cfg->validation = 5000;
     else if (strcmp(cfg->data, "synthetic") == 0 || strcmp(cfg->data, "regression") == 0) {

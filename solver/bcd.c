@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../common/check.h"
+#include "augment.h"
 #include "closed_forms.h"
 #include "layer_fit.h"
 #include "../common/util.h"
@@ -65,6 +66,7 @@ void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shar
   s->x = nn_shard_reals(train);
   s->label = train->label;
   s->batches = cfg->bcd_batches > 1 ? cfg->bcd_batches : 1;
+  s->side = (int)lround(sqrt((double)net->n[0])); /* --augment: the options checked it is a square */
   s->x_all = s->x, s->label_all = s->label, s->N_all = s->N, s->n_all = s->n_global, s->first_all = s->first;
   CHECK_ALL_RANKS(s->n_all >= s->batches, "option --bcd-batches: %d batches of %ld training samples would leave "
                   "some empty", s->batches, s->n_all);
@@ -356,15 +358,21 @@ void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
 /* ================================ mini-batch sweeps ================================ */
 
 /* Gathers batch b (the shard's samples with global index j = b mod B) into x, label and T
- * (one-hot), and sets N, n_global to the batch's counts. */
-static void batch_select(nn_bcd *s, int b, nn_timer *t)
+ * (one-hot), and sets N, n_global to the batch's counts. epoch > 0: the inputs translated by
+ * their --augment draws for that epoch; 0: as stored (the readout's pass). */
+static void batch_select(nn_bcd *s, int b, int epoch, nn_timer *t)
 {
   const int n0 = s->net->n[0], k = s->net->n[s->L];
   const long B = s->batches;
+  const int radius = epoch > 0 ? s->cfg->augment : 0;
   nn_timer_start(t, PH_TARGETS);
   long m = 0;
   for (long c = ((b - s->first_all) % B + B) % B; c < s->N_all; c += B, m++) {
-    memcpy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, sizeof(real) * (size_t)n0);
+    if (radius > 0)
+      nn_augment_copy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, s->side, radius, (uint64_t)s->cfg->seed,
+                      epoch, s->first_all + c);
+    else
+      memcpy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, sizeof(real) * (size_t)n0);
     s->labelb[m] = s->label_all[c];
   }
   s->N = m;
@@ -388,7 +396,7 @@ static void batched_readout(nn_bcd *s, nn_timer *t)
   memset(s->Bsum, 0, sizeof(real) * bsize);
   double tsq = 0;
   for (int b = 0; b < s->batches; b++) {
-    batch_select(s, b, t);
+    batch_select(s, b, 0, t);
     anchor_forward(s, t);
     if (s->hinge && s->sweeps > 0) targets_step(s, t);
     nn_timer_start(t, PH_GRAM);
@@ -410,11 +418,11 @@ static void batched_readout(nn_bcd *s, nn_timer *t)
   s->n_global = batch_global, s->tsq = batch_tsq;
 }
 
-void nn_bcd_batched_epoch(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
+void nn_bcd_batched_epoch(nn_bcd *s, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
   double res_z = 0, res_a = 0;
   for (int b = 0; b < s->batches; b++) {
-    batch_select(s, b, t);
+    batch_select(s, b, epoch, t);
     nn_bcd_output_step(s, 1, t); /* the batch's forward pass, targets and readout */
     nn_bcd_sweep(s, st, t);
     res_z += st->residual_z * (double)s->n_global;
@@ -430,10 +438,9 @@ void nn_bcd_batched_epoch(nn_bcd *s, nn_epoch_stats *st, nn_timer *t)
 
 static void bcd_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *t)
 {
-  (void)epoch;
   nn_bcd *s = self;
   if (s->batches > 1)
-    nn_bcd_batched_epoch(s, st, t);
+    nn_bcd_batched_epoch(s, epoch, st, t);
   else
     nn_bcd_sweep(s, st, t);
 }
@@ -493,6 +500,11 @@ static int bcd_validate(nn_config *cfg, char *err, size_t errlen)
     }
     cfg->anderson = 0;
   }
+  if (cfg->augment > 0 && cfg->bcd_batches == 1) { /* the auxiliaries z, a belong to the inputs as stored */
+    snprintf(err, errlen, "option --augment %d: bcd translates its inputs per batch only: add --bcd-batches "
+             "(20 on MNIST); a full sweep keeps each sample's auxiliaries across epochs", cfg->augment);
+    return 0;
+  }
   return 1;
 }
 
@@ -517,7 +529,7 @@ const nn_method nn_method_bcd = {
   .help = "block coordinate descent on a quadratic-penalty merit, every block step an exact minimiser; not ADMM "
           "(no multipliers); it never forms the loss gradient, but its top a-step carries the output error "
           "T - f(x) back through W_L^T, damped and preconditioned (solver/bcd.c)",
-  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth bcd-batches anderson",
+  .options = "beta gamma ridge grid block bcd-prox bcd-decay bcd-reanchor bcd-growth bcd-batches augment anderson",
   .init_auto = NN_INIT_PAIRS,
   .anderson_auto = 3, /* by validation on full MNIST 784-256-256-10, 50 sweeps (bench/bench-issue15-table.sh): the
                          smallest M within one standard error of the best; README "Anderson acceleration" */

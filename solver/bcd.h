@@ -51,7 +51,8 @@ typedef struct {
   /* --bcd-batches B > 1 (mini-batch bcd): every epoch runs B sweeps, sweep b over the samples
    * with global index j = b (mod B), so the batches do not depend on the rank count. z, a, T
    * and x above then hold one batch (its columns gathered from the shard), N and n_global are
-   * the batch's, and no per-sample state outlives a batch. */
+   * the batch's, and no per-sample state outlives a batch. With --augment R each sweep's
+   * batch holds its inputs translated (augment.h); the all-sample readout reads them as stored. */
   int batches;
   const real *x_all;             /* the shard: n[0] x N_all inputs, N_all labels */
   const int *label_all;
@@ -59,6 +60,7 @@ typedef struct {
   real *xb;                      /* n[0] x (the most local samples of a batch): the batch's inputs */
   int *labelb;
   real *Gsum, *Bsum;             /* the readout's Gram and cross sums over every batch */
+  int side;                      /* --augment: the images are side x side */
 } nn_bcd;
 
 /* Set-up and tear-down of a state (self: an nn_bcd, net: an nn_model with biases, train:
@@ -68,9 +70,10 @@ void nn_bcd_free(void *self);
 /* One backward sweep over the hidden layers, then the output solve (re-anchoring first when
  * the sweep count is a multiple of --bcd-reanchor). */
 void nn_bcd_sweep(nn_bcd *s, nn_epoch_stats *st, nn_timer *t);
-/* --bcd-batches B > 1: the B sweeps of one epoch (each started at its batch's forward pass,
- * with the readout solved on the batch), then the readout solved on every sample. */
-void nn_bcd_batched_epoch(nn_bcd *s, nn_epoch_stats *st, nn_timer *t);
+/* --bcd-batches B > 1: the B sweeps of epoch `epoch` (1-based; each started at its batch's
+ * forward pass, with the readout solved on the batch, its inputs translated by --augment's
+ * draws for the epoch), then the readout solved on every sample as stored. */
+void nn_bcd_batched_epoch(nn_bcd *s, int epoch, nn_epoch_stats *st, nn_timer *t);
 
 /* The steps, exposed for tests. */
 void nn_bcd_activation_step(nn_bcd *s, int l, nn_timer *t);

@@ -3,7 +3,8 @@
  * mini-batch, nb the columns of one step that fall in this rank's shard (0 <= nb <= B).
  * Every matrix is column-major with samples as columns: a_l is n[l] x nb, W_l n[l] x n[l-1].
  *
- * One step: gather this rank's columns of the global batch, forward, softmax cross-entropy,
+ * One step: gather this rank's columns of the global batch (translated by their --augment draws,
+ * augment.h), forward, softmax cross-entropy,
  * backward into one packed gradient buffer (the SUM over the rank's columns), the sum of
  * those buffers over all ranks (node_sum.h: through node-shared memory within a node, one
  * MPI_Allreduce of a slice across nodes; or one MPI_Allreduce of everything with
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "../common/check.h"
+#include "augment.h"
 #include "node_sum.h"
 #include "real_vector.h"
 #include "../common/util.h"
@@ -61,6 +63,7 @@ typedef struct {
   long B;
   double lr, mu;
   int fused;          /* 1 rank, plain SGD: the step writes W += -lr/B dW straight into W */
+  int side;           /* --augment: the images are side x side */
   workspace ws;
   long *perm;         /* n_global: this epoch's global order */
   size_t P;           /* parameter count */
@@ -426,7 +429,10 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
     for (long i = 0; i < Bs; i++) {
       long j = s->perm[s0 + i] - first;
       if ((unsigned long)j >= (unsigned long)nloc) continue;
-      if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
+      if (s->cfg->augment > 0) /* translated by its draw for this epoch (augment.h) */
+        nn_augment_copy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, s->side, s->cfg->augment, (uint64_t)s->cfg->seed,
+                        epoch, first + j);
+      else if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
       else memcpy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, sizeof(real) * d);
       if (s->ws.tbuf) memcpy(s->ws.tbuf + (size_t)nb * k, (const real *)tr->y + (size_t)j * k, sizeof(real) * k);
       s->ws.y[nb++] = tr->label[j];
@@ -500,6 +506,7 @@ static void gradient_init(gradient *s, enum rule rule, const nn_config *cfg, nn_
   s->lr = cfg->lr;
   s->mu = cfg->momentum;
   s->fused = p == 1 && s->rule == RULE_PLAIN;
+  s->side = (int)lround(sqrt((double)net->n[0])); /* --augment: the options checked it is a square */
   long cap = s->B < train->n ? s->B : train->n;
   ws_init(&s->ws, net, cap);
   s->ws.squared = cfg->loss == NN_LOSS_LEAST_SQUARES;
@@ -607,7 +614,7 @@ static double gradient_state_bytes(const nn_config *cfg, double N)
 const nn_method nn_method_gd = {
   .name = "gd",
   .help = "mini-batch gradient descent by backpropagation (solver/gradient.c)",
-  .options = "lr batch reduce-group",
+  .options = "lr batch reduce-group augment",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
@@ -620,7 +627,7 @@ const nn_method nn_method_gd = {
 const nn_method nn_method_sgd = {
   .name = "sgd",
   .help = "pure stochastic gradient descent: --batch auto is 1, on one rank",
-  .options = "lr batch reduce-group",
+  .options = "lr batch reduce-group augment",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
@@ -633,7 +640,7 @@ const nn_method nn_method_sgd = {
 const nn_method nn_method_momentum = {
   .name = "momentum",
   .help = "heavy-ball momentum, as torch.optim.SGD(momentum=--momentum)",
-  .options = "lr batch reduce-group momentum",
+  .options = "lr batch reduce-group momentum augment",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",
@@ -646,7 +653,7 @@ const nn_method nn_method_momentum = {
 const nn_method nn_method_adam = {
   .name = "adam",
   .help = "Adam, as torch.optim.Adam: --lr auto is 0.001",
-  .options = "lr batch reduce-group",
+  .options = "lr batch reduce-group augment",
   .init_auto = NN_INIT_HE,
   .loss_auto = NN_LOSS_CROSS_ENTROPY, .losses = 1u << NN_LOSS_CROSS_ENTROPY | 1u << NN_LOSS_LEAST_SQUARES,
   .losses_why = "trains softmax cross-entropy or the squared loss (least-squares)",

@@ -97,7 +97,7 @@
  * (mu, tau_l, rho_l above) and the conditions on them and on beta; (5) the loss form (here
  * 1/2 |.|^2 summed, not averaged: beta's scale depends on the sample count). */
 #include "resnet_admm.h"
-#include "resnet_groups.h"
+#include "resnet_seam.h"
 
 #include <math.h>
 #include <stdlib.h>

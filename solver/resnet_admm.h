@@ -26,6 +26,16 @@
  * and the products over a chunk still run near the full GEMM rate. */
 enum { NN_RADMM_CHUNK = 1024 };
 
+/* --layer-groups: a split's samples as the pipe holds them: inputs on the first group, classes
+ * or targets on the last (gathered once per split by resnet_groups.c: the shards do not change
+ * during a run). */
+struct nn_radmm_eval_data {
+  const void *shard;
+  long N;
+  real *x, *y;
+  int *label;
+};
+
 typedef struct nn_resnet_admm nn_resnet_admm;
 struct nn_resnet_admm {
   nn_model *net;

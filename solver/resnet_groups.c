@@ -1,4 +1,4 @@
-/* resnet-admm's layer groups, --layer-groups G > 1 (resnet_groups.h; the steps are resnet_admm.c's;
+/* resnet-admm's layer groups, --layer-groups G > 1 (resnet_seam.h; the steps are resnet_admm.c's;
  * README: Residual networks by ADMM, "Layer groups"). Group g of G owns
  * layers lo..hi (group_layers): their weights, V, U and the multipliers M, MU of their
  * constraints, so the multiplier of the boundary constraint lo (V_lo = V_{lo-1} + act(.), which
@@ -16,7 +16,7 @@
  * then 1, 3, ..; serial (2) is odd-even's serial order on the full state (resnet_admm.c,
  * nn_radmm_sweep). Then, in every schedule, V is sent forward, each group takes its multiplier steps (every constraint
  * with the new iterates) and the backward arrays for the next iteration are sent. */
-#include "resnet_groups.h"
+#include "resnet_seam.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,15 +26,6 @@
 #include "../common/util.h"
 #include "layer_groups.h"
 #include "real.h"
-
-/* A split's samples as the pipe holds them: inputs on the first group, classes or targets on
- * the last (gathered once per split: the shards do not change during a run). */
-struct nn_radmm_eval_data {
-  const void *shard;
-  long N;
-  real *x, *y;
-  int *label;
-};
 
 enum { TAG_V = 1601, TAG_BACK = 1602, TAG_W = 1603, TAG_EVAL = 1604, TAG_EXPORT = 1605 };
 

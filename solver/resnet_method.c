@@ -4,7 +4,7 @@
  * (resnet_groups.c: the groups, which run those steps). The one file that knows both, so that
  * neither of them calls the other back. */
 #include "resnet_admm.h"
-#include "resnet_groups.h"
+#include "resnet_seam.h"
 
 #include <math.h>
 #include <stdlib.h>

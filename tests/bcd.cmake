@@ -2,7 +2,7 @@
 # test_bcd_<prec>: each block step against its optimality condition or a brute-force search,
 # the merit non-increasing within sweeps, re-anchoring = forward loss, pair initialisation,
 # at 1 and 2 ranks; then 3 sweeps dumped at 1 and 2 ranks and compared, and 3 mini-batch epochs
-# (--bcd-batches 7) likewise.
+# (--bcd-batches 7, without and with --augment 1) likewise.
 set(BCD_MPIEXEC ${MPIEXEC}) # tests/CMakeLists.txt: nn-mpiexec, MPIEXEC_* honoured
 set(BCD_DIR ${CMAKE_CURRENT_BINARY_DIR})
 
@@ -24,6 +24,10 @@ foreach(prec f64 f32)
              COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}> dump-batches ${BCD_DIR}/bcd-batches-${prec}-np${np}.bin)
     set_tests_properties(bcd_dump_batches_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
                          FIXTURES_SETUP bcd_dump_batches_${prec}_np${np} LABELS bcd PROCESSORS ${np})
+    add_test(NAME bcd_dump_augment_${prec}_np${np}
+             COMMAND ${BCD_MPIEXEC} -n ${np} $<TARGET_FILE:test_bcd_${prec}> dump-augment ${BCD_DIR}/bcd-augment-${prec}-np${np}.bin)
+    set_tests_properties(bcd_dump_augment_${prec}_np${np} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 120
+                         FIXTURES_SETUP bcd_dump_augment_${prec}_np${np} LABELS bcd PROCESSORS ${np})
   endforeach()
 endforeach()
 
@@ -48,4 +52,9 @@ foreach(prec f64 f32)
                                          ${BCD_DIR}/bcd-batches-${prec}-np1.bin ${BCD_DIR}/bcd-batches-${prec}-np2.bin ${tol})
   set_tests_properties(bcd_batches_np1_vs_np2_${prec} PROPERTIES
                        FIXTURES_REQUIRED "bcd_dump_batches_${prec}_np1;bcd_dump_batches_${prec}_np2" TIMEOUT 60 LABELS bcd)
+  # and with --augment 1 on 4 x 4 inputs: the shifts are drawn by global sample index too
+  add_test(NAME bcd_augment_np1_vs_np2_${prec} COMMAND ${BCD_MPIEXEC} -n 1 $<TARGET_FILE:test_bcd_f64> cmp
+                                         ${BCD_DIR}/bcd-augment-${prec}-np1.bin ${BCD_DIR}/bcd-augment-${prec}-np2.bin ${tol})
+  set_tests_properties(bcd_augment_np1_vs_np2_${prec} PROPERTIES
+                       FIXTURES_REQUIRED "bcd_dump_augment_${prec}_np1;bcd_dump_augment_${prec}_np2" TIMEOUT 60 LABELS bcd)
 endforeach()

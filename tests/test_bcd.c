@@ -348,15 +348,18 @@ static const double *plain_forward(const nn_model *net, const real *x, double *h
   return cur;
 }
 
-/* Mini-batch bcd (--bcd-batches 5), least squares, two epochs: after each, the readout is the
- * exact ridge solution on every sample (its gradient, summed by plain loops over the true
- * forward pass, vanishes), and the reported objective is the forward pass's loss. */
+/* Mini-batch bcd (--bcd-batches 5, --augment 1 on 4 x 4 inputs), least squares, two epochs:
+ * after each, the readout is the exact ridge solution on every sample as stored (its gradient,
+ * summed by plain loops over the true forward pass of the untranslated inputs, vanishes), and
+ * the reported objective is the forward pass's loss. */
 static void test_batches(const nn_grid *g)
 {
   nn_config cfg;
   make_config(&cfg, 1);
   cfg.loss = NN_LOSS_LEAST_SQUARES;
   cfg.bcd_batches = 5;
+  cfg.augment = 1;
+  cfg.n[0] = 16;
   problem p;
   problem_open(&p, &cfg, g);
   const nn_model *net = &p.net;
@@ -367,7 +370,7 @@ static void test_batches(const nn_grid *g)
   const int L = net->L, in = net->n[L - 1], k = net->n[L];
   double *grad = calloc((size_t)(in + 1) * k, sizeof(double)), h[2 * 17];
   for (int epoch = 1; epoch <= 2; epoch++) {
-    nn_bcd_batched_epoch(&p.s, &st, &t);
+    nn_bcd_batched_epoch(&p.s, epoch, &st, &t);
     memset(grad, 0, sizeof(double) * (size_t)(in + 1) * k);
     double loss = 0, scale = 0;
     for (long j = 0; j < train->n; j++) {
@@ -400,13 +403,16 @@ static void test_batches(const nn_grid *g)
   problem_close(&p);
 }
 
-/* Three full sweeps with re-anchoring (or, batches > 1, three mini-batch epochs); rank 0 writes
- * the weights and biases as doubles. */
-static void dump_sweeps(const nn_grid *g, const char *path, int batches)
+/* Three full sweeps with re-anchoring (or, batches > 1, three mini-batch epochs; augment > 0:
+ * on 4 x 4 inputs translated by --augment's draws); rank 0 writes the weights and biases as
+ * doubles. */
+static void dump_sweeps(const nn_grid *g, const char *path, int batches, int augment)
 {
   nn_config cfg;
   make_config(&cfg, 1);
   cfg.bcd_batches = batches;
+  cfg.augment = augment;
+  if (augment) cfg.n[0] = 16;
   problem p;
   problem_open(&p, &cfg, g);
   nn_timer t;
@@ -414,7 +420,7 @@ static void dump_sweeps(const nn_grid *g, const char *path, int batches)
   nn_epoch_stats st;
   for (int e = 0; e < 3; e++) {
     if (batches > 1)
-      nn_bcd_batched_epoch(&p.s, &st, &t);
+      nn_bcd_batched_epoch(&p.s, e + 1, &st, &t);
     else
       nn_bcd_sweep(&p.s, &st, &t);
   }
@@ -426,7 +432,7 @@ static void dump_sweeps(const nn_grid *g, const char *path, int batches)
 
 static void dump(const void *grid, const char *path)
 {
-  dump_sweeps(grid, path, 1);
+  dump_sweeps(grid, path, 1, 0);
 }
 
 int main(int argc, char **argv)
@@ -435,7 +441,9 @@ int main(int argc, char **argv)
   nn_grid g;
   nn_grid_init(&g, 0, 0, 4);
   if (argc == 3 && strcmp(argv[1], "dump-batches") == 0) /* --bcd-batches 7: batches set by global index */
-    dump_sweeps(&g, argv[2], 7);
+    dump_sweeps(&g, argv[2], 7, 0);
+  else if (argc == 3 && strcmp(argv[1], "dump-augment") == 0) /* and --augment 1: shifts drawn by global index */
+    dump_sweeps(&g, argv[2], 7, 1);
   else if (!testing_dump_modes(argc, argv, "bcd", dump, &g)) {
     test_steps_and_merit(&g, NN_LOSS_LEAST_SQUARES);
     test_steps_and_merit(&g, NN_LOSS_SQUARED_HINGE);

@@ -46,6 +46,9 @@ expect_error "gradient methods refuse Anderson acceleration" "option --anderson:
 expect_error "the floor refuses Anderson acceleration" "option --anderson: does not apply to --method random-features" 1 "${bcd[@]}" --method random-features --anderson 0
 expect_error "--anderson beyond its range" "option --anderson: 33 is outside \[0, 32\]" 1 "${bcd[@]}" --anderson 33
 expect_error "mini-batch bcd refuses Anderson acceleration" "option --anderson 2: mini-batch bcd (--bcd-batches 4) takes --anderson 0 only" 1 "${bcd[@]}" --bcd-batches 4 --anderson 2
+expect_error "--augment needs images" "option --augment 1: translates images, and --data synthetic holds none" 1 "${bcd[@]}" --bcd-batches 4 --augment 1
+expect_error "full-sweep bcd refuses --augment" "option --augment 1: bcd translates its inputs per batch only: add --bcd-batches" 1 "${bcd[@]}" --augment 1
+expect_error "admm refuses --augment" "option --augment: does not apply to --method admm (it applies to bcd,gd,sgd,momentum,adam)" 1 "${tiny[@]}" --augment 1
 expect_error "more batches than samples" "option --bcd-batches: 100000 batches of .* training samples would leave some empty" 2 "${bcd[@]}" --bcd-batches 100000
 expect_error "admm refuses bcd's options" "option --bcd-prox: does not apply to --method admm (it applies to bcd)" 1 "${tiny[@]}" --bcd-prox 0.1
 expect_error "bcd refuses ADMM's warm-up" "option --warmup: does not apply to --method bcd (it applies to admm)" 1 "${bcd[@]}" --warmup 3
@@ -105,6 +108,8 @@ idx=(--method admm --data idx --train-images tr-img --train-labels tr-lab --test
      --layers 20,8,10 --epochs 2 --warmup 0 --validation 40)
 rm -f good.h5
 if run 2 "${idx[@]}" --output good.h5 >out.txt 2>&1 && [ -f good.h5 ]; then ok "IDX files train"; else bad "IDX files train"; cat out.txt; fi
+expect_error "--augment on images that are no square" "option --augment 1: translates square images, and 20 inputs are no square" 1 \
+  "${idx[@]:0:14}" --method adam --augment 1
 gzip -c tr-img >tr-img.gz && gzip -c tr-lab >tr-lab.gz
 if run 2 "${idx[@]}" --train-images tr-img.gz --train-labels tr-lab.gz --output gz.h5 >out.txt 2>&1 &&
    h5diff good.h5 gz.h5 /weights /weights >/dev/null; then ok "gzip IDX gives the same weights"; else bad "gzip IDX"; cat out.txt; fi

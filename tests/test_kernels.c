@@ -8,6 +8,7 @@
 
 #include "../io/dataset.h"
 #include "../solver/admm.h"
+#include "../solver/augment.h"
 #include "../common/check.h"
 #include "../solver/closed_forms.h"
 #include "../solver/pinv.h"
@@ -363,6 +364,60 @@ static void test_closed_forms(void)
   EXPECT(bad_out == 0, "output z-update is not the minimiser in %d of %d cases", bad_out, 2 * cases);
 }
 
+/* --augment's translation: a hand-worked 3 x 3 case; every shift of a 5 x 5 image against two
+ * 1-D passes (rows, then columns), an independent way to write the same map; radius 0 copies.
+ * The draws: each of -2..2 within 10% of its share over 20,000 samples (7 standard errors),
+ * dx and dy not the same draw, a pure function of (seed, epoch, index), new per epoch. */
+static void test_augment(void)
+{
+  const real src3[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, want3[9] = { 4, 4, 5, 7, 7, 8, 7, 7, 8 };
+  real dst3[9];
+  nn_augment_shift(dst3, src3, 3, 1, -1); /* one column right, one row up */
+  EXPECT(memcmp(dst3, want3, sizeof dst3) == 0, "augment: (dx, dy) = (1, -1) of 1..9 is %g %g %g / %g %g %g / %g %g %g",
+         dst3[0], dst3[1], dst3[2], dst3[3], dst3[4], dst3[5], dst3[6], dst3[7], dst3[8]);
+  enum { S = 5 };
+  real src[S * S], dst[S * S], rows[S * S], ref[S * S];
+  for (int e = 0; e < S * S; e++) src[e] = (real)(10 * (e / S) + e % S);
+  int bad = 0;
+  for (int dy = -2; dy <= 2; dy++)
+    for (int dx = -2; dx <= 2; dx++) {
+      for (int r = 0; r < S; r++) { /* rows: output row r is input row r - dy, held at the border */
+        int from = r - dy < 0 ? 0 : r - dy >= S ? S - 1 : r - dy;
+        memcpy(rows + r * S, src + from * S, sizeof(real) * S);
+      }
+      for (int r = 0; r < S; r++)
+        for (int c = 0; c < S; c++) {
+          int from = c - dx < 0 ? 0 : c - dx >= S ? S - 1 : c - dx;
+          ref[r * S + c] = rows[r * S + from];
+        }
+      nn_augment_shift(dst, src, S, dx, dy);
+      if (memcmp(dst, ref, sizeof dst) != 0) bad++;
+    }
+  EXPECT(bad == 0, "augment: %d of 25 shifts of a 5 x 5 image differ from the two 1-D passes", bad);
+  nn_augment_copy(dst, src, S, 0, 7, 3, 11);
+  EXPECT(memcmp(dst, src, sizeof dst) == 0, "augment: radius 0 does not copy the image");
+
+  enum { N = 20000 };
+  long count_x[5] = { 0 }, count_y[5] = { 0 }, same = 0, moved = 0, unstable = 0, out = 0;
+  for (long j = 0; j < N; j++) {
+    int dx, dy, dx2, dy2, ex, ey;
+    nn_augment_draw(7, 3, j, 2, &dx, &dy);
+    nn_augment_draw(7, 3, j, 2, &dx2, &dy2);
+    nn_augment_draw(7, 4, j, 2, &ex, &ey);
+    if (dx < -2 || dx > 2 || dy < -2 || dy > 2) { out++; continue; }
+    count_x[dx + 2]++, count_y[dy + 2]++;
+    same += dx == dy;
+    unstable += dx != dx2 || dy != dy2;
+    moved += dx != ex || dy != ey;
+  }
+  int skew = 0;
+  for (int v = 0; v < 5; v++) skew += labs(count_x[v] - N / 5) > N / 50 || labs(count_y[v] - N / 5) > N / 50;
+  EXPECT(out == 0 && skew == 0, "augment: draws outside -2..2 (%ld) or off uniform (%d of 10 counts)", out, skew);
+  EXPECT(labs(same - N / 5) <= N / 50, "augment: dx = dy in %ld of %d draws, not about a fifth", same, N);
+  EXPECT(unstable == 0 && moved > N / 2, "augment: %ld draws not reproducible, %ld of %d change with the epoch",
+         unstable, moved, N);
+}
+
 /* Initialisation schemes against their stated distributions: the sample variance of a
  * 200 x 400 layer (80,000 draws: a 5% band is over 10 standard errors wide), the uniform
  * schemes' bounds, and the biases (zero except for pytorch, which draws them like W). */
@@ -620,6 +675,7 @@ int main(int argc, char **argv)
     nn_grid_free(&g);
   }
   test_closed_forms();
+  test_augment();
   test_forward();
   test_init();
   int rc = testing_finish();

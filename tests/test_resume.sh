@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checkpoints and resume (issue 14), on small synthetic jobs:
-#  - every method at 2 ranks (bcd and sgd at 1 too; dladmm and bcd with --anderson 3, whose history is in the checkpoint; bcd with --bcd-batches 3, whose checkpoint holds no per-sample arrays): a run stopped by SIGUSR1 on one rank (test hook) writes a
+#  - every method at 2 ranks (bcd and sgd at 1 too; dladmm and bcd with --anderson 3, whose history is in the checkpoint; bcd with --bcd-batches 3, whose checkpoint holds no per-sample arrays; bcd and adam with --augment 1 on 6 x 6 IDX images, whose shifts are drawn by epoch): a run stopped by SIGUSR1 on one rank (test hook) writes a
 #    checkpoint and a complete file with stop_reason=signal; --resume then finishes it, and
 #    its final weights and every per-epoch figure that is not a timing are the same bits as a
 #    straight run's (early stopping and the kept weights included: --validation, --patience);
-#  - another rank count: written at 2 ranks, resumed at 1 or 3 (bcd both, admm 3, adam and dladmm --anderson 3 1): weights within 1e-8 x
+#  - another rank count: written at 2 ranks, resumed at 1 or 3 (bcd and bcd --augment both, admm 3, adam, adam --augment and dladmm --anderson 3 1): weights within 1e-8 x
 #    max |w| of the straight 1- and 3-rank runs (the rank-agreement tolerance of the bcd
 #    tests), the auxiliaries redistributed by global sample;
 #  - refusals, one line each: other options, other data, a truncated and a corrupted
@@ -24,6 +24,10 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 common=(--data synthetic --n-train 600 --n-test 200 --validation 100 --patience 2 --quiet 1 --seed 7 --epochs 5)
 small=(--layers 784,37,23,10 --block 8)
+# --augment translates images: 6 x 6 IDX images, which override the synthetic data
+"$make_idx" images aug-tr 800 6 6 1 && "$make_idx" labels aug-trl 800 10 && "$make_idx" images aug-te 300 6 6 2 &&
+  "$make_idx" labels aug-tel 300 10 || bad "make_idx for the --augment cases"
+aug="--data idx --train-images aug-tr --train-labels aug-trl --test-images aug-te --test-labels aug-tel --layers 36,20,10"
 # every method at 2 ranks (the signal on the other rank than the one that prints), and the
 # one-rank paths that differ: bcd's, and sgd's fused step
 cases=(
@@ -34,6 +38,8 @@ cases=(
   "dladmm-anderson|2|--method dladmm --layers 784,37,23,10 --anderson 3"
   "bcd-anderson|2|--method bcd ${small[*]} --anderson 3"
   "bcd-batches|2|--method bcd ${small[*]} --bcd-batches 3"
+  "bcd-augment|2|--method bcd $aug --bcd-batches 3 --augment 1"
+  "adam-augment|2|--method adam $aug --augment 1"
   "rf|2|--method random-features ${small[*]}"
   "gd|2|--method gd --layers 784,37,23,10"
   "momentum|2|--method momentum --layers 784,37,23,10"
@@ -84,7 +90,8 @@ done
 
 # Another rank count: written at 2, resumed at 1 and at 3.
 for c in "bcd|1 3|--method bcd ${small[*]}" "admm|3|--method admm ${small[*]} --warmup 1" "adam|1|--method adam --layers 784,37,23,10" \
-         "dladmm-anderson|1|--method dladmm --layers 784,37,23,10 --anderson 3"; do
+         "dladmm-anderson|1|--method dladmm --layers 784,37,23,10 --anderson 3" "bcd-augment|1 3|--method bcd $aug --bcd-batches 3 --augment 1" \
+         "adam-augment|1|--method adam $aug --augment 1"; do
   IFS='|' read -r name counts opts <<<"$c"
   rm -f two.h5 two.checkpoint.h5
   # shellcheck disable=SC2086

@@ -4,8 +4,8 @@
  * method and the groups. This header is the seam between those three files (the entry calls
  * both, the groups call the steps, the steps call neither); nothing else includes it.
  * "Collective" below: over MPI_COMM_WORLD (on one rank: local). */
-#ifndef NN_RESNET_GROUPS_H
-#define NN_RESNET_GROUPS_H
+#ifndef NN_RESNET_SEAM_H
+#define NN_RESNET_SEAM_H
 
 #include "../common/timer.h"
 #include "resnet_admm.h"
