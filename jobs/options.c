@@ -148,8 +148,8 @@ static const opt_spec table[] = {
     "random seed (initialisation, synthetic data, shuffling)" },
   { "augment", OPT_INT, "0", NULL, NULL, 0, 4, F_METHOD, AT(augment),
     "translate every training image by up to this many pixels in each direction, redrawn per sample and epoch "
-    "from --seed (0: off); square images only (mnist, fashion-mnist, idx); evaluation reads the images as "
-    "stored (solver/augment.h)" },
+    "from --seed (0: off); square images only (mnist, fashion-mnist, idx); bcd with --bcd-batches > 1 only; "
+    "evaluation reads the images as stored (solver/augment.h)" },
   { "lr", OPT_REAL, "auto", NULL, NULL, 0, 100, F_AUTO | F_LO_OPEN | F_METHOD, AT(lr), "learning rate (auto: 0.01, adam 0.001)" },
   { "batch", OPT_INT, "auto", NULL, NULL, 1, COUNT, F_AUTO | F_METHOD, AT(batch), "global mini-batch (auto: 128, sgd 1)" },
   { "momentum", OPT_REAL, "0.9", NULL, NULL, 0, 1, F_HI_OPEN | F_METHOD, AT(momentum), "momentum coefficient" },
