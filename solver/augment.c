@@ -1,6 +1,7 @@
 /* Random translations of training images (augment.h). */
 #include "augment.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "../common/rng.h"
@@ -26,13 +27,13 @@ void nn_augment_shift(real *dst, const real *src, int side, int dx, int dy)
   }
 }
 
-void nn_augment_copy(real *dst, const real *src, int side, int radius, uint64_t seed, int epoch, long global_index)
+void nn_augment_copy(real *dst, const real *src, int pixels, int radius, uint64_t seed, int epoch, long global_index)
 {
   if (radius == 0) {
-    memcpy(dst, src, sizeof(real) * (size_t)side * side);
+    memcpy(dst, src, sizeof(real) * (size_t)pixels);
     return;
   }
   int dx, dy;
   nn_augment_draw(seed, epoch, global_index, radius, &dx, &dy);
-  nn_augment_shift(dst, src, side, dx, dy);
+  nn_augment_shift(dst, src, (int)lround(sqrt((double)pixels)), dx, dy); /* the options checked it is a square */
 }

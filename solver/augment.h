@@ -22,8 +22,8 @@ void nn_augment_draw(uint64_t seed, int epoch, long global_index, int radius, in
  * repeated into what it uncovers. dst and src must not overlap. */
 void nn_augment_shift(real *dst, const real *src, int side, int dx, int dy);
 
-/* Copies column `global_index` of the training inputs into dst, shifted by its draw for
- * `epoch` (radius 0: a plain copy). side * side is the column's length. */
-void nn_augment_copy(real *dst, const real *src, int side, int radius, uint64_t seed, int epoch, long global_index);
+/* Copies column `global_index` of the training inputs, an image of `pixels` = side x side
+ * values, into dst, shifted by its draw for `epoch` (radius 0: a plain copy). */
+void nn_augment_copy(real *dst, const real *src, int pixels, int radius, uint64_t seed, int epoch, long global_index);
 
 #endif

@@ -66,7 +66,6 @@ void nn_bcd_init(void *self, const nn_config *cfg, void *model, const void *shar
   s->x = nn_shard_reals(train);
   s->label = train->label;
   s->batches = cfg->bcd_batches > 1 ? cfg->bcd_batches : 1;
-  s->side = (int)lround(sqrt((double)net->n[0])); /* --augment: the options checked it is a square */
   s->x_all = s->x, s->label_all = s->label, s->N_all = s->N, s->n_all = s->n_global, s->first_all = s->first;
   CHECK_ALL_RANKS(s->n_all >= s->batches, "option --bcd-batches: %d batches of %ld training samples would leave "
                   "some empty", s->batches, s->n_all);
@@ -369,7 +368,7 @@ static void batch_select(nn_bcd *s, int b, int epoch, nn_timer *t)
   long m = 0;
   for (long c = ((b - s->first_all) % B + B) % B; c < s->N_all; c += B, m++) {
     if (radius > 0)
-      nn_augment_copy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, s->side, radius, (uint64_t)s->cfg->seed,
+      nn_augment_copy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, n0, radius, (uint64_t)s->cfg->seed,
                       epoch, s->first_all + c);
     else
       memcpy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, sizeof(real) * (size_t)n0);

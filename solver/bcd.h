@@ -60,7 +60,6 @@ typedef struct {
   real *xb;                      /* n[0] x (the most local samples of a batch): the batch's inputs */
   int *labelb;
   real *Gsum, *Bsum;             /* the readout's Gram and cross sums over every batch */
-  int side;                      /* --augment: the images are side x side */
 } nn_bcd;
 
 /* Set-up and tear-down of a state (self: an nn_bcd, net: an nn_model with biases, train:

@@ -63,7 +63,6 @@ typedef struct {
   long B;
   double lr, mu;
   int fused;          /* 1 rank, plain SGD: the step writes W += -lr/B dW straight into W */
-  int side;           /* --augment: the images are side x side */
   workspace ws;
   long *perm;         /* n_global: this epoch's global order */
   size_t P;           /* parameter count */
@@ -430,7 +429,7 @@ static void gradient_epoch(void *self, int epoch, nn_epoch_stats *st, nn_timer *
       long j = s->perm[s0 + i] - first;
       if ((unsigned long)j >= (unsigned long)nloc) continue;
       if (s->cfg->augment > 0) /* translated by its draw for this epoch (augment.h) */
-        nn_augment_copy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, s->side, s->cfg->augment, (uint64_t)s->cfg->seed,
+        nn_augment_copy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, d, s->cfg->augment, (uint64_t)s->cfg->seed,
                         epoch, first + j);
       else if (Bs == 1) x = X + (size_t)j * d; /* one column: use it where it lies */
       else memcpy(s->ws.x + (size_t)nb * d, X + (size_t)j * d, sizeof(real) * d);
@@ -506,7 +505,6 @@ static void gradient_init(gradient *s, enum rule rule, const nn_config *cfg, nn_
   s->lr = cfg->lr;
   s->mu = cfg->momentum;
   s->fused = p == 1 && s->rule == RULE_PLAIN;
-  s->side = (int)lround(sqrt((double)net->n[0])); /* --augment: the options checked it is a square */
   long cap = s->B < train->n ? s->B : train->n;
   ws_init(&s->ws, net, cap);
   s->ws.squared = cfg->loss == NN_LOSS_LEAST_SQUARES;

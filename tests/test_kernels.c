@@ -394,7 +394,7 @@ static void test_augment(void)
       if (memcmp(dst, ref, sizeof dst) != 0) bad++;
     }
   EXPECT(bad == 0, "augment: %d of 25 shifts of a 5 x 5 image differ from the two 1-D passes", bad);
-  nn_augment_copy(dst, src, S, 0, 7, 3, 11);
+  nn_augment_copy(dst, src, S * S, 0, 7, 3, 11);
   EXPECT(memcmp(dst, src, sizeof dst) == 0, "augment: radius 0 does not copy the image");
 
   enum { N = 20000 };
