@@ -10,6 +10,9 @@ enum nn_loss { NN_LOSS_LEAST_SQUARES, NN_LOSS_HINGE, NN_LOSS_CROSS_ENTROPY, NN_L
 enum nn_init { NN_INIT_HE, NN_INIT_XAVIER, NN_INIT_NORMALIZED, NN_INIT_ZERO, NN_INIT_PYTORCH, NN_INIT_PAIRS, NN_INIT_AUTO };
 /* --method admm's weight step: ridge-regularised normal equations, or the thesis's pseudo-inverse */
 enum nn_weight_solve { NN_WEIGHT_SOLVE_RIDGE, NN_WEIGHT_SOLVE_PINV };
+/* --method dladmm's step length in its W and a steps: the paper's doubling backtracking, or the
+ * smallest length its condition admits (the exact line search along the gradient) */
+enum nn_dladmm_step { NN_DLADMM_STEP_EXACT, NN_DLADMM_STEP_BACKTRACK };
 /* --normalize: the data set's own statistics, none (mean 0, std 1), or the given MEAN,STD */
 enum nn_normalize { NN_NORMALIZE_DATASET, NN_NORMALIZE_NONE, NN_NORMALIZE_GIVEN };
 /* --arch: the MLP of --layers, or the fully connected residual network of --blocks and --width */
@@ -60,6 +63,7 @@ typedef struct {
   double dladmm_nu;         /* dladmm: the hidden constraints' penalty nu (NaN: auto, nu = rho throughout) */
   double dladmm_rho_growth; /* dladmm: rho multiplies by this after every iteration ... */
   double dladmm_rho_max;    /* ... up to this */
+  enum nn_dladmm_step dladmm_step; /* dladmm: how the W and a steps choose their length */
   int anderson;             /* --anderson: memory of Anderson acceleration (0: off; -1: auto, resolved by the method) */
   int splitting;            /* resnet-admm: 2 (block outputs V) or 3 (also pre-activations U) */
   double resnet_beta;       /* resnet-admm: penalty of every constraint and the multipliers' step */

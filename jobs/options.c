@@ -184,6 +184,10 @@ static const opt_spec table[] = {
     "the rho schedule: rho multiplies by this after every iteration, up to --dladmm-rho-max (1: constant)" },
   { "dladmm-rho-max", OPT_REAL, "1", NULL, NULL, 0, BIG, F_LO_OPEN | F_METHOD, AT(dladmm_rho_max),
     "the largest rho the schedule reaches" },
+  { "dladmm-step", OPT_CHOICE, "exact", "exact|backtrack", NULL, 0, 0, F_METHOD, AT(dladmm_step),
+    "length 1/eta of the W and a gradient steps: exact, the smallest eta that the paper's condition "
+    "phi(new) <= its quadratic model at eta admits (the exact line search along the gradient, a smooth "
+    "function of the state); backtrack, the paper's doubling of eta from a small start (up to 2x shorter)" },
   { "anderson", OPT_INT, "auto", NULL, NULL, 0, 32, F_AUTO | F_METHOD | F_ZERO_OFF, AT(anderson),
     "Anderson acceleration of the fixed-point iteration with this memory M (0: off; auto: the method's default, "
     "below), safeguarded by the method's merit (solver/anderson.h); holds 2M + 4 copies of the state: the "
@@ -649,6 +653,14 @@ static const char *const not_replayed[] = { "output", "force", "checkpoint", "re
 
 /* /config's attributes of results file PATH as "name\0value\0" pairs, each value as its option
  * reads it; buf is malloc'd. On rank 0 only. 0 and one line in err when the file cannot serve. */
+/* Options added with a default other than the behaviour before them: a file written before the
+ * option has no attribute for it, and its run behaved as this value, which a replay restores. */
+static const struct {
+  const char *method, *attr, *option, *value; /* a file of this method without attr ran as option value */
+} implied_when_absent[] = {
+  { "dladmm", "dladmm_step", "dladmm-step", "backtrack" }, /* the default became exact */
+};
+
 static int config_file_text(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
   enum { MAX = 128 };
@@ -658,6 +670,8 @@ static int config_file_text(const char *path, char **buf, size_t *len, char *err
   size_t cap = 1, used = 0;
   *buf = NULL;
   for (int i = 0; i < n; i++) cap += strlen(attrs[i].name) + sizeof attrs[i].s + 2;
+  for (size_t k = 0; k < sizeof implied_when_absent / sizeof implied_when_absent[0]; k++)
+    cap += strlen(implied_when_absent[k].option) + strlen(implied_when_absent[k].value) + 2;
   if (n >= 0) *buf = calloc(1, cap);
   CHECK(n < 0 || *buf, "out of memory reading --config");
   int ok = n >= 0;
@@ -693,6 +707,17 @@ static int config_file_text(const char *path, char **buf, size_t *len, char *err
     }
     used += (size_t)snprintf(*buf + used, cap - used, "%s", o->name) + 1;
     used += (size_t)snprintf(*buf + used, cap - used, "%s", value) + 1;
+  }
+  for (size_t k = 0; ok && k < sizeof implied_when_absent / sizeof implied_when_absent[0]; k++) {
+    int present = 0, method = 0;
+    for (int i = 0; i < n; i++) {
+      present |= strcmp(attrs[i].name, implied_when_absent[k].attr) == 0;
+      method |= strcmp(attrs[i].name, "method") == 0 && attrs[i].type == NN_ATTR_STRING &&
+                strcmp(attrs[i].s, implied_when_absent[k].method) == 0;
+    }
+    if (present || !method) continue;
+    used += (size_t)snprintf(*buf + used, cap - used, "%s", implied_when_absent[k].option) + 1;
+    used += (size_t)snprintf(*buf + used, cap - used, "%s", implied_when_absent[k].value) + 1;
   }
   free(attrs);
   if (!ok) {

@@ -20,8 +20,9 @@
  *   forward   for l = 1..L-1: W_l, b_l, z_l, a_l; then W_L, b_L, z_L
  *   u += rho (z_L - W_L a_{L-1} - b_L); then the rho schedule (dladmm.c).
  * The steps (dladmm.c states their formulas): b exact (its curvature is c_l N, known); W and a
- * one gradient step of length 1/eta, eta found by backtracking until phi(new) <= its quadratic
- * model at eta; hidden z exact (both ReLU branches compared); z_L exact for the squared hinge,
+ * one gradient step of length 1/eta, eta the smallest for which phi(new) <= its quadratic
+ * model at eta (--dladmm-step exact, the default), or found by the paper's backtracking (eta
+ * doubled from a small start until that holds: --dladmm-step backtrack); hidden z exact (both ReLU branches compared); z_L exact for the squared hinge,
  * by a per-sample Newton solve to a stated tolerance for cross-entropy. */
 #ifndef NN_DLADMM_H
 #define NN_DLADMM_H
@@ -37,6 +38,7 @@ typedef struct {
   double eta;     /* accepted */
   double g2, gHg; /* |g|^2 and g^T H g of the block's gradient g (H its constant Hessian), over all ranks */
   int trials;     /* trials made (1: the start was accepted) */
+  int exact;      /* 1: --dladmm-step exact (eta = gHg/g2, no trials; start = eta, trials = 1) */
 } nn_dladmm_search;
 
 typedef struct {
@@ -102,6 +104,12 @@ double nn_dladmm_merit(nn_dladmm *s);
  * so each trial costs two scalars, which every rank holds summed: every rank takes the same
  * decision. Fills *out (may be NULL); returns eta. */
 double nn_dladmm_backtrack(double start, double g2, double gHg, nn_dladmm_search *out);
+/* --dladmm-step exact: the smallest eta that the same condition admits, eta = gHg / g2 (phi(x -
+ * g/eta) - Q(x - g/eta; eta) = (gHg/eta - g2) / (2 eta) changes sign there), which is the
+ * exact minimiser of phi along -g. The search above returns an eta in [gHg/g2, 2 gHg/g2) from
+ * any start below gHg/g2; this one is a smooth function of g, which Anderson acceleration wants
+ * of the map it extrapolates. Fills *out (may be NULL); returns eta. */
+double nn_dladmm_exact_step(double g2, double gHg, nn_dladmm_search *out);
 
 /* The output step's 1-sample problems, for tests: f(z) = R(z; y) + u.(z - m) + rho/2 |z - m|^2
  * for one column of k entries, and its minimiser written into z (warm start: z on entry). */

@@ -1,11 +1,13 @@
 /* Tests of --method dladmm (solver/dladmm.c) on a small synthetic problem (13-17-11-3, 301
  * samples), at whatever rank count mpiexec gives, every reference a plain loop over samples:
- *   - the backtracking helper on numbers worked out by hand;
- *   - every step of two full iterations (both orders, both losses), in the sweep's order:
+ *   - the backtracking helper and the exact step on numbers worked out by hand;
+ *   - every step of two full iterations (both orders, both losses, both --dladmm-step), in the
+ *     sweep's order:
  *       b and W: the bias is the exact minimiser of phi_l (its closed form), each of the two
  *         moves lowers phi_l, the W step is -grad/eta with eta accepted by the sufficient-
- *         decrease condition phi(new) <= P(new; eta) and, when the search doubled, eta/2
- *         failing it (both evaluated directly, not through the method's identity);
+ *         decrease condition phi(new) <= P(new; eta) and, when the search doubled or the step
+ *         is exact, eta/2 failing it; an exact step meets it with equality, which only the
+ *         smallest admitted eta does (all evaluated directly, not through the method's identity);
  *       a: the same for phi_a, with its own gradient;
  *       hidden z: no entry beaten by a brute-force grid search of its 1-D objective;
  *       z_L: cross-entropy against a plain gradient descent run to convergence per sample, and
@@ -234,7 +236,7 @@ static double products_error(const nn_dladmm *s)
 
 /* ------------------------------------------------------------ the step checks */
 
-static int bad_condition, bad_step, bad_minimal, bad_decrease, bad_bias, bad_products, checked_steps, doubled;
+static int bad_condition, bad_step, bad_minimal, bad_decrease, bad_bias, bad_products, checked_steps, doubled, bad_exact;
 
 /* The search's accepted eta: the step is x - g/eta, phi(new) <= P(new; eta) directly, and
  * eta/2 would have failed when the search doubled to reach eta. phi_old, phi_new, phi_half
@@ -250,7 +252,12 @@ static void check_search(const char *what, int l, const nn_dladmm_search *sr, do
     bad_condition++;
     if (me_rank() == 0) printf("%s layer %d: phi(new) %.12g > P(new; eta) %.12g\n", what, l, phi_new, P);
   }
-  if (sr->trials > 1) {
+  if (sr->exact && fabs(phi_new - P) > TOL * 10 * scale) {
+    bad_exact++;
+    if (me_rank() == 0) printf("%s layer %d: exact eta %.6g, yet phi(new) - P(new; eta) = %.3g\n", what, l, eta,
+                               phi_new - P);
+  }
+  if (sr->trials > 1 || sr->exact) {
     doubled++;
     if (!(phi_half > P_half - TOL * 10 * scale)) {
       bad_minimal++;
@@ -443,11 +450,14 @@ static void multiplier_step(nn_dladmm *s)
   free(want);
 }
 
-static void test_steps(const nn_grid *g, enum nn_loss loss)
+static void test_steps(const nn_grid *g, enum nn_loss loss, enum nn_dladmm_step step)
 {
-  const char *name = loss == NN_LOSS_CROSS_ENTROPY ? "cross-entropy" : "squared-hinge";
+  char name[64];
+  snprintf(name, sizeof name, "%s, %s steps", loss == NN_LOSS_CROSS_ENTROPY ? "cross-entropy" : "squared-hinge",
+           step == NN_DLADMM_STEP_EXACT ? "exact" : "backtracking");
   nn_config cfg;
   make_config(&cfg, loss, 0.5, 0.3);
+  cfg.dladmm_step = step;
   nn_data data;
   nn_data_load(&data, &cfg);
   nn_model net;
@@ -458,6 +468,7 @@ static void test_steps(const nn_grid *g, enum nn_loss loss)
   nn_timer t;
   nn_timer_reset(&t);
   bad_condition = bad_step = bad_minimal = bad_decrease = bad_bias = bad_products = checked_steps = doubled = 0;
+  bad_exact = 0;
   bad_z = bad_out = bad_u = 0;
   out_worst = 0;
   int L = s.L;
@@ -486,6 +497,7 @@ static void test_steps(const nn_grid *g, enum nn_loss loss)
   EXPECT(bad_condition == 0, "%s: %d of %d searches accepted a step that breaks phi <= P", name, bad_condition,
          checked_steps);
   EXPECT(bad_minimal == 0, "%s: %d searches went past the first eta that met the condition", name, bad_minimal);
+  EXPECT(bad_exact == 0, "%s: %d exact steps are not at the smallest eta that meets the condition", name, bad_exact);
   EXPECT(bad_step == 0, "%s: %d steps are not -grad/eta", name, bad_step);
   EXPECT(bad_decrease == 0, "%s: %d steps raised their subproblem's objective", name, bad_decrease);
   EXPECT(bad_bias == 0, "%s: %d bias steps are not exact", name, bad_bias);
@@ -600,6 +612,9 @@ static void test_backtrack(void)
   /* exactly at the curvature: accepted (phi = P there) */
   eta = nn_dladmm_backtrack(0.75, 1, 3, &sr);
   EXPECT(eta == 3 && sr.trials == 3, "backtrack from 0.75 to curvature 3: eta %g after %d trials", eta, sr.trials);
+  /* the exact step: the curvature itself, from |g|^2 = 2, g^T H g = 6 */
+  eta = nn_dladmm_exact_step(2, 6, &sr);
+  EXPECT(eta == 3 && sr.exact && sr.trials == 1, "exact step at curvature 3: eta %g", eta);
 }
 
 /* Five iterations at the defaults' penalties; rank 0 writes the weights and biases as doubles. */
@@ -634,8 +649,10 @@ int main(int argc, char **argv)
   nn_grid_init(&g, 0, 0, 4);
   if (!testing_dump_modes(argc, argv, "dladmm", dump, &g)) {
     test_backtrack();
-    test_steps(&g, NN_LOSS_CROSS_ENTROPY);
-    test_steps(&g, NN_LOSS_SQUARED_HINGE);
+    for (int step = NN_DLADMM_STEP_EXACT; step <= NN_DLADMM_STEP_BACKTRACK; step++) {
+      test_steps(&g, NN_LOSS_CROSS_ENTROPY, (enum nn_dladmm_step)step);
+      test_steps(&g, NN_LOSS_SQUARED_HINGE, (enum nn_dladmm_step)step);
+    }
     test_output_small_rho(&g);
     test_lagrangian(&g, NN_LOSS_CROSS_ENTROPY);
     test_lagrangian(&g, NN_LOSS_SQUARED_HINGE);

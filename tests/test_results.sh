@@ -5,9 +5,11 @@
 # shell as the same words, and `admm-train --config RUN.h5`: a replay gives identical bits (bcd
 # and adam, 2 ranks), the command line overrides the file, options the file does not hold stay
 # at their defaults, the file's --output and --force are never taken, bad files are refused.
-# Usage: test_results.sh ADMM_TRAIN MPIEXEC
+# A dladmm file older than --dladmm-step (forged by deleting the attribute) replays with the
+# search it ran, backtrack, not the new default.
+# Usage: test_results.sh ADMM_TRAIN MPIEXEC H5SETATTR
 set -u
-train=$(realpath "$1") mpiexec=$2
+train=$(realpath "$1") mpiexec=$2 h5setattr=$(realpath "$3")
 export OPENBLAS_NUM_THREADS=1
 unset OMP_NUM_THREADS SLURM_JOB_ID SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID
 work=$(mktemp -d)
@@ -129,6 +131,16 @@ if [ "$(all mom.h5 config/method config/lr config/batch config/momentum config/s
    ! h5dump -a /config/bcd_prox mom.h5 >/dev/null 2>&1; then
   ok "options the file does not hold stay at their defaults (bcd file, --method momentum: lr 0.01, batch 128, momentum 0.9)"
 else bad "options the file does not hold stay at their defaults: $(all mom.h5 config/method config/lr config/batch config/momentum config/seed)"; cat mom.log; fi
+
+# --dladmm-step's default changed (backtrack to exact): a dladmm file without the attribute ran
+# backtrack, so its replay does; a file with it keeps it; a bcd file replayed as dladmm takes the default
+run 1 "${syn[@]}" --method dladmm --epochs 1 --output dl.h5 >dl.log 2>&1
+cp dl.h5 dl-old.h5 && "$h5setattr" dl-old.h5 config/dladmm_step delete
+run 1 --config dl-old.h5 --output dl-old-replay.h5 >/dev/null 2>&1
+run 1 --config dl.h5 --output dl-replay.h5 >/dev/null 2>&1
+run 1 --config bcd.h5 --method dladmm --init auto --loss auto --epochs 1 --output bcd-as-dl.h5 >/dev/null 2>&1
+check "dladmm-step: recorded (exact), dropped from the forged file, backtrack in its replay, exact in the others" \
+  test "$(attr dl.h5 /config/dladmm_step)|$(attr dl-old.h5 /config/dladmm_step)|$(attr dl-old-replay.h5 /config/dladmm_step)|$(attr dl-replay.h5 /config/dladmm_step)|$(attr bcd-as-dl.h5 /config/dladmm_step)" = "exact||backtrack|exact|exact"
 
 # the file's --output and --force are never taken: a replay cannot replace the file it replays
 run 1 "${syn[@]}" --epochs 1 --output forced.h5 --force >/dev/null 2>&1
