@@ -653,13 +653,20 @@ static const char *const not_replayed[] = { "output", "force", "checkpoint", "re
 
 /* /config's attributes of results file PATH as "name\0value\0" pairs, each value as its option
  * reads it; buf is malloc'd. On rank 0 only. 0 and one line in err when the file cannot serve. */
-/* Options added with a default other than the behaviour before them: a file written before the
- * option has no attribute for it, and its run behaved as this value, which a replay restores. */
+/* Options added with a default other than the behaviour before them (options.h). */
 static const struct {
   const char *method, *attr, *option, *value; /* a file of this method without attr ran as option value */
 } implied_when_absent[] = {
   { "dladmm", "dladmm_step", "dladmm-step", "backtrack" }, /* the default became exact */
 };
+
+const char *nn_options_implied_when_absent(const char *method, const char *attr)
+{
+  for (size_t k = 0; k < sizeof implied_when_absent / sizeof implied_when_absent[0]; k++)
+    if (strcmp(implied_when_absent[k].method, method) == 0 && strcmp(implied_when_absent[k].attr, attr) == 0)
+      return implied_when_absent[k].value;
+  return NULL;
+}
 
 static int config_file_text(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {

@@ -18,5 +18,9 @@ int nn_options_attrs(const nn_config *cfg, nn_attr *out, int max);
 void nn_options_echo(const nn_config *cfg);
 /* The effective value of option NAME (without --) as text, as the echo prints it. */
 void nn_options_value(const nn_config *cfg, const char *name, char *out, size_t len);
+/* Options added with a default other than the behaviour before them: for a results file or
+ * checkpoint of `method` written before the option existed (no attribute `attr`, the option's
+ * name with '_'), the value its run behaved as, which a replay or resume restores; else NULL. */
+const char *nn_options_implied_when_absent(const char *method, const char *attr);
 
 #endif

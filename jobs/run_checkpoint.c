@@ -177,6 +177,38 @@ nn_ckpt *nn_run_resume_open(const nn_config *cfg, char *output, size_t len)
   return c;
 }
 
+/* A checkpoint written before an option existed has no line for it; its run behaved as the
+ * option's implied value (options.h). Drops from `now` each line name=value whose name `saved`
+ * lacks and whose value is the one implied, so such a checkpoint resumes with that value; for
+ * another value writes one line into out (else leaves out empty). */
+static void drop_implied(const char *method, const char *saved, char *now, char *out, size_t len)
+{
+  out[0] = 0;
+  for (char *line = now; *line;) {
+    size_t ln = strcspn(line, "\n"), name = strcspn(line, "="), next = ln + (line[ln] == '\n');
+    const char *implied = NULL;
+    if (name < ln && name < 64) {
+      char attr[64], key[66];
+      snprintf(attr, sizeof attr, "%.*s", (int)name, line);
+      snprintf(key, sizeof key, "\n%s=", attr);
+      int in_saved = strncmp(saved, key + 1, strlen(key + 1)) == 0 || strstr(saved, key) != NULL;
+      if (!in_saved) implied = nn_options_implied_when_absent(method, attr);
+    }
+    size_t vlen = ln - name - 1;
+    if (implied && vlen == strlen(implied) && strncmp(line + name + 1, implied, vlen) == 0) {
+      memmove(line, line + next, strlen(line + next) + 1);
+      continue;
+    }
+    if (implied && !out[0]) {
+      snprintf(out, len, "option --%.*s: the checkpoint's run has %s (written before the option existed), this run %.*s",
+               (int)name, line, implied, (int)vlen, line + name + 1);
+      for (char *p = out + 9; *p && *p != ':'; p++)
+        if (*p == '_') *p = '-';
+    }
+    line += next;
+  }
+}
+
 /* One line naming the first option whose value differs, or "" when none does. */
 static void first_difference(const char *saved, const char *now, char *out, size_t len)
 {
@@ -201,6 +233,12 @@ static void first_difference(const char *saved, const char *now, char *out, size
   }
 }
 
+void nn_run_options_difference(const char *method, const char *saved, char *now, char *out, size_t len)
+{
+  drop_implied(method, saved, now, out, len);
+  if (!out[0]) first_difference(saved, now, out, len);
+}
+
 void nn_run_resume_model(nn_ckpt *c, train_run *r)
 {
   enum { LEN = 16384 };
@@ -208,7 +246,7 @@ void nn_run_resume_model(nn_ckpt *c, train_run *r)
   char line[1500] = "", msg[1700];
   check_ckpt(c, nn_ckpt_get_string(c, "options", saved, LEN));
   shaping_options(r, now, LEN);
-  first_difference(saved, now, line, sizeof line);
+  nn_run_options_difference(r->cfg->method, saved, now, line, sizeof line);
   snprintf(msg, sizeof msg, "option --resume %s: %s", r->cfg->resume, line);
   nn_check_all(line[0] == 0, msg);
   free(saved);

@@ -33,6 +33,12 @@ nn_ckpt *nn_run_resume_open(const nn_config *cfg, char *output, size_t len);
  * created: it starts from these weights. Collective. */
 void nn_run_resume_model(nn_ckpt *c, train_run *r);
 
+/* The comparison it makes, for tests: saved and now are "name=value" lines (the checkpoint's and
+ * the run's options, `method` the run's); writes one line naming the first difference into
+ * out, or "" when none. A line of now that saved lacks is no difference when its value is the
+ * one the option implies for files older than it (options.h); now loses that line. */
+void nn_run_options_difference(const char *method, const char *saved, char *now, char *out, size_t len);
+
 /* After the method is created: loads the weights again (its init may have moved them), the
  * method's state arrays, the epoch, the early-stopping state and the clocks,
  * writes the saved rows into r's results file, and closes c. Collective. */

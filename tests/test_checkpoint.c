@@ -34,6 +34,7 @@
 #include "../common/check.h"
 #include "../common/rng.h"
 #include "../io/checkpoint.h"
+#include "../jobs/run_checkpoint.h"
 #include "testing.h"
 
 static int me, np;
@@ -679,6 +680,31 @@ static void bench(const char *dir)
   free(z);
 }
 
+/* The resume's comparison of the checkpoint's options with the run's (jobs/run_checkpoint.c):
+ * an option added later with a new default (--dladmm-step) is absent from an older dladmm
+ * checkpoint, whose run behaved as backtrack. */
+static void test_options_difference(void)
+{
+  const char *old = "method=dladmm\ndladmm_rho=1e-06\n";
+  char now[256], out[512];
+  snprintf(now, sizeof now, "method=dladmm\ndladmm_rho=1e-06\ndladmm_step=backtrack\n");
+  nn_run_options_difference("dladmm", old, now, out, sizeof out);
+  EXPECT(out[0] == 0 && strcmp(now, old) == 0, "an older checkpoint, --dladmm-step backtrack: '%s', now '%s'", out, now);
+  snprintf(now, sizeof now, "method=dladmm\ndladmm_rho=1e-06\ndladmm_step=exact\n");
+  nn_run_options_difference("dladmm", old, now, out, sizeof out);
+  EXPECT(strcmp(out, "option --dladmm-step: the checkpoint's run has backtrack (written before the option "
+                     "existed), this run exact") == 0, "an older checkpoint, --dladmm-step exact: '%s'", out);
+  snprintf(now, sizeof now, "method=dladmm\ndladmm_rho=1e-06\ndladmm_step=exact\n");
+  nn_run_options_difference("dladmm", now, now, out, sizeof out);
+  EXPECT(out[0] == 0, "a checkpoint that records --dladmm-step exact: '%s'", out);
+  snprintf(now, sizeof now, "method=bcd\nbcd_prox=0.001\ndladmm_step=backtrack\n");
+  nn_run_options_difference("bcd", "method=bcd\nbcd_prox=0.001\n", now, out, sizeof out);
+  EXPECT(strstr(out, "dladmm_step=backtrack") != NULL, "another method's line is a difference: '%s'", out);
+  snprintf(now, sizeof now, "method=dladmm\ndladmm_rho=1e-05\n");
+  nn_run_options_difference("dladmm", old, now, out, sizeof out);
+  EXPECT(strcmp(out, "option --dladmm-rho: the checkpoint's run has 1e-06, this run 1e-05") == 0, "rho: '%s'", out);
+}
+
 int main(int argc, char **argv)
 {
   MPI_Init(&argc, &argv);
@@ -706,6 +732,7 @@ int main(int argc, char **argv)
     test_refusals(arg);
     test_write_refusals(arg);
     test_damage(arg);
+    if (me == 0) test_options_difference();
   } else {
     CHECK(0, "unknown mode %s", mode);
   }
