@@ -732,7 +732,7 @@ int main(int argc, char **argv)
     test_refusals(arg);
     test_write_refusals(arg);
     test_damage(arg);
-    if (me == 0) test_options_difference();
+    test_options_difference(); /* every rank: EXPECT is collective */
   } else {
     CHECK(0, "unknown mode %s", mode);
   }
