@@ -651,8 +651,6 @@ static int apply_argv(nn_config *cfg, int *given, int argc, char **argv, int *he
  * --output and --force from the file could replace the very file it replays). */
 static const char *const not_replayed[] = { "output", "force", "checkpoint", "resume" };
 
-/* /config's attributes of results file PATH as "name\0value\0" pairs, each value as its option
- * reads it; buf is malloc'd. On rank 0 only. 0 and one line in err when the file cannot serve. */
 /* Options added with a default other than the behaviour before them (options.h). */
 static const struct {
   const char *method, *attr, *option, *value; /* a file of this method without attr ran as option value */
@@ -668,6 +666,9 @@ const char *nn_options_implied_when_absent(const char *method, const char *attr)
   return NULL;
 }
 
+/* /config's attributes of results file PATH as "name\0value\0" pairs, each value as its option
+ * reads it, plus the implied values of options newer than the file; buf is malloc'd. On rank 0
+ * only. 0 and one line in err when the file cannot serve. */
 static int config_file_text(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
   enum { MAX = 128 };

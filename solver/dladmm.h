@@ -22,8 +22,9 @@
  * The steps (dladmm.c states their formulas): b exact (its curvature is c_l N, known); W and a
  * one gradient step of length 1/eta, eta the smallest for which phi(new) <= its quadratic
  * model at eta (--dladmm-step exact, the default), or found by the paper's backtracking (eta
- * doubled from a small start until that holds: --dladmm-step backtrack); hidden z exact (both ReLU branches compared); z_L exact for the squared hinge,
- * by a per-sample Newton solve to a stated tolerance for cross-entropy. */
+ * doubled from a small start until that holds: --dladmm-step backtrack); hidden z exact (both
+ * ReLU branches compared); z_L exact for the squared hinge, by a per-sample Newton solve to a
+ * stated tolerance for cross-entropy. */
 #ifndef NN_DLADMM_H
 #define NN_DLADMM_H
 
