@@ -367,11 +367,8 @@ static void batch_select(nn_bcd *s, int b, int epoch, nn_timer *t)
   nn_timer_start(t, PH_TARGETS);
   long m = 0;
   for (long c = ((b - s->first_all) % B + B) % B; c < s->N_all; c += B, m++) {
-    if (radius > 0)
-      nn_augment_copy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, n0, radius, (uint64_t)s->cfg->seed,
-                      epoch, s->first_all + c);
-    else
-      memcpy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, sizeof(real) * (size_t)n0);
+    nn_augment_copy(s->xb + (size_t)m * n0, s->x_all + (size_t)c * n0, n0, radius, (uint64_t)s->cfg->seed, epoch,
+                    s->first_all + c); /* radius 0: a plain copy */
     s->labelb[m] = s->label_all[c];
   }
   s->N = m;
