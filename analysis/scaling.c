@@ -511,7 +511,10 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "with the rank's columns as right-hand sides) the rate of those calls on every rank at once "
                 "(admm-microbench `local_solve`; in studies made before it, the sweep rate); for the gradient "
                 "methods the rate of one step's "
-                "products on the rank's share of the batch, run in lockstep (a barrier after each step);\n"
+                "products on the rank's share of the batch inside the training's own cycle, by update rule "
+                "(admm-microbench `step_cycle`: untimed around the products, the batch gathered from random "
+                "columns of the rank's samples, the node-shared sum and the update; in studies made before it, "
+                "`step`: the products alone, repeated on one batch, in lockstep);\n"
                 "- S: bytes streamed by the elementwise loops (`/epochs/stream_bytes`); BW the triad bandwidth of one rank with "
                 "all ranks running, at the data one elementwise call touches (S / `stream_calls`, from the "
                 "measured sizes 48 KiB to 192 MiB: L1 to memory); in studies made before `stream_calls`, "
@@ -531,7 +534,11 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "(admm-microbench `node_sum`, update included: its streams leave S); otherwise the time of "
                 "the MPI collectives that move the same data between the same ranks, a reduce-scatter and "
                 "an allgather of G, t_reduce_scatter(P, G) + t_allgather(P, G): a stand-in, which prices "
-                "MPI's copies through its shared buffers in place of the cores' coherence traffic.\n\n");
+                "MPI's copies through its shared buffers in place of the cores' coherence traffic.\n\n"
+                "Each constant is %s.\n\n",
+            big->medians ? "the median of admm-microbench's 5 rounds, as each run's epoch time is the median of "
+                           "its epochs (the best round is beside it in the microbench files)"
+                         : "the best of admm-microbench's 5 rounds (its files from before the medians)");
     fprintf(md, "| series | method | ranks | measured (s) | model (s) | error | compute (s) | stream (s) | "
                 "messages (s) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
@@ -545,7 +552,7 @@ int admm_scaling_main(const char *study, const char *out, int plots)
     fprintf(md, "## Projection: 16 to 1024 ranks\n\n"
                 "Cluster: nodes of %d cores, %.0f Gb/s links, %.0f us MPI latency (the class of InfiniBand "
                 "HDR100 or 100 GbE RoCE). Cores as fast as this study's with the machine full: the rates of "
-                "admm-microbench at %d ranks (sweep %.1f GFLOP/s, step %.1f GFLOP/s at %.0f columns, stream "
+                "admm-microbench at %d ranks (sweep %.1f GFLOP/s, Adam's step %.1f GFLOP/s at %.0f columns, stream "
                 "%.1f GB/s, in cache %.1f GB/s per rank%s). Collectives across ranks by the textbook costs "
                 "(Thakur, Rabenseifner and Gropp 2005) with the node's link shared by its ranks. bcd and admm: "
                 "the work of the 1-rank run divided over the ranks, the messages (count and size) of the run "
@@ -561,7 +568,8 @@ int admm_scaling_main(const char *study, const char *out, int plots)
                 "grown batch this is optimistic for the gradient methods: larger batches usually need more "
                 "epochs.\n\n",
             CL_CORES, CL_LINK_BPS * 8 / 1e9, CL_LATENCY * 1e6, big->ranks,
-            admm_sc_sweep_rate(big, (double)runs[0].n_train / big->ranks) / 1e9, big->step_rate / 1e9, big->step_cols,
+            admm_sc_sweep_rate(big, (double)runs[0].n_train / big->ranks) / 1e9,
+            admm_sc_step_rate(big, "adam", (double)runs[0].n_train / big->ranks) / 1e9, big->step_cols,
             big->stream / 1e9, big->stream_cache / 1e9,
             big->solve_rate > 0 ? admm_xasprintf(", ScaLAPACK solves %.2f GFLOP/s", big->solve_rate / 1e9) : "");
     fprintf(md, "| method | batch | epochs to 95%% | epochs to 97%% |");

@@ -23,52 +23,74 @@ static const char *field(const char *line, const char *key)
     return NULL;
 }
 
+/* A figure's value: its median round (KEY_median) in files whose every figure has one, as every
+ * run's epoch time is the median of its epochs; in files before the medians, the best round
+ * (KEY), node_sum's too, so that one study's constants are all of one kind. */
+static double figure(const char *line, const char *key, const admm_Machine *m)
+{
+    char median[64];
+    snprintf(median, sizeof median, "%s_median", key);
+    const char *v = m->medians ? field(line, median) : NULL;
+    if (!v) v = field(line, key);
+    return v ? atof(v) : 0;
+}
+
 int admm_sc_read_machine(const char *path, admm_Machine *m)
 {
     FILE *f = fopen(path, "r");
     if (!f) return -1;
     memset(m, 0, sizeof *m);
     char line[512];
+    while (fgets(line, sizeof line, f)) /* the microbench prints medians for all figures, or only node_sum's */
+        if (strstr(line, " what=gemm ") && field(line, "gflops_median")) m->medians = 1;
+    rewind(f);
     while (fgets(line, sizeof line, f)) {
         const char *what = field(line, "what"), *v;
         if (!what || !(v = field(line, "ranks"))) continue;
         m->ranks = atoi(v);
         if (!strncmp(what, "gemm ", 5) && m->ngemm < MAXGEMM) {
             m->gemm_cols[m->ngemm] = atof(field(line, "n"));
-            m->gemm_rate[m->ngemm++] = 1e9 * atof(field(line, "gflops"));
+            m->gemm_rate[m->ngemm++] = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "sweep ", 6) && m->nsweep < MAXGEMM) {
             m->sweep_cols[m->nsweep] = atof(field(line, "n"));
-            m->sweep_rate[m->nsweep++] = 1e9 * atof(field(line, "gflops"));
+            m->sweep_rate[m->nsweep++] = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "narrow ", 7) && m->nnarrow < MAXGEMM) {
             m->narrow_cols[m->nnarrow] = atof(field(line, "n"));
-            m->narrow_rate[m->nnarrow++] = 1e9 * atof(field(line, "gflops"));
+            m->narrow_rate[m->nnarrow++] = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "step ", 5)) {
             m->step_cols = atof(field(line, "columns"));
-            m->step_rate = 1e9 * atof(field(line, "gflops"));
+            m->step_rate = 1e9 * figure(line, "gflops", m);
+        } else if (!strncmp(what, "step_cycle ", 11) && (v = field(line, "rule")) && field(line, "n")) {
+            int rule = !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
+                                                                                           : ADMM_SC_RULE_PLAIN;
+            if (m->ncycle[rule] < MAXGEMM) {
+                m->cycle_cols[rule][m->ncycle[rule]] = atof(field(line, "n"));
+                m->cycle_rate[rule][m->ncycle[rule]++] = 1e9 * figure(line, "gflops", m);
+            }
         } else if (!strncmp(what, "local_solve ", 12) && m->nlocal < MAXGEMM && field(line, "nrhs")) {
             m->local_cols[m->nlocal] = atof(field(line, "nrhs"));
-            m->local_rate[m->nlocal++] = 1e9 * atof(field(line, "gflops"));
+            m->local_rate[m->nlocal++] = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "solve_sweep ", 12)) {
-            m->solve_rate = 1e9 * atof(field(line, "gflops"));
+            m->solve_rate = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "node_sum ", 9) && (v = field(line, "rule")) && field(line, "seconds") &&
                    field(line, "params")) {
             int rule = !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
                                                                                            : ADMM_SC_RULE_PLAIN;
-            m->node_sum[rule] = atof(field(line, "seconds"));
+            m->node_sum[rule] = figure(line, "seconds", m);
             m->node_sum_params = atof(field(line, "params"));
         } else if (!strncmp(what, "stream ", 7)) {
-            m->stream = 1e9 * atof(field(line, "gbytes_per_s"));
+            m->stream = 1e9 * figure(line, "gbytes_per_s", m);
         } else if (!strncmp(what, "stream_cache ", 13)) {
-            m->stream_cache = 1e9 * atof(field(line, "gbytes_per_s"));
+            m->stream_cache = 1e9 * figure(line, "gbytes_per_s", m);
         } else if (!strncmp(what, "stream_at ", 10) && m->nat < MAXSIZES) {
             m->at_bytes[m->nat] = atof(field(line, "bytes"));
-            m->at_bw[m->nat++] = 1e9 * atof(field(line, "gbytes_per_s"));
+            m->at_bw[m->nat++] = 1e9 * figure(line, "gbytes_per_s", m);
         } else {
             for (int k = 0; k < NKIND; k++) {
                 size_t n = strlen(kind_names[k]);
                 if (strncmp(what, kind_names[k], n) || what[n] != ' ' || m->nsize[k] >= MAXSIZES) continue;
                 m->size[k][m->nsize[k]] = atof(field(line, "bytes"));
-                m->secs[k][m->nsize[k]++] = atof(field(line, "seconds"));
+                m->secs[k][m->nsize[k]++] = figure(line, "seconds", m);
             }
         }
     }
@@ -106,6 +128,15 @@ double admm_sc_nearest_rate(int n, const double *at, const double *rate, double 
     for (int i = 1; i < n; i++)
         if (fabs(log(at[i] / cols)) < fabs(log(at[best] / cols))) best = i;
     return rate[best];
+}
+
+/* A gradient method's step rate: its update rule's step_cycle figure at the samples per rank
+ * nearest n_rank where the study measured it, otherwise the lockstep step figure. */
+double admm_sc_step_rate(const admm_Machine *m, const char *method, double n_rank)
+{
+    int rule = admm_sc_update_rule(method);
+    if (m->ncycle[rule] > 0) return admm_sc_nearest_rate(m->ncycle[rule], m->cycle_cols[rule], m->cycle_rate[rule], n_rank);
+    return m->step_rate;
 }
 
 double admm_sc_sweep_rate(const admm_Machine *m, double cols)

@@ -25,6 +25,12 @@ typedef struct {
     int nnarrow;
     double narrow_cols[MAXGEMM], narrow_rate[MAXGEMM]; /* flop/s per rank, narrow products */
     double step_cols, step_rate;                      /* flop/s per rank, lockstep steps */
+    /* step_cycle: the same products inside the training's cycle (a batch gathered from the
+     * rank's samples, the node-shared sum and update around them), per update rule, at
+     * cycle_cols samples per rank; none in files before it */
+    int ncycle[3];
+    double cycle_cols[3][MAXGEMM], cycle_rate[3][MAXGEMM];
+    int medians; /* the figures are their median rounds (0: files before them, the best round) */
     double solve_rate; /* flop/s per rank, one bcd sweep's ScaLAPACK calls on the run's grid
                           (solve_sweep); 0 in files before it: the solves at the sweep rate */
     int nlocal;        /* local_solve: one rank's LAPACK potrf + potrs of order n with nrhs of
@@ -82,6 +88,8 @@ double admm_sc_call_time(const admm_Machine *m, int k, double s);
 /* The rate measured at the column count nearest (in ratio) to cols. */
 double admm_sc_nearest_rate(int n, const double *at, const double *rate, double cols);
 double admm_sc_sweep_rate(const admm_Machine *m, double cols);
+/* A gradient method's step rate at n_rank samples per rank (step_cycle, else step). */
+double admm_sc_step_rate(const admm_Machine *m, const char *method, double n_rank);
 /* One rank's bandwidth for loops that touch `bytes` each. */
 double admm_sc_bandwidth_at(const admm_Machine *m, double bytes);
 int admm_sc_gradient_method(const char *method);

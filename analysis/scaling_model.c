@@ -34,8 +34,9 @@ static double node_sum_time(const admm_ScalingRun *r, const admm_Machine *m, dou
 
 /* T = F / R + S / BW + sum_k c_k t_k(P, b_k / c_k) + T_sum: a sweep method's products at the
  * sweep rate R_sweep(P, N/P), its narrow ones at the narrow rate, its ScaLAPACK solves at the
- * solve rate R_solve(P) of the run's grid; a gradient method's at the lockstep step rate
- * R_step(P); elementwise loops at the bandwidth of the data one call touches (files before
+ * solve rate R_solve(P) of the run's grid; a gradient method's at the step rate of its
+ * update rule inside the training's cycle R_step(P, N/P) (step_cycle; in older studies the
+ * lockstep step figure); elementwise loops at the bandwidth of the data one call touches (files before
  * stream_calls: memory bandwidth for sweeps, the in-cache figure for steps); every message
  * kind by its measured latency-bandwidth line; T_sum the gradient methods' node-shared sum
  * (node_sum_time), whose barriers it includes; resnet-admm's local LAPACK solves at their
@@ -45,7 +46,7 @@ void admm_sc_model(admm_ScalingRun *r, const admm_Machine *m)
 {
     int grad = admm_sc_gradient_method(r->method);
     double cols = (double)r->n_train / r->ranks;
-    double rate = grad ? m->step_rate : admm_sc_sweep_rate(m, cols);
+    double rate = grad ? admm_sc_step_rate(m, r->method, cols) : admm_sc_sweep_rate(m, cols);
     double Fn = !grad && m->nnarrow > 0 ? r->F_narrow : 0, Fs = !grad && m->solve_rate > 0 ? r->F_solve : 0;
     double Fl = !grad && m->nlocal > 0 ? r->F_local : 0;
     r->t_compute = (r->F - Fn - Fs - Fl) / rate;
@@ -154,7 +155,8 @@ double admm_sc_project_epoch(const admm_ScalingRun *one, const admm_ScalingRun *
     /* the step's products on cols columns; below the measured column count the rate falls in
      * proportion (too few columns to fill the GEMM kernels) */
     double flops = one->F / steps1 * cols / one->batch;
-    double rate = m->step_rate * (cols < m->step_cols ? cols / m->step_cols : 1);
+    double step = admm_sc_step_rate(m, one->method, (double)one->n_train / m->ranks);
+    double rate = step * (cols < m->step_cols ? cols / m->step_cols : 1);
     /* elementwise work of the columns, and the optimiser on this rank's slice of the node */
     double act = fmax(one->S / steps1 - upd, 0) * cols / one->batch;
     /* the node-shared sum, per step: its time at the largest rank count measured (node_sum_time:

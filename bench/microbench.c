@@ -40,6 +40,14 @@
  *            forward pass's): the timed lines are then where the training finds them, the
  *            segments modified in the other cores' caches, the parameters shared by all. Neither
  *            the bandwidth of private arrays (stream_at) nor MPI's own collectives measure that;
+ *   step_cycle  the rate of `step`'s products where the training runs them, per update rule
+ *            (plain, momentum, adam) and per S of --samples: untimed around each step, as in an
+ *            epoch of solver/gradient.c, the batch's columns are copied from random columns of
+ *            the rank's S / ranks samples, and after the products come the node-shared sum and
+ *            the update of the rank's slice; the products read the weights from the node-shared
+ *            window. `step` repeats one step on one batch, whose operands stay in cache; the
+ *            training's do not (at 1 rank on this 2-core machine the training's products ran
+ *            about 25% below `step`, and within 12% of this figure);
  *   syevd    the rate of the eigensolver of admm's --weight-solve pinv (p?syevd, with vectors),
  *            at the orders n_{l-1} up to 300 (at 784 the figure alone would take seconds);
  *   stream   the memory bandwidth of one rank, a triad over arrays far larger than cache:
@@ -52,8 +60,10 @@
  *            the time of one call on MPI_COMM_WORLD for message sizes 8 B to 8 MiB
  *            (p2p: every rank exchanges with a partner at once, one way; barrier: size 0).
  *
- * Each figure is the best of several rounds, each round timed between barriers, max over
- * ranks (the slowest rank sets the pace of a bulk-synchronous step). The solves are timed
+ * Each figure is the best of 5 rounds, each round timed between barriers, max over ranks (the
+ * slowest rank sets the pace of a bulk-synchronous step), with the median of the 5 beside it
+ * (KEY_median): the model takes the median, as each run's epoch time is the median of its
+ * epochs; the best round alone was biased fast on a shared machine. The solves are timed
  * without the copies that restore their inputs between calls, and their flops are counted as
  * admm-train counts them (solver/real.h: this rank's share, total / grid size), so that the
  * rates are GFLOP/s per rank in the units of /epochs/phase_flops.
@@ -64,7 +74,9 @@
  *   microbench ranks=P threads=T what=gemm m= k= n= gflops=
  *   microbench ranks=P threads=T what=sweep layers= n= gflops=
  *   microbench ranks=P threads=T what=narrow layers= n= gflops=
- *   microbench ranks=P threads=T what=step layers= columns= gflops=
+ *   microbench ranks=P threads=T what=step layers= columns= gflops= gflops_median=
+ *   microbench ranks=P threads=T what=step_cycle rule=R layers= n= columns= gflops= gflops_median=
+ *   (on every line, gflops=, gbytes_per_s= or seconds= has its KEY_median= beside it)
  *   microbench ranks=P threads=T what=solve n= nrhs= grid=RxC nb= gflops=
  *   microbench ranks=P threads=T what=local_solve n= nrhs= gflops=
  *   microbench ranks=P threads=T what=solve_sweep layers= grid=RxC nb= gflops=
@@ -121,6 +133,22 @@ static long repetitions(double once, double seconds)
   return reps;
 }
 
+/* The median of the last figure's rounds (time_call, step_cycle_figures). */
+static double last_median;
+
+/* The best of 5 rounds' seconds; *median gets their median. Sorts t. */
+static double best_and_median(double t[5], double *median)
+{
+  for (int i = 1; i < 5; i++)
+    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+      double x = t[j];
+      t[j] = t[j - 1];
+      t[j - 1] = x;
+    }
+  *median = t[2];
+  return t[0];
+}
+
 /* Seconds per call of fn(arg), best over rounds of about `seconds` / 5, max over ranks. Every
  * rank runs the same number of calls per round (rank 0 decides it), so collectives match. */
 static double time_call(void (*fn)(void *), void *arg, double seconds)
@@ -131,15 +159,14 @@ static double time_call(void (*fn)(void *), void *arg, double seconds)
   fn(arg);
   double once = max_over_ranks(MPI_Wtime() - t0);
   long reps = repetitions(once, seconds);
-  double best = 1e300;
+  double t[5];
   for (int round = 0; round < 5; round++) {
     MPI_Barrier(MPI_COMM_WORLD);
     t0 = MPI_Wtime();
     for (long r = 0; r < reps; r++) fn(arg);
-    double t = max_over_ranks((MPI_Wtime() - t0) / reps);
-    if (t < best) best = t;
+    t[round] = max_over_ranks((MPI_Wtime() - t0) / reps);
   }
-  return best;
+  return best_and_median(t, &last_median);
 }
 
 static double *filled(size_t count)
@@ -358,7 +385,7 @@ static double solve_rate(solve_sys **sys, int count, double seconds)
   }
   double once = max_over_ranks(MPI_Wtime() - t0);
   long reps = repetitions(once, seconds);
-  double best = 1e300;
+  double t[5];
   for (int round = 0; round < 5; round++) {
     double spent = 0;
     for (long r = 0; r < reps; r++) {
@@ -368,9 +395,10 @@ static double solve_rate(solve_sys **sys, int count, double seconds)
       for (int i = 0; i < count; i++) solve_sys_run(sys[i]);
       spent += MPI_Wtime() - t0;
     }
-    double t = max_over_ranks(spent / reps);
-    if (t < best) best = t;
+    t[round] = max_over_ranks(spent / reps);
   }
+  double best = best_and_median(t, &last_median);
+  last_median = flops / last_median; /* as a rate, like the value returned */
   return flops / best;
 }
 
@@ -389,7 +417,8 @@ static void solve_figures(const char *head, const char *layers, const int *n, in
     solve_sys_init(&y, g, OP_FACTOR_SOLVE, n[l - 1] + 1, n[l]);
     double rate = solve_rate(&one, 1, seconds);
     if (me == 0)
-      printf("%s what=solve n=%d nrhs=%d %s gflops=%.4g\n", head, n[l - 1] + 1, n[l], where, rate * 1e-9);
+      printf("%s what=solve n=%d nrhs=%d %s gflops=%.4g gflops_median=%.4g\n", head, n[l - 1] + 1, n[l], where,
+             rate * 1e-9, last_median * 1e-9);
     solve_sys_free(&y);
   }
   /* one bcd sweep's calls (bcd.c): weight steps layer by layer, activation steps between */
@@ -406,7 +435,8 @@ static void solve_figures(const char *head, const char *layers, const int *n, in
     }
   }
   double rate = solve_rate(seq, count, 2 * seconds);
-  if (me == 0) printf("%s what=solve_sweep layers=%s %s gflops=%.4g\n", head, layers, where, rate * 1e-9);
+  if (me == 0) printf("%s what=solve_sweep layers=%s %s gflops=%.4g gflops_median=%.4g\n", head, layers, where, rate * 1e-9,
+                      last_median * 1e-9);
   for (int i = 0; i < count; i++) solve_sys_free(&sweep[i]);
   /* admm's pinv eigensolves, at its weight orders n_{l-1} (no bias), where one call is cheap */
   for (int l = 1; l <= L; l++) {
@@ -416,7 +446,8 @@ static void solve_figures(const char *head, const char *layers, const int *n, in
     solve_sys y, *one = &y;
     solve_sys_init(&y, g, OP_EIGEN, n[l - 1], 0);
     rate = solve_rate(&one, 1, seconds);
-    if (me == 0) printf("%s what=syevd n=%d %s gflops=%.4g\n", head, n[l - 1], where, rate * 1e-9);
+    if (me == 0) printf("%s what=syevd n=%d %s gflops=%.4g gflops_median=%.4g\n", head, n[l - 1], where, rate * 1e-9,
+                      last_median * 1e-9);
     solve_sys_free(&y);
   }
 }
@@ -498,6 +529,112 @@ static void node_sum_figures(const char *head, const int *n, int L, double secon
   free(m);
   free(v);
   nn_node_sum_free(&s);
+}
+
+/* ---- the gradient step inside the training's cycle ------------------------------------- */
+
+/* One rank's state for step_cycle: the node-shared sum (its window holds the parameters, each
+ * layer's W then b, as solver/gradient.c packs them), the rank's samples, the batch's columns. */
+typedef struct {
+  int L; const int *n; int B;
+  nn_node_sum *red;
+  size_t off_W[MAXL + 1];
+  const double *X; long nx; /* the rank's samples, n[0] x nx */
+  double *A[MAXL + 1], *D[MAXL + 1];
+  unsigned long draw;
+} cycle_arg;
+
+/* Seconds of the timed part of `reps` steps (see step_cycle_figures), this rank. */
+static double cycle_steps(cycle_arg *c, int rule, double *m, double *v, long reps)
+{
+  const int *n = c->n;
+  nn_node_sum *red = c->red;
+  double spent = 0;
+  for (long r = 0; r < reps; r++) {
+    for (int j = 0; j < c->B; j++) { /* the batch's columns, drawn from all the rank's samples */
+      c->draw = c->draw * 6364136223846793005UL + 1442695040888963407UL;
+      long col = (long)((c->draw >> 33) % (unsigned long)c->nx);
+      memcpy(c->A[0] + (size_t)j * n[0], c->X + (size_t)col * n[0], sizeof(double) * n[0]);
+    }
+    double t0 = MPI_Wtime();
+    for (int l = 1; l <= c->L; l++)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n[l], c->B, n[l - 1], 1, red->param + c->off_W[l], n[l],
+                  c->A[l - 1], n[l - 1], 0, c->A[l], n[l]);
+    for (int l = c->L; l >= 1; l--) {
+      if (l > 1)
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n[l - 1], c->B, n[l], 1, red->param + c->off_W[l], n[l],
+                    c->D[l], n[l], 0, c->D[l - 1], n[l - 1]);
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, n[l], n[l - 1], c->B, 1, c->D[l], n[l], c->A[l - 1],
+                  n[l - 1], 0, red->mine + c->off_W[l], n[l]);
+    }
+    PMPI_Barrier(MPI_COMM_WORLD);
+    spent += MPI_Wtime() - t0;
+    nn_node_sum_reduce(red);
+    update_slice(rule, red->param + red->lo, m, v, red->sum, red->hi - red->lo);
+    nn_node_sum_publish(red);
+  }
+  return spent;
+}
+
+/* step_cycle: the rate of `step`'s products where the training runs them. Untimed around each
+ * step, as in an epoch of solver/gradient.c: the batch's columns are copied from random columns
+ * of an array of the rank's samples (S / ranks of them), and after the products the node-shared
+ * sum and the update of the rank's slice (by rule) run; the products read the weights from the
+ * node-shared window and write the gradient into the rank's segment. So the products find the
+ * weights and the batch where the training finds them (just updated by every core, just
+ * gathered), not in the cache that repeating one step leaves them in. Per update rule, per S. */
+static void step_cycle_figures(const char *head, const char *layers, const int *n, int L, const long *samples,
+                               int nsamples, long batch, double seconds)
+{
+  size_t P = 0, off_W[MAXL + 1];
+  for (int l = 1; l <= L; l++) {
+    off_W[l] = P;
+    P += (size_t)n[l] * (size_t)(n[l - 1] + 1);
+  }
+  nn_node_sum red;
+  if (nn_node_sum_create(&red, P, 0, NULL, 0) != 0) {
+    if (me == 0) fprintf(stderr, "admm-microbench: step_cycle: out of memory (%zu values)\n", P);
+    return;
+  }
+  if (red.local == 0)
+    for (size_t i = 0; i < P; i++) red.param[i] = 1e-2 * (double)(i % 89);
+  nn_node_sum_publish(&red);
+  int cols = (int)((batch + np - 1) / np);
+  if (cols < 2) cols = 2;
+  double flops = 0;
+  cycle_arg c = { .L = L, .n = n, .B = cols, .red = &red, .draw = 12345u + (unsigned long)me };
+  for (int l = 0; l <= L; l++) {
+    c.A[l] = filled((size_t)n[l] * cols);
+    c.D[l] = filled((size_t)n[l] * cols);
+    if (l) c.off_W[l] = off_W[l];
+    if (l) flops += (l > 1 ? 6.0 : 4.0) * n[l] * n[l - 1] * cols;
+  }
+  size_t cnt = red.hi - red.lo;
+  double *m = filled(cnt), *v = filled(cnt);
+  static const char *const rules[3] = { "plain", "momentum", "adam" };
+  for (int i = 0; i < nsamples; i++) {
+    c.nx = samples[i] / np;
+    double *X = filled((size_t)n[0] * (size_t)c.nx);
+    c.X = X;
+    for (int rule = 0; rule < 3; rule++) {
+      cycle_steps(&c, rule, m, v, 2); /* warm up */
+      double once = max_over_ranks(cycle_steps(&c, rule, m, v, 1));
+      long reps = repetitions(once, seconds);
+      double t[5];
+      for (int round = 0; round < 5; round++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        t[round] = max_over_ranks(cycle_steps(&c, rule, m, v, reps) / reps);
+      }
+      double median, best = best_and_median(t, &median);
+      if (me == 0)
+        printf("%s what=step_cycle rule=%s layers=%s n=%ld columns=%d gflops=%.3f gflops_median=%.3f\n", head,
+               rules[rule], layers, c.nx, cols, flops / best * 1e-9, flops / median * 1e-9);
+    }
+    free(X);
+  }
+  for (int l = 0; l <= L; l++) { free(c.A[l]); free(c.D[l]); }
+  free(m); free(v);
+  nn_node_sum_free(&red);
 }
 
 /* ---- communication ---------------------------------------------------------------------- */
@@ -605,7 +742,8 @@ int main(int argc, char **argv)
     g.C = filled((size_t)g.m * g.n);
     t = time_call(run_gemm, &g, 5 * seconds);
     if (me == 0)
-      printf("%s what=gemm m=%d k=%d n=%d gflops=%.3f\n", head, g.m, g.k, g.n, 2.0 * g.m * g.k * g.n / t * 1e-9);
+      printf("%s what=gemm m=%d k=%d n=%d gflops=%.3f gflops_median=%.3f\n", head, g.m, g.k, g.n,
+             2.0 * g.m * g.k * g.n / t * 1e-9, 2.0 * g.m * g.k * g.n / last_median * 1e-9);
     free(g.A); free(g.B); free(g.C);
   }
   for (int i = 0; i < nsamples; i++) {
@@ -620,10 +758,14 @@ int main(int argc, char **argv)
     w.G = filled((size_t)wide * wide);
     w.X = filled((size_t)wide * wide);
     t = time_call(run_sweep, &w, 5 * seconds);
-    if (me == 0) printf("%s what=sweep layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, flops / t * 1e-9);
+    if (me == 0)
+      printf("%s what=sweep layers=%s n=%d gflops=%.3f gflops_median=%.3f\n", head, layers, w.cols, flops / t * 1e-9,
+             flops / last_median * 1e-9);
     t = time_call(run_narrow, &w, 5 * seconds);
     double nflops = 6.0 * w.cols * n[L] * n[L - 1];
-    if (me == 0) printf("%s what=narrow layers=%s n=%d gflops=%.3f\n", head, layers, w.cols, nflops / t * 1e-9);
+    if (me == 0)
+      printf("%s what=narrow layers=%s n=%d gflops=%.3f gflops_median=%.3f\n", head, layers, w.cols,
+             nflops / t * 1e-9, nflops / last_median * 1e-9);
     for (int l = 0; l <= L; l++) free(w.A[l]);
     free(w.G); free(w.X);
     /* local_solve: each distinct hidden width, the rank's columns as right-hand sides */
@@ -638,7 +780,9 @@ int main(int argc, char **argv)
       a.R = filled((size_t)a.n * a.nrhs);
       t = time_call(run_local_solve, &a, seconds);
       double lflops = (double)a.n * a.n * a.n / 3.0 + 2.0 * a.n * a.n * (double)a.nrhs;
-      if (me == 0) printf("%s what=local_solve n=%d nrhs=%d gflops=%.4g\n", head, a.n, a.nrhs, lflops / t * 1e-9);
+      if (me == 0)
+        printf("%s what=local_solve n=%d nrhs=%d gflops=%.4g gflops_median=%.4g\n", head, a.n, a.nrhs,
+               lflops / t * 1e-9, lflops / last_median * 1e-9);
       free(a.S); free(a.S0); free(a.R);
     }
   }
@@ -657,14 +801,17 @@ int main(int argc, char **argv)
     flops += (l > 1 ? 6.0 : 4.0) * n[l] * n[l - 1] * cols;
   }
   t = time_call(run_step, &s, 5 * seconds);
-  if (me == 0) printf("%s what=step layers=%s columns=%d gflops=%.3f\n", head, layers, cols, flops / t * 1e-9);
+  if (me == 0)
+    printf("%s what=step layers=%s columns=%d gflops=%.3f gflops_median=%.3f\n", head, layers, cols, flops / t * 1e-9,
+           flops / last_median * 1e-9);
   for (int l = 0; l <= L; l++) {
     free(s.A[l]); free(s.D[l]);
     if (l) { free(s.W[l]); free(s.G[l]); }
   }
 
-  /* the gradient methods' node-shared sum */
+  /* the gradient methods' node-shared sum, and their step's products inside its cycle */
   node_sum_figures(head, n, L, seconds);
+  step_cycle_figures(head, layers, n, L, samples, nsamples, batch, seconds);
 
   /* the ScaLAPACK solves on the grid admm-train makes (--grid auto: the squarest) */
   nn_grid grid;
@@ -676,14 +823,20 @@ int main(int argc, char **argv)
   stream_arg st = { (size_t)8 << 20, NULL, NULL, NULL };
   st.a = filled(st.n); st.b = filled(st.n); st.c = filled(st.n);
   t = time_call(run_stream, &st, 5 * seconds);
-  if (me == 0) printf("%s what=stream gbytes_per_s=%.3f\n", head, 24.0 * st.n / t * 1e-9);
+  if (me == 0)
+    printf("%s what=stream gbytes_per_s=%.3f gbytes_per_s_median=%.3f\n", head, 24.0 * st.n / t * 1e-9,
+           24.0 * st.n / last_median * 1e-9);
   st.n = (size_t)1 << 17; /* 3 x 1 MiB */
   t = time_call(run_stream, &st, 5 * seconds);
-  if (me == 0) printf("%s what=stream_cache gbytes_per_s=%.3f\n", head, 24.0 * st.n / t * 1e-9);
+  if (me == 0)
+    printf("%s what=stream_cache gbytes_per_s=%.3f gbytes_per_s_median=%.3f\n", head, 24.0 * st.n / t * 1e-9,
+           24.0 * st.n / last_median * 1e-9);
   for (size_t n = (size_t)1 << 11; n <= (size_t)8 << 20; n <<= 3) { /* 16 KiB .. 64 MiB an array */
     st.n = n;
     t = time_call(run_stream, &st, seconds);
-    if (me == 0) printf("%s what=stream_at bytes=%zu gbytes_per_s=%.3f\n", head, 24 * n, 24.0 * n / t * 1e-9);
+    if (me == 0)
+      printf("%s what=stream_at bytes=%zu gbytes_per_s=%.3f gbytes_per_s_median=%.3f\n", head, 24 * n,
+             24.0 * n / t * 1e-9, 24.0 * n / last_median * 1e-9);
   }
   free(st.a); free(st.b); free(st.c);
 
@@ -705,12 +858,17 @@ int main(int argc, char **argv)
         if (!strcmp(kinds[k].name, "reduce_scatter") || !strcmp(kinds[k].name, "allgather"))
           c.count = (c.count + np - 1) / np * np;
         t = time_call(kinds[k].fn, &c, seconds);
-        if (!strcmp(kinds[k].name, "p2p")) t /= 2; /* a round trip is two messages */
-        if (me == 0) printf("%s what=%s bytes=%ld seconds=%.9g\n", head, kinds[k].name, 8L * c.count, t);
+        if (!strcmp(kinds[k].name, "p2p")) { /* a round trip is two messages */
+          t /= 2;
+          last_median /= 2;
+        }
+        if (me == 0)
+          printf("%s what=%s bytes=%ld seconds=%.9g seconds_median=%.9g\n", head, kinds[k].name, 8L * c.count, t,
+                 last_median);
       }
   if (np > 1) {
     t = time_call(run_barrier, NULL, seconds);
-    if (me == 0) printf("%s what=barrier bytes=0 seconds=%.9g\n", head, t);
+    if (me == 0) printf("%s what=barrier bytes=0 seconds=%.9g seconds_median=%.9g\n", head, t, last_median);
   }
   fflush(stdout);
   free(c.send);

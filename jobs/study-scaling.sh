@@ -10,8 +10,10 @@
 #                      and resnet-admm (the FCResNet --arch resnet --blocks 4 --width 256)
 #     --data D         mnist, or synthetic (a seconds-long check of the pipeline: tests)
 #     --per-rank N     weak scaling: training samples per rank     default 3125 (x16 = 50000)
-#     --epochs M=E,... epochs of method M (default: bcd 6, every other 3; 2 at least: the
-#                      first epoch is left out of the timing where there are 3 or more)
+#     --epochs M=E,... epochs of method M in the strong series (default: bcd 6, every other 3;
+#                      2 at least: the first epoch is left out of the timing where there are 3 or
+#                      more); the weak series runs 3 E (its epochs are about 1/16 as long, and a
+#                      median over a second or two of them is at the mercy of a slow second)
 #     --repeat R       runs per point (the analysis takes their median epoch time)   default 1
 #     --out DIR        study folder                                default results/study-scaling
 #     --no-analysis    measure only
@@ -130,6 +132,9 @@ extra_of() {
 
 run() { # SERIES METHOD P REPEAT [trainer args...]
   local series=$1 m=$2 p=$3 k=$4; shift 4
+  local epochs
+  epochs=$(epochs_of "$m")
+  [ "$series" = strong ] || epochs=$((3 * epochs))
   local name=$m-r$p
   [ "$REPEAT" -eq 1 ] || name=$name-$k
   local out=$OUT/$series/$name.h5
@@ -137,7 +142,7 @@ run() { # SERIES METHOD P REPEAT [trainer args...]
   local data=(--data "$DATA_SET")
   [ "$DATA_SET" = synthetic ] || data+=(--data-dir "$DATA")
   "${LAUNCH[@]}" "${MPIFLAGS[@]}" -n "$p" "$TRAIN" --method "$m" "${data[@]}" \
-    --epochs "$(epochs_of "$m")" $(extra_of "$m") --patience 0 --eval-train 0 --quiet 1 --force \
+    --epochs "$epochs" $(extra_of "$m") --patience 0 --eval-train 0 --quiet 1 --force \
     --output "$out" "$@" >"$OUT/$series/$name.log" 2>&1 ||
     { tail -3 "$OUT/$series/$name.log" >&2; die "$series run $m at $p ranks failed (log: $OUT/$series/$name.log)"; }
   tail -1 "$OUT/$series/$name.log" | sed "s/^/$series p=$p /"

@@ -10,6 +10,8 @@
 #   - the projection has every rank count 16..1024 for every method;
 #   - phase_stream adds up to stream_bytes; resnet-admm's local solves are counted, measured by
 #     the microbench and priced by the model;
+#   - Adam's products are priced at the microbench's step_cycle figure for its rule (median
+#     round), and every microbench figure has its median round beside its best;
 #   - a run at 2 BLAS threads per rank added to the folder is refused by --scaling (one line).
 # Usage: test_scaling.sh SOURCE_DIR ADMM_TRAIN ADMM_MICROBENCH ADMM_ANALYZE MPIEXEC
 set -uo pipefail
@@ -73,6 +75,18 @@ tl=$(awk -F, '$1 == "strong" && $2 == "resnet-admm" && $3 == 1 && $6 == "local_s
   "$tmp/study/report/model-by-phase.csv")
 ok "resnet-admm: local solves counted ($fl flops), measured by the microbench, priced by the model (flops,s: $tl)" \
   "grep -q 'what=local_solve n=' $tmp/study/microbench/r1.txt && awk 'BEGIN {exit !($fl > 0 && ${tl%,*} > 0 && ${tl#*,} != 0)}'"
+# the gradient methods' products are priced at their update rule's step_cycle figure (the step
+# inside the training's cycle), its median round, at the samples per rank of the run: Adam at
+# rule adam, bcd's sweep figures untouched; every microbench figure has its median beside it
+mb=$tmp/study/microbench/r1.txt
+n1=$(field strong adam 1 n_train)
+cyc=$(awk -v n="$n1" '/what=step_cycle rule=adam / {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+  if (v["n"] == n) print v["gflops_median"]}' "$mb")
+rate=$(awk -F, -v f="$(col flops_per_rank)" -v t="$(col t_compute_s)" '$1 == "strong" && $2 == "adam" && $3 == 1 {printf "%.6g", $f / $t / 1e9}' "$csv")
+ok "adam at 1 rank: compute priced at step_cycle rule=adam's median round at n=$n1 ($rate against ${cyc:-none} GFLOP/s)" \
+  "[ -n '$cyc' ] && awk 'BEGIN {d = $rate / $cyc - 1; exit !(d * d < 1e-6)}'"
+ok "step_cycle: 3 rules at each of the 2 sample counts; every rate and time figure has its median" \
+  "[ \$(grep -c 'what=step_cycle rule=' $mb) -eq 6 ] && ! grep -E 'gflops=|gbytes_per_s=|seconds=' $mb | grep -vq '_median='"
 proj=$tmp/study/report/projection.csv
 for m in bcd adam dladmm resnet-admm; do
   ok "projection: 7 rank counts for $m" "[ \$(grep -c '^$m,' $proj) -ge 7 ]"
