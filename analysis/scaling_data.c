@@ -35,6 +35,13 @@ static double figure(const char *line, const char *key, const admm_Machine *m)
     return v ? atof(v) : 0;
 }
 
+/* The update rule of a microbench line's rule= value (node_sum, step_cycle). */
+static int rule_named(const char *v)
+{
+    return !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
+                                                                                  : ADMM_SC_RULE_PLAIN;
+}
+
 int admm_sc_read_machine(const char *path, admm_Machine *m)
 {
     FILE *f = fopen(path, "r");
@@ -61,8 +68,7 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
             m->step_cols = atof(field(line, "columns"));
             m->step_rate = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "step_cycle ", 11) && (v = field(line, "rule")) && field(line, "n")) {
-            int rule = !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
-                                                                                           : ADMM_SC_RULE_PLAIN;
+            int rule = rule_named(v);
             if (m->ncycle[rule] < MAXGEMM) {
                 m->cycle_cols[rule][m->ncycle[rule]] = atof(field(line, "n"));
                 m->cycle_rate[rule][m->ncycle[rule]++] = 1e9 * figure(line, "gflops", m);
@@ -74,8 +80,7 @@ int admm_sc_read_machine(const char *path, admm_Machine *m)
             m->solve_rate = 1e9 * figure(line, "gflops", m);
         } else if (!strncmp(what, "node_sum ", 9) && (v = field(line, "rule")) && field(line, "seconds") &&
                    field(line, "params")) {
-            int rule = !strncmp(v, "adam", 4) ? ADMM_SC_RULE_ADAM : !strncmp(v, "momentum", 8) ? ADMM_SC_RULE_MOMENTUM
-                                                                                           : ADMM_SC_RULE_PLAIN;
+            int rule = rule_named(v);
             m->node_sum[rule] = figure(line, "seconds", m);
             m->node_sum_params = atof(field(line, "params"));
         } else if (!strncmp(what, "stream ", 7)) {

@@ -507,23 +507,16 @@ static void node_sum_figures(const char *head, const int *n, int L, double secon
   for (int rule = 0; rule < 3; rule++) {
     node_sum_steps(&s, rule, m, v, 2, &sink); /* warm up */
     double once = max_over_ranks(node_sum_steps(&s, rule, m, v, 1, &sink));
-    long reps = once > 0 ? (long)(seconds / 5 / once) : 1000;
-    if (reps < 1) reps = 1;
-    if (reps > 100000) reps = 100000;
-    MPI_Bcast(&reps, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    long reps = repetitions(once, seconds);
     double t[5];
     for (int round = 0; round < 5; round++) {
       MPI_Barrier(MPI_COMM_WORLD);
       t[round] = max_over_ranks(node_sum_steps(&s, rule, m, v, reps, &sink) / reps);
     }
-    for (int i = 1; i < 5; i++) /* sort the 5 rounds */
-      for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-        double x = t[j];
-        t[j] = t[j - 1];
-        t[j - 1] = x;
-      }
+    double median, best = best_and_median(t, &median);
     if (me == 0)
-      printf("%s what=node_sum rule=%s params=%zu seconds=%.9g seconds_median=%.9g\n", head, rules[rule], P, t[0], t[2]);
+      printf("%s what=node_sum rule=%s params=%zu seconds=%.9g seconds_median=%.9g\n", head, rules[rule], P, best,
+             median);
   }
   if (sink == 42) printf(" "); /* keeps the reads */
   free(m);
