@@ -466,20 +466,62 @@ static void update_slice(int rule, double *restrict p, double *restrict m, doubl
   else nn_gradient_update_adam(p, m, v, g, cnt, lr, 1, inv_b);
 }
 
-/* Seconds of the timed part of `reps` steps of rule `rule` (see node_sum_figures), this rank. */
-static double node_sum_steps(nn_node_sum *s, int rule, double *m, double *v, long reps, double *sink)
+static const char *const rule_names[3] = { "plain", "momentum", "adam" };
+
+/* Seconds per step of the timed part of steps: part(arg, reps) runs reps steps and returns the
+ * seconds of their timed part on this rank. Best of 5 rounds of about `seconds` / 5, max over
+ * ranks; *median gets the median round. Two steps warm up first. */
+static double timed_part(double (*part)(void *, long), void *arg, double seconds, double *median)
 {
+  part(arg, 2);
+  double once = max_over_ranks(part(arg, 1));
+  long reps = repetitions(once, seconds);
+  double t[5];
+  for (int round = 0; round < 5; round++) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    t[round] = max_over_ranks(part(arg, reps) / reps);
+  }
+  return best_and_median(t, median);
+}
+
+/* The network n[0..L]'s parameters in one node-shared window, as admm-train's default
+ * --reduce-group 0 makes it, filled by the node's first rank and published. Returns the
+ * parameter count, or 0 (said on stderr, on behalf of `figure`) when out of memory. */
+static size_t shared_params(nn_node_sum *s, const int *n, int L, const char *figure)
+{
+  size_t P = 0;
+  for (int l = 1; l <= L; l++) P += (size_t)n[l] * (size_t)(n[l - 1] + 1);
+  char note[256];
+  if (nn_node_sum_create(s, P, 0, note, sizeof note) != 0) {
+    if (me == 0) fprintf(stderr, "admm-microbench: %s: out of memory (%zu values)\n", figure, P);
+    return 0;
+  }
+  if (me == 0 && note[0]) fprintf(stderr, "admm-microbench: %s: %s\n", figure, note);
+  if (s->local == 0)
+    for (size_t i = 0; i < P; i++) s->param[i] = 1e-2 * (double)(i % 89);
+  nn_node_sum_publish(s);
+  return P;
+}
+
+/* One rank's state for node_sum: the window, the update rule, its moments, the reads' sum. */
+typedef struct { nn_node_sum *s; int rule; double *m, *v, sink; } node_sum_arg;
+
+/* The timed part of `reps` steps of the node-shared sum (see node_sum_figures), this rank. */
+static double node_sum_steps(void *arg, long reps)
+{
+  node_sum_arg *a = arg;
+  nn_node_sum *s = a->s;
   double spent = 0;
   for (long r = 0; r < reps; r++) {
     for (size_t i = 0; i < s->P; i++) s->mine[i] = 1e-3 * (double)((i + (size_t)r) % 97); /* the gradient */
     double t0 = MPI_Wtime();
     nn_node_sum_reduce(s);
-    update_slice(rule, s->param + s->lo, m, v, s->sum, s->hi - s->lo);
+    update_slice(a->rule, s->param + s->lo, a->m, a->v, s->sum, s->hi - s->lo);
     nn_node_sum_publish(s);
     spent += MPI_Wtime() - t0;
     double acc = 0;
     for (size_t i = 0; i < s->P; i++) acc += s->param[i]; /* the next forward pass's read */
-    *sink += acc;
+    a->sink += acc;
   }
   return spent;
 }
@@ -489,38 +531,20 @@ static double node_sum_steps(nn_node_sum *s, int rule, double *m, double *v, lon
  * per step, max over ranks, best (and median) of 5 rounds of about `seconds` / 5. */
 static void node_sum_figures(const char *head, const int *n, int L, double seconds)
 {
-  size_t P = 0;
-  for (int l = 1; l <= L; l++) P += (size_t)n[l] * (size_t)(n[l - 1] + 1);
   nn_node_sum s;
-  char note[256];
-  if (nn_node_sum_create(&s, P, 0, note, sizeof note) != 0) {
-    if (me == 0) fprintf(stderr, "admm-microbench: node_sum: out of memory (%zu values)\n", P);
-    return;
-  }
-  if (me == 0 && note[0]) fprintf(stderr, "admm-microbench: node_sum: %s\n", note);
-  if (s.local == 0)
-    for (size_t i = 0; i < P; i++) s.param[i] = 1e-2 * (double)(i % 89);
-  nn_node_sum_publish(&s);
+  size_t P = shared_params(&s, n, L, "node_sum");
+  if (P == 0) return;
   size_t cnt = s.hi - s.lo;
-  double *m = filled(cnt), *v = filled(cnt), sink = 0;
-  static const char *const rules[3] = { "plain", "momentum", "adam" };
-  for (int rule = 0; rule < 3; rule++) {
-    node_sum_steps(&s, rule, m, v, 2, &sink); /* warm up */
-    double once = max_over_ranks(node_sum_steps(&s, rule, m, v, 1, &sink));
-    long reps = repetitions(once, seconds);
-    double t[5];
-    for (int round = 0; round < 5; round++) {
-      MPI_Barrier(MPI_COMM_WORLD);
-      t[round] = max_over_ranks(node_sum_steps(&s, rule, m, v, reps, &sink) / reps);
-    }
-    double median, best = best_and_median(t, &median);
+  node_sum_arg a = { .s = &s, .m = filled(cnt), .v = filled(cnt) };
+  for (a.rule = 0; a.rule < 3; a.rule++) {
+    double median, best = timed_part(node_sum_steps, &a, seconds, &median);
     if (me == 0)
-      printf("%s what=node_sum rule=%s params=%zu seconds=%.9g seconds_median=%.9g\n", head, rules[rule], P, best,
-             median);
+      printf("%s what=node_sum rule=%s params=%zu seconds=%.9g seconds_median=%.9g\n", head, rule_names[a.rule], P,
+             best, median);
   }
-  if (sink == 42) printf(" "); /* keeps the reads */
-  free(m);
-  free(v);
+  if (a.sink == 42) printf(" "); /* keeps the reads */
+  free(a.m);
+  free(a.v);
   nn_node_sum_free(&s);
 }
 
@@ -531,15 +555,17 @@ static void node_sum_figures(const char *head, const int *n, int L, double secon
 typedef struct {
   int L; const int *n; int B;
   nn_node_sum *red;
+  int rule; double *m, *v;   /* the update rule and its moments for the rank's slice */
   size_t off_W[MAXL + 1];
   const double *X; long nx; /* the rank's samples, n[0] x nx */
   double *A[MAXL + 1], *D[MAXL + 1];
   unsigned long draw;
 } cycle_arg;
 
-/* Seconds of the timed part of `reps` steps (see step_cycle_figures), this rank. */
-static double cycle_steps(cycle_arg *c, int rule, double *m, double *v, long reps)
+/* The timed part of `reps` steps (see step_cycle_figures), this rank. */
+static double cycle_steps(void *arg, long reps)
 {
+  cycle_arg *c = arg;
   const int *n = c->n;
   nn_node_sum *red = c->red;
   double spent = 0;
@@ -563,7 +589,7 @@ static double cycle_steps(cycle_arg *c, int rule, double *m, double *v, long rep
     PMPI_Barrier(MPI_COMM_WORLD);
     spent += MPI_Wtime() - t0;
     nn_node_sum_reduce(red);
-    update_slice(rule, red->param + red->lo, m, v, red->sum, red->hi - red->lo);
+    update_slice(c->rule, red->param + red->lo, c->m, c->v, red->sum, red->hi - red->lo);
     nn_node_sum_publish(red);
   }
   return spent;
@@ -579,54 +605,36 @@ static double cycle_steps(cycle_arg *c, int rule, double *m, double *v, long rep
 static void step_cycle_figures(const char *head, const char *layers, const int *n, int L, const long *samples,
                                int nsamples, long batch, double seconds)
 {
-  size_t P = 0, off_W[MAXL + 1];
-  for (int l = 1; l <= L; l++) {
-    off_W[l] = P;
-    P += (size_t)n[l] * (size_t)(n[l - 1] + 1);
-  }
   nn_node_sum red;
-  if (nn_node_sum_create(&red, P, 0, NULL, 0) != 0) {
-    if (me == 0) fprintf(stderr, "admm-microbench: step_cycle: out of memory (%zu values)\n", P);
-    return;
-  }
-  if (red.local == 0)
-    for (size_t i = 0; i < P; i++) red.param[i] = 1e-2 * (double)(i % 89);
-  nn_node_sum_publish(&red);
+  if (shared_params(&red, n, L, "step_cycle") == 0) return;
   int cols = (int)((batch + np - 1) / np);
   if (cols < 2) cols = 2;
   double flops = 0;
-  cycle_arg c = { .L = L, .n = n, .B = cols, .red = &red, .draw = 12345u + (unsigned long)me };
+  size_t cnt = red.hi - red.lo, off = 0;
+  cycle_arg c = { .L = L, .n = n, .B = cols, .red = &red, .m = filled(cnt), .v = filled(cnt),
+                  .draw = 12345u + (unsigned long)me };
   for (int l = 0; l <= L; l++) {
     c.A[l] = filled((size_t)n[l] * cols);
     c.D[l] = filled((size_t)n[l] * cols);
-    if (l) c.off_W[l] = off_W[l];
-    if (l) flops += (l > 1 ? 6.0 : 4.0) * n[l] * n[l - 1] * cols;
+    if (l == 0) continue;
+    c.off_W[l] = off; /* shared_params' packing: each layer's W, then its b */
+    off += (size_t)n[l] * (size_t)(n[l - 1] + 1);
+    flops += (l > 1 ? 6.0 : 4.0) * n[l] * n[l - 1] * cols;
   }
-  size_t cnt = red.hi - red.lo;
-  double *m = filled(cnt), *v = filled(cnt);
-  static const char *const rules[3] = { "plain", "momentum", "adam" };
   for (int i = 0; i < nsamples; i++) {
     c.nx = samples[i] / np;
     double *X = filled((size_t)n[0] * (size_t)c.nx);
     c.X = X;
-    for (int rule = 0; rule < 3; rule++) {
-      cycle_steps(&c, rule, m, v, 2); /* warm up */
-      double once = max_over_ranks(cycle_steps(&c, rule, m, v, 1));
-      long reps = repetitions(once, seconds);
-      double t[5];
-      for (int round = 0; round < 5; round++) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        t[round] = max_over_ranks(cycle_steps(&c, rule, m, v, reps) / reps);
-      }
-      double median, best = best_and_median(t, &median);
+    for (c.rule = 0; c.rule < 3; c.rule++) {
+      double median, best = timed_part(cycle_steps, &c, seconds, &median);
       if (me == 0)
         printf("%s what=step_cycle rule=%s layers=%s n=%ld columns=%d gflops=%.3f gflops_median=%.3f\n", head,
-               rules[rule], layers, c.nx, cols, flops / best * 1e-9, flops / median * 1e-9);
+               rule_names[c.rule], layers, c.nx, cols, flops / best * 1e-9, flops / median * 1e-9);
     }
     free(X);
   }
   for (int l = 0; l <= L; l++) { free(c.A[l]); free(c.D[l]); }
-  free(m); free(v);
+  free(c.m); free(c.v);
   nn_node_sum_free(&red);
 }
 
